@@ -1,0 +1,38 @@
+#pragma once
+// The one attention implementation that the baseline and every
+// token-reduction method run on: explicit softmax(q k^T * d^-0.5 + bias) v.
+// (The POMT reference compares PyTorch's fused SDPA baseline against explicit
+// softmax for the pruned models; here the comparison is like for like.)
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+namespace tailsweep::agent {
+
+// qkv weights with the query rows already multiplied by d^-0.5, so the
+// scale costs nothing at run time. For d = 64 (every DeiT) the scale is a
+// power of two and the result is bit-identical to scaling the logits.
+struct AttentionWeights {
+  at::Tensor qkv_weight, qkv_bias;  // (3C, C), (3C), query rows scaled
+  at::Tensor proj_weight, proj_bias;
+  int64_t num_heads = 1;
+};
+
+AttentionWeights prepare_attention(const at::Tensor& qkv_weight, const at::Tensor& qkv_bias,
+                                   const at::Tensor& proj_weight, const at::Tensor& proj_bias,
+                                   int64_t num_heads);
+
+struct AttentionResult {
+  at::Tensor output;  // (B, N, C), after the output projection
+  at::Tensor probs;   // (B, H, N, N), softmaxed
+  at::Tensor keys;    // (B, H, N, d)
+  at::Tensor values;  // (B, H, N, d)
+};
+
+// x is the normalised input (B, N, C). logit_bias, when defined, is added to
+// the logits before the softmax and must broadcast to (B, H, N, N); ToMe's
+// proportional attention passes log(size) as (B, 1, 1, N).
+AttentionResult multi_head_attention(const at::Tensor& x, const AttentionWeights& weights,
+                                     const at::Tensor& logit_bias = {});
+
+}  // namespace tailsweep::agent

@@ -1,0 +1,12 @@
+// tailsweep-agent: runs vision transformers on this device for tailsweep.
+#include <CLI/CLI.hpp>
+
+#include "agent/commands.h"
+#include "common/cli_main.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tailsweep-agent: measures vision transformers on this device", "tailsweep-agent"};
+  app.require_subcommand(1);
+  tailsweep::agent::register_infer_command(app);
+  return tailsweep::run_cli(app, argc, argv, "tailsweep-agent");
+}

@@ -1,0 +1,79 @@
+#include "agent/runtime.h"
+
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+#include <fmt/format.h>
+#include <torch/csrc/api/include/torch/version.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+namespace tailsweep::agent {
+namespace {
+
+template <typename Fn>
+Fn find_symbol(const char* name) {
+  return reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, name));
+}
+
+std::string library_providing(void* address) {
+  Dl_info info{};
+  if (dladdr(address, &info) == 0 || info.dli_fname == nullptr) return "unknown";
+  // Resolve Debian's alternatives symlinks to the file really mapped.
+  std::error_code error;
+  const auto real = std::filesystem::canonical(info.dli_fname, error);
+  return error ? std::string(info.dli_fname) : real.string();
+}
+
+}  // namespace
+
+RuntimeInfo configure_runtime(int threads) {
+  RuntimeInfo info;
+  info.torch_version = TORCH_VERSION;
+  info.hardware_threads = static_cast<int>(std::thread::hardware_concurrency());
+  const int wanted = threads > 0 ? threads : std::max(1, info.hardware_threads);
+
+  at::set_num_threads(wanted);
+  info.intra_op_threads = at::get_num_threads();
+
+  // libtorch links libblas.so.3, which Debian's alternatives point at
+  // OpenBLAS (pthread or OpenMP flavour) or at netlib's reference code.
+  // sgemm_ is looked up, not linked: its address names the library serving it.
+  void* sgemm = dlsym(RTLD_DEFAULT, "sgemm_");
+  info.blas_library = sgemm != nullptr ? library_providing(sgemm) : "none";
+  using GetConfig = char* (*)();
+  using SetThreads = void (*)(int);
+  using GetThreads = int (*)();
+  if (auto get_config = find_symbol<GetConfig>("openblas_get_config")) {
+    info.blas_config = get_config();
+    if (auto set_threads = find_symbol<SetThreads>("openblas_set_num_threads")) {
+      set_threads(wanted);
+    }
+  }
+  auto get_threads = find_symbol<GetThreads>("openblas_get_num_threads");
+  info.blas_threads = get_threads != nullptr ? get_threads() : -1;
+  info.blas_is_reference =
+      info.blas_config.empty() && info.blas_library.find("/blas/") != std::string::npos;
+  if (info.blas_is_reference) {
+    std::fprintf(stderr,
+                 "tailsweep-agent: warning: using the reference BLAS (%s); install "
+                 "libopenblas0-openmp, it is more than ten times faster\n",
+                 info.blas_library.c_str());
+  }
+  return info;
+}
+
+std::string to_json(const RuntimeInfo& info) {
+  return nlohmann::json{{"torch_version", info.torch_version},
+                        {"blas_library", info.blas_library},
+                        {"blas_config", info.blas_config},
+                        {"blas_is_reference", info.blas_is_reference},
+                        {"intra_op_threads", info.intra_op_threads},
+                        {"blas_threads", info.blas_threads},
+                        {"hardware_threads", info.hardware_threads}}
+      .dump();
+}
+
+}  // namespace tailsweep::agent

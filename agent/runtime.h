@@ -1,0 +1,26 @@
+#pragma once
+// The compute runtime as it really is at start-up: which BLAS library the
+// process resolved sgemm_ to, its build string, and the thread counts, set
+// explicitly so that ATen's OpenMP pool and OpenBLAS do not oversubscribe.
+// Plain types only: included by command code that must not see LibTorch.
+#include <string>
+
+namespace tailsweep::agent {
+
+struct RuntimeInfo {
+  std::string torch_version;
+  std::string blas_library;   // the shared object that provides sgemm_
+  std::string blas_config;    // openblas_get_config(), or "" when not OpenBLAS
+  bool blas_is_reference = false;  // netlib's reference BLAS: >10x slower
+  int intra_op_threads = 0;
+  int blas_threads = 0;       // -1 when the BLAS cannot tell
+  int hardware_threads = 0;
+};
+
+// threads <= 0 means one per hardware thread. Warns on stderr (once) when the
+// reference BLAS is in use.
+RuntimeInfo configure_runtime(int threads);
+
+std::string to_json(const RuntimeInfo& info);
+
+}  // namespace tailsweep::agent

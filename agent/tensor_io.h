@@ -1,0 +1,21 @@
+#pragma once
+// Conversions between our safetensors tensors and ATen float tensors.
+#include <ATen/core/Tensor.h>
+
+#include <filesystem>
+#include <string>
+
+#include "common/safetensors.h"
+
+namespace tailsweep::agent {
+
+// Float32 copy of a stored tensor (F32/F16/BF16/F64); InputError otherwise.
+at::Tensor to_aten_float(const safetensors::Tensor& tensor, const std::string& name);
+safetensors::Tensor from_aten_float(const at::Tensor& tensor);
+
+// Reads one named float tensor from a safetensors file ("input" for infer).
+at::Tensor read_named_tensor(const std::filesystem::path& path, const std::string& name);
+void write_named_tensor(const std::filesystem::path& path, const std::string& name,
+                        const at::Tensor& tensor);
+
+}  // namespace tailsweep::agent

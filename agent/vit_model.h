@@ -1,0 +1,60 @@
+#pragma once
+// A timm ViT/DeiT forward pass with token reduction chosen per call.
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "agent/attention.h"
+#include "agent/vit_weights.h"
+#include "common/method_spec.h"
+#include "common/model_config.h"
+
+namespace tailsweep::agent {
+
+struct ForwardOptions {
+  uint64_t seed = 0;  // for random:N
+};
+
+// What actually happened in one forward pass, for tests and for reports.
+struct ForwardTrace {
+  int64_t tokens_in = 0;
+  std::vector<int64_t> tokens_into_block;
+  std::vector<int64_t> tokens_after_block;
+  // ToMe: per block, the smallest and largest (over the batch) sum of token
+  // sizes after the block; both equal the original token count when merging
+  // conserves mass.
+  std::vector<double> tome_size_sum_min;
+  std::vector<double> tome_size_sum_max;
+};
+
+class VitModel {
+ public:
+  VitModel(VitConfig config, const VitWeights& weights);
+
+  const VitConfig& config() const { return config_; }
+
+  // images: float (B, channels, image, image). Returns logits (B, classes).
+  // Throws InputError on a wrong input shape or a method the model cannot run.
+  at::Tensor forward(const at::Tensor& images, const MethodSpec& method,
+                     const ForwardOptions& options = {}, ForwardTrace* trace = nullptr) const;
+
+  // Patch embedding + CLS + position embedding: (B, N, C).
+  at::Tensor embed(const at::Tensor& images) const;
+
+ private:
+  struct Block {
+    at::Tensor norm1_weight, norm1_bias, norm2_weight, norm2_bias;
+    AttentionWeights attention;
+    at::Tensor fc1_weight, fc1_bias, fc2_weight, fc2_bias;
+  };
+
+  void check_input(const at::Tensor& images) const;
+
+  VitConfig config_;
+  at::Tensor cls_token_, pos_embed_, patch_weight_, patch_bias_;
+  std::vector<Block> blocks_;
+  at::Tensor norm_weight_, norm_bias_, head_weight_, head_bias_;
+};
+
+}  // namespace tailsweep::agent

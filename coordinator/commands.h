@@ -1,0 +1,8 @@
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace tailsweep::cli {
+
+void register_tokens_command(CLI::App& app);
+
+}  // namespace tailsweep::cli

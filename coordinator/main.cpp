@@ -1,0 +1,12 @@
+// tailsweep: the coordinator and the user's command line.
+#include <CLI/CLI.hpp>
+
+#include "common/cli_main.h"
+#include "coordinator/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tailsweep: fleet benchmarks of token-pruned vision transformers", "tailsweep"};
+  app.require_subcommand(1);
+  tailsweep::cli::register_tokens_command(app);
+  return tailsweep::run_cli(app, argc, argv, "tailsweep");
+}
