@@ -7,14 +7,16 @@
 
 #include <cstdint>
 
+#include "agent/packed_linear.h"
+
 namespace tailsweep::agent {
 
 // qkv weights with the query rows already multiplied by d^-0.5, so the
 // scale costs nothing at run time. For d = 64 (every DeiT) the scale is a
 // power of two and the result is bit-identical to scaling the logits.
 struct AttentionWeights {
-  at::Tensor qkv_weight, qkv_bias;  // (3C, C), (3C), query rows scaled
-  at::Tensor proj_weight, proj_bias;
+  PackedLinear qkv;   // (3C, C), query rows scaled
+  PackedLinear proj;  // (C, C)
   int64_t num_heads = 1;
 };
 
@@ -23,7 +25,7 @@ AttentionWeights prepare_attention(const at::Tensor& qkv_weight, const at::Tenso
                                    int64_t num_heads);
 
 struct AttentionResult {
-  at::Tensor output;  // (B, N, C), after the output projection
+  at::Tensor output;  // (B, N, C), after the output projection (+ residual)
   at::Tensor probs;   // (B, H, N, N), softmaxed
   at::Tensor keys;    // (B, H, N, d)
   at::Tensor values;  // (B, H, N, d)
@@ -31,8 +33,11 @@ struct AttentionResult {
 
 // x is the normalised input (B, N, C). logit_bias, when defined, is added to
 // the logits before the softmax and must broadcast to (B, H, N, N); ToMe's
-// proportional attention passes log(size) as (B, 1, 1, N).
+// proportional attention passes log(size) as (B, 1, 1, N). When residual is
+// given (contiguous, (B, N, C)), the projection is accumulated into it in
+// place (one GEMM with beta = 1, no temporary) and output is that tensor.
 AttentionResult multi_head_attention(const at::Tensor& x, const AttentionWeights& weights,
-                                     const at::Tensor& logit_bias = {});
+                                     const at::Tensor& logit_bias = {},
+                                     at::Tensor* residual = nullptr);
 
 }  // namespace tailsweep::agent

@@ -41,8 +41,8 @@ VitModel::VitModel(VitConfig config, const VitWeights& weights) : config_(std::m
         block.norm1_weight, block.norm1_bias, block.norm2_weight, block.norm2_bias,
         prepare_attention(block.qkv_weight, block.qkv_bias, block.proj_weight, block.proj_bias,
                           config_.num_heads),
-        block.fc1_weight.contiguous(), block.fc1_bias, block.fc2_weight.contiguous(),
-        block.fc2_bias});
+        PackedLinear(block.fc1_weight, block.fc1_bias),
+        PackedLinear(block.fc2_weight, block.fc2_bias)});
   }
   norm_weight_ = weights.norm_weight;
   norm_bias_ = weights.norm_bias;
@@ -99,10 +99,10 @@ at::Tensor VitModel::forward(const at::Tensor& images, const MethodSpec& method,
     // Skipped while every size is 1, where it would add zeros.
     const at::Tensor logit_bias =
         tome_size.defined() ? tome_size.log().squeeze(-1).unsqueeze(1).unsqueeze(1) : at::Tensor();
-    const AttentionResult attention =
-        multi_head_attention(layer_norm(x, block.norm1_weight, block.norm1_bias),
-                             block.attention, logit_bias);
-    x = x + attention.output;
+    // x is always a tensor this pass made (embedding, reduction or cat), so
+    // the residuals may be accumulated into it in place.
+    const AttentionResult attention = multi_head_attention(
+        layer_norm(x, block.norm1_weight, block.norm1_bias), block.attention, logit_bias, &x);
 
     switch (method.kind) {
       case MethodKind::kTopK: x = topk_prune(x, attention.probs, method.r); break;
@@ -125,10 +125,10 @@ at::Tensor VitModel::forward(const at::Tensor& images, const MethodSpec& method,
       case MethodKind::kRandom: break;
     }
 
-    at::Tensor hidden = at::linear(layer_norm(x, block.norm2_weight, block.norm2_bias),
-                                   block.fc1_weight, block.fc1_bias);
-    hidden = at::gelu(hidden);  // exact (erf) GELU, as timm
-    x = x + at::linear(hidden, block.fc2_weight, block.fc2_bias);
+    // exact (erf) GELU, as timm, fused into fc1; fc2 accumulates into x.
+    const at::Tensor hidden =
+        block.fc1.forward_gelu(layer_norm(x, block.norm2_weight, block.norm2_bias));
+    block.fc2.accumulate_into(x, hidden);
 
     if (trace != nullptr) {
       trace->tokens_after_block.push_back(x.size(1));

@@ -46,10 +46,11 @@ class VitModel {
   struct Block {
     at::Tensor norm1_weight, norm1_bias, norm2_weight, norm2_bias;
     AttentionWeights attention;
-    at::Tensor fc1_weight, fc1_bias, fc2_weight, fc2_bias;
+    PackedLinear fc1, fc2;
   };
 
   void check_input(const at::Tensor& images) const;
+
 
   VitConfig config_;
   at::Tensor cls_token_, pos_embed_, patch_weight_, patch_bias_;

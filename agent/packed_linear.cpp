@@ -1,0 +1,161 @@
+#include "agent/packed_linear.h"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+
+#include <map>
+#include <mutex>
+#include <utility>
+
+#ifdef TAILSWEEP_HAVE_ONEDNN
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+
+namespace tailsweep::agent {
+
+#ifdef TAILSWEEP_HAVE_ONEDNN
+namespace {
+
+using dnnl::memory;
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+}  // namespace
+
+// Weights packed for one row count are valid for every row count: the packed
+// layout is fixed at construction and each primitive is created for it.
+struct PackedLinear::Packed {
+  int64_t in_features = 0;
+  int64_t out_features = 0;
+  memory::desc packed_weights_desc;
+  memory packed_weights;
+  memory bias;
+  // One primitive per (rows, epilogue): token pruning changes the row count
+  // from block to block, and a primitive is specialised for its shape.
+  mutable std::mutex mutex;
+  mutable std::map<std::pair<int64_t, int>, dnnl::matmul> primitives;
+
+  dnnl::matmul primitive(int64_t rows, Epilogue epilogue) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    const auto key = std::make_pair(rows, static_cast<int>(epilogue));
+    if (auto found = primitives.find(key); found != primitives.end()) return found->second;
+    dnnl::post_ops post_ops;
+    if (epilogue == Epilogue::kGelu) {
+      post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+    } else if (epilogue == Epilogue::kAccumulate) {
+      post_ops.append_sum(1.0f);
+    }
+    dnnl::primitive_attr attributes;
+    attributes.set_post_ops(post_ops);
+    const dnnl::matmul::primitive_desc descriptor(
+        dnnl::matmul::desc(memory::desc({rows, in_features}, memory::data_type::f32,
+                                        memory::format_tag::ab),
+                           packed_weights_desc, bias.get_desc(),
+                           memory::desc({rows, out_features}, memory::data_type::f32,
+                                        memory::format_tag::ab)),
+        attributes, cpu_engine());
+    return primitives.emplace(key, dnnl::matmul(descriptor)).first->second;
+  }
+};
+#else
+struct PackedLinear::Packed {};
+#endif
+
+PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias)
+    : weight_(weight.contiguous()), bias_(bias.contiguous()) {
+#ifdef TAILSWEEP_HAVE_ONEDNN
+  auto packed = std::make_shared<Packed>();
+  packed->out_features = weight_.size(0);
+  packed->in_features = weight_.size(1);
+  const int64_t k = packed->in_features;
+  const int64_t n = packed->out_features;
+  // Let oneDNN choose the weights layout for a typical shape (197 rows, a
+  // DeiT at 224), then reorder (pack) the weights into it once.
+  const dnnl::matmul::primitive_desc probe(
+      dnnl::matmul::desc(memory::desc({197, k}, memory::data_type::f32, memory::format_tag::ab),
+                         memory::desc({k, n}, memory::data_type::f32, memory::format_tag::any),
+                         memory::desc({1, n}, memory::data_type::f32, memory::format_tag::ab),
+                         memory::desc({197, n}, memory::data_type::f32, memory::format_tag::ab)),
+      cpu_engine());
+  packed->packed_weights_desc = probe.weights_desc();
+  packed->packed_weights = memory(packed->packed_weights_desc, cpu_engine());
+  // W is (n, k) row-major, which is (k, n) in column-major order: tag "ba".
+  memory user_weights(memory::desc({k, n}, memory::data_type::f32, memory::format_tag::ba),
+                      cpu_engine(), weight_.data_ptr<float>());
+  dnnl::stream stream(cpu_engine());
+  dnnl::reorder(user_weights, packed->packed_weights)
+      .execute(stream, user_weights, packed->packed_weights);
+  stream.wait();
+  packed->bias = memory(memory::desc({1, n}, memory::data_type::f32, memory::format_tag::ab),
+                        cpu_engine(), bias_.data_ptr<float>());
+  packed_ = std::move(packed);
+#endif
+}
+
+void PackedLinear::run(const at::Tensor& input, at::Tensor& out, Epilogue epilogue) const {
+  const int64_t in_features = weight_.size(1);
+  const at::Tensor rows_in = input.reshape({-1, in_features}).contiguous();
+  at::Tensor rows_out = out.view({-1, weight_.size(0)});
+#ifdef TAILSWEEP_HAVE_ONEDNN
+  if (packed_) {
+    const int64_t rows = rows_in.size(0);
+    dnnl::matmul primitive = packed_->primitive(rows, epilogue);
+    memory source(memory::desc({rows, in_features}, memory::data_type::f32,
+                               memory::format_tag::ab),
+                  cpu_engine(), rows_in.data_ptr<float>());
+    memory destination(memory::desc({rows, weight_.size(0)}, memory::data_type::f32,
+                                    memory::format_tag::ab),
+                       cpu_engine(), rows_out.data_ptr<float>());
+    thread_local dnnl::stream stream(cpu_engine());
+    primitive.execute(stream, {{DNNL_ARG_SRC, source},
+                               {DNNL_ARG_WEIGHTS, packed_->packed_weights},
+                               {DNNL_ARG_BIAS, packed_->bias},
+                               {DNNL_ARG_DST, destination}});
+    stream.wait();
+    return;
+  }
+#endif
+  if (epilogue == Epilogue::kAccumulate) {
+    rows_out.add_(bias_);
+    rows_out.addmm_(rows_in, weight_.t());
+    return;
+  }
+  at::addmm_out(rows_out, bias_, rows_in, weight_.t());
+  if (epilogue == Epilogue::kGelu) at::gelu_(rows_out);
+}
+
+at::Tensor PackedLinear::forward(const at::Tensor& input) const {
+  auto sizes = input.sizes().vec();
+  sizes.back() = weight_.size(0);
+  at::Tensor out = at::empty(sizes, input.options());
+  run(input, out, Epilogue::kNone);
+  return out;
+}
+
+at::Tensor PackedLinear::forward_gelu(const at::Tensor& input) const {
+  auto sizes = input.sizes().vec();
+  sizes.back() = weight_.size(0);
+  at::Tensor out = at::empty(sizes, input.options());
+  run(input, out, Epilogue::kGelu);
+  return out;
+}
+
+void PackedLinear::accumulate_into(at::Tensor& out, const at::Tensor& input) const {
+  TORCH_CHECK(out.is_contiguous(), "PackedLinear::accumulate_into: out must be contiguous");
+  run(input, out, Epilogue::kAccumulate);
+}
+
+std::string gemm_backend() {
+#ifdef TAILSWEEP_HAVE_ONEDNN
+  const dnnl_version_t* version = dnnl_version();
+  return fmt::format("onednn {}.{}.{} (packed weights)", version->major, version->minor,
+                     version->patch);
+#else
+  return "aten";
+#endif
+}
+
+}  // namespace tailsweep::agent

@@ -1,0 +1,44 @@
+#pragma once
+// A linear layer y = x W^T + b whose weights are packed once, at load, into
+// the layout the fastest GEMM kernel on this CPU wants (oneDNN's matmul with
+// its preferred blocked weights), with the bias and an optional GELU or
+// residual add fused into the same pass. OpenBLAS, behind at::linear,
+// re-packs the constant weights on every call: at ViT sizes that is ~15% of
+// a forward pass. Where LibTorch's oneDNN is absent (Jetson builds), the
+// same interface runs on ATen.
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+
+namespace tailsweep::agent {
+
+class PackedLinear {
+ public:
+  PackedLinear() = default;
+  // weight (out_features, in_features), bias (out_features).
+  PackedLinear(const at::Tensor& weight, const at::Tensor& bias);
+
+  // input (..., in_features) -> (..., out_features)
+  at::Tensor forward(const at::Tensor& input) const;
+  // gelu(input W^T + b), exact (erf) GELU.
+  at::Tensor forward_gelu(const at::Tensor& input) const;
+  // out += input W^T + b, in place; out must be contiguous.
+  void accumulate_into(at::Tensor& out, const at::Tensor& input) const;
+
+  const at::Tensor& weight() const { return weight_; }
+  const at::Tensor& bias() const { return bias_; }
+
+ private:
+  enum class Epilogue { kNone, kGelu, kAccumulate };
+  void run(const at::Tensor& input, at::Tensor& out, Epilogue epilogue) const;
+
+  at::Tensor weight_, bias_;  // as given, for the ATen path and for saving
+  struct Packed;              // oneDNN state; null when running on ATen
+  std::shared_ptr<Packed> packed_;
+};
+
+// "onednn <version> (packed weights)" or "aten" : recorded with results.
+std::string gemm_backend();
+
+}  // namespace tailsweep::agent
