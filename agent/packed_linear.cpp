@@ -127,20 +127,20 @@ void PackedLinear::run(const at::Tensor& input, at::Tensor& out, Epilogue epilog
   if (epilogue == Epilogue::kGelu) at::gelu_(rows_out);
 }
 
-at::Tensor PackedLinear::forward(const at::Tensor& input) const {
+at::Tensor PackedLinear::run_new(const at::Tensor& input, Epilogue epilogue) const {
   auto sizes = input.sizes().vec();
   sizes.back() = weight_.size(0);
   at::Tensor out = at::empty(sizes, input.options());
-  run(input, out, Epilogue::kNone);
+  run(input, out, epilogue);
   return out;
 }
 
+at::Tensor PackedLinear::forward(const at::Tensor& input) const {
+  return run_new(input, Epilogue::kNone);
+}
+
 at::Tensor PackedLinear::forward_gelu(const at::Tensor& input) const {
-  auto sizes = input.sizes().vec();
-  sizes.back() = weight_.size(0);
-  at::Tensor out = at::empty(sizes, input.options());
-  run(input, out, Epilogue::kGelu);
-  return out;
+  return run_new(input, Epilogue::kGelu);
 }
 
 void PackedLinear::accumulate_into(at::Tensor& out, const at::Tensor& input) const {

@@ -32,6 +32,7 @@ class PackedLinear {
  private:
   enum class Epilogue { kNone, kGelu, kAccumulate };
   void run(const at::Tensor& input, at::Tensor& out, Epilogue epilogue) const;
+  at::Tensor run_new(const at::Tensor& input, Epilogue epilogue) const;
 
   at::Tensor weight_, bias_;  // as given, for the ATen path and for saving
   struct Packed;              // oneDNN state; null when running on ATen

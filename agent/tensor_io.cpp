@@ -26,13 +26,24 @@ safetensors::Tensor from_aten_float(const at::Tensor& tensor) {
       dense.sizes().vec());
 }
 
-at::Tensor read_named_tensor(const std::filesystem::path& path, const std::string& name) {
-  safetensors::File file;
+safetensors::File read_safetensors(const std::filesystem::path& path) {
   try {
-    file = safetensors::read_file(path);
+    return safetensors::read_file(path);
   } catch (const safetensors::SafetensorsError& error) {
     throw InputError(error.what());
   }
+}
+
+void write_safetensors(const std::filesystem::path& path, const safetensors::File& file) {
+  try {
+    safetensors::write_file(path, file);
+  } catch (const safetensors::SafetensorsError& error) {
+    throw InputError(error.what());
+  }
+}
+
+at::Tensor read_named_tensor(const std::filesystem::path& path, const std::string& name) {
+  const safetensors::File file = read_safetensors(path);
   const auto found = file.tensors.find(name);
   if (found == file.tensors.end()) {
     throw InputError(fmt::format("{}: no tensor named '{}'", path.string(), name));
@@ -44,11 +55,7 @@ void write_named_tensor(const std::filesystem::path& path, const std::string& na
                         const at::Tensor& tensor) {
   safetensors::File file;
   file.tensors.emplace(name, from_aten_float(tensor));
-  try {
-    safetensors::write_file(path, file);
-  } catch (const safetensors::SafetensorsError& error) {
-    throw InputError(error.what());
-  }
+  write_safetensors(path, file);
 }
 
 }  // namespace tailsweep::agent

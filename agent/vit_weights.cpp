@@ -40,12 +40,7 @@ VitWeights random_weights(const VitConfig& config, uint64_t seed) {
 
 VitWeights load_weights(const VitConfig& config, const std::filesystem::path& path) {
   config.validate();
-  safetensors::File file;
-  try {
-    file = safetensors::read_file(path);
-  } catch (const safetensors::SafetensorsError& error) {
-    throw InputError(error.what());
-  }
+  const safetensors::File file = read_safetensors(path);
   VitWeights weights;
   weights.blocks.resize(static_cast<std::size_t>(config.depth));
   std::set<std::string> expected;
@@ -83,11 +78,7 @@ void save_weights(const VitConfig& config, const VitWeights& weights,
                                           const at::Tensor& slot) {
     file.tensors.emplace(name, from_aten_float(slot));
   });
-  try {
-    safetensors::write_file(path, file);
-  } catch (const safetensors::SafetensorsError& error) {
-    throw InputError(error.what());
-  }
+  write_safetensors(path, file);
 }
 
 }  // namespace tailsweep::agent

@@ -204,7 +204,9 @@ def tome_merge(x, size, metric, r):  # ToMe's bipartite_soft_matching + merge_wa
         n, t1, c = src.shape
         unm = src.gather(dim=-2, index=unm_idx.expand(n, t1 - r, c))
         src = src.gather(dim=-2, index=src_idx.expand(n, r, c))
-        dst = dst.scatter_reduce(-2, dst_idx.expand(n, r, c), src, reduce="sum")
+        # ToMe: scatter_reduce(..., reduce="sum"); scatter_add is the same sum
+        # without 1.13's beta warning.
+        dst = dst.scatter_add(-2, dst_idx.expand(n, r, c), src)
         return torch.cat([unm, dst], dim=1)
 
     x = merge(x * size)

@@ -3,12 +3,12 @@
 #include <ATen/ATen.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
 
 #include "../support/run_command.h"
+#include "../support/temp_dir.h"
 #include "agent/tensor_io.h"
 #include "agent/vit_weights.h"
 
@@ -24,13 +24,8 @@ constexpr const char* kModel = "custom:dim=32,depth=2,heads=2,patch=8,image=32,c
 class AgentCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tailsweep-cli-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
     write_named_tensor(dir_ / "in.safetensors", "input", at::randn({2, 3, 32, 32}));
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   tailsweep::testing::CommandResult infer(const std::string& extra) const {
     return run_command(std::string(TAILSWEEP_AGENT_BIN) + " infer --out " +
@@ -38,7 +33,8 @@ class AgentCliTest : public ::testing::Test {
   }
   std::string input() const { return " --input " + shell_quote((dir_ / "in.safetensors").string()); }
 
-  std::filesystem::path dir_;
+  tailsweep::testing::TempDir scratch_{"tailsweep-cli"};
+  const std::filesystem::path& dir_ = scratch_.path();
 };
 
 int count_lines(const std::string& text) {

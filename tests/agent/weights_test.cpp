@@ -3,10 +3,10 @@
 #include <ATen/ATen.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstring>
 
+#include "../support/temp_dir.h"
 #include "agent/tensor_io.h"
 #include "common/errors.h"
 #include "common/safetensors.h"
@@ -21,14 +21,6 @@ constexpr const char* kTwoBlocks = "custom:dim=16,depth=2,heads=2,patch=4,image=
 
 class WeightsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tailsweep-weights-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // A timm state dict written by hand, names spelled out here rather than
   // taken from the engine's table, so a typo there cannot hide.
   st::File timm_state_dict(st::DType dtype = st::DType::F32) const {
@@ -81,7 +73,8 @@ class WeightsTest : public ::testing::Test {
     return "loaded";
   }
 
-  std::filesystem::path dir_;
+  tailsweep::testing::TempDir scratch_{"tailsweep-weights"};
+  const std::filesystem::path& dir_ = scratch_.path();
 };
 
 TEST_F(WeightsTest, SaveThenLoadGivesTheSameTensors) {
