@@ -3,7 +3,9 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <map>
+#include <string_view>
 #include <mutex>
 #include <utility>
 
@@ -64,8 +66,16 @@ struct PackedLinear::Packed {
 struct PackedLinear::Packed {};
 #endif
 
-PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias)
+GemmBackend default_gemm_backend() {
+  const char* choice = std::getenv("TAILSWEEP_GEMM");
+  return choice != nullptr && std::string_view(choice) == "aten" ? GemmBackend::kAten
+                                                                 : GemmBackend::kOneDnn;
+}
+
+PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias,
+                           GemmBackend backend)
     : weight_(weight.contiguous()), bias_(bias.contiguous()) {
+  if (backend == GemmBackend::kAten) return;
 #ifdef TAILSWEEP_HAVE_ONEDNN
   auto packed = std::make_shared<Packed>();
   packed->out_features = weight_.size(0);
@@ -150,6 +160,7 @@ void PackedLinear::accumulate_into(at::Tensor& out, const at::Tensor& input) con
 
 std::string gemm_backend() {
 #ifdef TAILSWEEP_HAVE_ONEDNN
+  if (default_gemm_backend() == GemmBackend::kAten) return "aten";
   const dnnl_version_t* version = dnnl_version();
   return fmt::format("onednn {}.{}.{} (packed weights)", version->major, version->minor,
                      version->patch);

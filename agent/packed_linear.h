@@ -13,11 +13,19 @@
 
 namespace tailsweep::agent {
 
+enum class GemmBackend { kOneDnn, kAten };
+
+// oneDNN when this build has it, unless the environment says
+// TAILSWEEP_GEMM=aten (to measure or test the fallback on the same machine).
+GemmBackend default_gemm_backend();
+
 class PackedLinear {
  public:
   PackedLinear() = default;
-  // weight (out_features, in_features), bias (out_features).
-  PackedLinear(const at::Tensor& weight, const at::Tensor& bias);
+  // weight (out_features, in_features), bias (out_features). kOneDnn falls
+  // back to kAten in a build without oneDNN.
+  PackedLinear(const at::Tensor& weight, const at::Tensor& bias,
+               GemmBackend backend = default_gemm_backend());
 
   // input (..., in_features) -> (..., out_features)
   at::Tensor forward(const at::Tensor& input) const;
@@ -39,7 +47,8 @@ class PackedLinear {
   std::shared_ptr<Packed> packed_;
 };
 
-// "onednn <version> (packed weights)" or "aten" : recorded with results.
+// What default_gemm_backend() runs on, e.g. "onednn 2.6.3 (packed weights)"
+// or "aten": recorded with results.
 std::string gemm_backend();
 
 }  // namespace tailsweep::agent

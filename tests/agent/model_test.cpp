@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "common/errors.h"
 #include "common/token_schedule.h"
 #include "reference_vit.h"
@@ -40,6 +42,19 @@ TEST_F(ModelTest, BaselineMatchesThePlainTimmForwardPass) {
   ASSERT_EQ(logits.sizes(), (std::vector<int64_t>{3, 10}));
   EXPECT_TRUE(at::allclose(logits, expected, 1e-4, 1e-5))
       << (logits - expected).abs().max().item<float>();
+}
+
+TEST_F(ModelTest, TheAtenGemmFallbackGivesTheSameLogits) {
+  // Builds without oneDNN (JetPack's LibTorch) run every linear layer on ATen.
+  ::setenv("TAILSWEEP_GEMM", "aten", 1);
+  const VitModel aten_model(config_, weights_);
+  ::unsetenv("TAILSWEEP_GEMM");
+  const at::Tensor expected = testing::reference_vit_forward(config_, weights_, images_);
+  for (const char* method : {"none", "pomt:10@1", "tome:4"}) {
+    const at::Tensor logits = aten_model.forward(images_, parse_method_spec(method));
+    EXPECT_TRUE(at::allclose(logits, run(method), 1e-4, 1e-5)) << method;
+  }
+  EXPECT_TRUE(at::allclose(aten_model.forward(images_, MethodSpec{}), expected, 1e-4, 1e-5));
 }
 
 TEST(Model, BaselineMatchesReferenceWhenTheScaleIsNotAPowerOfTwo) {

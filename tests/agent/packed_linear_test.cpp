@@ -13,10 +13,14 @@ void expect_close(const at::Tensor& actual, const at::Tensor& expected) {
       << (actual - expected).abs().max().item<double>() << " of " << scale;
 }
 
-TEST(PackedLinear, MatchesAtenForEveryRowCountAndEpilogue) {
+// Both backends: oneDNN where this build has it, and the ATen fallback that
+// builds without oneDNN (Jetson) run.
+class PackedLinearTest : public ::testing::TestWithParam<GemmBackend> {};
+
+TEST_P(PackedLinearTest, MatchesAtenForEveryRowCountAndEpilogue) {
   const at::Tensor weight = at::randn({96, 40});
   const at::Tensor bias = at::randn({96});
-  const PackedLinear linear(weight, bias);
+  const PackedLinear linear(weight, bias, GetParam());
   // Row counts change from block to block under token pruning, including
   // counts other than the one the weights were packed for.
   for (int64_t rows : {1, 2, 17, 139, 197, 394}) {
@@ -31,16 +35,22 @@ TEST(PackedLinear, MatchesAtenForEveryRowCountAndEpilogue) {
   }
 }
 
-TEST(PackedLinear, KeepsLeadingDimensionsAndReusesPrimitives) {
+TEST_P(PackedLinearTest, KeepsLeadingDimensionsAndReusesPrimitives) {
   const at::Tensor weight = at::randn({8, 12});
   const at::Tensor bias = at::randn({8});
-  const PackedLinear linear(weight, bias);
+  const PackedLinear linear(weight, bias, GetParam());
   const at::Tensor input = at::randn({3, 5, 12});
   const at::Tensor first = linear.forward(input);
   EXPECT_EQ(first.sizes(), (std::vector<int64_t>{3, 5, 8}));
   EXPECT_TRUE(at::equal(linear.forward(input), first));  // the cached primitive
   expect_close(first, at::linear(input, weight, bias));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, PackedLinearTest,
+                         ::testing::Values(GemmBackend::kOneDnn, GemmBackend::kAten),
+                         [](const auto& info) {
+                           return info.param == GemmBackend::kAten ? "Aten" : "OneDnn";
+                         });
 
 TEST(PackedLinear, ReportsItsBackend) {
   EXPECT_FALSE(gemm_backend().empty());
