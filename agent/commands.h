@@ -5,5 +5,6 @@
 namespace tailsweep::agent {
 
 void register_infer_command(CLI::App& app);
+void register_profile_command(CLI::App& app);
 
 }  // namespace tailsweep::agent

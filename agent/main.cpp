@@ -8,5 +8,6 @@ int main(int argc, char** argv) {
   CLI::App app{"tailsweep-agent: measures vision transformers on this device", "tailsweep-agent"};
   app.require_subcommand(1);
   tailsweep::agent::register_infer_command(app);
+  tailsweep::agent::register_profile_command(app);
   return tailsweep::run_cli(app, argc, argv, "tailsweep-agent");
 }

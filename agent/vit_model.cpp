@@ -76,6 +76,35 @@ at::Tensor VitModel::embed(const at::Tensor& images) const {
   return x;
 }
 
+AttentionResult VitModel::attention_half(const Block& block, at::Tensor& x,
+                                        const at::Tensor& logit_bias) {
+  return multi_head_attention(layer_norm(x, block.norm1_weight, block.norm1_bias),
+                              block.attention, logit_bias, &x);
+}
+
+void VitModel::mlp_half(const Block& block, at::Tensor& x) {
+  // exact (erf) GELU, as timm, fused into fc1; fc2 accumulates into x.
+  const at::Tensor hidden =
+      block.fc1.forward_gelu(layer_norm(x, block.norm2_weight, block.norm2_bias));
+  block.fc2.accumulate_into(x, hidden);
+}
+
+at::Tensor VitModel::forward_block(int64_t index, const at::Tensor& x) const {
+  if (index < 0 || index >= config_.depth) {
+    throw InputError(fmt::format("block {} is outside 0..{}", index, config_.depth - 1));
+  }
+  if (x.dim() != 3 || x.size(2) != config_.embed_dim || x.size(1) < 1) {
+    throw InputError(fmt::format("block input has shape [{}]; needs [B, N, {}]",
+                                 fmt::join(x.sizes(), ", "), config_.embed_dim));
+  }
+  c10::InferenceMode inference_guard;
+  const Block& block = blocks_[static_cast<std::size_t>(index)];
+  at::Tensor y = x.to(at::kFloat).clone(at::MemoryFormat::Contiguous);
+  attention_half(block, y, at::Tensor());
+  mlp_half(block, y);
+  return y;
+}
+
 at::Tensor VitModel::forward(const at::Tensor& images, const MethodSpec& method,
                              const ForwardOptions& options, ForwardTrace* trace) const {
   check_input(images);
@@ -101,8 +130,7 @@ at::Tensor VitModel::forward(const at::Tensor& images, const MethodSpec& method,
         tome_size.defined() ? tome_size.log().squeeze(-1).unsqueeze(1).unsqueeze(1) : at::Tensor();
     // x is always a tensor this pass made (embedding, reduction or cat), so
     // the residuals may be accumulated into it in place.
-    const AttentionResult attention = multi_head_attention(
-        layer_norm(x, block.norm1_weight, block.norm1_bias), block.attention, logit_bias, &x);
+    const AttentionResult attention = attention_half(block, x, logit_bias);
 
     switch (method.kind) {
       case MethodKind::kTopK: x = topk_prune(x, attention.probs, method.r); break;
@@ -125,10 +153,7 @@ at::Tensor VitModel::forward(const at::Tensor& images, const MethodSpec& method,
       case MethodKind::kRandom: break;
     }
 
-    // exact (erf) GELU, as timm, fused into fc1; fc2 accumulates into x.
-    const at::Tensor hidden =
-        block.fc1.forward_gelu(layer_norm(x, block.norm2_weight, block.norm2_bias));
-    block.fc2.accumulate_into(x, hidden);
+    mlp_half(block, x);
 
     if (trace != nullptr) {
       trace->tokens_after_block.push_back(x.size(1));

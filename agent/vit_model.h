@@ -42,6 +42,10 @@ class VitModel {
   // Patch embedding + CLS + position embedding: (B, N, C).
   at::Tensor embed(const at::Tensor& images) const;
 
+  // One transformer block, without token reduction, on tokens x (B, N, C);
+  // x is not modified (the block works on a copy). For `profile --mode block`.
+  at::Tensor forward_block(int64_t index, const at::Tensor& x) const;
+
  private:
   struct Block {
     at::Tensor norm1_weight, norm1_bias, norm2_weight, norm2_bias;
@@ -50,6 +54,10 @@ class VitModel {
   };
 
   void check_input(const at::Tensor& images) const;
+  // The halves of a block around the reduction step; x is updated in place.
+  static AttentionResult attention_half(const Block& block, at::Tensor& x,
+                                        const at::Tensor& logit_bias);
+  static void mlp_half(const Block& block, at::Tensor& x);
 
 
   VitConfig config_;

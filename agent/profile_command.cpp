@@ -1,0 +1,269 @@
+// tailsweep-agent profile: latency against the token count, to a stated
+// precision. See docs/profile.md for the method and the output format.
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
+#include <fmt/chrono.h>
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "agent/commands.h"
+#include "agent/runtime.h"
+#include "agent/vit_model.h"
+#include "agent/vit_weights.h"
+#include "common/device_facts.h"
+#include "common/errors.h"
+#include "common/model_config.h"
+#include "common/profile_plan.h"
+#include "common/statistics.h"
+#include "tailsweep/build_info.h"
+
+namespace tailsweep::agent {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Seconds = std::chrono::duration<double>;
+using Milliseconds = std::chrono::duration<double, std::milli>;
+
+struct ProfileOptions {
+  std::string model;
+  std::string weights;
+  std::string device = "cpu";
+  std::string batches = "1";
+  std::string tokens;
+  double precision = 0.01;
+  std::string mode = "model";
+  std::string out;
+  int threads = 0;
+  uint64_t seed = 0;
+  double warmup_s = 2.0;
+  double time_cap_s = 10.0;
+  std::size_t min_samples = 10;
+};
+
+struct PointResult {
+  ProfilePoint point;
+  std::size_t visit_index = 0;
+  std::vector<double> samples_ms;
+  StopReason stop = StopReason::kContinue;
+};
+
+void check_options(const ProfileOptions& options) {
+  if (options.device != "cpu") {
+    throw InputError(fmt::format("unknown device '{}' (this build measures: cpu)", options.device));
+  }
+  if (!(options.precision > 0.0 && options.precision < 1.0)) {
+    throw InputError(fmt::format("--precision {} is outside (0, 1)", options.precision));
+  }
+  if (options.mode != "model" && options.mode != "block") {
+    throw InputError(fmt::format("--mode '{}': expected model or block", options.mode));
+  }
+  if (!(options.time_cap_s > 0) || !(options.warmup_s >= 0)) {
+    throw InputError("--time-cap must be positive and --warmup not negative");
+  }
+  if (!options.out.empty()) {
+    // Fail now, not after an hour of measuring.
+    std::ofstream probe(options.out, std::ios::app);
+    if (!probe) throw InputError(fmt::format("cannot write --out {}", options.out));
+  }
+}
+
+// Times one point until the stopping rule says so. `run` is one forward.
+template <typename Run>
+PointResult measure_point(const ProfilePoint& point, std::size_t visit_index, Run&& run,
+                          const StoppingRule& rule) {
+  PointResult result{point, visit_index, {}, StopReason::kContinue};
+  run();  // untimed: re-warm caches after the previous point
+  const auto start = Clock::now();
+  std::size_t next_check = rule.min_samples;
+  while (true) {
+    const auto before = Clock::now();
+    run();
+    result.samples_ms.push_back(Milliseconds(Clock::now() - before).count());
+    // Summaries sort the samples: check at 10% growth, not every sample.
+    if (result.samples_ms.size() >= next_check) {
+      result.stop = should_stop(result.samples_ms, Clock::now() - start, rule);
+      if (result.stop != StopReason::kContinue) return result;
+      next_check = result.samples_ms.size() + std::max<std::size_t>(1, next_check / 10);
+    }
+  }
+}
+
+nlohmann::json point_json(const PointResult& result) {
+  const stats::Summary s = stats::summarize(result.samples_ms);
+  return {{"batch", result.point.batch},
+          {"tokens", result.point.tokens},
+          {"visit_index", result.visit_index},
+          {"median_ms", s.median},
+          {"mean_ms", s.mean},
+          {"stddev_ms", s.stddev},
+          {"min_ms", s.min},
+          {"max_ms", s.max},
+          {"p5_ms", s.p5},
+          {"p25_ms", s.p25},
+          {"p75_ms", s.p75},
+          {"p95_ms", s.p95},
+          {"mad_ms", s.mad},
+          {"iqr_ms", s.iqr},
+          {"median_ci95_low_ms", s.median_ci_low},
+          {"median_ci95_high_ms", s.median_ci_high},
+          {"median_ci95_relative_half_width", s.median_ci_relative_half_width},
+          {"samples", s.count},
+          {"stable", s.stable},
+          {"reached_precision", result.stop == StopReason::kPrecisionReached},
+          {"raw_ms", result.samples_ms}};
+}
+
+void print_progress(std::size_t done, std::size_t total, const PointResult& last,
+                    Seconds elapsed) {
+  if (!::isatty(STDERR_FILENO)) return;
+  const stats::Summary s = stats::summarize(last.samples_ms);
+  const double eta_s = elapsed.count() / static_cast<double>(done) *
+                       static_cast<double>(total - done);
+  fmt::print(stderr, "\r[{}/{}] batch {} tokens {}: {:.3f} ms +-{:.1f}% ({} samples{}), ETA {:.0f}s   ",
+             done, total, last.point.batch, last.point.tokens, s.median,
+             100 * s.median_ci_relative_half_width, s.count,
+             last.stop == StopReason::kTimeCap ? ", time cap" : "", eta_s);
+  if (done == total) fmt::print(stderr, "\n");
+}
+
+void run_profile(const ProfileOptions& options) {
+  check_options(options);
+  const VitConfig config = parse_model_spec(options.model);
+  const std::vector<int64_t> batches = parse_batch_list(options.batches);
+  const std::vector<int64_t> tokens = parse_token_grid(options.tokens, config.total_tokens());
+  const RuntimeInfo runtime = configure_runtime(options.threads);
+  const VitWeights weights = options.weights.empty() ? random_weights(config, options.seed)
+                                                     : load_weights(config, options.weights);
+  const VitModel model(config, weights);
+  const StoppingRule rule{options.precision, options.min_samples, Seconds(options.time_cap_s)};
+  const bool block_mode = options.mode == "block";
+
+  // One input per batch size; the token subset is drawn inside the timed
+  // call (random:N), as in POMT's protocol, with a fixed seed per point.
+  std::map<int64_t, at::Tensor> inputs;
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+  for (const int64_t batch : batches) {
+    inputs[batch] = block_mode ? at::randn({batch, config.total_tokens(), config.embed_dim},
+                                           generator)
+                               : at::randn({batch, config.in_channels, config.image_size,
+                                            config.image_size},
+                                           generator);
+  }
+  auto forward = [&](const ProfilePoint& point) {
+    if (block_mode) {
+      return model.forward_block(
+          config.depth / 2, inputs[point.batch].narrow(1, 0, point.tokens).contiguous());
+    }
+    MethodSpec keep;
+    keep.kind = MethodKind::kRandom;
+    keep.keep_tokens = point.tokens;
+    return model.forward(inputs[point.batch], keep, {options.seed + static_cast<uint64_t>(point.tokens)});
+  };
+
+  const auto started = std::chrono::system_clock::now();
+  const auto warm_until = Clock::now() + Seconds(options.warmup_s);
+  const ProfilePoint full{batches.back(), tokens.back()};
+  while (Clock::now() < warm_until) forward(full);
+
+  const std::vector<ProfilePoint> order = shuffled_points(batches, tokens, options.seed);
+  std::vector<PointResult> results;
+  const auto measuring_since = Clock::now();
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    results.push_back(measure_point(order[i], i, [&] { forward(order[i]); }, rule));
+    print_progress(i + 1, order.size(), results.back(), Clock::now() - measuring_since);
+  }
+  std::sort(results.begin(), results.end(), [](const PointResult& a, const PointResult& b) {
+    return std::tie(a.point.batch, a.point.tokens) < std::tie(b.point.batch, b.point.tokens);
+  });
+
+  nlohmann::json points = nlohmann::json::array();
+  std::size_t capped = 0;
+  for (const auto& result : results) {
+    points.push_back(point_json(result));
+    capped += result.stop == StopReason::kTimeCap;
+  }
+  const HostFacts host = read_host_facts();
+  const nlohmann::json report = {
+      {"tool", "tailsweep-agent profile"},
+      {"version", build_info::kVersion},
+      {"git_sha", build_info::kGitSha},
+      {"build_type", build_info::kBuildType},
+      {"started_at", fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(started)))},
+      {"elapsed_s", Seconds(Clock::now() - measuring_since).count()},
+      {"model", {{"name", config.name}, {"dim", config.embed_dim}, {"depth", config.depth},
+                 {"heads", config.num_heads}, {"tokens", config.total_tokens()}}},
+      {"weights", options.weights.empty() ? fmt::format("random(seed={})", options.seed)
+                                          : options.weights},
+      {"mode", options.mode},
+      {"method", {{"precision", options.precision},
+                  {"confidence", 0.95},
+                  {"min_samples", options.min_samples},
+                  {"time_cap_s", options.time_cap_s},
+                  {"warmup_s", options.warmup_s},
+                  {"order_seed", options.seed},
+                  {"points_at_time_cap", capped}}},
+      {"device", {{"kind", "cpu"},
+                  {"name", host.cpu_model.value_or("unknown cpu")},
+                  {"simulated", false},
+                  {"host", host},
+                  {"runtime", nlohmann::json::parse(to_json(runtime))}}},
+      {"points", points},
+  };
+  if (options.out.empty()) {
+    fmt::print("{}\n", report.dump());
+  } else {
+    std::ofstream(options.out, std::ios::trunc) << report.dump() << "\n";
+  }
+  if (capped > 0) {
+    fmt::print(stderr, "tailsweep-agent: {} of {} points hit the {:.0f} s cap before reaching "
+               "{:.1f}% precision (flagged reached_precision: false)\n",
+               capped, results.size(), options.time_cap_s, 100 * options.precision);
+  }
+}
+
+}  // namespace
+
+void register_profile_command(CLI::App& app) {
+  auto options = std::make_shared<ProfileOptions>();
+  CLI::App* command = app.add_subcommand(
+      "profile",
+      "Measure latency against the token count (tokens dropped at random after the position "
+      "embedding), each point to a stated precision; JSON out (docs/profile.md)");
+  command->add_option("--model", options->model, "deit-tiny | deit-small | deit-base | vit-large | custom:...")
+      ->required();
+  command->add_option("--weights", options->weights, "timm-named safetensors (default: random)")
+      ->check(CLI::ExistingFile);
+  command->add_option("--device", options->device, "cpu")->capture_default_str();
+  command->add_option("--batch", options->batches, "batch sizes, e.g. 1,4")->capture_default_str();
+  command->add_option("--tokens", options->tokens,
+                      "FROM:TO[:STEP] or a list N1,N2,... (counts include CLS, 2..model's)")
+      ->required();
+  command->add_option("--precision", options->precision,
+                      "stop a point when the median's 95% CI is within this fraction of it")
+      ->capture_default_str();
+  command->add_option("--mode", options->mode,
+                      "model: the whole forward pass; block: one transformer block")
+      ->capture_default_str();
+  command->add_option("--out", options->out, "write the JSON here (default: stdout)");
+  command->add_option("--threads", options->threads, "compute threads (0 = one per core)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--seed", options->seed, "seed for the visiting order, inputs, weights")
+      ->capture_default_str();
+  command->add_option("--warmup", options->warmup_s, "warm-up seconds before the first point")
+      ->capture_default_str();
+  command->add_option("--time-cap", options->time_cap_s, "seconds per point at most")
+      ->capture_default_str();
+  command->add_option("--min-samples", options->min_samples, "samples per point at least")
+      ->capture_default_str()
+      ->check(CLI::Range(6, 1000000));
+  command->callback([options] { run_profile(*options); });
+}
+
+}  // namespace tailsweep::agent

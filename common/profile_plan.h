@@ -1,0 +1,49 @@
+#pragma once
+// What `tailsweep-agent profile` measures and when it stops, as pure
+// functions: the token grid and batch list parsed strictly, the visiting
+// order shuffled with a seed, and the adaptive stopping rule.
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/model_config.h"
+#include "common/statistics.h"
+
+namespace tailsweep {
+
+// "2:197" (every count), "2:197:5" (every fifth, 197 always included so the
+// unpruned point is measured) or "2,50,100". Counts include CLS. Throws
+// InputError on malformed text, counts below 2 or above max_tokens.
+std::vector<int64_t> parse_token_grid(std::string_view text, int64_t max_tokens);
+// "1" or "1,4,8"; every batch >= 1.
+std::vector<int64_t> parse_batch_list(std::string_view text);
+
+struct ProfilePoint {
+  int64_t batch = 1;
+  int64_t tokens = 0;
+};
+
+// Every (batch, tokens) pair in a seeded random order, so slow drift of the
+// machine (heat, clocks, neighbours) spreads over the curve instead of
+// becoming a slope along it.
+std::vector<ProfilePoint> shuffled_points(std::span<const int64_t> batches,
+                                          std::span<const int64_t> tokens, uint64_t seed);
+
+struct StoppingRule {
+  double precision = 0.01;  // target relative half-width of the median's 95% CI
+  std::size_t min_samples = 10;
+  std::chrono::duration<double> time_cap{10.0};  // per point
+};
+
+enum class StopReason { kContinue, kPrecisionReached, kTimeCap };
+
+// kPrecisionReached once there are at least min_samples and the 95% CI of
+// the median is within precision of it; kTimeCap when the point has used its
+// time (the result is then flagged as not having reached the precision).
+StopReason should_stop(std::span<const double> samples_ms, std::chrono::duration<double> elapsed,
+                       const StoppingRule& rule);
+
+}  // namespace tailsweep

@@ -1,0 +1,95 @@
+// Drives `tailsweep-agent profile` for real on a tiny model: the JSON it
+// writes, and every bad input answered with exit 2 and one line.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "../support/run_command.h"
+#include "../support/temp_dir.h"
+
+namespace tailsweep::agent {
+namespace {
+
+using ::testing::HasSubstr;
+using tailsweep::testing::run_command;
+using tailsweep::testing::shell_quote;
+
+// 32x32 images with patch 8: 16 patches + CLS = 17 tokens.
+const std::string kModel =
+    shell_quote("custom:dim=32,depth=2,heads=2,patch=8,image=32,classes=5");
+const std::string kFast = " --warmup 0.05 --time-cap 0.3 --min-samples 6";
+
+std::string profile(const std::string& arguments) {
+  return std::string(TAILSWEEP_AGENT_BIN) + " profile --model " + kModel + kFast + " " + arguments;
+}
+
+TEST(ProfileCli, WritesEveryPointWithRawSamplesAndStatistics) {
+  tailsweep::testing::TempDir dir("tailsweep-profile");
+  const auto out = (dir / "curve.json").string();
+  const auto result = run_command(profile("--tokens 2,9,17 --batch 1,2 --precision 0.5 --out " +
+                                          shell_quote(out)));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = nlohmann::json::parse(tailsweep::testing::slurp(out));
+  EXPECT_EQ(report.at("mode"), "model");
+  EXPECT_EQ(report.at("device").at("simulated"), false);
+  EXPECT_EQ(report.at("device").at("kind"), "cpu");
+  EXPECT_GE(report.at("device").at("runtime").at("intra_op_threads").get<int>(), 1);
+  EXPECT_TRUE(report.at("device").at("host").contains("unavailable"));
+  const auto& points = report.at("points");
+  ASSERT_EQ(points.size(), 6u);
+  std::vector<int> visits;
+  for (const auto& point : points) {
+    const auto& raw = point.at("raw_ms");
+    EXPECT_GE(raw.size(), 6u);
+    EXPECT_EQ(raw.size(), point.at("samples").get<std::size_t>());
+    std::vector<double> sorted = raw.get<std::vector<double>>();
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_GE(point.at("median_ms").get<double>(), sorted.front());
+    EXPECT_LE(point.at("median_ms").get<double>(), sorted.back());
+    EXPECT_LE(point.at("p25_ms").get<double>(), point.at("p75_ms").get<double>());
+    EXPECT_GT(point.at("median_ms").get<double>(), 0.0);
+    visits.push_back(point.at("visit_index").get<int>());
+  }
+  // Sorted by (batch, tokens) in the file, visited in a shuffled order.
+  EXPECT_EQ(points[0].at("tokens"), 2);
+  EXPECT_EQ(points[5].at("batch"), 2);
+  EXPECT_EQ(points[5].at("tokens"), 17);
+  std::sort(visits.begin(), visits.end());
+  EXPECT_EQ(visits, (std::vector<int>{0, 1, 2, 3, 4, 5}));
+}
+
+TEST(ProfileCli, BlockModeTimesOneBlock) {
+  const auto result = run_command(profile("--tokens 4,17 --mode block --precision 0.5"));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = nlohmann::json::parse(result.out);
+  EXPECT_EQ(report.at("mode"), "block");
+  EXPECT_EQ(report.at("points").size(), 2u);
+}
+
+TEST(ProfileCli, BadInputGetsExitTwoAndOneLine) {
+  tailsweep::testing::TempDir dir("tailsweep-profile");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {std::string(TAILSWEEP_AGENT_BIN) + " profile --model deit-huge --tokens 2,3",
+       "unknown model 'deit-huge'"},
+      {profile("--tokens 1:17"), "outside 2..17"},
+      {profile("--tokens 2,18"), "18 is outside 2..17"},
+      {profile("--tokens 2,9 --batch 0"), "--batch '0'"},
+      {profile("--tokens 2,9 --precision 0"), "outside (0, 1)"},
+      {profile("--tokens 2,9 --precision 1.5"), "outside (0, 1)"},
+      {profile("--tokens 2,9 --device sim:jetson-nano"), "unknown device 'sim:jetson-nano'"},
+      {profile("--tokens 2,9 --mode layer"), "--mode 'layer'"},
+      {profile("--tokens 2,9 --out " + (dir / "no/such/dir/x.json").string()), "cannot write"},
+  };
+  for (const auto& [command, expected] : cases) {
+    const auto result = run_command(command);
+    EXPECT_EQ(result.exit_code, 2) << command;
+    EXPECT_THAT(result.err, HasSubstr(expected)) << command;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+  }
+}
+
+}  // namespace
+}  // namespace tailsweep::agent
