@@ -5,6 +5,7 @@
 #include <c10/core/InferenceMode.h>
 #include <fmt/chrono.h>
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,6 +18,7 @@
 #include "agent/vit_model.h"
 #include "agent/vit_weights.h"
 #include "common/device_facts.h"
+#include "common/gpu_sim.h"
 #include "common/errors.h"
 #include "common/model_config.h"
 #include "common/profile_plan.h"
@@ -53,9 +55,18 @@ struct PointResult {
   StopReason stop = StopReason::kContinue;
 };
 
+constexpr std::string_view kSimPrefix = "sim:";
+
+bool is_simulated(const ProfileOptions& options) {
+  return options.device.rfind(kSimPrefix, 0) == 0;
+}
+
 void check_options(const ProfileOptions& options) {
-  if (options.device != "cpu") {
-    throw InputError(fmt::format("unknown device '{}' (this build measures: cpu)", options.device));
+  if (is_simulated(options)) {
+    sim::find_simulated_gpu(std::string_view(options.device).substr(kSimPrefix.size()));
+  } else if (options.device != "cpu") {
+    throw InputError(fmt::format("unknown device '{}' (this build measures: cpu, sim:{})",
+                                 options.device, fmt::join(sim::simulated_gpu_names(), ", sim:")));
   }
   if (!(options.precision > 0.0 && options.precision < 1.0)) {
     throw InputError(fmt::format("--precision {} is outside (0, 1)", options.precision));
@@ -73,21 +84,22 @@ void check_options(const ProfileOptions& options) {
   }
 }
 
-// Times one point until the stopping rule says so. `run` is one forward.
-template <typename Run>
-PointResult measure_point(const ProfilePoint& point, std::size_t visit_index, Run&& run,
+// Samples one point until the stopping rule says so. `sample` returns one
+// latency in milliseconds: a timed forward pass, or a simulated one. The time
+// cap counts the device's time (for a simulated device, simulated time).
+template <typename Sample>
+PointResult measure_point(const ProfilePoint& point, std::size_t visit_index, Sample&& sample,
                           const StoppingRule& rule) {
   PointResult result{point, visit_index, {}, StopReason::kContinue};
-  run();  // untimed: re-warm caches after the previous point
-  const auto start = Clock::now();
+  sample();  // discarded: re-warms caches after the previous point
+  double elapsed_ms = 0;
   std::size_t next_check = rule.min_samples;
   while (true) {
-    const auto before = Clock::now();
-    run();
-    result.samples_ms.push_back(Milliseconds(Clock::now() - before).count());
+    result.samples_ms.push_back(sample());
+    elapsed_ms += result.samples_ms.back();
     // Summaries sort the samples: check at 10% growth, not every sample.
     if (result.samples_ms.size() >= next_check) {
-      result.stop = should_stop(result.samples_ms, Clock::now() - start, rule);
+      result.stop = should_stop(result.samples_ms, Milliseconds(elapsed_ms), rule);
       if (result.stop != StopReason::kContinue) return result;
       next_check = result.samples_ms.size() + std::max<std::size_t>(1, next_check / 10);
     }
@@ -132,70 +144,161 @@ void print_progress(std::size_t done, std::size_t total, const PointResult& last
   if (done == total) fmt::print(stderr, "\n");
 }
 
-void run_profile(const ProfileOptions& options) {
-  check_options(options);
-  const VitConfig config = parse_model_spec(options.model);
-  const std::vector<int64_t> batches = parse_batch_list(options.batches);
-  const std::vector<int64_t> tokens = parse_token_grid(options.tokens, config.total_tokens());
-  const RuntimeInfo runtime = configure_runtime(options.threads);
-  const VitWeights weights = options.weights.empty() ? random_weights(config, options.seed)
-                                                     : load_weights(config, options.weights);
-  const VitModel model(config, weights);
-  const StoppingRule rule{options.precision, options.min_samples, Seconds(options.time_cap_s)};
-  const bool block_mode = options.mode == "block";
-
-  // One input per batch size; the token subset is drawn inside the timed
-  // call (random:N), as in POMT's protocol, with a fixed seed per point.
-  std::map<int64_t, at::Tensor> inputs;
-  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
-  for (const int64_t batch : batches) {
-    inputs[batch] = block_mode ? at::randn({batch, config.total_tokens(), config.embed_dim},
-                                           generator)
-                               : at::randn({batch, config.in_channels, config.image_size,
-                                            config.image_size},
-                                           generator);
-  }
-  auto forward = [&](const ProfilePoint& point) {
-    if (block_mode) {
-      return model.forward_block(
-          config.depth / 2, inputs[point.batch].narrow(1, 0, point.tokens).contiguous());
+// Measures on this machine's CPU with the engine.
+class CpuSampler {
+ public:
+  CpuSampler(const ProfileOptions& options, const VitConfig& config,
+             const std::vector<int64_t>& batches)
+      : runtime_(configure_runtime(options.threads)),
+        model_(config, options.weights.empty() ? random_weights(config, options.seed)
+                                               : load_weights(config, options.weights)),
+        block_mode_(options.mode == "block"),
+        seed_(options.seed) {
+    // One input per batch size; the token subset is drawn inside the timed
+    // call (random:N), as in POMT's protocol, with a fixed seed per point.
+    at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+    for (const int64_t batch : batches) {
+      inputs_[batch] =
+          block_mode_ ? at::randn({batch, config.total_tokens(), config.embed_dim}, generator)
+                      : at::randn({batch, config.in_channels, config.image_size,
+                                   config.image_size},
+                                  generator);
     }
-    MethodSpec keep;
-    keep.kind = MethodKind::kRandom;
-    keep.keep_tokens = point.tokens;
-    return model.forward(inputs[point.batch], keep, {options.seed + static_cast<uint64_t>(point.tokens)});
-  };
+  }
 
-  const auto started = std::chrono::system_clock::now();
+  double operator()(const ProfilePoint& point) {
+    const auto before = Clock::now();
+    if (block_mode_) {
+      model_.forward_block(model_.config().depth / 2,
+                           inputs_[point.batch].narrow(1, 0, point.tokens));
+    } else {
+      MethodSpec keep;
+      keep.kind = MethodKind::kRandom;
+      keep.keep_tokens = point.tokens;
+      model_.forward(inputs_[point.batch], keep,
+                     {seed_ + static_cast<uint64_t>(point.tokens)});
+    }
+    return Milliseconds(Clock::now() - before).count();
+  }
+
+  nlohmann::json device_json(const HostFacts& host) const {
+    return {{"kind", "cpu"},
+            {"name", host.cpu_model.value_or("unknown cpu")},
+            {"simulated", false},
+            {"host", host},
+            {"runtime", nlohmann::json::parse(to_json(runtime_))}};
+  }
+
+ private:
+  RuntimeInfo runtime_;
+  VitModel model_;
+  bool block_mode_;
+  uint64_t seed_;
+  std::map<int64_t, at::Tensor> inputs_;
+};
+
+// Draws from the kernel-level model of a GPU (common/gpu_sim.h). Always
+// labelled simulated; latency only.
+class SimSampler {
+ public:
+  SimSampler(const ProfileOptions& options, const VitConfig& config)
+      : gpu_(sim::find_simulated_gpu(
+                 std::string_view(options.device).substr(kSimPrefix.size())),
+             options.seed),
+        config_(config),
+        block_mode_(options.mode == "block") {
+    // Weights do not change a simulated latency, but bad ones are refused
+    // the same way on every device.
+    if (!options.weights.empty()) load_weights(config, options.weights);
+  }
+
+  double operator()(const ProfilePoint& point) {
+    const double model_ms =
+        block_mode_ ? sim::vit_block_ms(gpu_.spec(), config_, point.batch, point.tokens)
+                    : sim::vit_forward_ms(gpu_.spec(), config_, point.batch, point.tokens);
+    return gpu_.sample_ms(model_ms);
+  }
+
+  nlohmann::json device_json(const HostFacts& host) const {
+    const sim::GpuSpec& spec = gpu_.spec();
+    return {{"kind", "sim"},
+            {"name", spec.display_name},
+            {"simulated", true},
+            {"gpu", {{"name", spec.name}, {"architecture", spec.architecture},
+                     {"sm_count", spec.sm_count}, {"fp32_lanes_per_sm", spec.fp32_lanes_per_sm},
+                     {"clock_mhz", spec.clock_mhz}, {"memory_gb_per_s", spec.memory_gb_per_s},
+                     {"launch_overhead_us", spec.launch_overhead_us},
+                     {"tile", {spec.tile_m, spec.tile_n}}, {"gemm_efficiency", spec.gemm_efficiency},
+                     {"source", spec.source}}},
+            {"simulated_on", host}};
+  }
+
+ private:
+  sim::SimulatedGpu gpu_;
+  VitConfig config_;
+  bool block_mode_;
+};
+
+template <typename Sampler>
+nlohmann::json measure_all(Sampler& sampler, const ProfileOptions& options,
+                           const std::vector<int64_t>& batches,
+                           const std::vector<int64_t>& tokens, std::size_t& capped,
+                           Seconds& elapsed) {
+  const StoppingRule rule{options.precision, options.min_samples, Seconds(options.time_cap_s)};
   const auto warm_until = Clock::now() + Seconds(options.warmup_s);
   const ProfilePoint full{batches.back(), tokens.back()};
-  while (Clock::now() < warm_until) forward(full);
+  while (Clock::now() < warm_until) sampler(full);
 
   const std::vector<ProfilePoint> order = shuffled_points(batches, tokens, options.seed);
   std::vector<PointResult> results;
   const auto measuring_since = Clock::now();
   for (std::size_t i = 0; i < order.size(); ++i) {
-    results.push_back(measure_point(order[i], i, [&] { forward(order[i]); }, rule));
+    results.push_back(measure_point(order[i], i, [&] { return sampler(order[i]); }, rule));
     print_progress(i + 1, order.size(), results.back(), Clock::now() - measuring_since);
   }
+  elapsed = Clock::now() - measuring_since;
   std::sort(results.begin(), results.end(), [](const PointResult& a, const PointResult& b) {
     return std::tie(a.point.batch, a.point.tokens) < std::tie(b.point.batch, b.point.tokens);
   });
-
   nlohmann::json points = nlohmann::json::array();
-  std::size_t capped = 0;
+  capped = 0;
   for (const auto& result : results) {
     points.push_back(point_json(result));
     capped += result.stop == StopReason::kTimeCap;
   }
+  return points;
+}
+
+void run_profile(const ProfileOptions& options) {
+  check_options(options);
+  const VitConfig config = parse_model_spec(options.model);
+  const std::vector<int64_t> batches = parse_batch_list(options.batches);
+  const std::vector<int64_t> tokens = parse_token_grid(options.tokens, config.total_tokens());
+  const auto started = std::chrono::system_clock::now();
   const HostFacts host = read_host_facts();
+
+  std::size_t capped = 0;
+  Seconds elapsed{0};
+  nlohmann::json points;
+  nlohmann::json device;
+  if (is_simulated(options)) {
+    SimSampler sampler(options, config);
+    points = measure_all(sampler, options, batches, tokens, capped, elapsed);
+    device = sampler.device_json(host);
+  } else {
+    CpuSampler sampler(options, config, batches);
+    points = measure_all(sampler, options, batches, tokens, capped, elapsed);
+    device = sampler.device_json(host);
+  }
+
   const nlohmann::json report = {
       {"tool", "tailsweep-agent profile"},
       {"version", build_info::kVersion},
       {"git_sha", build_info::kGitSha},
       {"build_type", build_info::kBuildType},
-      {"started_at", fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(started)))},
-      {"elapsed_s", Seconds(Clock::now() - measuring_since).count()},
+      {"started_at",
+       fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(started)))},
+      {"elapsed_s", elapsed.count()},
       {"model", {{"name", config.name}, {"dim", config.embed_dim}, {"depth", config.depth},
                  {"heads", config.num_heads}, {"tokens", config.total_tokens()}}},
       {"weights", options.weights.empty() ? fmt::format("random(seed={})", options.seed)
@@ -208,11 +311,7 @@ void run_profile(const ProfileOptions& options) {
                   {"warmup_s", options.warmup_s},
                   {"order_seed", options.seed},
                   {"points_at_time_cap", capped}}},
-      {"device", {{"kind", "cpu"},
-                  {"name", host.cpu_model.value_or("unknown cpu")},
-                  {"simulated", false},
-                  {"host", host},
-                  {"runtime", nlohmann::json::parse(to_json(runtime))}}},
+      {"device", device},
       {"points", points},
   };
   if (options.out.empty()) {
@@ -221,9 +320,10 @@ void run_profile(const ProfileOptions& options) {
     std::ofstream(options.out, std::ios::trunc) << report.dump() << "\n";
   }
   if (capped > 0) {
-    fmt::print(stderr, "tailsweep-agent: {} of {} points hit the {:.0f} s cap before reaching "
-               "{:.1f}% precision (flagged reached_precision: false)\n",
-               capped, results.size(), options.time_cap_s, 100 * options.precision);
+    fmt::print(stderr,
+               "tailsweep-agent: {} of {} points hit the {:.0f} s cap before reaching {:.1f}% "
+               "precision (flagged reached_precision: false)\n",
+               capped, points.size(), options.time_cap_s, 100 * options.precision);
   }
 }
 
@@ -239,7 +339,11 @@ void register_profile_command(CLI::App& app) {
       ->required();
   command->add_option("--weights", options->weights, "timm-named safetensors (default: random)")
       ->check(CLI::ExistingFile);
-  command->add_option("--device", options->device, "cpu")->capture_default_str();
+  command->add_option("--device", options->device,
+                      "cpu, or a simulated GPU: sim:jetson-nano | sim:jetson-tx2 | "
+                      "sim:jetson-orin-nano | sim:jetson-agx-orin (latency from a model, "
+                      "labelled simulated)")
+      ->capture_default_str();
   command->add_option("--batch", options->batches, "batch sizes, e.g. 1,4")->capture_default_str();
   command->add_option("--tokens", options->tokens,
                       "FROM:TO[:STEP] or a list N1,N2,... (counts include CLS, 2..model's)")

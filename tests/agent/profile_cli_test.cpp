@@ -69,6 +69,30 @@ TEST(ProfileCli, BlockModeTimesOneBlock) {
   EXPECT_EQ(report.at("points").size(), 2u);
 }
 
+// A simulated AGX Orin: labelled simulated everywhere, and the staircase of
+// its model appears in the measured curve (128 -> 129 tokens needs a second
+// row of GEMM tiles; 120 -> 128 needs none).
+TEST(ProfileCli, SimulatedDevicesAreLabelledAndShowTheirSteps) {
+  const auto result = run_command(std::string(TAILSWEEP_AGENT_BIN) +
+                                  " profile --model deit-tiny --device sim:jetson-agx-orin"
+                                  " --tokens 120,128,129 --precision 0.002 --warmup 0");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = nlohmann::json::parse(result.out);
+  const auto& device = report.at("device");
+  EXPECT_EQ(device.at("simulated"), true);
+  EXPECT_EQ(device.at("kind"), "sim");
+  EXPECT_THAT(device.at("name").get<std::string>(), HasSubstr("(simulated)"));
+  EXPECT_EQ(device.at("gpu").at("sm_count"), 16);
+  const auto& points = report.at("points");
+  ASSERT_EQ(points.size(), 3u);
+  const double at120 = points[0].at("median_ms").get<double>();
+  const double at128 = points[1].at("median_ms").get<double>();
+  const double at129 = points[2].at("median_ms").get<double>();
+  EXPECT_LT(at128 / at120, 1.02);
+  EXPECT_GT(at129 / at128, 1.05);
+  for (const auto& point : points) EXPECT_EQ(point.at("reached_precision"), true);
+}
+
 TEST(ProfileCli, BadInputGetsExitTwoAndOneLine) {
   tailsweep::testing::TempDir dir("tailsweep-profile");
   const std::vector<std::pair<std::string, std::string>> cases = {
@@ -79,7 +103,8 @@ TEST(ProfileCli, BadInputGetsExitTwoAndOneLine) {
       {profile("--tokens 2,9 --batch 0"), "--batch '0'"},
       {profile("--tokens 2,9 --precision 0"), "outside (0, 1)"},
       {profile("--tokens 2,9 --precision 1.5"), "outside (0, 1)"},
-      {profile("--tokens 2,9 --device sim:jetson-nano"), "unknown device 'sim:jetson-nano'"},
+      {profile("--tokens 2,9 --device gpu"), "unknown device 'gpu'"},
+      {profile("--tokens 2,9 --device sim:jetson-xavier"), "unknown simulated device"},
       {profile("--tokens 2,9 --mode layer"), "--mode 'layer'"},
       {profile("--tokens 2,9 --out " + (dir / "no/such/dir/x.json").string()), "cannot write"},
   };
