@@ -11,6 +11,8 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <optional>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "agent/commands.h"
@@ -19,6 +21,7 @@
 #include "agent/vit_weights.h"
 #include "common/device_facts.h"
 #include "common/gpu_sim.h"
+#include "common/power.h"
 #include "common/errors.h"
 #include "common/model_config.h"
 #include "common/profile_plan.h"
@@ -53,9 +56,13 @@ struct PointResult {
   std::size_t visit_index = 0;
   std::vector<double> samples_ms;
   StopReason stop = StopReason::kContinue;
+  Clock::time_point begin, end;  // the timed window, for power
+  std::optional<power::WindowPower> power;
 };
 
 constexpr std::string_view kSimPrefix = "sim:";
+constexpr std::chrono::milliseconds kPowerPeriod{10};
+constexpr std::chrono::milliseconds kIdleWindow{1000};
 
 bool is_simulated(const ProfileOptions& options) {
   return options.device.rfind(kSimPrefix, 0) == 0;
@@ -90,8 +97,9 @@ void check_options(const ProfileOptions& options) {
 template <typename Sample>
 PointResult measure_point(const ProfilePoint& point, std::size_t visit_index, Sample&& sample,
                           const StoppingRule& rule) {
-  PointResult result{point, visit_index, {}, StopReason::kContinue};
+  PointResult result{point, visit_index, {}, StopReason::kContinue, {}, {}, {}};
   sample();  // discarded: re-warms caches after the previous point
+  result.begin = Clock::now();
   double elapsed_ms = 0;
   std::size_t next_check = rule.min_samples;
   while (true) {
@@ -100,10 +108,27 @@ PointResult measure_point(const ProfilePoint& point, std::size_t visit_index, Sa
     // Summaries sort the samples: check at 10% growth, not every sample.
     if (result.samples_ms.size() >= next_check) {
       result.stop = should_stop(result.samples_ms, Milliseconds(elapsed_ms), rule);
-      if (result.stop != StopReason::kContinue) return result;
+      if (result.stop != StopReason::kContinue) {
+        result.end = Clock::now();
+        return result;
+      }
       next_check = result.samples_ms.size() + std::max<std::size_t>(1, next_check / 10);
     }
   }
+}
+
+// Average and peak watts over the point's timed window, and joules per
+// forward pass and per image; null when there is no sensor or too few
+// readings fell in the window.
+nlohmann::json power_json(const PointResult& result) {
+  if (!result.power) return nullptr;
+  const double passes = static_cast<double>(result.samples_ms.size());
+  const double joules_per_pass = result.power->energy_j / passes;
+  return {{"average_w", result.power->average_w},
+          {"peak_w", result.power->peak_w},
+          {"joules_per_forward", joules_per_pass},
+          {"joules_per_image", joules_per_pass / static_cast<double>(result.point.batch)},
+          {"readings", result.power->readings}};
 }
 
 nlohmann::json point_json(const PointResult& result) {
@@ -128,6 +153,7 @@ nlohmann::json point_json(const PointResult& result) {
           {"samples", s.count},
           {"stable", s.stable},
           {"reached_precision", result.stop == StopReason::kPrecisionReached},
+          {"power", power_json(result)},
           {"raw_ms", result.samples_ms}};
 }
 
@@ -242,8 +268,8 @@ class SimSampler {
 template <typename Sampler>
 nlohmann::json measure_all(Sampler& sampler, const ProfileOptions& options,
                            const std::vector<int64_t>& batches,
-                           const std::vector<int64_t>& tokens, std::size_t& capped,
-                           Seconds& elapsed) {
+                           const std::vector<int64_t>& tokens, power::Sampler* power_sampler,
+                           std::size_t& capped, Seconds& elapsed) {
   const StoppingRule rule{options.precision, options.min_samples, Seconds(options.time_cap_s)};
   const auto warm_until = Clock::now() + Seconds(options.warmup_s);
   const ProfilePoint full{batches.back(), tokens.back()};
@@ -254,6 +280,9 @@ nlohmann::json measure_all(Sampler& sampler, const ProfileOptions& options,
   const auto measuring_since = Clock::now();
   for (std::size_t i = 0; i < order.size(); ++i) {
     results.push_back(measure_point(order[i], i, [&] { return sampler(order[i]); }, rule));
+    if (power_sampler != nullptr) {
+      results.back().power = power_sampler->window(results.back().begin, results.back().end);
+    }
     print_progress(i + 1, order.size(), results.back(), Clock::now() - measuring_since);
   }
   elapsed = Clock::now() - measuring_since;
@@ -281,13 +310,32 @@ void run_profile(const ProfileOptions& options) {
   Seconds elapsed{0};
   nlohmann::json points;
   nlohmann::json device;
+  nlohmann::json power_info;
   if (is_simulated(options)) {
     SimSampler sampler(options, config);
-    points = measure_all(sampler, options, batches, tokens, capped, elapsed);
+    points = measure_all(sampler, options, batches, tokens, nullptr, capped, elapsed);
     device = sampler.device_json(host);
+    power_info = {{"available", false},
+                  {"reason", "simulated device: it has no sensors, and power is never simulated"}};
   } else {
+    power::SensorProbe probe = power::find_power_sensor();
+    std::unique_ptr<power::Sampler> power_sampler;
+    if (probe.sensor) {
+      const std::string sensor = probe.sensor->description();
+      power_sampler = std::make_unique<power::Sampler>(std::move(probe.sensor), kPowerPeriod);
+      // Idle baseline: the board at rest, before the model is even built.
+      const auto idle_begin = Clock::now();
+      std::this_thread::sleep_for(kIdleWindow);
+      const auto idle = power_sampler->window(idle_begin, Clock::now());
+      power_info = {{"available", true},
+                    {"sensor", sensor},
+                    {"period_ms", kPowerPeriod.count()},
+                    {"idle_w", idle ? nlohmann::json(idle->average_w) : nlohmann::json(nullptr)}};
+    } else {
+      power_info = {{"available", false}, {"reason", probe.unavailable_reason}};
+    }
     CpuSampler sampler(options, config, batches);
-    points = measure_all(sampler, options, batches, tokens, capped, elapsed);
+    points = measure_all(sampler, options, batches, tokens, power_sampler.get(), capped, elapsed);
     device = sampler.device_json(host);
   }
 
@@ -312,6 +360,7 @@ void run_profile(const ProfileOptions& options) {
                   {"order_seed", options.seed},
                   {"points_at_time_cap", capped}}},
       {"device", device},
+      {"power", power_info},
       {"points", points},
   };
   if (options.out.empty()) {

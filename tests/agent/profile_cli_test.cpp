@@ -59,6 +59,14 @@ TEST(ProfileCli, WritesEveryPointWithRawSamplesAndStatistics) {
   EXPECT_EQ(points[5].at("tokens"), 17);
   std::sort(visits.begin(), visits.end());
   EXPECT_EQ(visits, (std::vector<int>{0, 1, 2, 3, 4, 5}));
+  // Power: measured where there is a sensor; otherwise no number, a reason.
+  const auto& power = report.at("power");
+  if (power.at("available").get<bool>()) {
+    EXPECT_GT(points[0].at("power").at("average_w").get<double>(), 0.0);
+  } else {
+    EXPECT_FALSE(power.at("reason").get<std::string>().empty());
+    for (const auto& point : points) EXPECT_TRUE(point.at("power").is_null());
+  }
 }
 
 TEST(ProfileCli, BlockModeTimesOneBlock) {
@@ -91,6 +99,8 @@ TEST(ProfileCli, SimulatedDevicesAreLabelledAndShowTheirSteps) {
   EXPECT_LT(at128 / at120, 1.02);
   EXPECT_GT(at129 / at128, 1.05);
   for (const auto& point : points) EXPECT_EQ(point.at("reached_precision"), true);
+  EXPECT_EQ(report.at("power").at("available"), false);
+  EXPECT_THAT(report.at("power").at("reason").get<std::string>(), HasSubstr("simulated"));
 }
 
 TEST(ProfileCli, BadInputGetsExitTwoAndOneLine) {
