@@ -49,6 +49,7 @@ struct ProfileOptions {
   double warmup_s = 2.0;
   double time_cap_s = 10.0;
   std::size_t min_samples = 10;
+  double fixed_time_s = 0;  // > 0: POMT's protocol, for comparison (docs/profile.md)
 };
 
 struct PointResult {
@@ -91,12 +92,28 @@ void check_options(const ProfileOptions& options) {
   }
 }
 
+// POMT's own protocol, kept for comparison: every point sampled for a fixed
+// time, whatever its spread, visiting the grid from most tokens to fewest.
+std::vector<ProfilePoint> descending_points(const std::vector<int64_t>& batches,
+                                            const std::vector<int64_t>& tokens) {
+  std::vector<ProfilePoint> points;
+  for (const int64_t batch : batches) {
+    for (auto n = tokens.rbegin(); n != tokens.rend(); ++n) points.push_back({batch, *n});
+  }
+  return points;
+}
+
 // Samples one point until the stopping rule says so. `sample` returns one
 // latency in milliseconds: a timed forward pass, or a simulated one. The time
 // cap counts the device's time (for a simulated device, simulated time).
+// The stopping rule, or (fixed_time) sampling for exactly time_cap.
+struct ProtocolRule : StoppingRule {
+  bool fixed_time = false;
+};
+
 template <typename Sample>
 PointResult measure_point(const ProfilePoint& point, std::size_t visit_index, Sample&& sample,
-                          const StoppingRule& rule) {
+                          const ProtocolRule& rule) {
   PointResult result{point, visit_index, {}, StopReason::kContinue, {}, {}, {}};
   sample();  // discarded: re-warms caches after the previous point
   result.begin = Clock::now();
@@ -105,6 +122,14 @@ PointResult measure_point(const ProfilePoint& point, std::size_t visit_index, Sa
   while (true) {
     result.samples_ms.push_back(sample());
     elapsed_ms += result.samples_ms.back();
+    if (rule.fixed_time) {
+      if (Milliseconds(elapsed_ms) >= rule.time_cap) {
+        result.stop = should_stop(result.samples_ms, Seconds(0), rule);  // informational
+        result.end = Clock::now();
+        return result;
+      }
+      continue;
+    }
     // Summaries sort the samples: check at 10% growth, not every sample.
     if (result.samples_ms.size() >= next_check) {
       result.stop = should_stop(result.samples_ms, Milliseconds(elapsed_ms), rule);
@@ -270,12 +295,17 @@ nlohmann::json measure_all(Sampler& sampler, const ProfileOptions& options,
                            const std::vector<int64_t>& batches,
                            const std::vector<int64_t>& tokens, power::Sampler* power_sampler,
                            std::size_t& capped, Seconds& elapsed) {
-  const StoppingRule rule{options.precision, options.min_samples, Seconds(options.time_cap_s)};
+  const bool fixed_time = options.fixed_time_s > 0;
+  const ProtocolRule rule{{options.precision, options.min_samples,
+                           Seconds(fixed_time ? options.fixed_time_s : options.time_cap_s)},
+                          fixed_time};
   const auto warm_until = Clock::now() + Seconds(options.warmup_s);
   const ProfilePoint full{batches.back(), tokens.back()};
   while (Clock::now() < warm_until) sampler(full);
 
-  const std::vector<ProfilePoint> order = shuffled_points(batches, tokens, options.seed);
+  const std::vector<ProfilePoint> order = fixed_time
+                                              ? descending_points(batches, tokens)
+                                              : shuffled_points(batches, tokens, options.seed);
   std::vector<PointResult> results;
   const auto measuring_since = Clock::now();
   for (std::size_t i = 0; i < order.size(); ++i) {
@@ -358,6 +388,10 @@ void run_profile(const ProfileOptions& options) {
                   {"time_cap_s", options.time_cap_s},
                   {"warmup_s", options.warmup_s},
                   {"order_seed", options.seed},
+                  {"protocol", options.fixed_time_s > 0
+                                   ? fmt::format("fixed {} s per point, descending (POMT's)",
+                                                 options.fixed_time_s)
+                                   : std::string("adaptive: to the precision, random order")},
                   {"points_at_time_cap", capped}}},
       {"device", device},
       {"power", power_info},
@@ -416,6 +450,11 @@ void register_profile_command(CLI::App& app) {
   command->add_option("--min-samples", options->min_samples, "samples per point at least")
       ->capture_default_str()
       ->check(CLI::Range(6, 1000000));
+  command->add_option("--fixed-time", options->fixed_time_s,
+                      "instead: sample every point for this many seconds, most tokens first "
+                      "(POMT's protocol, for comparison; 0 = off)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   command->callback([options] { run_profile(*options); });
 }
 
