@@ -69,16 +69,12 @@ void register_infer_command(CLI::App& app) {
       "infer",
       "Run one forward pass: reads the float tensor 'input' (B x C x H x W) from a safetensors "
       "file and writes the tensor 'logits' (B x classes).");
-  command->add_option("--model", options->model,
-                      "deit-tiny | deit-small | deit-base | vit-large | custom:dim=..,depth=..,"
-                      "heads=..,mlp=..,patch=..,image=..,channels=..,classes=..")
+  command->add_option("--model", options->model, kModelSpecHelp)
       ->required();
   command->add_option("--weights", options->weights,
                       "timm-named model.safetensors (default: random weights from --seed)")
       ->check(CLI::ExistingFile);
-  command->add_option("--method", options->method,
-                      "none | random:N | topk:R | pomt:R[@LAYER] | tome:R | tome:R,INFLECT | "
-                      "tome:[R0,R1,...]")
+  command->add_option("--method", options->method, kMethodSpecHelp)
       ->capture_default_str();
   command->add_option("--input", options->input, "safetensors file holding 'input'")
       ->required()

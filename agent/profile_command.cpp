@@ -418,7 +418,7 @@ void register_profile_command(CLI::App& app) {
       "profile",
       "Measure latency against the token count (tokens dropped at random after the position "
       "embedding), each point to a stated precision; JSON out (docs/profile.md)");
-  command->add_option("--model", options->model, "deit-tiny | deit-small | deit-base | vit-large | custom:...")
+  command->add_option("--model", options->model, kModelSpecHelp)
       ->required();
   command->add_option("--weights", options->weights, "timm-named safetensors (default: random)")
       ->check(CLI::ExistingFile);

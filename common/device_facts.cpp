@@ -1,9 +1,10 @@
 #include "common/device_facts.h"
 
+#include "common/sysfs.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -12,36 +13,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The path under root; `absolute` is written as on a real machine.
-fs::path under(const fs::path& root, const std::string& absolute) {
-  return root / fs::path(absolute).relative_path();
-}
-
-std::optional<std::string> read_text(const fs::path& path) {
-  std::ifstream stream(path, std::ios::binary);
-  if (!stream) return std::nullopt;
-  std::ostringstream text;
-  text << stream.rdbuf();
-  std::string value = text.str();
-  // sysfs values end in a newline; device-tree strings in a NUL.
-  while (!value.empty() && (value.back() == '\n' || value.back() == '\0' || value.back() == ' ')) {
-    value.pop_back();
-  }
-  return value;
-}
-
-std::optional<int64_t> read_integer(const fs::path& path) {
-  const auto text = read_text(path);
-  if (!text) return std::nullopt;
-  try {
-    std::size_t used = 0;
-    const int64_t value = std::stoll(*text, &used);
-    if (used != text->size()) return std::nullopt;
-    return value;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
+using sysfs::read_integer;
+using sysfs::read_text;
+using sysfs::under;
 
 // "key : value" lines of /proc/cpuinfo and /proc/meminfo.
 std::optional<std::string> field(const std::string& text, const std::string& key) {
@@ -126,13 +100,9 @@ void read_jetson(const fs::path& root, HostFacts& facts) {
 }
 
 void read_temperatures(const fs::path& root, HostFacts& facts) {
-  const fs::path thermal = under(root, "/sys/class/thermal");
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(thermal, error)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("thermal_zone", 0) != 0) continue;
-    const auto type = read_text(entry.path() / "type");
-    const auto millidegrees = read_integer(entry.path() / "temp");
+  for (const auto& zone : sysfs::children(under(root, "/sys/class/thermal"), "thermal_zone")) {
+    const auto type = read_text(zone / "type");
+    const auto millidegrees = read_integer(zone / "temp");
     if (type && millidegrees) {
       facts.temperatures.push_back({*type, static_cast<double>(*millidegrees) / 1000.0});
     }

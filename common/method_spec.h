@@ -36,6 +36,10 @@ struct MethodSpec {
 
 inline constexpr int64_t kDefaultPomtLayer = 3;
 
+// The --method help text every command shows.
+inline constexpr const char* kMethodSpecHelp =
+    "none | random:N | topk:R | pomt:R[@LAYER] | tome:R | tome:R,INFLECT | tome:[R0,R1,...]";
+
 // Throws InputError with the grammar in the message on anything malformed.
 MethodSpec parse_method_spec(std::string_view text);
 // The canonical text; parse_method_spec(to_string(m)) == m.

@@ -37,6 +37,11 @@ struct VitConfig {
 // 1000 classes, as timm's *_patch16_224 models.
 std::vector<std::string> named_model_names();
 
+// The --model help text every command shows.
+inline constexpr const char* kModelSpecHelp =
+    "deit-tiny | deit-small | deit-base | vit-large | custom:dim=..,depth=..,heads=..,mlp=..,"
+    "patch=..,image=..,channels=..,classes=..";
+
 // Accepts a named model or "custom:dim=64,depth=6,heads=4,mlp=4,patch=16,
 // image=224,channels=3,classes=10" (any subset of keys; the rest default to
 // deit-tiny's). Throws InputError listing the known names on failure.

@@ -1,51 +1,20 @@
 #include "common/power.h"
 
+#include "common/sysfs.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 namespace tailsweep::power {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path under(const fs::path& root, const std::string& absolute) {
-  return root / fs::path(absolute).relative_path();
-}
-
-std::optional<std::string> read_line(const fs::path& path) {
-  std::ifstream stream(path);
-  std::string line;
-  if (!stream || !std::getline(stream, line)) return std::nullopt;
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-  return line;
-}
-
-std::optional<double> read_number(const fs::path& path) {
-  const auto line = read_line(path);
-  if (!line) return std::nullopt;
-  try {
-    std::size_t used = 0;
-    const double value = std::stod(*line, &used);
-    if (used != line->size()) return std::nullopt;
-    return value;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
-// Entries of `dir` whose names start with `prefix`, sorted (deterministic).
-std::vector<fs::path> children(const fs::path& dir, const std::string& prefix) {
-  std::vector<fs::path> found;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(dir, error)) {
-    if (entry.path().filename().string().rfind(prefix, 0) == 0) found.push_back(entry.path());
-  }
-  std::sort(found.begin(), found.end());
-  return found;
-}
+using sysfs::children;
+using sysfs::read_line;
+using sysfs::read_number;
+using sysfs::under;
 
 bool is_total_input_rail(const std::string& label) {
   return label == "VDD_IN" || label == "POM_5V_IN";

@@ -56,12 +56,9 @@ void register_tokens_command(CLI::App& app) {
   auto options = std::make_shared<TokensOptions>();
   CLI::App* command = app.add_subcommand(
       "tokens", "Print the tokens each block sees under a token-reduction method, and the FLOPs");
-  command->add_option("--model", options->model, "deit-tiny | deit-small | deit-base | "
-                                                 "vit-large | custom:dim=..,depth=..,...")
+  command->add_option("--model", options->model, kModelSpecHelp)
       ->required();
-  command->add_option("--method", options->method,
-                      "none | random:N | topk:R | pomt:R[@LAYER] | tome:R | tome:R,INFLECT | "
-                      "tome:[R0,R1,...]")
+  command->add_option("--method", options->method, kMethodSpecHelp)
       ->capture_default_str();
   command->add_option("--batch", options->batch, "batch size for the FLOP count")
       ->capture_default_str()

@@ -1,0 +1,75 @@
+#include "common/sysfs.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace tailsweep::sysfs {
+
+namespace fs = std::filesystem;
+
+fs::path under(const fs::path& root, const std::string& absolute) {
+  return root / fs::path(absolute).relative_path();
+}
+
+std::optional<std::string> read_text(const fs::path& path) {
+  std::ifstream stream(path, std::ios::binary);
+  if (!stream) return std::nullopt;
+  std::ostringstream text;
+  text << stream.rdbuf();
+  std::string value = text.str();
+  while (!value.empty() &&
+         (value.back() == '\n' || value.back() == '\0' || value.back() == ' ' ||
+          value.back() == '\r')) {
+    value.pop_back();
+  }
+  return value;
+}
+
+std::optional<std::string> read_line(const fs::path& path) {
+  auto text = read_text(path);
+  if (text) text->erase(std::min(text->find('\n'), text->size()));
+  return text;
+}
+
+namespace {
+
+// The whole text as a T, or nullopt when anything else is there.
+template <typename T, typename Parse>
+std::optional<T> read_whole(const fs::path& path, Parse parse) {
+  const auto text = read_text(path);
+  if (!text) return std::nullopt;
+  try {
+    std::size_t used = 0;
+    const T value = parse(*text, &used);
+    if (used != text->size()) return std::nullopt;
+    return value;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::optional<int64_t> read_integer(const fs::path& path) {
+  return read_whole<int64_t>(path, [](const std::string& t, std::size_t* used) {
+    return static_cast<int64_t>(std::stoll(t, used));
+  });
+}
+
+std::optional<double> read_number(const fs::path& path) {
+  return read_whole<double>(path,
+                            [](const std::string& t, std::size_t* used) { return std::stod(t, used); });
+}
+
+std::vector<fs::path> children(const fs::path& dir, const std::string& prefix) {
+  std::vector<fs::path> found;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(dir, error)) {
+    if (entry.path().filename().string().rfind(prefix, 0) == 0) found.push_back(entry.path());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+}  // namespace tailsweep::sysfs
