@@ -11,8 +11,10 @@ PACKAGES=(
   # LibTorch falls back to the reference BLAS, >10x slower), and the oneDNN
   # that LibTorch ships with, whose headers the packed GEMMs use
   libtorch-dev libopenblas0-openmp libdnnl-dev
-  # both sides
-  nlohmann-json3-dev libcli11-dev libfmt-dev
+  # both sides (zlib: the gzipped IDX files of Fashion-MNIST)
+  nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
+  # real images for accuracy: Fashion-MNIST, read by common/idx
+  dataset-fashion-mnist
   # tests
   libgtest-dev libgmock-dev
   # bench/ and the main job compare against PyTorch eager
