@@ -2,9 +2,30 @@
 // Each agent command registers its CLI11 subcommand here; main wires them up.
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
+#include <string>
+
+#include "common/model_config.h"
+
 namespace tailsweep::agent {
 
 void register_infer_command(CLI::App& app);
 void register_profile_command(CLI::App& app);
+
+// What every command that runs a model takes.
+struct ModelRunOptions {
+  std::string model;
+  std::string weights;  // empty: random weights from seed
+  int threads = 0;      // 0: one per hardware thread
+  uint64_t seed = 0;
+
+  // "random(seed=S)" or the weights path, for reports.
+  std::string weights_label() const;
+};
+
+// --model (required), --weights, --threads, --seed; seed_help says what else
+// the seed decides in that command.
+void add_model_run_options(CLI::App* command, ModelRunOptions& options,
+                           const std::string& seed_help);
 
 }  // namespace tailsweep::agent

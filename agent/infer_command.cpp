@@ -18,29 +18,24 @@ namespace tailsweep::agent {
 namespace {
 
 struct InferOptions {
-  std::string model;
-  std::string weights;
+  ModelRunOptions run;
   std::string method = "none";
   std::string input;
   std::string out;
-  int threads = 0;
-  uint64_t seed = 0;
 };
 
 void run_infer(const InferOptions& options) {
-  const VitConfig config = parse_model_spec(options.model);
+  const VitConfig config = parse_model_spec(options.run.model);
   const MethodSpec method = parse_method_spec(options.method);
   validate_for_model(method, config);
-  const RuntimeInfo runtime = configure_runtime(options.threads);
-
-  const VitWeights weights = options.weights.empty() ? random_weights(config, options.seed)
-                                                     : load_weights(config, options.weights);
-  const VitModel model(config, weights);
+  const RuntimeInfo runtime = configure_runtime(options.run.threads);
+  const VitModel model(
+      config, load_or_random_weights(config, options.run.weights, options.run.seed));
   const at::Tensor images = read_named_tensor(options.input, "input");
 
   ForwardTrace trace;
   const auto start = std::chrono::steady_clock::now();
-  const at::Tensor logits = model.forward(images, method, {options.seed}, &trace);
+  const at::Tensor logits = model.forward(images, method, {options.run.seed}, &trace);
   const std::chrono::duration<double, std::milli> elapsed =
       std::chrono::steady_clock::now() - start;
   write_named_tensor(options.out, "logits", logits);
@@ -48,14 +43,13 @@ void run_infer(const InferOptions& options) {
   // One JSON line on stdout: what ran, for scripts; the logits are in --out.
   const nlohmann::json summary = {
       {"model", config.name},
-      {"weights", options.weights.empty() ? fmt::format("random(seed={})", options.seed)
-                                          : options.weights},
+      {"weights", options.run.weights_label()},
       {"method", to_string(method)},
       {"batch", images.size(0)},
       {"tokens_in", trace.tokens_in},
       {"tokens_after_block", trace.tokens_after_block},
       {"elapsed_ms", elapsed.count()},
-      {"runtime", nlohmann::json::parse(to_json(runtime))},
+      {"runtime", runtime},
       {"out", options.out},
   };
   fmt::print("{}\n", summary.dump());
@@ -69,22 +63,13 @@ void register_infer_command(CLI::App& app) {
       "infer",
       "Run one forward pass: reads the float tensor 'input' (B x C x H x W) from a safetensors "
       "file and writes the tensor 'logits' (B x classes).");
-  command->add_option("--model", options->model, kModelSpecHelp)
-      ->required();
-  command->add_option("--weights", options->weights,
-                      "timm-named model.safetensors (default: random weights from --seed)")
-      ->check(CLI::ExistingFile);
+  add_model_run_options(command, options->run, "seed for random weights and random:N");
   command->add_option("--method", options->method, kMethodSpecHelp)
       ->capture_default_str();
   command->add_option("--input", options->input, "safetensors file holding 'input'")
       ->required()
       ->check(CLI::ExistingFile);
   command->add_option("--out", options->out, "safetensors file to write 'logits' to")->required();
-  command->add_option("--threads", options->threads, "compute threads (0 = one per core)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  command->add_option("--seed", options->seed, "seed for random weights and random:N")
-      ->capture_default_str();
   command->callback([options] { run_infer(*options); });
 }
 

@@ -30,17 +30,16 @@ dnnl::engine& cpu_engine() {
 // Weights packed for one row count are valid for every row count: the packed
 // layout is fixed at construction and each primitive is created for it.
 struct PackedLinear::Packed {
-  int64_t in_features = 0;
-  int64_t out_features = 0;
   memory::desc packed_weights_desc;
   memory packed_weights;
   memory bias;
   // One primitive per (rows, epilogue): token pruning changes the row count
   // from block to block, and a primitive is specialised for its shape.
-  mutable std::mutex mutex;
-  mutable std::map<std::pair<int64_t, int>, dnnl::matmul> primitives;
+  std::mutex mutex;
+  std::map<std::pair<int64_t, int>, dnnl::matmul> primitives;
 
-  dnnl::matmul primitive(int64_t rows, Epilogue epilogue) {
+  dnnl::matmul primitive(int64_t rows, int64_t in_features, int64_t out_features,
+                         Epilogue epilogue) {
     const std::lock_guard<std::mutex> lock(mutex);
     const auto key = std::make_pair(rows, static_cast<int>(epilogue));
     if (auto found = primitives.find(key); found != primitives.end()) return found->second;
@@ -74,14 +73,15 @@ GemmBackend default_gemm_backend() {
 
 PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias,
                            GemmBackend backend)
-    : weight_(weight.contiguous()), bias_(bias.contiguous()) {
+    : in_features_(weight.size(1)),
+      out_features_(weight.size(0)),
+      weight_(weight.contiguous()),
+      bias_(bias.contiguous()) {
   if (backend == GemmBackend::kAten) return;
 #ifdef TAILSWEEP_HAVE_ONEDNN
   auto packed = std::make_shared<Packed>();
-  packed->out_features = weight_.size(0);
-  packed->in_features = weight_.size(1);
-  const int64_t k = packed->in_features;
-  const int64_t n = packed->out_features;
+  const int64_t k = in_features_;
+  const int64_t n = out_features_;
   // Let oneDNN choose the weights layout for a typical shape (197 rows, a
   // DeiT at 224), then reorder (pack) the weights into it once.
   const dnnl::matmul::primitive_desc probe(
@@ -102,21 +102,21 @@ PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias,
   packed->bias = memory(memory::desc({1, n}, memory::data_type::f32, memory::format_tag::ab),
                         cpu_engine(), bias_.data_ptr<float>());
   packed_ = std::move(packed);
+  weight_ = at::Tensor();  // packed now: no second copy of every weight
 #endif
 }
 
 void PackedLinear::run(const at::Tensor& input, at::Tensor& out, Epilogue epilogue) const {
-  const int64_t in_features = weight_.size(1);
-  const at::Tensor rows_in = input.reshape({-1, in_features}).contiguous();
-  at::Tensor rows_out = out.view({-1, weight_.size(0)});
+  const at::Tensor rows_in = input.reshape({-1, in_features_}).contiguous();
+  at::Tensor rows_out = out.view({-1, out_features_});
 #ifdef TAILSWEEP_HAVE_ONEDNN
   if (packed_) {
     const int64_t rows = rows_in.size(0);
-    dnnl::matmul primitive = packed_->primitive(rows, epilogue);
-    memory source(memory::desc({rows, in_features}, memory::data_type::f32,
+    dnnl::matmul primitive = packed_->primitive(rows, in_features_, out_features_, epilogue);
+    memory source(memory::desc({rows, in_features_}, memory::data_type::f32,
                                memory::format_tag::ab),
                   cpu_engine(), rows_in.data_ptr<float>());
-    memory destination(memory::desc({rows, weight_.size(0)}, memory::data_type::f32,
+    memory destination(memory::desc({rows, out_features_}, memory::data_type::f32,
                                     memory::format_tag::ab),
                        cpu_engine(), rows_out.data_ptr<float>());
     thread_local dnnl::stream stream(cpu_engine());
@@ -139,7 +139,7 @@ void PackedLinear::run(const at::Tensor& input, at::Tensor& out, Epilogue epilog
 
 at::Tensor PackedLinear::run_new(const at::Tensor& input, Epilogue epilogue) const {
   auto sizes = input.sizes().vec();
-  sizes.back() = weight_.size(0);
+  sizes.back() = out_features_;
   at::Tensor out = at::empty(sizes, input.options());
   run(input, out, epilogue);
   return out;

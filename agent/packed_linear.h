@@ -34,16 +34,16 @@ class PackedLinear {
   // out += input W^T + b, in place; out must be contiguous.
   void accumulate_into(at::Tensor& out, const at::Tensor& input) const;
 
-  const at::Tensor& weight() const { return weight_; }
-  const at::Tensor& bias() const { return bias_; }
-
  private:
   enum class Epilogue { kNone, kGelu, kAccumulate };
   void run(const at::Tensor& input, at::Tensor& out, Epilogue epilogue) const;
   at::Tensor run_new(const at::Tensor& input, Epilogue epilogue) const;
 
-  at::Tensor weight_, bias_;  // as given, for the ATen path and for saving
-  struct Packed;              // oneDNN state; null when running on ATen
+  int64_t in_features_ = 0;
+  int64_t out_features_ = 0;
+  at::Tensor weight_;  // the ATen path's; released once packed for oneDNN
+  at::Tensor bias_;    // both paths (oneDNN reads it in place)
+  struct Packed;       // oneDNN state; null when running on ATen
   std::shared_ptr<Packed> packed_;
 };
 

@@ -36,16 +36,13 @@ using Seconds = std::chrono::duration<double>;
 using Milliseconds = std::chrono::duration<double, std::milli>;
 
 struct ProfileOptions {
-  std::string model;
-  std::string weights;
+  ModelRunOptions run;
   std::string device = "cpu";
   std::string batches = "1";
   std::string tokens;
   double precision = 0.01;
   std::string mode = "model";
   std::string out;
-  int threads = 0;
-  uint64_t seed = 0;
   double warmup_s = 2.0;
   double time_cap_s = 10.0;
   std::size_t min_samples = 10;
@@ -57,6 +54,7 @@ struct PointResult {
   std::size_t visit_index = 0;
   std::vector<double> samples_ms;
   StopReason stop = StopReason::kContinue;
+  stats::Summary summary;        // of samples_ms, once they are final
   Clock::time_point begin, end;  // the timed window, for power
   std::optional<power::WindowPower> power;
 };
@@ -103,41 +101,33 @@ std::vector<ProfilePoint> descending_points(const std::vector<int64_t>& batches,
   return points;
 }
 
-// Samples one point until the stopping rule says so. `sample` returns one
-// latency in milliseconds: a timed forward pass, or a simulated one. The time
-// cap counts the device's time (for a simulated device, simulated time).
-// The stopping rule, or (fixed_time) sampling for exactly time_cap.
-struct ProtocolRule : StoppingRule {
-  bool fixed_time = false;
-};
-
-template <typename Sample>
-PointResult measure_point(const ProfilePoint& point, std::size_t visit_index, Sample&& sample,
-                          const ProtocolRule& rule) {
-  PointResult result{point, visit_index, {}, StopReason::kContinue, {}, {}, {}};
-  sample();  // discarded: re-warms caches after the previous point
+// Samples one point until the stopping rule says so. A sampler returns one
+// latency in milliseconds (a timed forward pass, or a simulated one); the
+// time cap counts the device's time (for a simulated device, simulated time).
+template <typename Sampler>
+PointResult measure_point(const ProfilePoint& point, std::size_t visit_index, Sampler& sampler,
+                          const StoppingRule& rule) {
+  PointResult result{point, visit_index, {}, StopReason::kContinue, {}, {}, {}, {}};
+  sampler.warm_up(point, Seconds(0));  // re-warms caches after the previous point
   result.begin = Clock::now();
   double elapsed_ms = 0;
   std::size_t next_check = rule.min_samples;
   while (true) {
-    result.samples_ms.push_back(sample());
+    result.samples_ms.push_back(sampler(point));
     elapsed_ms += result.samples_ms.back();
-    if (rule.fixed_time) {
-      if (Milliseconds(elapsed_ms) >= rule.time_cap) {
-        result.stop = should_stop(result.samples_ms, Seconds(0), rule);  // informational
-        result.end = Clock::now();
-        return result;
-      }
-      continue;
-    }
-    // Summaries sort the samples: check at 10% growth, not every sample.
-    if (result.samples_ms.size() >= next_check) {
+    // The cap is checked at every sample; the precision, which needs a
+    // sorted summary, only each time the samples have grown by 10%.
+    const bool at_cap = Milliseconds(elapsed_ms) >= rule.time_cap;
+    if (at_cap || result.samples_ms.size() >= next_check) {
       result.stop = should_stop(result.samples_ms, Milliseconds(elapsed_ms), rule);
       if (result.stop != StopReason::kContinue) {
         result.end = Clock::now();
+        result.summary = stats::summarize(result.samples_ms);
         return result;
       }
-      next_check = result.samples_ms.size() + std::max<std::size_t>(1, next_check / 10);
+      if (result.samples_ms.size() >= next_check) {
+        next_check = result.samples_ms.size() + std::max<std::size_t>(1, next_check / 10);
+      }
     }
   }
 }
@@ -157,7 +147,7 @@ nlohmann::json power_json(const PointResult& result) {
 }
 
 nlohmann::json point_json(const PointResult& result) {
-  const stats::Summary s = stats::summarize(result.samples_ms);
+  const stats::Summary& s = result.summary;
   return {{"batch", result.point.batch},
           {"tokens", result.point.tokens},
           {"visit_index", result.visit_index},
@@ -185,7 +175,7 @@ nlohmann::json point_json(const PointResult& result) {
 void print_progress(std::size_t done, std::size_t total, const PointResult& last,
                     Seconds elapsed) {
   if (!::isatty(STDERR_FILENO)) return;
-  const stats::Summary s = stats::summarize(last.samples_ms);
+  const stats::Summary& s = last.summary;
   const double eta_s = elapsed.count() / static_cast<double>(done) *
                        static_cast<double>(total - done);
   fmt::print(stderr, "\r[{}/{}] batch {} tokens {}: {:.3f} ms +-{:.1f}% ({} samples{}), ETA {:.0f}s   ",
@@ -200,14 +190,13 @@ class CpuSampler {
  public:
   CpuSampler(const ProfileOptions& options, const VitConfig& config,
              const std::vector<int64_t>& batches)
-      : runtime_(configure_runtime(options.threads)),
-        model_(config, options.weights.empty() ? random_weights(config, options.seed)
-                                               : load_weights(config, options.weights)),
+      : runtime_(configure_runtime(options.run.threads)),
+        model_(config, load_or_random_weights(config, options.run.weights, options.run.seed)),
         block_mode_(options.mode == "block"),
-        seed_(options.seed) {
+        seed_(options.run.seed) {
     // One input per batch size; the token subset is drawn inside the timed
     // call (random:N), as in POMT's protocol, with a fixed seed per point.
-    at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+    at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.run.seed);
     for (const int64_t batch : batches) {
       inputs_[batch] =
           block_mode_ ? at::randn({batch, config.total_tokens(), config.embed_dim}, generator)
@@ -232,12 +221,20 @@ class CpuSampler {
     return Milliseconds(Clock::now() - before).count();
   }
 
+  // Untimed passes: at least one, then until `at_least` has passed.
+  void warm_up(const ProfilePoint& point, Seconds at_least) {
+    const auto until = Clock::now() + at_least;
+    do {
+      (*this)(point);
+    } while (Clock::now() < until);
+  }
+
   nlohmann::json device_json(const HostFacts& host) const {
     return {{"kind", "cpu"},
             {"name", host.cpu_model.value_or("unknown cpu")},
             {"simulated", false},
             {"host", host},
-            {"runtime", nlohmann::json::parse(to_json(runtime_))}};
+            {"runtime", runtime_}};
   }
 
  private:
@@ -255,13 +252,16 @@ class SimSampler {
   SimSampler(const ProfileOptions& options, const VitConfig& config)
       : gpu_(sim::find_simulated_gpu(
                  std::string_view(options.device).substr(kSimPrefix.size())),
-             options.seed),
+             options.run.seed),
         config_(config),
         block_mode_(options.mode == "block") {
     // Weights do not change a simulated latency, but bad ones are refused
     // the same way on every device.
-    if (!options.weights.empty()) load_weights(config, options.weights);
+    if (!options.run.weights.empty()) load_weights(config, options.run.weights);
   }
+
+  // A model has no caches or clocks to warm.
+  void warm_up(const ProfilePoint&, Seconds) {}
 
   double operator()(const ProfilePoint& point) {
     const double model_ms =
@@ -290,60 +290,59 @@ class SimSampler {
   bool block_mode_;
 };
 
-template <typename Sampler>
-nlohmann::json measure_all(Sampler& sampler, const ProfileOptions& options,
-                           const std::vector<int64_t>& batches,
-                           const std::vector<int64_t>& tokens, power::Sampler* power_sampler,
-                           std::size_t& capped, Seconds& elapsed) {
-  const bool fixed_time = options.fixed_time_s > 0;
-  const ProtocolRule rule{{options.precision, options.min_samples,
-                           Seconds(fixed_time ? options.fixed_time_s : options.time_cap_s)},
-                          fixed_time};
-  const auto warm_until = Clock::now() + Seconds(options.warmup_s);
-  const ProfilePoint full{batches.back(), tokens.back()};
-  while (Clock::now() < warm_until) sampler(full);
+struct Measured {
+  nlohmann::json points = nlohmann::json::array();
+  std::size_t capped = 0;  // points that hit the time cap short of the precision
+  Seconds elapsed{0};
+};
 
-  const std::vector<ProfilePoint> order = fixed_time
-                                              ? descending_points(batches, tokens)
-                                              : shuffled_points(batches, tokens, options.seed);
+template <typename Sampler>
+Measured measure_all(Sampler& sampler, const ProfileOptions& options, const StoppingRule& rule,
+                     const std::vector<int64_t>& batches, const std::vector<int64_t>& tokens,
+                     power::Sampler* power_sampler) {
+  sampler.warm_up({batches.back(), tokens.back()}, Seconds(options.warmup_s));
+  const std::vector<ProfilePoint> order =
+      rule.fixed_time ? descending_points(batches, tokens)
+                      : shuffled_points(batches, tokens, options.run.seed);
   std::vector<PointResult> results;
   const auto measuring_since = Clock::now();
   for (std::size_t i = 0; i < order.size(); ++i) {
-    results.push_back(measure_point(order[i], i, [&] { return sampler(order[i]); }, rule));
+    results.push_back(measure_point(order[i], i, sampler, rule));
     if (power_sampler != nullptr) {
       results.back().power = power_sampler->window(results.back().begin, results.back().end);
     }
     print_progress(i + 1, order.size(), results.back(), Clock::now() - measuring_since);
   }
-  elapsed = Clock::now() - measuring_since;
+  Measured measured;
+  measured.elapsed = Clock::now() - measuring_since;
   std::sort(results.begin(), results.end(), [](const PointResult& a, const PointResult& b) {
     return std::tie(a.point.batch, a.point.tokens) < std::tie(b.point.batch, b.point.tokens);
   });
-  nlohmann::json points = nlohmann::json::array();
-  capped = 0;
   for (const auto& result : results) {
-    points.push_back(point_json(result));
-    capped += result.stop == StopReason::kTimeCap;
+    measured.points.push_back(point_json(result));
+    measured.capped += result.stop == StopReason::kTimeCap;
   }
-  return points;
+  return measured;
 }
 
 void run_profile(const ProfileOptions& options) {
   check_options(options);
-  const VitConfig config = parse_model_spec(options.model);
+  const VitConfig config = parse_model_spec(options.run.model);
   const std::vector<int64_t> batches = parse_batch_list(options.batches);
   const std::vector<int64_t> tokens = parse_token_grid(options.tokens, config.total_tokens());
   const auto started = std::chrono::system_clock::now();
   const HostFacts host = read_host_facts();
+  const bool fixed_time = options.fixed_time_s > 0;
+  const StoppingRule rule{options.precision, options.min_samples,
+                          Seconds(fixed_time ? options.fixed_time_s : options.time_cap_s),
+                          fixed_time};
 
-  std::size_t capped = 0;
-  Seconds elapsed{0};
-  nlohmann::json points;
+  Measured measured;
   nlohmann::json device;
   nlohmann::json power_info;
   if (is_simulated(options)) {
     SimSampler sampler(options, config);
-    points = measure_all(sampler, options, batches, tokens, nullptr, capped, elapsed);
+    measured = measure_all(sampler, options, rule, batches, tokens, nullptr);
     device = sampler.device_json(host);
     power_info = {{"available", false},
                   {"reason", "simulated device: it has no sensors, and power is never simulated"}};
@@ -365,7 +364,7 @@ void run_profile(const ProfileOptions& options) {
       power_info = {{"available", false}, {"reason", probe.unavailable_reason}};
     }
     CpuSampler sampler(options, config, batches);
-    points = measure_all(sampler, options, batches, tokens, power_sampler.get(), capped, elapsed);
+    measured = measure_all(sampler, options, rule, batches, tokens, power_sampler.get());
     device = sampler.device_json(host);
   }
 
@@ -376,37 +375,37 @@ void run_profile(const ProfileOptions& options) {
       {"build_type", build_info::kBuildType},
       {"started_at",
        fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(started)))},
-      {"elapsed_s", elapsed.count()},
+      {"elapsed_s", measured.elapsed.count()},
       {"model", {{"name", config.name}, {"dim", config.embed_dim}, {"depth", config.depth},
                  {"heads", config.num_heads}, {"tokens", config.total_tokens()}}},
-      {"weights", options.weights.empty() ? fmt::format("random(seed={})", options.seed)
-                                          : options.weights},
+      {"weights", options.run.weights_label()},
       {"mode", options.mode},
       {"method", {{"precision", options.precision},
                   {"confidence", 0.95},
                   {"min_samples", options.min_samples},
-                  {"time_cap_s", options.time_cap_s},
+                  {"time_cap_s", rule.time_cap.count()},
                   {"warmup_s", options.warmup_s},
-                  {"order_seed", options.seed},
-                  {"protocol", options.fixed_time_s > 0
+                  {"order_seed", options.run.seed},
+                  {"protocol", fixed_time
                                    ? fmt::format("fixed {} s per point, descending (POMT's)",
                                                  options.fixed_time_s)
                                    : std::string("adaptive: to the precision, random order")},
-                  {"points_at_time_cap", capped}}},
+                  {"points_at_time_cap", measured.capped}}},
       {"device", device},
       {"power", power_info},
-      {"points", points},
+      {"points", measured.points},
   };
   if (options.out.empty()) {
     fmt::print("{}\n", report.dump());
   } else {
     std::ofstream(options.out, std::ios::trunc) << report.dump() << "\n";
   }
-  if (capped > 0) {
+  if (measured.capped > 0) {
     fmt::print(stderr,
-               "tailsweep-agent: {} of {} points hit the {:.0f} s cap before reaching {:.1f}% "
+               "tailsweep-agent: {} of {} points hit the {:g} s cap before reaching {:.1f}% "
                "precision (flagged reached_precision: false)\n",
-               capped, points.size(), options.time_cap_s, 100 * options.precision);
+               measured.capped, measured.points.size(), rule.time_cap.count(),
+               100 * options.precision);
   }
 }
 
@@ -418,10 +417,8 @@ void register_profile_command(CLI::App& app) {
       "profile",
       "Measure latency against the token count (tokens dropped at random after the position "
       "embedding), each point to a stated precision; JSON out (docs/profile.md)");
-  command->add_option("--model", options->model, kModelSpecHelp)
-      ->required();
-  command->add_option("--weights", options->weights, "timm-named safetensors (default: random)")
-      ->check(CLI::ExistingFile);
+  add_model_run_options(command, options->run,
+                        "seed for the visiting order, the inputs and random weights");
   command->add_option("--device", options->device,
                       "cpu, or a simulated GPU: sim:jetson-nano | sim:jetson-tx2 | "
                       "sim:jetson-orin-nano | sim:jetson-agx-orin (latency from a model, "
@@ -438,11 +435,6 @@ void register_profile_command(CLI::App& app) {
                       "model: the whole forward pass; block: one transformer block")
       ->capture_default_str();
   command->add_option("--out", options->out, "write the JSON here (default: stdout)");
-  command->add_option("--threads", options->threads, "compute threads (0 = one per core)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  command->add_option("--seed", options->seed, "seed for the visiting order, inputs, weights")
-      ->capture_default_str();
   command->add_option("--warmup", options->warmup_s, "warm-up seconds before the first point")
       ->capture_default_str();
   command->add_option("--time-cap", options->time_cap_s, "seconds per point at most")

@@ -5,6 +5,8 @@
 // Plain types only: included by command code that must not see LibTorch.
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace tailsweep::agent {
 
 struct RuntimeInfo {
@@ -22,6 +24,7 @@ struct RuntimeInfo {
 // reference BLAS is in use.
 RuntimeInfo configure_runtime(int threads);
 
-std::string to_json(const RuntimeInfo& info);
+// nlohmann::json serialiser: `nlohmann::json j = info;`.
+void to_json(nlohmann::json& out, const RuntimeInfo& info);
 
 }  // namespace tailsweep::agent

@@ -69,6 +69,11 @@ VitWeights load_weights(const VitConfig& config, const std::filesystem::path& pa
   return weights;
 }
 
+VitWeights load_or_random_weights(const VitConfig& config, const std::string& path,
+                                  uint64_t seed) {
+  return path.empty() ? random_weights(config, seed) : load_weights(config, path);
+}
+
 void save_weights(const VitConfig& config, const VitWeights& weights,
                   const std::filesystem::path& path) {
   safetensors::File file;

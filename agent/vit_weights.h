@@ -75,6 +75,9 @@ VitWeights random_weights(const VitConfig& config, uint64_t seed);
 // F32, F16, BF16 and F64 are converted to float32. Errors are InputError
 // naming the file and the tensor.
 VitWeights load_weights(const VitConfig& config, const std::filesystem::path& path);
+// load_weights(path) or, when path is empty, random_weights(seed).
+VitWeights load_or_random_weights(const VitConfig& config, const std::string& path,
+                                  uint64_t seed);
 void save_weights(const VitConfig& config, const VitWeights& weights,
                   const std::filesystem::path& path);
 

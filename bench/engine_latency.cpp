@@ -15,6 +15,8 @@
 #include "agent/runtime.h"
 #include "agent/vit_model.h"
 #include "common/cli_main.h"
+#include "common/parse.h"
+#include "common/statistics.h"
 #include "common/token_schedule.h"
 
 namespace {
@@ -33,17 +35,6 @@ struct Options {
   int rounds = 5;
 };
 
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto end = std::min(text.find(separator, start), text.size());
-    parts.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return parts;
-}
-
 template <typename Fn>
 void time_chunk(Fn&& fn, double seconds, int min_samples, std::vector<double>& samples_ms) {
   fn();  // re-warm caches after the previous method
@@ -58,10 +49,8 @@ void time_chunk(Fn&& fn, double seconds, int min_samples, std::vector<double>& s
   }
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+double median(const std::vector<double>& values) {
+  return tailsweep::stats::summarize(values).median;
 }
 
 void run(const Options& options) {
@@ -71,7 +60,8 @@ void run(const Options& options) {
   const agent::VitModel model(config, agent::random_weights(config, 0));
   const at::Tensor images = at::randn(
       {options.batch, config.in_channels, config.image_size, config.image_size});
-  std::vector<std::string> specs = split(options.methods, ';');
+  std::vector<std::string> specs;
+  for (const auto part : split(options.methods, ';')) specs.emplace_back(part);
   std::vector<MethodSpec> methods;
   for (const auto& spec : specs) {
     methods.push_back(parse_method_spec(spec));

@@ -68,9 +68,9 @@ double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch
 // One transformer block (for --mode block).
 double vit_block_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch, int64_t tokens);
 
-// Draws noisy samples around the model: multiplicative lognormal noise
-// (sigma ~1.5%, what repeated runs on a Jetson with fixed clocks show) from
-// a seeded generator, so a simulated curve is repeatable.
+// Draws noisy samples around the model: multiplicative lognormal noise from
+// a seeded generator, so a simulated curve is repeatable. The default sigma
+// (1.5%) is an assumption, not a measurement (docs/simulated-devices.md).
 class SimulatedGpu {
  public:
   SimulatedGpu(GpuSpec spec, uint64_t seed, double noise_sigma = 0.015);

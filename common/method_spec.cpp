@@ -1,40 +1,30 @@
 #include "common/method_spec.h"
 
-#include <charconv>
-#include <cmath>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "common/errors.h"
+#include "common/parse.h"
 
 namespace tailsweep {
 namespace {
 
-constexpr std::string_view kGrammar =
-    "none | random:N | topk:R | pomt:R[@LAYER] | tome:R | tome:R,INFLECT | tome:[R0,R1,...]";
-
 [[noreturn]] void fail(std::string_view text, std::string_view why) {
-  throw InputError(fmt::format("method '{}': {} (expected {})", text, why, kGrammar));
+  throw InputError(fmt::format("method '{}': {} (expected {})", text, why, kMethodSpecHelp));
 }
 
 int64_t parse_count(std::string_view whole, std::string_view digits, std::string_view what) {
-  int64_t value = -1;
-  const char* end = digits.data() + digits.size();
-  auto [ptr, ec] = std::from_chars(digits.data(), end, value);
-  if (digits.empty() || ec != std::errc() || ptr != end || value < 0) {
+  const auto value = parse_integer(digits);
+  if (!value || *value < 0) {
     fail(whole, fmt::format("{} '{}' is not a non-negative integer", what, digits));
   }
-  return value;
+  return *value;
 }
 
 double parse_real(std::string_view whole, std::string_view digits, std::string_view what) {
-  double value = 0;
-  const char* end = digits.data() + digits.size();
-  auto [ptr, ec] = std::from_chars(digits.data(), end, value);
-  if (digits.empty() || ec != std::errc() || ptr != end || !std::isfinite(value)) {
-    fail(whole, fmt::format("{} '{}' is not a number", what, digits));
-  }
-  return value;
+  const auto value = parse_double(digits);
+  if (!value) fail(whole, fmt::format("{} '{}' is not a number", what, digits));
+  return *value;
 }
 
 MethodSpec parse_tome(std::string_view whole, std::string_view args) {
@@ -42,16 +32,12 @@ MethodSpec parse_tome(std::string_view whole, std::string_view args) {
   spec.kind = MethodKind::kTome;
   if (!args.empty() && args.front() == '[') {
     if (args.back() != ']') fail(whole, "a ToMe list must end with ']'");
-    std::string_view items = args.substr(1, args.size() - 2);
+    const std::string_view items = args.substr(1, args.size() - 2);
     spec.tome_form = TomeForm::kList;
-    while (!items.empty()) {
-      const auto comma = items.find(',');
-      spec.tome_list.push_back(parse_count(whole, items.substr(0, comma), "r"));
-      if (comma == std::string_view::npos) break;
-      items = items.substr(comma + 1);
-      if (items.empty()) fail(whole, "trailing comma in the ToMe list");
+    if (items.empty()) fail(whole, "the ToMe list is empty");
+    for (const std::string_view item : split(items, ',')) {
+      spec.tome_list.push_back(parse_count(whole, item, "r"));
     }
-    if (spec.tome_list.empty()) fail(whole, "the ToMe list is empty");
     return spec;
   }
   const auto comma = args.find(',');
@@ -125,19 +111,20 @@ std::string to_string(const MethodSpec& method) {
 }
 
 void validate_for_model(const MethodSpec& method, const VitConfig& config) {
-  const std::string spec = to_string(method);
+  // Called on every forward pass: the spec is formatted only for an error.
+  auto fail = [&](const std::string& why) {
+    throw InputError(fmt::format("method {}: {}", to_string(method), why));
+  };
   if (method.kind == MethodKind::kRandom && method.keep_tokens > config.total_tokens()) {
-    throw InputError(fmt::format("method {}: model {} has only {} tokens", spec, config.name,
-                                 config.total_tokens()));
+    fail(fmt::format("model {} has only {} tokens", config.name, config.total_tokens()));
   }
   if (method.kind == MethodKind::kPomt && method.layer >= config.depth) {
-    throw InputError(fmt::format("method {}: layer {} is past the last block ({} of {})", spec,
-                                 method.layer, config.depth - 1, config.name));
+    fail(fmt::format("layer {} is past the last block ({} of {})", method.layer,
+                     config.depth - 1, config.name));
   }
   if (method.kind == MethodKind::kTome && method.tome_form == TomeForm::kList &&
       static_cast<int64_t>(method.tome_list.size()) > config.depth) {
-    throw InputError(fmt::format("method {}: {} values for a model of depth {}", spec,
-                                 method.tome_list.size(), config.depth));
+    fail(fmt::format("{} values for a model of depth {}", method.tome_list.size(), config.depth));
   }
 }
 

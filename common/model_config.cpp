@@ -1,11 +1,10 @@
 #include "common/model_config.h"
 
-#include <charconv>
-#include <cmath>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "common/errors.h"
+#include "common/parse.h"
 
 namespace tailsweep {
 namespace {
@@ -30,33 +29,25 @@ const std::vector<VitConfig>& named_models() {
 }
 
 int64_t parse_positive_int(std::string_view key, std::string_view text) {
-  int64_t value = 0;
-  const auto* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end || value <= 0) {
+  const auto value = parse_integer(text);
+  if (!value || *value <= 0) {
     throw InputError(fmt::format("custom model: {}={} is not a positive integer", key, text));
   }
-  return value;
+  return *value;
 }
 
 double parse_positive_double(std::string_view key, std::string_view text) {
-  // std::from_chars for double is in GCC 12's libstdc++.
-  double value = 0;
-  const auto* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end || !(value > 0) || !std::isfinite(value)) {
+  const auto value = parse_double(text);
+  if (!value || !(*value > 0)) {
     throw InputError(fmt::format("custom model: {}={} is not a positive number", key, text));
   }
-  return value;
+  return *value;
 }
 
 VitConfig parse_custom(std::string_view body) {
   VitConfig config = named_models().front();
   config.name = fmt::format("custom:{}", body);
-  while (!body.empty()) {
-    const auto comma = body.find(',');
-    const std::string_view item = body.substr(0, comma);
-    body = comma == std::string_view::npos ? std::string_view() : body.substr(comma + 1);
+  for (const std::string_view item : split(body, ',')) {
     const auto eq = item.find('=');
     if (eq == std::string_view::npos) {
       throw InputError(fmt::format("custom model: '{}' is not key=value", item));

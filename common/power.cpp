@@ -20,48 +20,57 @@ bool is_total_input_rail(const std::string& label) {
   return label == "VDD_IN" || label == "POM_5V_IN";
 }
 
-// JetPack 5+: .../hwmon/hwmonN/in<k>_label, in<k>_input (mV), curr<k>_input (mA).
-class HwmonRail : public PowerSensor {
+// One INA3221 rail: its power is the product of its value files times a
+// scale (JetPack 5+ hwmon: mV x mA x 1e-6; JetPack 4 iio: mW x 1e-3).
+class Ina3221Rail : public PowerSensor {
  public:
-  HwmonRail(fs::path dir, int channel, std::string label)
-      : dir_(std::move(dir)), channel_(channel), label_(std::move(label)) {}
+  Ina3221Rail(fs::path node, std::string label, std::vector<fs::path> value_files, double scale)
+      : node_(std::move(node)),
+        label_(std::move(label)),
+        value_files_(std::move(value_files)),
+        scale_(scale) {}
   std::string description() const override {
-    return fmt::format("INA3221 {} ({})", label_, dir_.string());
+    return fmt::format("INA3221 {} ({})", label_, node_.string());
   }
   bool is_energy_counter() const override { return false; }
   std::optional<double> read() override {
-    const auto millivolts = read_number(dir_ / fmt::format("in{}_input", channel_));
-    const auto milliamps = read_number(dir_ / fmt::format("curr{}_input", channel_));
-    if (!millivolts || !milliamps) return std::nullopt;
-    return *millivolts * *milliamps / 1e6;
+    double watts = scale_;
+    for (const auto& file : value_files_) {
+      const auto value = read_number(file);
+      if (!value) return std::nullopt;
+      watts *= *value;
+    }
+    return watts;
   }
 
  private:
-  fs::path dir_;
-  int channel_;
+  fs::path node_;
   std::string label_;
+  std::vector<fs::path> value_files_;
+  double scale_;
 };
 
-// JetPack 4: .../iio:deviceN/rail_name_<k>, in_power<k>_input (mW).
-class IioRail : public PowerSensor {
- public:
-  IioRail(fs::path dir, int channel, std::string label)
-      : dir_(std::move(dir)), channel_(channel), label_(std::move(label)) {}
-  std::string description() const override {
-    return fmt::format("INA3221 {} ({})", label_, dir_.string());
-  }
-  bool is_energy_counter() const override { return false; }
-  std::optional<double> read() override {
-    const auto milliwatts = read_number(dir_ / fmt::format("in_power{}_input", channel_));
-    if (!milliwatts) return std::nullopt;
-    return *milliwatts / 1000.0;
-  }
-
- private:
-  fs::path dir_;
-  int channel_;
-  std::string label_;
+// Where each JetPack puts the rails: driver/<device>/<node_dir>/<node*>/,
+// a label file per channel, and the files whose product is the power.
+struct RailLayout {
+  const char* driver;
+  const char* node_dir;  // "" when the nodes sit in the device folder
+  const char* node_prefix;
+  int first_channel, last_channel;
+  const char* label_file;                  // fmt pattern of the channel
+  std::vector<const char*> value_files;    // fmt patterns of the channel
+  double scale;
 };
+
+const std::vector<RailLayout>& rail_layouts() {
+  static const std::vector<RailLayout> layouts = {
+      {"/sys/bus/i2c/drivers/ina3221", "hwmon", "hwmon", 1, 4, "in{}_label",
+       {"in{}_input", "curr{}_input"}, 1e-6},
+      {"/sys/bus/i2c/drivers/ina3221x", "", "iio:device", 0, 3, "rail_name_{}",
+       {"in_power{}_input"}, 1e-3},
+  };
+  return layouts;
+}
 
 // powercap: energy_uj counts up and wraps at max_energy_range_uj.
 class RaplPackage : public PowerSensor {
@@ -90,26 +99,19 @@ class RaplPackage : public PowerSensor {
 }  // namespace
 
 SensorProbe find_jetson_sensor(const fs::path& root) {
-  for (const auto& device : children(under(root, "/sys/bus/i2c/drivers/ina3221"), "")) {
-    for (const auto& hwmon : children(device / "hwmon", "hwmon")) {
-      for (int channel = 1; channel <= 4; ++channel) {
-        const auto label = read_line(hwmon / fmt::format("in{}_label", channel));
-        if (label && is_total_input_rail(*label)) {
-          auto sensor = std::make_unique<HwmonRail>(hwmon, channel, *label);
+  for (const RailLayout& layout : rail_layouts()) {
+    for (const auto& device : children(under(root, layout.driver), "")) {
+      for (const auto& node : children(device / layout.node_dir, layout.node_prefix)) {
+        for (int channel = layout.first_channel; channel <= layout.last_channel; ++channel) {
+          const auto label = read_line(node / fmt::format(fmt::runtime(layout.label_file), channel));
+          if (!label || !is_total_input_rail(*label)) continue;
+          std::vector<fs::path> files;
+          for (const char* pattern : layout.value_files) {
+            files.push_back(node / fmt::format(fmt::runtime(pattern), channel));
+          }
+          auto sensor = std::make_unique<Ina3221Rail>(node, *label, std::move(files), layout.scale);
           if (sensor->read()) return {std::move(sensor), ""};
-          return {nullptr, fmt::format("{} is not readable", hwmon.string())};
-        }
-      }
-    }
-  }
-  for (const auto& device : children(under(root, "/sys/bus/i2c/drivers/ina3221x"), "")) {
-    for (const auto& iio : children(device, "iio:device")) {
-      for (int channel = 0; channel < 4; ++channel) {
-        const auto label = read_line(iio / fmt::format("rail_name_{}", channel));
-        if (label && is_total_input_rail(*label)) {
-          auto sensor = std::make_unique<IioRail>(iio, channel, *label);
-          if (sensor->read()) return {std::move(sensor), ""};
-          return {nullptr, fmt::format("{} is not readable", iio.string())};
+          return {nullptr, fmt::format("{} is not readable", node.string())};
         }
       }
     }

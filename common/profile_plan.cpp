@@ -1,34 +1,22 @@
 #include "common/profile_plan.h"
 
-#include <charconv>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <random>
 
 #include "common/errors.h"
+#include "common/parse.h"
 
 namespace tailsweep {
 namespace {
 
 int64_t parse_int(std::string_view whole, std::string_view digits, std::string_view what) {
-  int64_t value = 0;
-  const char* end = digits.data() + digits.size();
-  auto [ptr, ec] = std::from_chars(digits.data(), end, value);
-  if (digits.empty() || ec != std::errc() || ptr != end) {
+  const auto value = parse_integer(digits);
+  if (!value) {
     throw InputError(fmt::format("{} '{}': '{}' is not an integer", what, whole, digits));
   }
-  return value;
-}
-
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  while (true) {
-    const auto at = text.find(separator);
-    parts.push_back(text.substr(0, at));
-    if (at == std::string_view::npos) return parts;
-    text = text.substr(at + 1);
-  }
+  return *value;
 }
 
 }  // namespace
@@ -94,14 +82,15 @@ std::vector<ProfilePoint> shuffled_points(std::span<const int64_t> batches,
 
 StopReason should_stop(std::span<const double> samples_ms, std::chrono::duration<double> elapsed,
                        const StoppingRule& rule) {
+  const bool at_cap = elapsed >= rule.time_cap;
+  if (rule.fixed_time && !at_cap) return StopReason::kContinue;
   if (samples_ms.size() >= std::max<std::size_t>(rule.min_samples, 6)) {
     const stats::Summary summary = stats::summarize(samples_ms);
     if (summary.median_ci_relative_half_width <= rule.precision) {
       return StopReason::kPrecisionReached;
     }
   }
-  if (elapsed >= rule.time_cap) return StopReason::kTimeCap;
-  return StopReason::kContinue;
+  return at_cap ? StopReason::kTimeCap : StopReason::kContinue;
 }
 
 }  // namespace tailsweep

@@ -36,6 +36,9 @@ struct StoppingRule {
   double precision = 0.01;  // target relative half-width of the median's 95% CI
   std::size_t min_samples = 10;
   std::chrono::duration<double> time_cap{10.0};  // per point
+  // POMT's protocol, kept for comparison: sample for exactly time_cap,
+  // whatever the spread, then report whether the precision was reached.
+  bool fixed_time = false;
 };
 
 enum class StopReason { kContinue, kPrecisionReached, kTimeCap };
@@ -43,6 +46,8 @@ enum class StopReason { kContinue, kPrecisionReached, kTimeCap };
 // kPrecisionReached once there are at least min_samples and the 95% CI of
 // the median is within precision of it; kTimeCap when the point has used its
 // time (the result is then flagged as not having reached the precision).
+// With fixed_time, nothing stops before the cap; at the cap the answer is
+// kPrecisionReached or kTimeCap as above. Cheap until a summary is needed.
 StopReason should_stop(std::span<const double> samples_ms, std::chrono::duration<double> elapsed,
                        const StoppingRule& rule);
 

@@ -1,5 +1,7 @@
 #include "common/sysfs.h"
 
+#include "common/parse.h"
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -32,34 +34,14 @@ std::optional<std::string> read_line(const fs::path& path) {
   return text;
 }
 
-namespace {
-
-// The whole text as a T, or nullopt when anything else is there.
-template <typename T, typename Parse>
-std::optional<T> read_whole(const fs::path& path, Parse parse) {
-  const auto text = read_text(path);
-  if (!text) return std::nullopt;
-  try {
-    std::size_t used = 0;
-    const T value = parse(*text, &used);
-    if (used != text->size()) return std::nullopt;
-    return value;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
-}  // namespace
-
 std::optional<int64_t> read_integer(const fs::path& path) {
-  return read_whole<int64_t>(path, [](const std::string& t, std::size_t* used) {
-    return static_cast<int64_t>(std::stoll(t, used));
-  });
+  const auto text = read_text(path);
+  return text ? parse_integer(*text) : std::nullopt;
 }
 
 std::optional<double> read_number(const fs::path& path) {
-  return read_whole<double>(path,
-                            [](const std::string& t, std::size_t* used) { return std::stod(t, used); });
+  const auto text = read_text(path);
+  return text ? parse_double(*text) : std::nullopt;
 }
 
 std::vector<fs::path> children(const fs::path& dir, const std::string& prefix) {

@@ -3,6 +3,9 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <string>
+
 namespace tailsweep::agent {
 namespace {
 
@@ -52,8 +55,14 @@ INSTANTIATE_TEST_SUITE_P(Backends, PackedLinearTest,
                            return info.param == GemmBackend::kAten ? "Aten" : "OneDnn";
                          });
 
-TEST(PackedLinear, ReportsItsBackend) {
-  EXPECT_FALSE(gemm_backend().empty());
+TEST(PackedLinear, ReportsTheBackendItRunsOn) {
+  ::setenv("TAILSWEEP_GEMM", "aten", 1);
+  EXPECT_EQ(default_gemm_backend(), GemmBackend::kAten);
+  EXPECT_EQ(gemm_backend(), "aten");
+  ::unsetenv("TAILSWEEP_GEMM");
+  EXPECT_EQ(default_gemm_backend(), GemmBackend::kOneDnn);
+  const std::string backend = gemm_backend();
+  EXPECT_TRUE(backend == "aten" || backend.rfind("onednn ", 0) == 0) << backend;
 }
 
 }  // namespace

@@ -94,5 +94,15 @@ TEST(StoppingRule, StopsAtThePrecisionOrAtTheCap) {
             StopReason::kPrecisionReached);
 }
 
+TEST(StoppingRule, FixedTimeRunsToTheCapThenSaysWhetherThePrecisionWasReached) {
+  const StoppingRule fixed{0.01, 10, duration<double>(2.0), true};
+  const std::vector<double> tight(50, 10.0);
+  EXPECT_EQ(should_stop(tight, duration<double>(1.9), fixed), StopReason::kContinue);
+  EXPECT_EQ(should_stop(tight, duration<double>(2.0), fixed), StopReason::kPrecisionReached);
+  std::vector<double> noisy;
+  for (int i = 0; i < 40; ++i) noisy.push_back(i % 2 == 0 ? 8.0 : 12.0);
+  EXPECT_EQ(should_stop(noisy, duration<double>(2.0), fixed), StopReason::kTimeCap);
+}
+
 }  // namespace
 }  // namespace tailsweep

@@ -1,0 +1,23 @@
+#include <fmt/format.h>
+
+#include "agent/commands.h"
+
+namespace tailsweep::agent {
+
+std::string ModelRunOptions::weights_label() const {
+  return weights.empty() ? fmt::format("random(seed={})", seed) : weights;
+}
+
+void add_model_run_options(CLI::App* command, ModelRunOptions& options,
+                           const std::string& seed_help) {
+  command->add_option("--model", options.model, kModelSpecHelp)->required();
+  command->add_option("--weights", options.weights,
+                      "timm-named model.safetensors (default: random weights from --seed)")
+      ->check(CLI::ExistingFile);
+  command->add_option("--threads", options.threads, "compute threads (0 = one per core)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--seed", options.seed, seed_help)->capture_default_str();
+}
+
+}  // namespace tailsweep::agent
