@@ -11,6 +11,8 @@ namespace tailsweep::agent {
 
 void register_infer_command(CLI::App& app);
 void register_profile_command(CLI::App& app);
+void register_train_command(CLI::App& app);
+void register_eval_command(CLI::App& app);
 
 // What every command that runs a model takes.
 struct ModelRunOptions {

@@ -9,5 +9,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   tailsweep::agent::register_infer_command(app);
   tailsweep::agent::register_profile_command(app);
+  tailsweep::agent::register_train_command(app);
+  tailsweep::agent::register_eval_command(app);
   return tailsweep::run_cli(app, argc, argv, "tailsweep-agent");
 }

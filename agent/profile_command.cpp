@@ -6,7 +6,6 @@
 #include <fmt/chrono.h>
 #include <fmt/core.h>
 #include <fmt/ranges.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -25,6 +24,7 @@
 #include "common/errors.h"
 #include "common/model_config.h"
 #include "common/profile_plan.h"
+#include "common/progress.h"
 #include "common/statistics.h"
 #include "tailsweep/build_info.h"
 
@@ -172,17 +172,11 @@ nlohmann::json point_json(const PointResult& result) {
           {"raw_ms", result.samples_ms}};
 }
 
-void print_progress(std::size_t done, std::size_t total, const PointResult& last,
-                    Seconds elapsed) {
-  if (!::isatty(STDERR_FILENO)) return;
+std::string progress_detail(const PointResult& last) {
   const stats::Summary& s = last.summary;
-  const double eta_s = elapsed.count() / static_cast<double>(done) *
-                       static_cast<double>(total - done);
-  fmt::print(stderr, "\r[{}/{}] batch {} tokens {}: {:.3f} ms +-{:.1f}% ({} samples{}), ETA {:.0f}s   ",
-             done, total, last.point.batch, last.point.tokens, s.median,
-             100 * s.median_ci_relative_half_width, s.count,
-             last.stop == StopReason::kTimeCap ? ", time cap" : "", eta_s);
-  if (done == total) fmt::print(stderr, "\n");
+  return fmt::format("batch {} tokens {}: {:.3f} ms +-{:.1f}% ({} samples{})", last.point.batch,
+                     last.point.tokens, s.median, 100 * s.median_ci_relative_half_width, s.count,
+                     last.stop == StopReason::kTimeCap ? ", time cap" : "");
 }
 
 // Measures on this machine's CPU with the engine.
@@ -230,11 +224,7 @@ class CpuSampler {
   }
 
   nlohmann::json device_json(const HostFacts& host) const {
-    return {{"kind", "cpu"},
-            {"name", host.cpu_model.value_or("unknown cpu")},
-            {"simulated", false},
-            {"host", host},
-            {"runtime", runtime_}};
+    return cpu_device_json(runtime_, host);
   }
 
  private:
@@ -306,12 +296,13 @@ Measured measure_all(Sampler& sampler, const ProfileOptions& options, const Stop
                       : shuffled_points(batches, tokens, options.run.seed);
   std::vector<PointResult> results;
   const auto measuring_since = Clock::now();
+  ProgressLine progress;
   for (std::size_t i = 0; i < order.size(); ++i) {
     results.push_back(measure_point(order[i], i, sampler, rule));
     if (power_sampler != nullptr) {
       results.back().power = power_sampler->window(results.back().begin, results.back().end);
     }
-    print_progress(i + 1, order.size(), results.back(), Clock::now() - measuring_since);
+    progress.update(i + 1, order.size(), progress_detail(results.back()));
   }
   Measured measured;
   measured.elapsed = Clock::now() - measuring_since;

@@ -87,4 +87,12 @@ void to_json(nlohmann::json& out, const RuntimeInfo& info) {
                         {"hardware_threads", info.hardware_threads}};
 }
 
+nlohmann::json cpu_device_json(const RuntimeInfo& runtime, const HostFacts& host) {
+  return {{"kind", "cpu"},
+          {"name", host.cpu_model.value_or("unknown cpu")},
+          {"simulated", false},
+          {"host", host},
+          {"runtime", runtime}};
+}
+
 }  // namespace tailsweep::agent

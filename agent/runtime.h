@@ -7,6 +7,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "common/device_facts.h"
+
 namespace tailsweep::agent {
 
 struct RuntimeInfo {
@@ -26,5 +28,9 @@ RuntimeInfo configure_runtime(int threads);
 
 // nlohmann::json serialiser: `nlohmann::json j = info;`.
 void to_json(nlohmann::json& out, const RuntimeInfo& info);
+
+// The `device` object of a result measured on this machine's CPU:
+// kind "cpu", the CPU's name, simulated false, host facts and runtime.
+nlohmann::json cpu_device_json(const RuntimeInfo& runtime, const HostFacts& host);
 
 }  // namespace tailsweep::agent

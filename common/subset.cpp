@@ -9,15 +9,15 @@
 
 namespace tailsweep::datasets {
 
-std::vector<std::size_t> stratified_subset(std::span<const uint8_t> labels, int classes,
+std::vector<std::size_t> stratified_subset(std::span<const int32_t> labels, int classes,
                                            std::size_t limit, uint64_t seed) {
   std::vector<std::vector<std::size_t>> by_class(static_cast<std::size_t>(classes));
   for (std::size_t i = 0; i < labels.size(); ++i) {
-    if (labels[i] >= classes) {
+    if (labels[i] < 0 || labels[i] >= classes) {
       throw InputError(fmt::format("label {} at index {} is outside 0..{}", labels[i], i,
                                    classes - 1));
     }
-    by_class[labels[i]].push_back(i);
+    by_class[static_cast<std::size_t>(labels[i])].push_back(i);
   }
   if (limit >= labels.size()) {
     std::vector<std::size_t> all(labels.size());

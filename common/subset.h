@@ -14,7 +14,7 @@ namespace tailsweep::datasets {
 // images than its share gives all it has, and the shortfall is spread over
 // the others. limit >= labels.size() returns every index. labels must be
 // < classes (InputError otherwise).
-std::vector<std::size_t> stratified_subset(std::span<const uint8_t> labels, int classes,
+std::vector<std::size_t> stratified_subset(std::span<const int32_t> labels, int classes,
                                            std::size_t limit, uint64_t seed);
 
 }  // namespace tailsweep::datasets

@@ -13,8 +13,12 @@ PACKAGES=(
   libtorch-dev libopenblas0-openmp libdnnl-dev
   # both sides (zlib: the gzipped IDX files of Fashion-MNIST)
   nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
-  # real images for accuracy: Fashion-MNIST, read by common/idx
-  dataset-fashion-mnist
+  # real images for accuracy: Fashion-MNIST, read by common/idx; JPEG/PNG
+  # decoding for ImageNet folders (OpenCV's codecs only, not all of OpenCV)
+  dataset-fashion-mnist libopencv-imgcodecs-dev
+  # the coordinator: HTTP on Boost.Beast/Asio, TLS and hashing from OpenSSL,
+  # SQLite; the agent's client: libcurl
+  libboost-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev sqlite3
   # tests
   libgtest-dev libgmock-dev
   # bench/ and the main job compare against PyTorch eager

@@ -7,6 +7,7 @@
 #include <array>
 #include <fstream>
 
+#include "../support/idx_files.h"
 #include "../support/temp_dir.h"
 #include "common/errors.h"
 #include "common/subset.h"
@@ -15,16 +16,8 @@ namespace tailsweep::datasets {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::vector<uint8_t> idx_bytes(std::vector<uint32_t> dims, std::vector<uint8_t> data,
-                               uint8_t type = 0x08) {
-  std::vector<uint8_t> bytes = {0, 0, type, static_cast<uint8_t>(dims.size())};
-  for (uint32_t d : dims) {
-    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<uint8_t>(d >> shift));
-  }
-  bytes.insert(bytes.end(), data.begin(), data.end());
-  return bytes;
-}
+using tailsweep::testing::idx_bytes;
+using tailsweep::testing::write_plain;
 
 void write_gzip(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
   gzFile file = gzopen(path.c_str(), "wb");
@@ -32,11 +25,6 @@ void write_gzip(const std::filesystem::path& path, const std::vector<uint8_t>& b
   ASSERT_EQ(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())),
             static_cast<int>(bytes.size()));
   gzclose(file);
-}
-
-void write_plain(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
-  std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
 std::string parse_error(const std::vector<uint8_t>& bytes) {
@@ -146,7 +134,8 @@ TEST(FashionMnist, TheDebianPackageHasBalancedSplits) {
     std::array<int64_t, 10> per_class{};
     for (uint8_t label : set.labels) per_class[label] += 1;
     for (int64_t n : per_class) EXPECT_EQ(n, count / 10) << split;
-    const auto subset = stratified_subset(set.labels, 10, 1000, 3);
+    const std::vector<int32_t> labels(set.labels.begin(), set.labels.end());
+    const auto subset = stratified_subset(labels, 10, 1000, 3);
     std::array<int, 10> chosen{};
     for (std::size_t i : subset) chosen[set.labels[i]] += 1;
     for (int n : chosen) EXPECT_EQ(n, 100) << split;

@@ -11,13 +11,13 @@
 namespace tailsweep::datasets {
 namespace {
 
-std::vector<uint8_t> balanced(int classes, int per_class) {
-  std::vector<uint8_t> labels;
-  for (int i = 0; i < classes * per_class; ++i) labels.push_back(static_cast<uint8_t>(i % classes));
+std::vector<int32_t> balanced(int classes, int per_class) {
+  std::vector<int32_t> labels;
+  for (int i = 0; i < classes * per_class; ++i) labels.push_back(i % classes);
   return labels;
 }
 
-std::map<int, int> counts(const std::vector<uint8_t>& labels, const std::vector<std::size_t>& picked) {
+std::map<int, int> counts(const std::vector<int32_t>& labels, const std::vector<std::size_t>& picked) {
   std::map<int, int> per_class;
   for (std::size_t i : picked) per_class[labels[i]] += 1;
   return per_class;
@@ -43,7 +43,7 @@ TEST(StratifiedSubset, GivesTheRemainderToTheLowestClasses) {
 }
 
 TEST(StratifiedSubset, SpreadsAShortClassesShortfall) {
-  std::vector<uint8_t> labels(100, 1);
+  std::vector<int32_t> labels(100, 1);
   labels[5] = 0;  // class 0 has a single image
   const auto per_class = counts(labels, stratified_subset(labels, 2, 20, 1));
   EXPECT_EQ(per_class.at(0), 1);
@@ -53,7 +53,8 @@ TEST(StratifiedSubset, SpreadsAShortClassesShortfall) {
 TEST(StratifiedSubset, ALimitAboveTheSetTakesEverythingAndBadLabelsAreRefused) {
   const auto labels = balanced(3, 4);
   EXPECT_EQ(stratified_subset(labels, 3, 100, 1).size(), 12u);
-  EXPECT_THROW(stratified_subset(std::vector<uint8_t>{0, 1, 5}, 3, 2, 1), InputError);
+  EXPECT_THROW(stratified_subset(std::vector<int32_t>{0, 1, 5}, 3, 2, 1), InputError);
+  EXPECT_THROW(stratified_subset(std::vector<int32_t>{0, -1}, 3, 1, 1), InputError);
 }
 
 }  // namespace

@@ -1,0 +1,27 @@
+#pragma once
+// One self-overwriting progress line with an ETA on stderr, shown only when
+// stderr is a terminal (logs and pipes stay clean).
+#include <chrono>
+#include <cstddef>
+#include <string_view>
+
+namespace tailsweep {
+
+class ProgressLine {
+ public:
+  ProgressLine();
+  // "\r[done/total] detail, ETA 12s" (the rate since construction); a newline
+  // once done reaches total.
+  void update(std::size_t done, std::size_t total, std::string_view detail);
+  bool enabled() const { return enabled_; }
+  std::chrono::duration<double> elapsed() const {
+    return std::chrono::steady_clock::now() - start_;
+  }
+
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_print_{};
+};
+
+}  // namespace tailsweep
