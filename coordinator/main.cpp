@@ -8,5 +8,7 @@ int main(int argc, char** argv) {
   CLI::App app{"tailsweep: fleet benchmarks of token-pruned vision transformers", "tailsweep"};
   app.require_subcommand(1);
   tailsweep::cli::register_tokens_command(app);
+  tailsweep::cli::register_db_command(app);
+  tailsweep::cli::register_sql_command(app);
   return tailsweep::run_cli(app, argc, argv, "tailsweep");
 }

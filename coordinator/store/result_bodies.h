@@ -1,0 +1,126 @@
+#pragma once
+// The JSON bodies that results carry, parsed strictly into typed structs at
+// the edge, before anything is stored: a body missing a required field, or
+// with one of the wrong type, is refused with an InputError that names the
+// field (e.g. "profile result: points[2].median_ms: missing"). Pure: no SQLite.
+//
+// A field written as "nullable" below must be present but may be null; an
+// "optional" one may also be absent. Nulls are kept as nulls, never guessed.
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tailsweep::store {
+
+// Provenance every body may carry at its top level (the agent's "version",
+// "git_sha" and "device" object, as `tailsweep-agent profile` writes them).
+struct BodyProvenance {
+  std::optional<std::string> version;
+  std::optional<std::string> git_sha;
+  std::optional<std::string> device_json;  // the "device" object, serialised
+};
+
+struct PointPower {
+  std::optional<double> average_w;
+  std::optional<double> peak_w;
+  std::optional<double> joules_per_forward;
+  std::optional<double> joules_per_image;
+};
+
+// One element of "points" in docs/profile.md.
+struct ProfilePoint {
+  int64_t batch = 0;
+  int64_t tokens = 0;
+  double median_ms = 0;
+  std::optional<double> median_ci95_low_ms;   // optional: too few samples for an interval
+  std::optional<double> median_ci95_high_ms;
+  double p5_ms = 0, p25_ms = 0, p75_ms = 0, p95_ms = 0;
+  double mean_ms = 0, stddev_ms = 0, mad_ms = 0;
+  int64_t samples = 0;
+  bool stable = false;
+  bool reached_precision = false;
+  std::string raw_ms_json;            // the array of every sample, as JSON text
+  std::optional<PointPower> power;    // nullable: null when there is no sensor
+};
+
+// The output of `tailsweep-agent profile` (docs/profile.md).
+struct ProfileBody {
+  BodyProvenance provenance;
+  std::string model;  // model.name
+  std::string mode;   // "model" or "block"
+  // The top-level "power" object: whether a sensor was used, and otherwise why not.
+  bool power_available = false;
+  std::optional<std::string> power_sensor;
+  std::optional<double> idle_w;
+  std::optional<std::string> power_unavailable_reason;
+  std::vector<ProfilePoint> points;  // at least one
+};
+
+// {"model","weights_sha256"(nullable),"dataset","split","method","batch",
+//  "images","top1","top5","latency"(nullable: {"median_ms",...})}
+struct EvalBody {
+  BodyProvenance provenance;
+  std::string model;
+  std::optional<std::string> weights_sha256;
+  std::string dataset;
+  std::string split;
+  std::string method;
+  int64_t batch = 0;
+  int64_t images = 0;
+  double top1 = 0;  // fractions in [0, 1]
+  double top5 = 0;
+  std::optional<double> latency_median_ms;
+};
+
+struct AccuracyPoint {
+  int64_t tokens = 0;
+  double top1 = 0;
+  double top5 = 0;
+  int64_t images = 0;
+};
+
+// The eval body's "model", "weights_sha256", "dataset", "split" and "method",
+// plus "points": [{"tokens","top1","top5","images"}, ...] (at least one). Its
+// other eval fields, when present, are kept in the stored body only.
+struct AccuracyCurveBody {
+  BodyProvenance provenance;
+  std::string model;
+  std::optional<std::string> weights_sha256;
+  std::string dataset;
+  std::string split;
+  std::string method;
+  std::vector<AccuracyPoint> points;
+};
+
+// What a 'schedule' job (run by the coordinator itself) produces.
+// {"device_id","model","batch","method"("pomt"),"alpha","tokens_total","n_star",
+//  "r","layer","latency_at_n_star_ms"(nullable),"baseline_latency_ms"(nullable),
+//  "source_job_ids":[...]}
+struct ScheduleBody {
+  int64_t device_id = 0;
+  std::string model;
+  int64_t batch = 0;
+  std::string method = "pomt";
+  double alpha = 0.5;
+  int64_t tokens_total = 0;
+  int64_t n_star = 0;
+  int64_t r = 0;
+  int64_t layer = 0;
+  std::optional<double> latency_at_n_star_ms;
+  std::optional<double> baseline_latency_ms;
+  std::vector<int64_t> source_job_ids;
+};
+
+ProfileBody parse_profile_body(const nlohmann::json& body);
+EvalBody parse_eval_body(const nlohmann::json& body);
+AccuracyCurveBody parse_accuracy_curve_body(const nlohmann::json& body);
+ScheduleBody parse_schedule_body(const nlohmann::json& body);
+
+// Parses JSON text; InputError (with the parser's position) when it is not JSON.
+nlohmann::json parse_json_text(std::string_view text, std::string_view what);
+
+}  // namespace tailsweep::store

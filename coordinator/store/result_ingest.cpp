@@ -1,0 +1,139 @@
+#include "coordinator/store/result_ingest.h"
+
+#include <fmt/core.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/errors.h"
+
+namespace tailsweep::store {
+namespace {
+
+void insert_power(Database& db, int64_t curve_point_id, const ProfileBody& body,
+                  const ProfilePoint& point) {
+  auto statement = db.cached(
+      "INSERT INTO power (curve_point_id, average_w, peak_w, joules_per_inference, "
+      "joules_per_image, idle_w, sensor, null_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  statement->bind(1, curve_point_id);
+  std::optional<std::string> null_reason;
+  if (point.power) {
+    statement->bind(2, point.power->average_w)
+        .bind(3, point.power->peak_w)
+        .bind(4, point.power->joules_per_forward)
+        .bind(5, point.power->joules_per_image);
+    if (!point.power->average_w) null_reason = "the sensor gave no average for this point";
+  } else {
+    // Keep the reason the agent gave; a sensor that was there but produced
+    // nothing for this point says so instead.
+    null_reason = body.power_available
+                      ? std::string("the sensor gave no reading in this point's window")
+                      : body.power_unavailable_reason.value_or("no power sensor");
+  }
+  statement->bind(6, body.idle_w).bind(7, body.power_sensor).bind(8, null_reason);
+  statement->execute();
+}
+
+void insert_profile(Database& db, const ResultTarget& target, const ProfileBody& body) {
+  for (const ProfilePoint& point : body.points) {
+    auto statement = db.cached(
+        "INSERT INTO curve_points (result_id, job_id, device_id, model, mode, batch, tokens, "
+        "median_ms, median_ci95_low_ms, median_ci95_high_ms, p5_ms, p25_ms, p75_ms, p95_ms, "
+        "mean_ms, stddev_ms, mad_ms, samples, stable, reached_precision, raw_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    statement->bind(1, target.result_id)
+        .bind(2, target.job_id)
+        .bind(3, target.device_id)
+        .bind(4, body.model)
+        .bind(5, body.mode)
+        .bind(6, point.batch)
+        .bind(7, point.tokens)
+        .bind(8, point.median_ms)
+        .bind(9, point.median_ci95_low_ms)
+        .bind(10, point.median_ci95_high_ms)
+        .bind(11, point.p5_ms)
+        .bind(12, point.p25_ms)
+        .bind(13, point.p75_ms)
+        .bind(14, point.p95_ms)
+        .bind(15, point.mean_ms)
+        .bind(16, point.stddev_ms)
+        .bind(17, point.mad_ms)
+        .bind(18, point.samples)
+        .bind(19, point.stable)
+        .bind(20, point.reached_precision)
+        .bind(21, point.raw_ms_json);
+    statement->execute();
+    insert_power(db, db.last_insert_rowid(), body, point);
+  }
+}
+
+void insert_eval(Database& db, const ResultTarget& target, const EvalBody& body) {
+  auto statement = db.cached(
+      "INSERT INTO evaluations (result_id, job_id, device_id, model, weights_sha256, dataset, "
+      "split, images, method, batch, top1, top5, latency_median_ms) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  statement->bind(1, target.result_id)
+      .bind(2, target.job_id)
+      .bind(3, target.device_id)
+      .bind(4, body.model)
+      .bind(5, body.weights_sha256)
+      .bind(6, body.dataset)
+      .bind(7, body.split)
+      .bind(8, body.images)
+      .bind(9, body.method)
+      .bind(10, body.batch)
+      .bind(11, body.top1)
+      .bind(12, body.top5)
+      .bind(13, body.latency_median_ms);
+  statement->execute();
+}
+
+void insert_accuracy_curve(Database& db, const ResultTarget& target,
+                           const AccuracyCurveBody& body) {
+  for (const AccuracyPoint& point : body.points) {
+    auto statement = db.cached(
+        "INSERT INTO accuracy_points (result_id, job_id, model, weights_sha256, dataset, split, "
+        "method, tokens, top1, top5, images) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    statement->bind(1, target.result_id)
+        .bind(2, target.job_id)
+        .bind(3, body.model)
+        .bind(4, body.weights_sha256)
+        .bind(5, body.dataset)
+        .bind(6, body.split)
+        .bind(7, body.method)
+        .bind(8, point.tokens)
+        .bind(9, point.top1)
+        .bind(10, point.top5)
+        .bind(11, point.images);
+    statement->execute();
+  }
+}
+
+}  // namespace
+
+bool is_agent_result_kind(std::string_view kind) {
+  return kind == "profile" || kind == "eval" || kind == "accuracy_curve";
+}
+
+AgentResultBody parse_agent_result_body(std::string_view kind, const nlohmann::json& body) {
+  if (kind == "profile") return parse_profile_body(body);
+  if (kind == "eval") return parse_eval_body(body);
+  if (kind == "accuracy_curve") return parse_accuracy_curve_body(body);
+  throw InputError(fmt::format("jobs of kind '{}' do not take results from agents", kind));
+}
+
+const BodyProvenance& provenance_of(const AgentResultBody& body) {
+  return std::visit([](const auto& parsed) -> const BodyProvenance& { return parsed.provenance; },
+                    body);
+}
+
+void insert_result_rows(Database& db, const ResultTarget& target, const AgentResultBody& body) {
+  if (const auto* profile = std::get_if<ProfileBody>(&body)) {
+    insert_profile(db, target, *profile);
+  } else if (const auto* eval = std::get_if<EvalBody>(&body)) {
+    insert_eval(db, target, *eval);
+  } else {
+    insert_accuracy_curve(db, target, std::get<AccuracyCurveBody>(body));
+  }
+}
+
+}  // namespace tailsweep::store

@@ -1,0 +1,35 @@
+#pragma once
+// Unpacks a parsed result body into its tables: a profile into curve_points
+// and power, an eval into evaluations, an accuracy curve into
+// accuracy_points. Runs inside the caller's transaction.
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string_view>
+#include <variant>
+
+#include "coordinator/store/result_bodies.h"
+#include "coordinator/store/sqlite.h"
+
+namespace tailsweep::store {
+
+using AgentResultBody = std::variant<ProfileBody, EvalBody, AccuracyCurveBody>;
+
+// The agent job kinds whose results are unpacked into tables.
+bool is_agent_result_kind(std::string_view kind);
+
+// Parses body as the result of a job of this kind; InputError when it does
+// not fit (or the kind has no result body).
+AgentResultBody parse_agent_result_body(std::string_view kind, const nlohmann::json& body);
+
+const BodyProvenance& provenance_of(const AgentResultBody& body);
+
+struct ResultTarget {
+  int64_t result_id = 0;
+  int64_t job_id = 0;
+  int64_t device_id = 0;
+};
+
+void insert_result_rows(Database& db, const ResultTarget& target, const AgentResultBody& body);
+
+}  // namespace tailsweep::store

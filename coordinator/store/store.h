@@ -1,0 +1,262 @@
+#pragma once
+// The coordinator's domain operations on its SQLite database: agents and
+// devices, sweeps and their jobs, the lease-based job queue, and the results
+// that agents send back (stored with provenance and unpacked into tables).
+//
+// Time is always passed in (now_s, unix seconds) so that tests control it.
+// Every write is one transaction (BEGIN IMMEDIATE): it all happens or none of
+// it does. Bad input (an unknown sweep, a malformed body) is an InputError.
+//
+// A Store is one SQLite connection: not thread-safe. Give each thread its own
+// Store on the same file; WAL mode and busy_timeout serialise their writes.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "coordinator/store/migrations.h"
+#include "coordinator/store/sqlite.h"
+
+namespace tailsweep::store {
+
+struct AgentRegistration {
+  std::string device_name;
+  std::string device_kind;  // cpu, cuda, jetson or sim
+  bool simulated = false;   // must be true exactly for kind 'sim'
+  std::vector<std::string> tags;
+  std::string facts_json = "{}";  // the agent's device facts, a JSON object
+  std::string token_sha256;       // sha256_hex(token): the token itself is never stored
+  std::string version;
+  std::string git_sha;
+  double now_s = 0;
+};
+
+struct RegisteredAgent {
+  int64_t agent_id = 0;
+  int64_t device_id = 0;
+};
+
+struct AgentRow {
+  int64_t id = 0;
+  int64_t device_id = 0;
+  std::string device_name;
+  bool device_simulated = false;
+  std::string version;
+  std::string git_sha;
+  double registered_at_s = 0;
+  double last_seen_s = 0;
+};
+
+inline constexpr std::string_view kRunnerAgent = "agent";
+inline constexpr std::string_view kRunnerCoordinator = "coordinator";
+
+// A job the planner wants. Dependencies point at earlier jobs of the same
+// batch (depends_on: indexes into the vector, each below the job's own, which
+// rules out cycles) or at jobs already stored (depends_on_job_ids).
+struct PlannedJob {
+  std::string kind;  // profile, eval, accuracy_curve (agent) or schedule (coordinator)
+  std::string runner = std::string(kRunnerAgent);
+  std::optional<int64_t> device_id;  // empty: any real (non-simulated) device
+  std::string spec_json = "{}";      // the payload the runner executes
+  int64_t priority = 0;              // higher first
+  int64_t max_attempts = 3;
+  std::vector<std::size_t> depends_on;
+  std::vector<int64_t> depends_on_job_ids;
+};
+
+struct Lease {
+  int64_t job_id = 0;
+  std::string lease_id;  // 128 random bits, hex: required to heartbeat or submit
+  std::string kind;
+  std::string spec_json;
+  std::optional<int64_t> sweep_id;
+  int64_t attempt = 0;  // 1 for the first lease of the job
+  double expires_at_s = 0;
+};
+
+enum class SubmitOutcome {
+  accepted,     // stored; the job is done
+  duplicate,    // the same lease already delivered this exact body: nothing stored twice
+  conflict,     // the same lease already delivered a different body: refused
+  stale_lease,  // not the job's current lease (expired and requeued, cancelled, another's)
+  unknown_job,
+};
+std::string_view to_string(SubmitOutcome outcome);
+
+enum class FailOutcome {
+  requeued,     // attempts remain: the job is queued again
+  failed,       // that was the last attempt: the job (and its dependants) failed
+  stale_lease,
+  unknown_job,
+};
+std::string_view to_string(FailOutcome outcome);
+
+struct JobRow {
+  int64_t id = 0;
+  std::optional<int64_t> sweep_id;
+  std::string kind;
+  std::string runner;
+  std::optional<int64_t> device_id;
+  std::string spec_json;
+  std::string state;
+  int64_t priority = 0;
+  int64_t attempts = 0;
+  int64_t max_attempts = 0;
+  std::optional<std::string> lease_id;
+  std::optional<int64_t> lease_agent_id;
+  std::optional<double> lease_expires_at_s;
+  std::optional<std::string> last_error;
+  double created_at_s = 0;
+  double updated_at_s = 0;
+};
+
+using StateCounts = std::map<std::string, int64_t>;  // job state -> count
+
+struct DeviceJobCounts {
+  std::optional<int64_t> device_id;  // empty: jobs for any real device, or the coordinator's
+  std::string device;
+  StateCounts jobs;
+};
+
+struct SweepStatus {
+  int64_t id = 0;
+  std::string name;
+  std::string state;
+  double created_at_s = 0;
+  std::optional<double> finished_at_s;
+  StateCounts jobs;
+  std::vector<DeviceJobCounts> per_device;
+};
+
+struct DeviceRow {
+  int64_t id = 0;
+  std::string name;
+  std::string kind;
+  bool simulated = false;
+  std::string tags_json;
+  std::string facts_json;
+  double first_seen_s = 0;
+  double last_seen_s = 0;
+  int64_t agents = 0;
+};
+
+struct QueueCounts {
+  StateCounts jobs;  // every state, zeros included
+  int64_t active_leases = 0;
+  int64_t agents = 0;
+  int64_t devices = 0;
+};
+
+struct ScheduleRow {
+  std::optional<int64_t> sweep_id;
+  std::optional<int64_t> job_id;
+  int64_t device_id = 0;
+  std::string model;
+  int64_t batch = 1;
+  std::string method = "pomt";
+  double alpha = 0.5;
+  int64_t tokens_total = 0;
+  int64_t n_star = 0;
+  int64_t r = 0;
+  int64_t layer = 3;
+  std::optional<double> latency_at_n_star_ms;
+  std::optional<double> baseline_latency_ms;
+  std::vector<int64_t> source_job_ids;
+};
+
+class Store {
+ public:
+  // Opens a database already at this binary's schema version; otherwise an
+  // InputError says to run `tailsweep db migrate` (or to use a newer binary).
+  static Store open(const std::string& path);
+  // Creates the file if needed and applies the pending migrations.
+  static MigrationReport migrate(const std::string& path);
+
+  // ---- agents and devices ----
+  // Upserts the device by name (kind, simulated, tags, facts, last_seen) and
+  // adds an agent for it holding the token's hash.
+  RegisteredAgent register_agent(const AgentRegistration& registration);
+  std::optional<AgentRow> agent_by_token_hash(std::string_view token_sha256);
+  void touch_agent(int64_t agent_id, double now_s);
+  std::vector<DeviceRow> devices();
+
+  // ---- sweeps and jobs ----
+  // Jobs without dependencies start queued, the others waiting.
+  int64_t create_sweep(std::string_view name, std::string_view spec_json,
+                       const std::vector<PlannedJob>& jobs, double now_s);
+  // Jobs the planner adds to a sweep later (e.g. evaluations once a schedule
+  // exists); returns their ids in order. A dependency already failed or
+  // cancelled fails the new job at once. A finished sweep runs again.
+  std::vector<int64_t> add_jobs(int64_t sweep_id, const std::vector<PlannedJob>& jobs,
+                                double now_s);
+  // Replaces the payload of a job that has not started (waiting or queued).
+  void set_job_spec(int64_t job_id, std::string_view spec_json, double now_s);
+  std::optional<JobRow> job(int64_t job_id);
+  // Non-terminal jobs become cancelled; a lease held on one turns stale.
+  void cancel_sweep(int64_t sweep_id, double now_s);
+  SweepStatus sweep_status(int64_t sweep_id);
+
+  // ---- the agents' queue ----
+  // Claims the best queued agent job for the agent's device: one for that
+  // device, or for any device when this one is real (a simulated device never
+  // gets those). Highest priority first, then lowest id. Expired leases are
+  // requeued first, in the same transaction.
+  std::optional<Lease> lease_job(int64_t agent_id, double now_s, double ttl_s);
+  // Extends the lease to now + ttl if it is still the job's current,
+  // unexpired lease held by this agent.
+  bool heartbeat(int64_t job_id, std::string_view lease_id, int64_t agent_id, double now_s,
+                 double ttl_s);
+  // Stores the body (its typed rows too, by the job's kind), marks the job
+  // done, queues the dependants now ready and finishes the sweep when all its
+  // jobs are. A lease that expired but was not yet requeued still counts. A
+  // malformed body throws InputError and nothing is stored.
+  SubmitOutcome submit_result(int64_t job_id, std::string_view lease_id, int64_t agent_id,
+                              std::string_view body_json, double now_s);
+  // Records the failure; requeues the job, or fails it (and its dependants)
+  // when it has used its max_attempts.
+  FailOutcome fail_job(int64_t job_id, std::string_view lease_id, int64_t agent_id,
+                       std::string_view error, double now_s);
+  // Expired leases go back to the queue, or fail at max_attempts; each is a
+  // failures row. Returns how many leases expired.
+  int requeue_expired(double now_s);
+  // A cheap check for long-polling: is there a job this agent could lease?
+  bool has_queued_work_for(int64_t agent_id);
+  QueueCounts queue_counts();
+
+  // ---- jobs the coordinator runs itself (kind 'schedule') ----
+  std::vector<JobRow> ready_coordinator_jobs();
+  // Stores the body as the job's result; for a 'schedule' job the body is a
+  // schedule (result_bodies.h) and becomes a schedules row.
+  void complete_coordinator_job(int64_t job_id, std::string_view body_json, double now_s);
+  void fail_coordinator_job(int64_t job_id, std::string_view error, double now_s);
+  int64_t insert_schedule(const ScheduleRow& schedule, double now_s);
+
+  Database& database() { return db_; }
+
+ private:
+  explicit Store(Database db) : db_(std::move(db)) {}
+
+  std::vector<int64_t> insert_jobs(int64_t sweep_id, const std::vector<PlannedJob>& jobs,
+                                   double now_s);
+  int requeue_expired_in_transaction(double now_s);
+  struct AgentDevice {
+    int64_t device_id = 0;
+    bool simulated = false;
+  };
+  AgentDevice agent_device(int64_t agent_id);
+  std::optional<int64_t> best_queued_job_for(const AgentDevice& device);
+  // Moves a job to done, failed or cancelled: clears its lease, queues the
+  // dependants now ready (done) or fails them (failed), and finishes the
+  // sweeps whose jobs are now all terminal.
+  void finish_job(int64_t job_id, std::string_view state,
+                  const std::optional<std::string>& last_error, double now_s);
+  void finish_sweep_if_complete(int64_t sweep_id, double now_s);
+  int64_t insert_schedule_in_transaction(const ScheduleRow& schedule, double now_s);
+
+  Database db_;
+};
+
+}  // namespace tailsweep::store

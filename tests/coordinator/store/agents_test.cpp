@@ -1,0 +1,85 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/errors.h"
+#include "store_fixture.h"
+
+namespace tailsweep::store {
+namespace {
+
+using ::testing::HasSubstr;
+
+AgentRegistration registration(const std::string& token, double now_s) {
+  AgentRegistration result;
+  result.device_name = "orin-nano-1";
+  result.device_kind = "jetson";
+  result.tags = {"lab", "orin"};
+  result.facts_json = R"({"l4t_release": "35.4"})";
+  result.token_sha256 = sha256_hex(token);
+  result.version = "0.1.0";
+  result.git_sha = "abc";
+  result.now_s = now_s;
+  return result;
+}
+
+using AgentsTest = StoreTest;
+
+TEST_F(AgentsTest, RegisteringUpsertsTheDeviceAndAddsAnAgent) {
+  const auto first = store().register_agent(registration("one", 10));
+  auto second_registration = registration("two", 20);
+  second_registration.tags = {"lab"};
+  const auto second = store().register_agent(second_registration);
+  EXPECT_EQ(first.device_id, second.device_id);
+  EXPECT_NE(first.agent_id, second.agent_id);
+
+  const auto devices = store().devices();
+  ASSERT_EQ(devices.size(), 1u);
+  EXPECT_EQ(devices[0].name, "orin-nano-1");
+  EXPECT_EQ(devices[0].kind, "jetson");
+  EXPECT_FALSE(devices[0].simulated);
+  EXPECT_EQ(devices[0].tags_json, R"(["lab"])");
+  EXPECT_DOUBLE_EQ(devices[0].first_seen_s, 10);
+  EXPECT_DOUBLE_EQ(devices[0].last_seen_s, 20);
+  EXPECT_EQ(devices[0].agents, 2);
+}
+
+TEST_F(AgentsTest, FindsAnAgentByItsTokenHashOnly) {
+  const auto registered = store().register_agent(registration("secret", 10));
+  const auto found = store().agent_by_token_hash(sha256_hex("secret"));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->id, registered.agent_id);
+  EXPECT_EQ(found->device_name, "orin-nano-1");
+  EXPECT_FALSE(store().agent_by_token_hash(sha256_hex("other")));
+  EXPECT_EQ(count("SELECT count(*) FROM agents WHERE token_hash = 'secret'"), 0);
+
+  store().touch_agent(registered.agent_id, 50);
+  EXPECT_DOUBLE_EQ(store().agent_by_token_hash(sha256_hex("secret"))->last_seen_s, 50);
+  EXPECT_DOUBLE_EQ(store().devices()[0].last_seen_s, 50);
+  EXPECT_THROW(store().touch_agent(999, 50), InputError);
+}
+
+TEST_F(AgentsTest, RefusesBadRegistrations) {
+  auto clear_token = registration("x", 1);
+  clear_token.token_sha256 = "my-token";
+  EXPECT_THROW(store().register_agent(clear_token), InputError);
+  auto bad_kind = registration("x", 1);
+  bad_kind.device_kind = "tpu";
+  EXPECT_THROW(store().register_agent(bad_kind), InputError);
+  auto unlabelled_sim = registration("x", 1);
+  unlabelled_sim.device_kind = "sim";
+  EXPECT_THROW(store().register_agent(unlabelled_sim), InputError);
+  auto bad_facts = registration("x", 1);
+  bad_facts.facts_json = "[1]";
+  EXPECT_THROW(store().register_agent(bad_facts), InputError);
+  store().register_agent(registration("x", 1));
+  try {
+    store().register_agent(registration("x", 2));
+    FAIL() << "a token registers once";
+  } catch (const InputError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("already registered"));
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM agents"), 1);
+}
+
+}  // namespace
+}  // namespace tailsweep::store

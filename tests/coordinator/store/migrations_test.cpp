@@ -1,0 +1,131 @@
+#include "coordinator/store/migrations.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <array>
+
+#include "../../support/temp_dir.h"
+#include "common/errors.h"
+#include "coordinator/store/store.h"
+
+namespace tailsweep::store {
+namespace {
+
+using ::testing::HasSubstr;
+
+class MigrationsTest : public ::testing::Test {
+ protected:
+  std::string path() const { return (dir_ / "results.db").string(); }
+  Database open() { return Database(path(), OpenOptions{.read_only = false, .create = true}); }
+
+  int64_t count(Database& db, const std::string& sql) {
+    auto statement = db.prepare(sql);
+    statement.step();
+    return statement.column_int64(0);
+  }
+
+  testing::TempDir dir_{"tailsweep-migrations"};
+};
+
+TEST_F(MigrationsTest, EmbedsTheSchemaFilesInOrder) {
+  const auto migrations = embedded_migrations();
+  ASSERT_FALSE(migrations.empty());
+  EXPECT_EQ(migrations.front().number, 1);
+  EXPECT_EQ(migrations.front().name, "001_initial.sql");
+  EXPECT_THAT(std::string(migrations.front().sql), HasSubstr("CREATE TABLE jobs"));
+  EXPECT_EQ(binary_schema_version(), migrations.back().number);
+}
+
+TEST_F(MigrationsTest, CreatesAFreshDatabaseAndSetsUserVersion) {
+  const MigrationReport report = Store::migrate(path());
+  EXPECT_EQ(report.from_version, 0);
+  EXPECT_EQ(report.to_version, binary_schema_version());
+  Database db = open();
+  EXPECT_EQ(db.user_version(), binary_schema_version());
+  for (const char* table : {"devices", "agents", "sweeps", "jobs", "job_dependencies", "results",
+                            "curve_points", "power", "evaluations", "accuracy_points",
+                            "schedules", "failures"}) {
+    EXPECT_EQ(count(db, std::string("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                                     "AND name = '") + table + "'"),
+              1)
+        << table;
+  }
+  for (const char* view : {"curve", "schedule_view", "accuracy_table", "job_overview"}) {
+    EXPECT_EQ(count(db, std::string("SELECT count(*) FROM sqlite_master WHERE type = 'view' "
+                                    "AND name = '") + view + "'"),
+              1)
+        << view;
+  }
+}
+
+TEST_F(MigrationsTest, ARepeatedRunChangesNothing) {
+  Store::migrate(path());
+  const MigrationReport again = Store::migrate(path());
+  EXPECT_EQ(again.from_version, binary_schema_version());
+  EXPECT_EQ(again.to_version, binary_schema_version());
+}
+
+TEST_F(MigrationsTest, AppliesOnlyThePendingMigrationsEachInOrder) {
+  const std::array<Migration, 2> first = {
+      Migration{1, "001_a.sql", "CREATE TABLE a (x INTEGER);"},
+      Migration{2, "002_b.sql", "CREATE TABLE b (y INTEGER);"}};
+  const std::array<Migration, 3> later = {
+      first[0], first[1], Migration{3, "003_c.sql", "INSERT INTO a VALUES (1);"}};
+  Database db = open();
+  EXPECT_EQ(apply_migrations(db, first).to_version, 2);
+  const MigrationReport report = apply_migrations(db, later);
+  EXPECT_EQ(report.from_version, 2);
+  EXPECT_EQ(report.to_version, 3);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM a"), 1);  // 003 ran once, 001 not again
+}
+
+TEST_F(MigrationsTest, RefusesADatabaseNewerThanTheBinaryNamingBothVersions) {
+  Store::migrate(path());
+  {
+    Database db = open();
+    db.execute_script("PRAGMA user_version = 99");
+  }
+  try {
+    Store::migrate(path());
+    FAIL() << "a newer database must be refused";
+  } catch (const InputError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("99"));
+    EXPECT_THAT(error.what(), HasSubstr(std::to_string(binary_schema_version())));
+  }
+  EXPECT_THROW(Store::open(path()), InputError);
+  Database db = open();
+  EXPECT_EQ(db.user_version(), 99);  // untouched
+}
+
+TEST_F(MigrationsTest, OpeningAnOldDatabaseAsksForMigrate) {
+  { Database created = open(); }
+  try {
+    Store::open(path());
+    FAIL() << "an unmigrated database must be refused";
+  } catch (const InputError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("tailsweep db migrate"));
+  }
+}
+
+TEST_F(MigrationsTest, AFailingMigrationLeavesTheDatabaseAtThePreviousVersion) {
+  const std::array<Migration, 2> migrations = {
+      Migration{1, "001_a.sql", "CREATE TABLE a (x INTEGER);"},
+      Migration{2, "002_bad.sql", "CREATE TABLE b (y INTEGER); INSERT INTO nowhere VALUES (1);"}};
+  Database db = open();
+  EXPECT_THROW(apply_migrations(db, migrations), std::runtime_error);
+  EXPECT_EQ(db.user_version(), 1);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'b'"), 0);
+}
+
+TEST_F(MigrationsTest, RefusesGapsInTheNumbering) {
+  const std::array<Migration, 2> migrations = {
+      Migration{1, "001_a.sql", "CREATE TABLE a (x INTEGER);"},
+      Migration{3, "003_c.sql", "CREATE TABLE c (x INTEGER);"}};
+  Database db = open();
+  EXPECT_THROW(apply_migrations(db, migrations), std::logic_error);
+  EXPECT_EQ(db.user_version(), 0);
+}
+
+}  // namespace
+}  // namespace tailsweep::store

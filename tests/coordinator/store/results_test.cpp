@@ -1,0 +1,282 @@
+// Result bodies unpacked into their tables: profile -> curve_points + power,
+// eval -> evaluations, accuracy curve -> accuracy_points, schedule ->
+// schedules; malformed bodies refused with nothing stored.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+
+#include "common/errors.h"
+#include "coordinator/store/result_bodies.h"
+#include "store_fixture.h"
+
+namespace tailsweep::store {
+namespace {
+
+using ::testing::HasSubstr;
+using nlohmann::json;
+
+constexpr double kTtlS = 30;
+
+// Shaped exactly like the example in docs/profile.md (its "..." samples
+// replaced by numbers), with a second point.
+json profile_body() {
+  return json::parse(R"json({
+  "tool": "tailsweep-agent profile", "version": "0.1.0", "git_sha": "deadbeef", "build_type": "Release",
+  "started_at": "2026-11-23T06:39:43Z", "elapsed_s": 14.85,
+  "model": {"name": "deit-tiny", "dim": 192, "depth": 12, "heads": 3, "tokens": 197},
+  "weights": "random(seed=0)",
+  "mode": "model",
+  "method": {"precision": 0.01, "confidence": 0.95, "min_samples": 10, "time_cap_s": 10,
+             "warmup_s": 2, "order_seed": 0, "points_at_time_cap": 0,
+             "protocol": "adaptive: to the precision, random order"},
+  "power": {"available": false,
+            "reason": "no INA3221 VDD_IN/POM_5V_IN rail under /sys/bus/i2c/drivers (not a Jetson); no /sys/class/powercap/intel-rapl:0 (no RAPL)"},
+  "device": {
+    "kind": "cpu", "name": "AMD EPYC", "simulated": false,
+    "host": {"cpu_model": "AMD EPYC", "logical_cpus": 2, "governor": null, "cpu_cur_khz": null,
+             "cpu_max_khz": null, "clocks_pinned": null, "memory_bytes": 25276514304,
+             "kernel": "6.18.44-fc-v595", "jetson": false, "device_model": null, "l4t_release": null,
+             "nvpmodel_mode": null, "temperatures": [],
+             "unavailable": {"governor": "no cpufreq for cpu0 (a VM, or the driver is not loaded)"}},
+    "runtime": {"torch_version": "1.13.0", "blas_library": ".../openblas-openmp/libblas.so.3",
+                "blas_config": "OpenBLAS 0.3.21 ...", "gemm_backend": "onednn 2.6.3 (packed weights)",
+                "intra_op_threads": 2, "blas_threads": 2, "hardware_threads": 2}
+  },
+  "points": [
+    {"batch": 1, "tokens": 197, "visit_index": 26,
+     "median_ms": 21.976, "mean_ms": 22.183, "stddev_ms": 0.94, "min_ms": 21.553, "max_ms": 25.425,
+     "p5_ms": 21.592, "p25_ms": 21.807, "p75_ms": 22.07, "p95_ms": 23.532, "mad_ms": 0.144, "iqr_ms": 0.263,
+     "median_ci95_low_ms": 21.781, "median_ci95_high_ms": 22.074,
+     "median_ci95_relative_half_width": 0.0089,
+     "samples": 15, "stable": true, "reached_precision": true,
+     "power": null,
+     "raw_ms": [22.205, 21.781, 21.976]},
+    {"batch": 1, "tokens": 100, "visit_index": 3,
+     "median_ms": 11.5, "mean_ms": 11.6, "stddev_ms": 0.5, "min_ms": 11.0, "max_ms": 13.0,
+     "p5_ms": 11.1, "p25_ms": 11.3, "p75_ms": 11.7, "p95_ms": 12.5, "mad_ms": 0.2, "iqr_ms": 0.4,
+     "samples": 4, "stable": true, "reached_precision": false,
+     "power": null,
+     "raw_ms": [11.0, 11.5, 11.5, 13.0]}
+  ]
+})json");
+}
+
+json eval_body() {
+  return json::parse(R"({"model": "deit-tiny", "weights_sha256": "ab12", "dataset": "fashion-mnist",
+    "split": "test", "method": "pomt:58", "batch": 8, "images": 1000, "top1": 0.81, "top5": 0.99,
+    "latency": {"median_ms": 4.25, "p95_ms": 4.5}})");
+}
+
+json accuracy_curve_body() {
+  json body = eval_body();
+  body["method"] = "random";
+  body["points"] = json::parse(R"([{"tokens": 197, "top1": 0.81, "top5": 0.99, "images": 1000},
+                                   {"tokens": 50, "top1": 0.6, "top5": 0.9, "images": 1000}])");
+  return body;
+}
+
+class ResultsTest : public StoreTest {
+ protected:
+  // Plans one job of this kind for a fresh agent, leases it and submits body.
+  SubmitOutcome submit(const std::string& kind, const json& body) {
+    agent_ = register_agent("cpu-" + std::to_string(++devices_));
+    PlannedJob job;
+    job.kind = kind;
+    job.device_id = agent_.device_id;
+    store().create_sweep("s", "{}", {job}, 1);
+    lease_ = store().lease_job(agent_.agent_id, 10, kTtlS).value();
+    return store().submit_result(lease_.job_id, lease_.lease_id, agent_.agent_id, body.dump(), 11);
+  }
+
+  RegisteredAgent agent_;
+  Lease lease_;
+  int devices_ = 0;
+};
+
+TEST_F(ResultsTest, AProfileBecomesCurvePointsWithPowerAndProvenance) {
+  ASSERT_EQ(submit("profile", profile_body()), SubmitOutcome::accepted);
+  auto point = store().database().prepare(
+      "SELECT device, model, mode, batch, tokens, median_ms, p5_ms, p95_ms, samples, stable, "
+      "reached_precision, median_ci95_low_ms, average_w, power_null_reason "
+      "FROM curve ORDER BY tokens");
+  ASSERT_TRUE(point.step());
+  EXPECT_EQ(point.column_text(0), "cpu-1");
+  EXPECT_EQ(point.column_text(1), "deit-tiny");
+  EXPECT_EQ(point.column_text(2), "model");
+  EXPECT_EQ(point.column_int64(3), 1);
+  EXPECT_EQ(point.column_int64(4), 100);
+  EXPECT_DOUBLE_EQ(point.column_double(5), 11.5);
+  EXPECT_EQ(point.column_int64(8), 4);
+  EXPECT_EQ(point.column_int64(10), 0);  // did not reach the precision
+  EXPECT_TRUE(point.column_is_null(11));  // no interval: it stays null
+  EXPECT_TRUE(point.column_is_null(12));  // no power: null, with the reason
+  EXPECT_THAT(point.column_text(13), HasSubstr("no INA3221"));
+  ASSERT_TRUE(point.step());
+  EXPECT_EQ(point.column_int64(4), 197);
+  EXPECT_DOUBLE_EQ(point.column_double(6), 21.592);
+  EXPECT_DOUBLE_EQ(point.column_double(7), 23.532);
+  EXPECT_DOUBLE_EQ(point.column_double(11), 21.781);
+  EXPECT_FALSE(point.step());
+
+  EXPECT_EQ(count("SELECT json_array_length(raw_ms) FROM curve_points WHERE tokens = 100"), 4);
+  auto provenance = store().database().prepare(
+      "SELECT agent_version, git_sha, json_extract(device_facts, '$.host.cpu_model'), "
+      "lease_id FROM results");
+  ASSERT_TRUE(provenance.step());
+  EXPECT_EQ(provenance.column_text(0), "0.1.0");
+  EXPECT_EQ(provenance.column_text(1), "deadbeef");
+  EXPECT_EQ(provenance.column_text(2), "AMD EPYC");
+  EXPECT_EQ(provenance.column_text(3), lease_.lease_id);
+}
+
+TEST_F(ResultsTest, PowerFiguresAreStoredWhenASensorGaveThem) {
+  json body = profile_body();
+  body["power"] = json::parse(
+      R"({"available": true, "sensor": "ina3221:VDD_IN", "period_ms": 10, "idle_w": 4.5})");
+  body["points"][0]["power"] = json::parse(
+      R"({"average_w": 9.5, "peak_w": 12.25, "joules_per_forward": 0.2, "joules_per_image": 0.2,
+          "readings": 30})");
+  ASSERT_EQ(submit("profile", body), SubmitOutcome::accepted);
+  auto power = store().database().prepare(
+      "SELECT tokens, average_w, peak_w, joules_per_inference, idle_w, power_null_reason "
+      "FROM curve ORDER BY tokens DESC");
+  ASSERT_TRUE(power.step());
+  EXPECT_EQ(power.column_int64(0), 197);
+  EXPECT_DOUBLE_EQ(power.column_double(1), 9.5);
+  EXPECT_DOUBLE_EQ(power.column_double(2), 12.25);
+  EXPECT_DOUBLE_EQ(power.column_double(3), 0.2);
+  EXPECT_DOUBLE_EQ(power.column_double(4), 4.5);
+  EXPECT_TRUE(power.column_is_null(5));
+  ASSERT_TRUE(power.step());  // the other point had no reading
+  EXPECT_TRUE(power.column_is_null(1));
+  EXPECT_THAT(power.column_text(5), HasSubstr("no reading"));
+}
+
+TEST_F(ResultsTest, AnEvalBecomesAnEvaluationInTheAccuracyTable) {
+  ASSERT_EQ(submit("eval", eval_body()), SubmitOutcome::accepted);
+  auto row = store().database().prepare(
+      "SELECT model, method, dataset, top1, top5, images, device, latency_median_ms, batch "
+      "FROM accuracy_table");
+  ASSERT_TRUE(row.step());
+  EXPECT_EQ(row.column_text(1), "pomt:58");
+  EXPECT_DOUBLE_EQ(row.column_double(3), 0.81);
+  EXPECT_EQ(row.column_int64(5), 1000);
+  EXPECT_EQ(row.column_text(6), "cpu-1");
+  EXPECT_DOUBLE_EQ(row.column_double(7), 4.25);
+  EXPECT_EQ(row.column_int64(8), 8);
+}
+
+TEST_F(ResultsTest, AnEvalWithoutLatencyKeepsItNull) {
+  json body = eval_body();
+  body["latency"] = nullptr;
+  body["weights_sha256"] = nullptr;
+  ASSERT_EQ(submit("eval", body), SubmitOutcome::accepted);
+  EXPECT_EQ(count("SELECT count(*) FROM evaluations WHERE latency_median_ms IS NULL "
+                  "AND weights_sha256 IS NULL"),
+            1);
+}
+
+TEST_F(ResultsTest, AnAccuracyCurveBecomesAccuracyPoints) {
+  ASSERT_EQ(submit("accuracy_curve", accuracy_curve_body()), SubmitOutcome::accepted);
+  EXPECT_EQ(count("SELECT count(*) FROM accuracy_points WHERE model = 'deit-tiny' "
+                  "AND method = 'random' AND split = 'test'"),
+            2);
+  EXPECT_EQ(count("SELECT tokens FROM accuracy_points WHERE top1 = 0.6"), 50);
+  EXPECT_EQ(count("SELECT count(*) FROM evaluations"), 0);
+}
+
+struct MalformedCase {
+  std::string kind;
+  std::function<void(json&)> damage;
+  std::string message;
+};
+
+TEST_F(ResultsTest, MalformedBodiesAreRefusedAndNothingIsStored) {
+  const std::vector<MalformedCase> cases = {
+      {"profile", [](json& b) { b["points"][1].erase("median_ms"); }, "points[1].median_ms: missing"},
+      {"profile", [](json& b) { b["points"][0]["samples"] = "15"; }, "points[0].samples"},
+      {"profile", [](json& b) { b["points"][0]["raw_ms"][1] = "..."; }, "raw_ms[1]"},
+      {"profile", [](json& b) { b["points"] = json::array(); }, "points"},
+      {"profile", [](json& b) { b["model"].erase("name"); }, "model.name: missing"},
+      {"profile", [](json& b) { b["mode"] = "layer"; }, "mode"},
+      {"profile", [](json& b) { b["power"].erase("reason"); }, "power.reason"},
+      {"eval", [](json& b) { b.erase("top1"); }, "top1: missing"},
+      {"eval", [](json& b) { b["top5"] = 99.0; }, "top5"},
+      {"eval", [](json& b) { b["batch"] = 0; }, "batch"},
+      {"eval", [](json& b) { b.erase("latency"); }, "latency: missing"},
+      {"accuracy_curve", [](json& b) { b["points"][1].erase("tokens"); }, "points[1].tokens"},
+      {"accuracy_curve", [](json& b) { b.erase("points"); }, "points: missing"},
+  };
+  for (const MalformedCase& test : cases) {
+    json body = test.kind == "profile" ? profile_body()
+                : test.kind == "eval"  ? eval_body()
+                                       : accuracy_curve_body();
+    test.damage(body);
+    try {
+      submit(test.kind, body);
+      ADD_FAILURE() << "accepted a body lacking " << test.message;
+    } catch (const InputError& error) {
+      EXPECT_THAT(error.what(), HasSubstr(test.message));
+    }
+    EXPECT_EQ(job_state(lease_.job_id), "leased");  // still the agent's to finish
+  }
+  for (const char* table : {"results", "curve_points", "power", "evaluations", "accuracy_points"}) {
+    EXPECT_EQ(count(std::string("SELECT count(*) FROM ") + table), 0) << table;
+  }
+  EXPECT_THROW(store().submit_result(lease_.job_id, lease_.lease_id, agent_.agent_id, "{not json",
+                                     12),
+               InputError);
+}
+
+TEST_F(ResultsTest, AScheduleJobRunByTheCoordinatorStoresASchedule) {
+  const auto agent = register_agent("orin");
+  PlannedJob schedule;
+  schedule.kind = "schedule";
+  schedule.runner = "coordinator";
+  schedule.device_id = agent.device_id;
+  PlannedJob follow_up;
+  follow_up.kind = "eval";
+  follow_up.device_id = agent.device_id;
+  follow_up.depends_on = {0};
+  const int64_t sweep = store().create_sweep("s", "{}", {schedule, follow_up}, 1);
+  const auto ready = store().ready_coordinator_jobs();
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].kind, "schedule");
+  EXPECT_FALSE(store().lease_job(agent.agent_id, 2, kTtlS));  // never leased to an agent
+
+  json body = {{"device_id", agent.device_id}, {"model", "deit-tiny"}, {"batch", 1},
+               {"method", "pomt"}, {"alpha", 0.5}, {"tokens_total", 197}, {"n_star", 137},
+               {"r", 58}, {"layer", 3}, {"latency_at_n_star_ms", 15.5},
+               {"baseline_latency_ms", 22.0}, {"source_job_ids", {1}}};
+  json bad = body;
+  bad.erase("n_star");
+  EXPECT_THROW(store().complete_coordinator_job(ready[0].id, bad.dump(), 3), InputError);
+  store().complete_coordinator_job(ready[0].id, body.dump(), 3);
+  EXPECT_TRUE(store().ready_coordinator_jobs().empty());
+  EXPECT_EQ(job_state(2), "queued");
+  auto view = store().database().prepare(
+      "SELECT device, n_star, r, latency_ratio, sweep_id FROM schedule_view");
+  ASSERT_TRUE(view.step());
+  EXPECT_EQ(view.column_text(0), "orin");
+  EXPECT_EQ(view.column_int64(1), 137);
+  EXPECT_EQ(view.column_int64(2), 58);
+  EXPECT_NEAR(view.column_double(3), 15.5 / 22.0, 1e-12);
+  EXPECT_EQ(view.column_int64(4), sweep);
+  EXPECT_THROW(store().complete_coordinator_job(ready[0].id, body.dump(), 4), InputError);
+}
+
+TEST(ResultBodies, ParsesTheProfileExampleFromTheDocs) {
+  const ProfileBody body = parse_profile_body(profile_body());
+  EXPECT_EQ(body.model, "deit-tiny");
+  EXPECT_FALSE(body.power_available);
+  ASSERT_EQ(body.points.size(), 2u);
+  EXPECT_EQ(body.points[0].raw_ms_json, "[22.205,21.781,21.976]");
+  EXPECT_FALSE(body.points[0].power);
+  EXPECT_EQ(body.provenance.git_sha, "deadbeef");
+}
+
+}  // namespace
+}  // namespace tailsweep::store
