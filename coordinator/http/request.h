@@ -1,0 +1,51 @@
+#pragma once
+// The request and response every route handler sees, independent of the HTTP
+// library underneath (no Beast or Asio here, so route code compiles fast), and
+// the one JSON error shape: {"error": {"code": "...", "message": "..."}}.
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tailsweep::http {
+
+struct Request {
+  std::string method;  // "GET", "POST", ... as sent
+  std::string path;    // the target up to '?', still percent-encoded
+  std::map<std::string, std::string> query;        // percent-decoded; a repeated key keeps the last
+  std::map<std::string, std::string> path_params;  // "{id}" segments of the matched pattern, decoded
+  std::string body;
+  std::string bearer_token;  // from "Authorization: Bearer ...", empty if none
+  std::string remote_address;
+};
+
+struct Response {
+  unsigned status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  // Extra headers; the server sets Content-Type, Content-Length and Connection itself.
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Thrown by handlers to answer with a given status and a stable snake_case
+// code (clients branch on the code; the message is for people).
+class ApiError : public std::runtime_error {
+ public:
+  ApiError(unsigned status, std::string code, const std::string& message)
+      : std::runtime_error(message), status_(status), code_(std::move(code)) {}
+  unsigned status() const { return status_; }
+  const std::string& code() const { return code_; }
+
+ private:
+  unsigned status_;
+  std::string code_;
+};
+
+Response json_response(unsigned status, const nlohmann::json& body);
+// {"error": {"code": code, "message": message}}
+Response error_response(unsigned status, std::string_view code, std::string_view message);
+
+}  // namespace tailsweep::http
