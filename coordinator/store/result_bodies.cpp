@@ -5,107 +5,15 @@
 #include <nlohmann/json.hpp>
 
 #include "common/errors.h"
+#include "common/json_fields.h"
 
 namespace tailsweep::store {
 namespace {
 
 using nlohmann::json;
+using tailsweep::JsonFields;
 
-// Typed access to one JSON object's fields, naming the full path of a field
-// in every error ("eval result: latency.median_ms: expected a number").
-class Fields {
- public:
-  Fields(const json& object, std::string what, std::string path = "")
-      : object_(object), what_(std::move(what)), path_(std::move(path)) {
-    if (!object_.is_object()) fail("", "expected a JSON object");
-  }
-
-  [[noreturn]] void fail(std::string_view key, std::string_view problem) const {
-    const std::string where = path_.empty() ? std::string(key)
-                              : key.empty() ? path_
-                                            : fmt::format("{}.{}", path_, key);
-    throw InputError(where.empty() ? fmt::format("{}: {}", what_, problem)
-                                   : fmt::format("{}: {}: {}", what_, where, problem));
-  }
-
-  std::string child_path(std::string_view key) const {
-    return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
-  }
-  const std::string& what() const { return what_; }
-
-  bool has(std::string_view key) const { return object_.contains(key); }
-  bool is_null(std::string_view key) const { return at(key).is_null(); }
-
-  const json& at(std::string_view key) const {
-    const auto found = object_.find(key);
-    if (found == object_.end()) fail(key, "missing");
-    return *found;
-  }
-
-  std::string text(std::string_view key) const {
-    const json& value = at(key);
-    if (!value.is_string() || value.get_ref<const std::string&>().empty()) {
-      fail(key, "expected a non-empty string");
-    }
-    return value.get<std::string>();
-  }
-  std::optional<std::string> nullable_text(std::string_view key) const {
-    return is_null(key) ? std::nullopt : std::optional(text(key));
-  }
-  std::optional<std::string> optional_text(std::string_view key) const {
-    return has(key) ? nullable_text(key) : std::nullopt;
-  }
-
-  double number(std::string_view key) const {
-    const json& value = at(key);
-    if (!value.is_number()) fail(key, "expected a number");
-    return value.get<double>();
-  }
-  std::optional<double> nullable_number(std::string_view key) const {
-    return is_null(key) ? std::nullopt : std::optional(number(key));
-  }
-  std::optional<double> optional_number(std::string_view key) const {
-    return has(key) ? nullable_number(key) : std::nullopt;
-  }
-  double fraction(std::string_view key) const {
-    const double value = number(key);
-    if (value < 0 || value > 1) fail(key, fmt::format("{} is not a fraction in [0, 1]", value));
-    return value;
-  }
-
-  int64_t integer(std::string_view key, int64_t minimum) const {
-    const json& value = at(key);
-    if (!value.is_number_integer()) fail(key, "expected an integer");
-    const auto result = value.get<int64_t>();
-    if (result < minimum) fail(key, fmt::format("{} is below {}", result, minimum));
-    return result;
-  }
-
-  bool boolean(std::string_view key) const {
-    const json& value = at(key);
-    if (!value.is_boolean()) fail(key, "expected true or false");
-    return value.get<bool>();
-  }
-
-  const json& array(std::string_view key, bool non_empty) const {
-    const json& value = at(key);
-    if (!value.is_array()) fail(key, "expected an array");
-    if (non_empty && value.empty()) fail(key, "expected at least one element");
-    return value;
-  }
-
-  Fields object(std::string_view key) const { return Fields(at(key), what_, child_path(key)); }
-  Fields element(std::string_view key, std::size_t index, const json& value) const {
-    return Fields(value, what_, fmt::format("{}[{}]", child_path(key), index));
-  }
-
- private:
-  const json& object_;
-  std::string what_;
-  std::string path_;
-};
-
-BodyProvenance read_provenance(const Fields& fields) {
+BodyProvenance read_provenance(const JsonFields& fields) {
   BodyProvenance provenance;
   provenance.version = fields.optional_text("version");
   provenance.git_sha = fields.optional_text("git_sha");
@@ -116,15 +24,15 @@ BodyProvenance read_provenance(const Fields& fields) {
   return provenance;
 }
 
-std::optional<PointPower> read_point_power(const Fields& point) {
+std::optional<PointPower> read_point_power(const JsonFields& point) {
   if (point.is_null("power")) return std::nullopt;
-  const Fields power = point.object("power");
+  const JsonFields power = point.object("power");
   return PointPower{power.nullable_number("average_w"), power.nullable_number("peak_w"),
                     power.nullable_number("joules_per_forward"),
                     power.nullable_number("joules_per_image")};
 }
 
-ProfilePoint read_profile_point(const Fields& point) {
+ProfilePoint read_profile_point(const JsonFields& point) {
   ProfilePoint result;
   result.batch = point.integer("batch", 1);
   result.tokens = point.integer("tokens", 1);
@@ -163,7 +71,7 @@ json parse_json_text(std::string_view text, std::string_view what) {
 }
 
 ProfileBody parse_profile_body(const json& body) {
-  const Fields fields(body, "profile result");
+  const JsonFields fields(body, "profile result");
   ProfileBody result;
   result.provenance = read_provenance(fields);
   result.model = fields.object("model").text("name");
@@ -171,7 +79,7 @@ ProfileBody parse_profile_body(const json& body) {
   if (result.mode != "model" && result.mode != "block") {
     fields.fail("mode", fmt::format("'{}' is neither 'model' nor 'block'", result.mode));
   }
-  const Fields power = fields.object("power");
+  const JsonFields power = fields.object("power");
   result.power_available = power.boolean("available");
   if (result.power_available) {
     result.power_sensor = power.text("sensor");
@@ -187,7 +95,7 @@ ProfileBody parse_profile_body(const json& body) {
 }
 
 EvalBody parse_eval_body(const json& body) {
-  const Fields fields(body, "eval result");
+  const JsonFields fields(body, "eval result");
   EvalBody result;
   result.provenance = read_provenance(fields);
   result.model = fields.text("model");
@@ -206,7 +114,7 @@ EvalBody parse_eval_body(const json& body) {
 }
 
 AccuracyCurveBody parse_accuracy_curve_body(const json& body) {
-  const Fields fields(body, "accuracy-curve result");
+  const JsonFields fields(body, "accuracy-curve result");
   AccuracyCurveBody result;
   result.provenance = read_provenance(fields);
   result.model = fields.text("model");
@@ -216,7 +124,7 @@ AccuracyCurveBody parse_accuracy_curve_body(const json& body) {
   result.method = fields.text("method");
   const json& points = fields.array("points", true);
   for (std::size_t i = 0; i < points.size(); ++i) {
-    const Fields point = fields.element("points", i, points[i]);
+    const JsonFields point = fields.element("points", i, points[i]);
     result.points.push_back(AccuracyPoint{point.integer("tokens", 1), point.fraction("top1"),
                                           point.fraction("top5"), point.integer("images", 1)});
   }
@@ -224,7 +132,7 @@ AccuracyCurveBody parse_accuracy_curve_body(const json& body) {
 }
 
 ScheduleBody parse_schedule_body(const json& body) {
-  const Fields fields(body, "schedule result");
+  const JsonFields fields(body, "schedule result");
   ScheduleBody result;
   result.device_id = fields.integer("device_id", 1);
   result.model = fields.text("model");
