@@ -4,10 +4,6 @@
 
 namespace tailsweep::agent {
 
-std::string ModelRunOptions::weights_label() const {
-  return weights.empty() ? fmt::format("random(seed={})", seed) : weights;
-}
-
 void add_model_run_options(CLI::App* command, ModelRunOptions& options,
                            const std::string& seed_help) {
   command->add_option("--model", options.model, kModelSpecHelp)->required();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "agent/model_run.h"
 #include "common/model_config.h"
 
 namespace tailsweep::agent {
@@ -13,17 +14,6 @@ void register_infer_command(CLI::App& app);
 void register_profile_command(CLI::App& app);
 void register_train_command(CLI::App& app);
 void register_eval_command(CLI::App& app);
-
-// What every command that runs a model takes.
-struct ModelRunOptions {
-  std::string model;
-  std::string weights;  // empty: random weights from seed
-  int threads = 0;      // 0: one per hardware thread
-  uint64_t seed = 0;
-
-  // "random(seed=S)" or the weights path, for reports.
-  std::string weights_label() const;
-};
 
 // --model (required), --weights, --threads, --seed; seed_help says what else
 // the seed decides in that command.

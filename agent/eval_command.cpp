@@ -17,17 +17,12 @@ namespace tailsweep::agent {
 namespace {
 
 struct EvalOptions {
-  ModelRunOptions run;
   EvalRequest request;
   std::string out;
 };
 
 void run_eval(EvalOptions options) {
-  EvalRequest& request = options.request;
-  request.model = options.run.model;
-  request.weights = options.run.weights;
-  request.seed = options.run.seed;
-  request.threads = options.run.threads;
+  const EvalRequest& request = options.request;
   // Refuse an unwritable --out before spending minutes on the evaluation.
   std::ofstream out_file;
   if (!options.out.empty()) {
@@ -71,7 +66,7 @@ void register_eval_command(CLI::App& app) {
       "Top-1 and top-5 of a model under a token-reduction method on a labelled dataset, with "
       "the latency of that configuration at that batch size; with --tokens, the accuracy "
       "curve A(n) (random:n at every n). JSON out (docs/eval.md).");
-  add_model_run_options(command, options->run,
+  add_model_run_options(command, options->request.run,
                         "seed for the --limit subset, random:N draws and random weights");
   EvalRequest& r = options->request;
   command->add_option("--dataset", r.dataset, kDatasetSpecHelp)->capture_default_str();

@@ -55,13 +55,13 @@ nlohmann::json measure_latency(const VitModel& model, const at::Tensor& images,
                                const MethodSpec& method, const EvalRequest& request) {
   const StoppingRule rule{request.latency_precision, 10,
                           std::chrono::duration<double>(request.latency_time_cap_s), false};
-  for (int i = 0; i < 3; ++i) model.forward(images, method, {request.seed});
+  for (int i = 0; i < 3; ++i) model.forward(images, method, {request.run.seed});
   std::vector<double> samples_ms;
   const auto started = Clock::now();
   StopReason stop = StopReason::kContinue;
   while (stop == StopReason::kContinue) {
     const auto before = Clock::now();
-    const at::Tensor logits = model.forward(images, method, {request.seed});
+    const at::Tensor logits = model.forward(images, method, {request.run.seed});
     samples_ms.push_back(Milliseconds(Clock::now() - before).count());
     stop = should_stop(samples_ms, Clock::now() - started, rule);
   }
@@ -89,7 +89,7 @@ at::Tensor labels_tensor(const std::vector<int32_t>& labels, std::span<const std
 }  // namespace
 
 nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& progress) {
-  const VitConfig config = parse_model_spec(request.model);
+  const VitConfig config = parse_model_spec(request.run.model);
   if (request.batch < 1) throw InputError(fmt::format("batch {} must be at least 1", request.batch));
   if (request.limit < 0) throw InputError(fmt::format("limit {} must be >= 0", request.limit));
   const bool curve = !request.tokens_grid.empty();
@@ -105,16 +105,16 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
 
   const auto started_at = std::chrono::system_clock::now();
   const auto started = Clock::now();
-  const RuntimeInfo runtime = configure_runtime(request.threads);
+  const RuntimeInfo runtime = configure_runtime(request.run.threads);
   const std::string weights_sha256 =
-      request.weights.empty() ? std::string() : file_sha256_hex(request.weights);
-  const VitModel model(config, load_or_random_weights(config, request.weights, request.seed));
+      request.run.weights.empty() ? std::string() : file_sha256_hex(request.run.weights);
+  const VitModel model(config, load_or_random_weights(config, request.run.weights, request.run.seed));
   const std::unique_ptr<EvalDataset> dataset =
       open_eval_dataset(request.dataset, request.split, config);
   std::vector<std::size_t> indices;
   if (request.limit > 0) {
     indices = datasets::stratified_subset(dataset->labels(), dataset->classes(),
-                                          static_cast<std::size_t>(request.limit), request.seed);
+                                          static_cast<std::size_t>(request.limit), request.run.seed);
   } else {
     indices.resize(dataset->labels().size());
     std::iota(indices.begin(), indices.end(), std::size_t{0});
@@ -131,7 +131,7 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
     const at::Tensor labels = labels_tensor(dataset->labels(), chunk);
     for (std::size_t m = 0; m < methods.size(); ++m) {
       // A different draw for every batch, the same for a given seed.
-      const ForwardOptions options{request.seed + begin};
+      const ForwardOptions options{request.run.seed + begin};
       count_correct(model.forward(images, methods[m], options), labels, tallies[m]);
     }
     if (progress) progress(begin + chunk.size(), all.size());
@@ -147,14 +147,13 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
       {"started_at",
        fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(started_at)))},
       {"model", config.name},
-      {"weights", request.weights.empty() ? fmt::format("random(seed={})", request.seed)
-                                          : request.weights},
+      {"weights", request.run.weights_label()},
       {"weights_sha256", weights_sha256.empty() ? nlohmann::json(nullptr)
                                                 : nlohmann::json(weights_sha256)},
       {"dataset", dataset->name()},
       {"split", dataset->split()},
       {"limit", request.limit > 0 ? nlohmann::json(request.limit) : nlohmann::json(nullptr)},
-      {"seed", request.seed},
+      {"seed", request.run.seed},
       {"batch", request.batch},
       {"images", indices.size()},
       {"device", cpu_device_json(runtime, read_host_facts())},

@@ -9,11 +9,14 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "agent/model_run.h"
+
 namespace tailsweep::agent {
 
 struct EvalRequest {
-  std::string model;
-  std::string weights;  // empty: random weights from seed (accuracy is then chance)
+  // Empty weights: random weights from the seed (accuracy is then chance).
+  // The seed also draws the --limit subset and random:N's tokens.
+  ModelRunOptions run;
   std::string dataset = "fashion-mnist";
   std::string split = "test";
   int64_t limit = 0;  // 0: every image; else a class-stratified subset drawn with seed
@@ -22,8 +25,6 @@ struct EvalRequest {
   // ("2:197:5" or "2,50,100"), instead of one method.
   std::string tokens_grid;
   int64_t batch = 64;
-  uint64_t seed = 0;  // the subset, random:N draws, random weights
-  int threads = 0;
   double latency_precision = 0.02;  // of the latency measurement's median
   double latency_time_cap_s = 10.0;
 };

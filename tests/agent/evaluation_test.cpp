@@ -80,8 +80,8 @@ TEST_F(BandDataset, TrainingLearnsAndTheEngineAgreesWithTheTrainer) {
   const auto path = dir_.path() / "tiny.safetensors";
   save_weights(config, weights, path);
   EvalRequest request;
-  request.model = kTinyModel;
-  request.weights = path.string();
+  request.run.model = kTinyModel;
+  request.run.weights = path.string();
   request.dataset = "fashion-mnist:" + dir_.path().string();
   request.batch = 32;
   request.latency_time_cap_s = 0.5;
@@ -108,7 +108,7 @@ TEST_F(BandDataset, TrainingLearnsAndTheEngineAgreesWithTheTrainer) {
 TEST_F(BandDataset, EveryMethodRunsAndALimitIsStratified) {
   for (const char* method : {"none", "random:100", "topk:20", "pomt:60@0", "tome:8", "tome:[4]"}) {
     EvalRequest request;
-    request.model = kTinyModel;
+    request.run.model = kTinyModel;
     request.dataset = "fashion-mnist:" + dir_.path().string();
     request.method = method;
     request.limit = 30;
@@ -123,14 +123,14 @@ TEST_F(BandDataset, EveryMethodRunsAndALimitIsStratified) {
 
 TEST_F(BandDataset, BadRequestsAreRefusedWithAReason) {
   EvalRequest request;
-  request.model = kTinyModel;
+  request.run.model = kTinyModel;
   request.dataset = "fashion-mnist:" + dir_.path().string();
   request.split = "validation";
   EXPECT_THAT(error_of([&] { run_evaluation(request); }), HasSubstr("validation"));
   request.split = "test";
-  request.model = "deit-tiny";
+  request.run.model = "deit-tiny";
   EXPECT_THAT(error_of([&] { run_evaluation(request); }), HasSubstr("1x28x28"));
-  request.model = kTinyModel;
+  request.run.model = kTinyModel;
   request.method = "random:300";
   EXPECT_THAT(error_of([&] { run_evaluation(request); }), HasSubstr("random:300"));
   request.method = "none";

@@ -43,7 +43,10 @@ TEST(ProfileCli, WritesEveryPointWithRawSamplesAndStatistics) {
   std::vector<int> visits;
   for (const auto& point : points) {
     const auto& raw = point.at("raw_ms");
-    EXPECT_GE(raw.size(), 6u);
+    // Fewer than min-samples only when the time cap cut the point short (a
+    // loaded machine), and then the point says so.
+    if (point.at("reached_precision").get<bool>()) EXPECT_GE(raw.size(), 6u);
+    EXPECT_GE(raw.size(), 1u);
     EXPECT_EQ(raw.size(), point.at("samples").get<std::size_t>());
     std::vector<double> sorted = raw.get<std::vector<double>>();
     std::sort(sorted.begin(), sorted.end());

@@ -1,0 +1,383 @@
+// Latency against the token count, to a stated precision: what `profile`
+// runs and what an agent runs for a profile job. docs/profile.md has the
+// method and the output format.
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
+#include <fmt/chrono.h>
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <thread>
+#include <nlohmann/json.hpp>
+
+#include "agent/profiling.h"
+#include "agent/runtime.h"
+#include "agent/vit_model.h"
+#include "agent/vit_weights.h"
+#include "common/device_facts.h"
+#include "common/gpu_sim.h"
+#include "common/power.h"
+#include "common/errors.h"
+#include "common/model_config.h"
+#include "common/profile_plan.h"
+#include "common/progress.h"
+#include "common/statistics.h"
+#include "tailsweep/build_info.h"
+
+namespace tailsweep::agent {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Seconds = std::chrono::duration<double>;
+using Milliseconds = std::chrono::duration<double, std::milli>;
+
+struct PointResult {
+  ProfilePoint point;
+  std::size_t visit_index = 0;
+  std::vector<double> samples_ms;
+  StopReason stop = StopReason::kContinue;
+  stats::Summary summary;        // of samples_ms, once they are final
+  Clock::time_point begin, end;  // the timed window, for power
+  std::optional<power::WindowPower> power;
+};
+
+constexpr std::string_view kSimPrefix = "sim:";
+constexpr std::chrono::milliseconds kPowerPeriod{10};
+constexpr std::chrono::milliseconds kIdleWindow{1000};
+
+bool is_simulated(const ProfileRequest& options) {
+  return options.device.rfind(kSimPrefix, 0) == 0;
+}
+
+void check_options(const ProfileRequest& options) {
+  if (is_simulated(options)) {
+    sim::find_simulated_gpu(std::string_view(options.device).substr(kSimPrefix.size()));
+  } else if (options.device != "cpu") {
+    throw InputError(fmt::format("unknown device '{}' (this build measures: cpu, sim:{})",
+                                 options.device, fmt::join(sim::simulated_gpu_names(), ", sim:")));
+  }
+  if (!(options.precision > 0.0 && options.precision < 1.0)) {
+    throw InputError(fmt::format("--precision {} is outside (0, 1)", options.precision));
+  }
+  if (options.mode != "model" && options.mode != "block") {
+    throw InputError(fmt::format("--mode '{}': expected model or block", options.mode));
+  }
+  if (!(options.time_cap_s > 0) || !(options.warmup_s >= 0)) {
+    throw InputError("--time-cap must be positive and --warmup not negative");
+  }
+}
+
+// POMT's own protocol, kept for comparison: every point sampled for a fixed
+// time, whatever its spread, visiting the grid from most tokens to fewest.
+std::vector<ProfilePoint> descending_points(const std::vector<int64_t>& batches,
+                                            const std::vector<int64_t>& tokens) {
+  std::vector<ProfilePoint> points;
+  for (const int64_t batch : batches) {
+    for (auto n = tokens.rbegin(); n != tokens.rend(); ++n) points.push_back({batch, *n});
+  }
+  return points;
+}
+
+// Samples one point until the stopping rule says so. A sampler returns one
+// latency in milliseconds (a timed forward pass, or a simulated one); the
+// time cap counts the device's time (for a simulated device, simulated time).
+template <typename Sampler>
+PointResult measure_point(const ProfilePoint& point, std::size_t visit_index, Sampler& sampler,
+                          const StoppingRule& rule) {
+  PointResult result{point, visit_index, {}, StopReason::kContinue, {}, {}, {}, {}};
+  sampler.warm_up(point, Seconds(0));  // re-warms caches after the previous point
+  result.begin = Clock::now();
+  double elapsed_ms = 0;
+  std::size_t next_check = rule.min_samples;
+  while (true) {
+    result.samples_ms.push_back(sampler(point));
+    elapsed_ms += result.samples_ms.back();
+    // The cap is checked at every sample; the precision, which needs a
+    // sorted summary, only each time the samples have grown by 10%.
+    const bool at_cap = Milliseconds(elapsed_ms) >= rule.time_cap;
+    if (at_cap || result.samples_ms.size() >= next_check) {
+      result.stop = should_stop(result.samples_ms, Milliseconds(elapsed_ms), rule);
+      if (result.stop != StopReason::kContinue) {
+        result.end = Clock::now();
+        result.summary = stats::summarize(result.samples_ms);
+        return result;
+      }
+      if (result.samples_ms.size() >= next_check) {
+        next_check = result.samples_ms.size() + std::max<std::size_t>(1, next_check / 10);
+      }
+    }
+  }
+}
+
+// Average and peak watts over the point's timed window, and joules per
+// forward pass and per image; null when there is no sensor or too few
+// readings fell in the window.
+nlohmann::json power_json(const PointResult& result) {
+  if (!result.power) return nullptr;
+  const double passes = static_cast<double>(result.samples_ms.size());
+  const double joules_per_pass = result.power->energy_j / passes;
+  return {{"average_w", result.power->average_w},
+          {"peak_w", result.power->peak_w},
+          {"joules_per_forward", joules_per_pass},
+          {"joules_per_image", joules_per_pass / static_cast<double>(result.point.batch)},
+          {"readings", result.power->readings}};
+}
+
+nlohmann::json point_json(const PointResult& result) {
+  const stats::Summary& s = result.summary;
+  return {{"batch", result.point.batch},
+          {"tokens", result.point.tokens},
+          {"visit_index", result.visit_index},
+          {"median_ms", s.median},
+          {"mean_ms", s.mean},
+          {"stddev_ms", s.stddev},
+          {"min_ms", s.min},
+          {"max_ms", s.max},
+          {"p5_ms", s.p5},
+          {"p25_ms", s.p25},
+          {"p75_ms", s.p75},
+          {"p95_ms", s.p95},
+          {"mad_ms", s.mad},
+          {"iqr_ms", s.iqr},
+          {"median_ci95_low_ms", s.median_ci_low},
+          {"median_ci95_high_ms", s.median_ci_high},
+          {"median_ci95_relative_half_width", s.median_ci_relative_half_width},
+          {"samples", s.count},
+          {"stable", s.stable},
+          {"reached_precision", result.stop == StopReason::kPrecisionReached},
+          {"power", power_json(result)},
+          {"raw_ms", result.samples_ms}};
+}
+
+std::string progress_detail(const PointResult& last) {
+  const stats::Summary& s = last.summary;
+  return fmt::format("batch {} tokens {}: {:.3f} ms +-{:.1f}% ({} samples{})", last.point.batch,
+                     last.point.tokens, s.median, 100 * s.median_ci_relative_half_width, s.count,
+                     last.stop == StopReason::kTimeCap ? ", time cap" : "");
+}
+
+// Measures on this machine's CPU with the engine.
+class CpuSampler {
+ public:
+  CpuSampler(const ProfileRequest& options, const VitConfig& config,
+             const std::vector<int64_t>& batches)
+      : runtime_(configure_runtime(options.run.threads)),
+        model_(config, load_or_random_weights(config, options.run.weights, options.run.seed)),
+        block_mode_(options.mode == "block"),
+        seed_(options.run.seed) {
+    // One input per batch size; the token subset is drawn inside the timed
+    // call (random:N), as in POMT's protocol, with a fixed seed per point.
+    at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.run.seed);
+    for (const int64_t batch : batches) {
+      inputs_[batch] =
+          block_mode_ ? at::randn({batch, config.total_tokens(), config.embed_dim}, generator)
+                      : at::randn({batch, config.in_channels, config.image_size,
+                                   config.image_size},
+                                  generator);
+    }
+  }
+
+  double operator()(const ProfilePoint& point) {
+    const auto before = Clock::now();
+    if (block_mode_) {
+      model_.forward_block(model_.config().depth / 2,
+                           inputs_[point.batch].narrow(1, 0, point.tokens));
+    } else {
+      MethodSpec keep;
+      keep.kind = MethodKind::kRandom;
+      keep.keep_tokens = point.tokens;
+      model_.forward(inputs_[point.batch], keep,
+                     {seed_ + static_cast<uint64_t>(point.tokens)});
+    }
+    return Milliseconds(Clock::now() - before).count();
+  }
+
+  // Untimed passes: at least one, then until `at_least` has passed.
+  void warm_up(const ProfilePoint& point, Seconds at_least) {
+    const auto until = Clock::now() + at_least;
+    do {
+      (*this)(point);
+    } while (Clock::now() < until);
+  }
+
+  nlohmann::json device_json(const HostFacts& host) const {
+    return cpu_device_json(runtime_, host);
+  }
+
+ private:
+  RuntimeInfo runtime_;
+  VitModel model_;
+  bool block_mode_;
+  uint64_t seed_;
+  std::map<int64_t, at::Tensor> inputs_;
+};
+
+// Draws from the kernel-level model of a GPU (common/gpu_sim.h). Always
+// labelled simulated; latency only.
+class SimSampler {
+ public:
+  SimSampler(const ProfileRequest& options, const VitConfig& config)
+      : gpu_(sim::find_simulated_gpu(
+                 std::string_view(options.device).substr(kSimPrefix.size())),
+             options.run.seed),
+        config_(config),
+        block_mode_(options.mode == "block") {
+    // Weights do not change a simulated latency, but bad ones are refused
+    // the same way on every device.
+    if (!options.run.weights.empty()) load_weights(config, options.run.weights);
+  }
+
+  // A model has no caches or clocks to warm.
+  void warm_up(const ProfilePoint&, Seconds) {}
+
+  double operator()(const ProfilePoint& point) {
+    const double model_ms =
+        block_mode_ ? sim::vit_block_ms(gpu_.spec(), config_, point.batch, point.tokens)
+                    : sim::vit_forward_ms(gpu_.spec(), config_, point.batch, point.tokens);
+    return gpu_.sample_ms(model_ms);
+  }
+
+  nlohmann::json device_json(const HostFacts& host) const {
+    const sim::GpuSpec& spec = gpu_.spec();
+    return {{"kind", "sim"},
+            {"name", spec.display_name},
+            {"simulated", true},
+            {"gpu", {{"name", spec.name}, {"architecture", spec.architecture},
+                     {"sm_count", spec.sm_count}, {"fp32_lanes_per_sm", spec.fp32_lanes_per_sm},
+                     {"clock_mhz", spec.clock_mhz}, {"memory_gb_per_s", spec.memory_gb_per_s},
+                     {"launch_overhead_us", spec.launch_overhead_us},
+                     {"tile", {spec.tile_m, spec.tile_n}}, {"gemm_efficiency", spec.gemm_efficiency},
+                     {"source", spec.source}}},
+            {"simulated_on", host}};
+  }
+
+ private:
+  sim::SimulatedGpu gpu_;
+  VitConfig config_;
+  bool block_mode_;
+};
+
+struct Measured {
+  nlohmann::json points = nlohmann::json::array();
+  std::size_t capped = 0;  // points that hit the time cap short of the precision
+  Seconds elapsed{0};
+};
+
+template <typename Sampler>
+Measured measure_all(Sampler& sampler, const ProfileRequest& options, const StoppingRule& rule,
+                     const std::vector<int64_t>& batches, const std::vector<int64_t>& tokens,
+                     power::Sampler* power_sampler) {
+  sampler.warm_up({batches.back(), tokens.back()}, Seconds(options.warmup_s));
+  const std::vector<ProfilePoint> order =
+      rule.fixed_time ? descending_points(batches, tokens)
+                      : shuffled_points(batches, tokens, options.run.seed);
+  std::vector<PointResult> results;
+  const auto measuring_since = Clock::now();
+  ProgressLine progress;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    results.push_back(measure_point(order[i], i, sampler, rule));
+    if (power_sampler != nullptr) {
+      results.back().power = power_sampler->window(results.back().begin, results.back().end);
+    }
+    progress.update(i + 1, order.size(), progress_detail(results.back()));
+  }
+  Measured measured;
+  measured.elapsed = Clock::now() - measuring_since;
+  std::sort(results.begin(), results.end(), [](const PointResult& a, const PointResult& b) {
+    return std::tie(a.point.batch, a.point.tokens) < std::tie(b.point.batch, b.point.tokens);
+  });
+  for (const auto& result : results) {
+    measured.points.push_back(point_json(result));
+    measured.capped += result.stop == StopReason::kTimeCap;
+  }
+  return measured;
+}
+
+}  // namespace
+
+nlohmann::json run_profiling(const ProfileRequest& options) {
+  check_options(options);
+  const VitConfig config = parse_model_spec(options.run.model);
+  const std::vector<int64_t> batches = parse_batch_list(options.batches);
+  const std::vector<int64_t> tokens = parse_token_grid(options.tokens, config.total_tokens());
+  const auto started = std::chrono::system_clock::now();
+  const HostFacts host = read_host_facts();
+  const bool fixed_time = options.fixed_time_s > 0;
+  const StoppingRule rule{options.precision, options.min_samples,
+                          Seconds(fixed_time ? options.fixed_time_s : options.time_cap_s),
+                          fixed_time};
+
+  Measured measured;
+  nlohmann::json device;
+  nlohmann::json power_info;
+  if (is_simulated(options)) {
+    SimSampler sampler(options, config);
+    measured = measure_all(sampler, options, rule, batches, tokens, nullptr);
+    device = sampler.device_json(host);
+    power_info = {{"available", false},
+                  {"reason", "simulated device: it has no sensors, and power is never simulated"}};
+  } else {
+    power::SensorProbe probe = power::find_power_sensor();
+    std::unique_ptr<power::Sampler> power_sampler;
+    if (probe.sensor) {
+      const std::string sensor = probe.sensor->description();
+      power_sampler = std::make_unique<power::Sampler>(std::move(probe.sensor), kPowerPeriod);
+      // Idle baseline: the board at rest, before the model is even built.
+      const auto idle_begin = Clock::now();
+      std::this_thread::sleep_for(kIdleWindow);
+      const auto idle = power_sampler->window(idle_begin, Clock::now());
+      power_info = {{"available", true},
+                    {"sensor", sensor},
+                    {"period_ms", kPowerPeriod.count()},
+                    {"idle_w", idle ? nlohmann::json(idle->average_w) : nlohmann::json(nullptr)}};
+    } else {
+      power_info = {{"available", false}, {"reason", probe.unavailable_reason}};
+    }
+    CpuSampler sampler(options, config, batches);
+    measured = measure_all(sampler, options, rule, batches, tokens, power_sampler.get());
+    device = sampler.device_json(host);
+  }
+
+  const nlohmann::json report = {
+      {"tool", "tailsweep-agent profile"},
+      {"version", build_info::kVersion},
+      {"git_sha", build_info::kGitSha},
+      {"build_type", build_info::kBuildType},
+      {"started_at",
+       fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(started)))},
+      {"elapsed_s", measured.elapsed.count()},
+      {"model", {{"name", config.name}, {"dim", config.embed_dim}, {"depth", config.depth},
+                 {"heads", config.num_heads}, {"tokens", config.total_tokens()}}},
+      {"weights", options.run.weights_label()},
+      {"mode", options.mode},
+      {"method", {{"precision", options.precision},
+                  {"confidence", 0.95},
+                  {"min_samples", options.min_samples},
+                  {"time_cap_s", rule.time_cap.count()},
+                  {"warmup_s", options.warmup_s},
+                  {"order_seed", options.run.seed},
+                  {"protocol", fixed_time
+                                   ? fmt::format("fixed {} s per point, descending (POMT's)",
+                                                 options.fixed_time_s)
+                                   : std::string("adaptive: to the precision, random order")},
+                  {"points_at_time_cap", measured.capped}}},
+      {"device", device},
+      {"power", power_info},
+      {"points", measured.points},
+  };
+  if (measured.capped > 0) {
+    fmt::print(stderr,
+               "tailsweep-agent: {} of {} points hit the {:g} s cap before reaching {:.1f}% "
+               "precision (flagged reached_precision: false)\n",
+               measured.capped, measured.points.size(), rule.time_cap.count(),
+               100 * options.precision);
+  }
+  return report;
+}
+
+}  // namespace tailsweep::agent

@@ -1,0 +1,30 @@
+#pragma once
+// Latency curves L(n): what `tailsweep-agent profile` runs, and what an agent
+// runs for a profile job. Plain types only in this header.
+#include <cstddef>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "agent/model_run.h"
+
+namespace tailsweep::agent {
+
+struct ProfileRequest {
+  ModelRunOptions run;
+  std::string device = "cpu";  // cpu, or sim:NAME (common/gpu_sim.h)
+  std::string batches = "1";   // "1" or "1,4,8"
+  std::string tokens;          // "2:197[:STEP]" or "2,50,100"
+  double precision = 0.01;
+  std::string mode = "model";  // model | block
+  double warmup_s = 2.0;
+  double time_cap_s = 10.0;
+  std::size_t min_samples = 10;
+  double fixed_time_s = 0;  // > 0: POMT's protocol, for comparison (docs/profile.md)
+};
+
+// Measures every point and returns the document of docs/profile.md. Throws
+// InputError on a bad request. Progress goes to stderr when it is a terminal.
+nlohmann::json run_profiling(const ProfileRequest& request);
+
+}  // namespace tailsweep::agent
