@@ -1,0 +1,40 @@
+#pragma once
+// POMT's offline schedule, exactly as its reference code computes it, as a
+// pure function (REFERENCES.md, "POMT, the offline schedule"):
+//   U(n) = a (1 - L(n) / max L) + (1 - a) A(n) / max A
+//   n*   = argmax U over the grid, R = (N - 1) - (n* + 1)
+// n counts tokens with CLS. Note the reference's off-by-two: pruning R
+// tokens at one block leaves N - R = n* + 2 tokens, not n*. We keep it, for
+// fidelity, and report both.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace tailsweep::schedule {
+
+struct CurvePoint {
+  int64_t tokens = 0;
+  double value = 0;  // latency in ms, or top-1 as a fraction
+};
+
+struct PomtSchedule {
+  int64_t n_star = 0;
+  int64_t r = 0;                  // clamped at 0
+  int64_t tokens_after_pruning = 0;  // N - R
+  double utility = 0;             // U(n*)
+  double latency_at_n_star_ms = 0;
+  double baseline_latency_ms = 0;  // L at the largest grid point (N when measured)
+  double accuracy_at_n_star = 0;
+  std::vector<int64_t> grid;       // the token counts both curves have, ascending
+  std::vector<double> utilities;   // U on that grid
+};
+
+// Uses the token counts present in both curves. Ties go to the larger n,
+// as numpy's argmax over the reference's descending grid. Throws
+// InputError: alpha outside [0, 1], no common point, a non-positive or
+// non-finite latency, a negative accuracy, tokens_total < 2.
+PomtSchedule pomt_schedule(std::span<const CurvePoint> latency_ms,
+                           std::span<const CurvePoint> accuracy, double alpha,
+                           int64_t tokens_total);
+
+}  // namespace tailsweep::schedule

@@ -1,0 +1,127 @@
+#pragma once
+// The agent <-> coordinator protocol (docs/protocol.md): every request and
+// response body as a typed struct, parsed strictly at the edge (unknown
+// fields, wrong types and out-of-range values are InputErrors naming the
+// field) and written back with to_json. Both sides use these.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tailsweep::protocol {
+
+// The longest long-poll the coordinator holds (seconds).
+inline constexpr double kMaxLeaseWaitS = 60.0;
+
+// POST /v1/agents/register (enrollment token)
+struct RegisterRequest {
+  std::string name;  // the device's name, unique in the fleet
+  std::string kind;  // cpu | cuda | jetson | sim
+  std::vector<std::string> tags;
+  nlohmann::json facts = nlohmann::json::object();  // the `device` object of a result
+  std::string version;
+  std::string git_sha;
+};
+RegisterRequest parse_register_request(const nlohmann::json& body);
+nlohmann::json to_json(const RegisterRequest& request);
+
+struct RegisterResponse {
+  int64_t agent_id = 0;
+  int64_t device_id = 0;
+  std::string token;  // the agent's own bearer token; shown once, stored hashed
+  double lease_ttl_s = 0;
+  double heartbeat_interval_s = 0;
+};
+RegisterResponse parse_register_response(const nlohmann::json& body);
+nlohmann::json to_json(const RegisterResponse& response);
+
+// POST /v1/lease (agent token)
+struct LeaseRequest {
+  double wait_s = 0;  // 0..kMaxLeaseWaitS: how long to hold the request open for work
+};
+LeaseRequest parse_lease_request(const nlohmann::json& body);
+nlohmann::json to_json(const LeaseRequest& request);
+
+struct JobAssignment {
+  int64_t job_id = 0;
+  std::string lease_id;
+  std::string kind;  // profile | eval | accuracy_curve
+  nlohmann::json spec = nlohmann::json::object();
+  int64_t attempt = 1;
+  double expires_at_s = 0;
+};
+// {"job": null} when the wait ended with no work.
+struct LeaseResponse {
+  std::optional<JobAssignment> job;
+};
+LeaseResponse parse_lease_response(const nlohmann::json& body);
+nlohmann::json to_json(const LeaseResponse& response);
+
+// POST /v1/jobs/{id}/heartbeat
+struct HeartbeatRequest {
+  std::string lease_id;
+};
+HeartbeatRequest parse_heartbeat_request(const nlohmann::json& body);
+nlohmann::json to_json(const HeartbeatRequest& request);
+
+// POST /v1/jobs/{id}/result
+struct ResultRequest {
+  std::string lease_id;
+  nlohmann::json result = nlohmann::json::object();  // what profile / eval wrote
+};
+ResultRequest parse_result_request(const nlohmann::json& body);
+nlohmann::json to_json(const ResultRequest& request);
+
+// POST /v1/jobs/{id}/failure
+struct FailureRequest {
+  std::string lease_id;
+  std::string error;
+};
+FailureRequest parse_failure_request(const nlohmann::json& body);
+nlohmann::json to_json(const FailureRequest& request);
+
+// ---- job specs: what an agent runs ----
+
+// kind "profile": a latency curve (agent/profiling.h).
+struct ProfileJobSpec {
+  std::string model;
+  std::optional<std::string> weights;  // a path on the agent; absent: random weights
+  std::vector<int64_t> batches{1};
+  std::string tokens;                  // grid, "2:197:5" or "2,50,100"
+  double precision = 0.01;
+  std::string mode = "model";
+  double time_cap_s = 10.0;
+  double warmup_s = 2.0;
+  uint64_t seed = 0;
+};
+ProfileJobSpec parse_profile_job_spec(const nlohmann::json& spec);
+nlohmann::json to_json(const ProfileJobSpec& spec);
+
+// kind "eval" (one method) or "accuracy_curve" (tokens set: random:n over the grid).
+struct EvalJobSpec {
+  std::string model;
+  std::optional<std::string> weights;
+  std::string dataset = "fashion-mnist";
+  std::string split = "test";
+  int64_t limit = 0;
+  std::string method = "none";
+  std::optional<std::string> tokens;  // accuracy_curve only
+  int64_t batch = 64;
+  uint64_t seed = 0;
+};
+EvalJobSpec parse_eval_job_spec(const nlohmann::json& spec);
+nlohmann::json to_json(const EvalJobSpec& spec);
+
+// The error body of every non-2xx answer: {"error": {"code", "message"}}.
+struct ErrorBody {
+  std::string code;
+  std::string message;
+};
+// Best effort: a body that is not this shape gives code "unknown" and the
+// raw text (truncated) as the message, for the client's log line.
+ErrorBody parse_error_body(std::string_view text);
+
+}  // namespace tailsweep::protocol
