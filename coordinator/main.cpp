@@ -9,6 +9,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   tailsweep::cli::register_tokens_command(app);
   tailsweep::cli::register_db_command(app);
+  tailsweep::cli::register_serve_command(app);
+  tailsweep::cli::register_sweep_commands(app);
   tailsweep::cli::register_sql_command(app);
   return tailsweep::run_cli(app, argc, argv, "tailsweep");
 }

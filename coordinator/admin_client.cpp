@@ -1,0 +1,42 @@
+#include "coordinator/admin_client.h"
+
+#include <fmt/format.h>
+
+#include "common/errors.h"
+#include "common/http_client.h"
+#include "common/protocol.h"
+
+namespace tailsweep::cli {
+
+void add_admin_connection_options(CLI::App* command, AdminConnection& connection,
+                                  bool coordinator_required) {
+  auto* url = command->add_option("--coordinator", connection.url,
+                                  "coordinator URL, e.g. http://127.0.0.1:8470");
+  if (coordinator_required) url->required();
+  command->add_option("--admin-token", connection.token.value,
+                      "admin token (or --admin-token-file, or $TAILSWEEP_ADMIN_TOKEN)");
+  command->add_option("--admin-token-file", connection.token.file, "file holding it")
+      ->check(CLI::ExistingFile);
+  command->add_option("--ca-cert", connection.ca_cert, "PEM CA to verify an https coordinator")
+      ->check(CLI::ExistingFile);
+}
+
+nlohmann::json admin_call(const AdminConnection& connection, std::string_view method,
+                          std::string_view path, const nlohmann::json& body) {
+  const std::string token = resolve_secret(connection.token, "admin token");
+  HttpClient client(ClientOptions{connection.url, connection.ca_cert});
+  HttpResult result;
+  try {
+    result = client.request(method, path, body.is_null() ? std::string() : body.dump(), token);
+  } catch (const TransportError& error) {
+    throw std::runtime_error(fmt::format("cannot reach the coordinator: {}", error.what()));
+  }
+  if (result.status < 200 || result.status >= 300) {
+    const protocol::ErrorBody error = protocol::parse_error_body(result.body);
+    throw InputError(fmt::format("coordinator answered {} {}: {}", result.status, error.code,
+                                 error.message));
+  }
+  return nlohmann::json::parse(result.body);
+}
+
+}  // namespace tailsweep::cli

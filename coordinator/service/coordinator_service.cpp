@@ -1,0 +1,310 @@
+#include "coordinator/service/coordinator_service.h"
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/errors.h"
+#include "common/json_fields.h"
+#include "common/protocol.h"
+#include "common/sha256.h"
+#include "common/parse.h"
+#include "coordinator/http/prometheus.h"
+#include "coordinator/service/sweep_plan.h"
+#include "coordinator/store/read_only_query.h"
+
+namespace tailsweep::coordinator {
+namespace {
+
+using nlohmann::json;
+using http::ApiError;
+
+constexpr std::size_t kAgentTokenBytes = 32;
+
+bool same_secret(std::string_view given, std::string_view expected) {
+  // Constant time in the contents: a token is not guessed byte by byte.
+  return !expected.empty() && given.size() == expected.size() &&
+         CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+}
+
+json parse_body(const http::Request& request) {
+  if (request.body.empty()) throw ApiError(400, "invalid_json", "the request has no JSON body");
+  return json::parse(request.body);  // the router answers 400 invalid_json on a parse error
+}
+
+int64_t path_id(const http::Request& request, const char* name) {
+  const auto value = parse_integer(request.path_params.at(name));
+  if (!value || *value < 1) {
+    throw ApiError(404, "not_found", fmt::format("'{}' is not an id", request.path_params.at(name)));
+  }
+  return *value;
+}
+
+json state_counts(const store::StateCounts& counts) {
+  json out = json::object();
+  for (const auto& [state, count] : counts) out[state] = count;
+  return out;
+}
+
+}  // namespace
+
+CoordinatorService::CoordinatorService(CoordinatorOptions options)
+    : options_(std::move(options)),
+      stores_(options_.db_path),
+      waiters_(stores_, options_.lease_ttl_s) {
+  if (options_.enroll_token.empty() || options_.admin_token.empty()) {
+    throw InputError("both an enrollment token and an admin token are required");
+  }
+  stores_.local();  // open now: a bad database fails at start-up, not on the first request
+  maintenance_ = std::thread([this] { run_maintenance(); });
+}
+
+CoordinatorService::~CoordinatorService() {
+  {
+    const std::lock_guard lock(maintenance_mutex_);
+    stopping_ = true;
+  }
+  maintenance_wake_.notify_all();
+  maintenance_.join();
+}
+
+void CoordinatorService::set_server_stats(std::function<http::ServerStats()> stats) {
+  server_stats_ = std::move(stats);
+}
+
+void CoordinatorService::require_admin(const http::Request& request) const {
+  if (!same_secret(request.bearer_token, options_.admin_token)) {
+    throw ApiError(401, "unauthorized", "this route needs the admin token");
+  }
+}
+
+store::AgentRow CoordinatorService::require_agent(const http::Request& request) {
+  if (request.bearer_token.empty()) {
+    throw ApiError(401, "unauthorized", "no agent token (Authorization: Bearer ...)");
+  }
+  const std::string hash = sha256_hex(request.bearer_token);
+  {
+    const std::lock_guard lock(agents_mutex_);
+    const auto found = agents_by_token_hash_.find(hash);
+    if (found != agents_by_token_hash_.end()) return found->second;
+  }
+  const std::optional<store::AgentRow> agent = stores_.local().agent_by_token_hash(hash);
+  if (!agent) throw ApiError(401, "unauthorized", "unknown agent token: register again");
+  const std::lock_guard lock(agents_mutex_);
+  agents_by_token_hash_.emplace(hash, *agent);
+  return *agent;
+}
+
+http::Response CoordinatorService::healthz(const http::Request&) {
+  return http::json_response(200, {{"status", "ok"}});
+}
+
+http::Response CoordinatorService::register_agent(const http::Request& request) {
+  if (!same_secret(request.bearer_token, options_.enroll_token)) {
+    throw ApiError(401, "unauthorized", "registering needs the enrollment token");
+  }
+  const protocol::RegisterRequest body = protocol::parse_register_request(parse_body(request));
+  const std::string token = random_hex(kAgentTokenBytes);
+  store::AgentRegistration registration;
+  registration.device_name = body.name;
+  registration.device_kind = body.kind;
+  registration.simulated = body.kind == "sim";
+  registration.tags = body.tags;
+  registration.facts_json = body.facts.dump();
+  registration.token_sha256 = sha256_hex(token);
+  registration.version = body.version;
+  registration.git_sha = body.git_sha;
+  registration.now_s = unix_now_s();
+  const store::RegisteredAgent agent = stores_.local().register_agent(registration);
+  protocol::RegisterResponse response;
+  response.agent_id = agent.agent_id;
+  response.device_id = agent.device_id;
+  response.token = token;
+  response.lease_ttl_s = options_.lease_ttl_s;
+  response.heartbeat_interval_s = options_.heartbeat_interval_s;
+  return http::json_response(201, protocol::to_json(response));
+}
+
+void CoordinatorService::lease(http::Request request, http::Responder responder) {
+  try {
+    const store::AgentRow agent = require_agent(request);
+    const protocol::LeaseRequest body =
+        request.body.empty() ? protocol::LeaseRequest{}
+                             : protocol::parse_lease_request(parse_body(request));
+    store::Store& store = stores_.local();
+    store.touch_agent(agent.id, unix_now_s());
+    if (auto answer = try_lease(store, agent.id, options_.lease_ttl_s)) {
+      responder.send(std::move(*answer));
+    } else if (body.wait_s > 0) {
+      waiters_.wait(agent.id, agent.device_id, std::chrono::duration<double>(body.wait_s),
+                    std::move(responder));
+    } else {
+      responder.send(http::json_response(200, protocol::to_json(protocol::LeaseResponse{})));
+    }
+  } catch (...) {
+    responder.send(http::error_response_for(std::current_exception()));
+  }
+}
+
+http::Response CoordinatorService::heartbeat(const http::Request& request) {
+  const store::AgentRow agent = require_agent(request);
+  const int64_t job_id = path_id(request, "id");
+  const protocol::HeartbeatRequest body = protocol::parse_heartbeat_request(parse_body(request));
+  const double now = unix_now_s();
+  if (!stores_.local().heartbeat(job_id, body.lease_id, agent.id, now, options_.lease_ttl_s)) {
+    throw ApiError(409, "lease_lost",
+                   fmt::format("job {}: this lease is no longer the job's (expired, cancelled "
+                               "or another agent's); stop and do not post its result",
+                               job_id));
+  }
+  return http::json_response(200, {{"expires_at_s", now + options_.lease_ttl_s}});
+}
+
+http::Response CoordinatorService::result(const http::Request& request) {
+  const store::AgentRow agent = require_agent(request);
+  const int64_t job_id = path_id(request, "id");
+  const protocol::ResultRequest body = protocol::parse_result_request(parse_body(request));
+  store::SubmitOutcome outcome{};
+  try {
+    outcome = stores_.local().submit_result(job_id, body.lease_id, agent.id,
+                                            body.result.dump(), unix_now_s());
+  } catch (const InputError& error) {
+    results_refused_ += 1;
+    throw ApiError(400, "invalid_result", error.what());
+  }
+  switch (outcome) {
+    case store::SubmitOutcome::accepted:
+      results_accepted_ += 1;
+      waiters_.notify();  // dependants may be queued now
+      maintenance_wake_.notify_all();  // and schedules ready to compute
+      [[fallthrough]];
+    case store::SubmitOutcome::duplicate:
+      return http::json_response(200, {{"outcome", std::string(to_string(outcome))}});
+    case store::SubmitOutcome::conflict:
+      results_refused_ += 1;
+      throw ApiError(409, "conflict",
+                     fmt::format("job {}: this lease already delivered a different result", job_id));
+    case store::SubmitOutcome::stale_lease:
+      results_refused_ += 1;
+      throw ApiError(409, "stale_lease",
+                     fmt::format("job {}: not the job's current lease; the result is refused",
+                                 job_id));
+    case store::SubmitOutcome::unknown_job:
+      break;
+  }
+  results_refused_ += 1;
+  throw ApiError(404, "unknown_job", fmt::format("no job {}", job_id));
+}
+
+http::Response CoordinatorService::failure(const http::Request& request) {
+  const store::AgentRow agent = require_agent(request);
+  const int64_t job_id = path_id(request, "id");
+  const protocol::FailureRequest body = protocol::parse_failure_request(parse_body(request));
+  const store::FailOutcome outcome =
+      stores_.local().fail_job(job_id, body.lease_id, agent.id, body.error, unix_now_s());
+  switch (outcome) {
+    case store::FailOutcome::requeued:
+      waiters_.notify();
+      [[fallthrough]];
+    case store::FailOutcome::failed:
+      return http::json_response(200, {{"outcome", std::string(to_string(outcome))}});
+    case store::FailOutcome::stale_lease:
+      throw ApiError(409, "stale_lease", fmt::format("job {}: not the job's current lease", job_id));
+    case store::FailOutcome::unknown_job:
+      break;
+  }
+  throw ApiError(404, "unknown_job", fmt::format("no job {}", job_id));
+}
+
+http::Response CoordinatorService::create_sweep(const http::Request& request) {
+  require_admin(request);
+  const json body = parse_body(request);
+  const SweepSpec spec = parse_sweep_spec(body);
+  store::Store& store = stores_.local();
+  std::vector<FleetDevice> fleet;
+  for (const store::DeviceRow& row : store.devices()) {
+    FleetDevice device{row.id, row.name, row.kind, row.simulated, {}};
+    device.tags = json::parse(row.tags_json).get<std::vector<std::string>>();
+    fleet.push_back(std::move(device));
+  }
+  const std::vector<store::PlannedJob> jobs = plan_sweep(spec, fleet);
+  const int64_t sweep_id = store.create_sweep(spec.name, body.dump(), jobs, unix_now_s());
+  waiters_.notify();
+  return http::json_response(201, {{"sweep_id", sweep_id}, {"jobs", jobs.size()}});
+}
+
+http::Response CoordinatorService::sweep_status(const http::Request& request) {
+  require_admin(request);
+  const int64_t sweep_id = path_id(request, "id");
+  store::SweepStatus status;
+  try {
+    status = stores_.local().sweep_status(sweep_id);
+  } catch (const InputError& error) {
+    throw ApiError(404, "not_found", error.what());
+  }
+  json devices = json::array();
+  for (const store::DeviceJobCounts& device : status.per_device) {
+    devices.push_back({{"device_id", device.device_id ? json(*device.device_id) : json(nullptr)},
+                       {"device", device.device},
+                       {"jobs", state_counts(device.jobs)}});
+  }
+  return http::json_response(
+      200, {{"sweep_id", status.id},
+            {"name", status.name},
+            {"state", status.state},
+            {"created_at_s", status.created_at_s},
+            {"finished_at_s", status.finished_at_s ? json(*status.finished_at_s) : json(nullptr)},
+            {"jobs", state_counts(status.jobs)},
+            {"devices", devices}});
+}
+
+http::Response CoordinatorService::cancel_sweep(const http::Request& request) {
+  require_admin(request);
+  const int64_t sweep_id = path_id(request, "id");
+  try {
+    stores_.local().cancel_sweep(sweep_id, unix_now_s());
+  } catch (const InputError& error) {
+    throw ApiError(404, "not_found", error.what());
+  }
+  return sweep_status(request);
+}
+
+http::Response CoordinatorService::devices(const http::Request& request) {
+  require_admin(request);
+  json out = json::array();
+  for (const store::DeviceRow& row : stores_.local().devices()) {
+    out.push_back({{"id", row.id},
+                   {"name", row.name},
+                   {"kind", row.kind},
+                   {"simulated", row.simulated},
+                   {"tags", json::parse(row.tags_json)},
+                   {"agents", row.agents},
+                   {"first_seen_s", row.first_seen_s},
+                   {"last_seen_s", row.last_seen_s},
+                   {"facts", json::parse(row.facts_json)}});
+  }
+  return http::json_response(200, {{"devices", out}});
+}
+
+http::Response CoordinatorService::sql(const http::Request& request) {
+  require_admin(request);
+  const json body = parse_body(request);
+  const JsonFields fields(body, "sql request");
+  fields.reject_unknown({"sql", "max_rows", "timeout_ms"});
+  // A caller may ask for less than the server's limits, never more.
+  store::QueryLimits limits{options_.sql_max_rows, options_.sql_timeout};
+  if (fields.has("max_rows")) {
+    limits.max_rows = std::min(limits.max_rows, fields.integer("max_rows", 1));
+  }
+  if (fields.has("timeout_ms")) {
+    limits.timeout = std::min(limits.timeout,
+                              std::chrono::milliseconds(fields.integer("timeout_ms", 1)));
+  }
+  const store::QueryResult result =
+      store::run_read_only_query(stores_.path(), fields.text("sql"), limits);
+  return http::json_response(
+      200, {{"columns", result.columns}, {"rows", result.rows}, {"truncated", result.truncated}});
+}
+
+}  // namespace tailsweep::coordinator

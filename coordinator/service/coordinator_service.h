@@ -1,0 +1,80 @@
+#pragma once
+// The coordinator behind `tailsweep serve`: every route of docs/protocol.md
+// as a handler over the SQLite store, the long-poll waiters, and a
+// maintenance thread (expired leases, schedules). Handlers run on the HTTP
+// server's worker threads, each with its own database connection.
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "coordinator/http/router.h"
+#include "coordinator/http/server.h"
+#include "coordinator/service/lease_waiters.h"
+#include "coordinator/service/store_pool.h"
+
+namespace tailsweep::coordinator {
+
+struct CoordinatorOptions {
+  std::string db_path;
+  std::string enroll_token;  // registers agents
+  std::string admin_token;   // sweeps, devices, SQL
+  double lease_ttl_s = 60;
+  double heartbeat_interval_s = 10;
+  std::chrono::milliseconds maintenance_period{500};
+  int64_t sql_max_rows = 10000;
+  std::chrono::milliseconds sql_timeout{10000};
+};
+
+class CoordinatorService {
+ public:
+  // The database must exist at the current schema (serve migrates first).
+  explicit CoordinatorService(CoordinatorOptions options);
+  ~CoordinatorService();  // stops the maintenance thread, answers the waiters
+  CoordinatorService(const CoordinatorService&) = delete;
+  CoordinatorService& operator=(const CoordinatorService&) = delete;
+
+  // The one route table (routes.cpp).
+  http::Router router();
+  // For /metrics: the HTTP server's own counters.
+  void set_server_stats(std::function<http::ServerStats()> stats);
+
+ private:
+  // Handlers (routes.cpp maps paths to these).
+  http::Response healthz(const http::Request& request);
+  http::Response metrics(const http::Request& request);
+  http::Response register_agent(const http::Request& request);
+  void lease(http::Request request, http::Responder responder);
+  http::Response heartbeat(const http::Request& request);
+  http::Response result(const http::Request& request);
+  http::Response failure(const http::Request& request);
+  http::Response create_sweep(const http::Request& request);
+  http::Response sweep_status(const http::Request& request);
+  http::Response cancel_sweep(const http::Request& request);
+  http::Response devices(const http::Request& request);
+  http::Response sql(const http::Request& request);
+
+  void require_admin(const http::Request& request) const;
+  store::AgentRow require_agent(const http::Request& request);
+  void run_maintenance();
+  void run_coordinator_jobs(store::Store& store);
+
+  CoordinatorOptions options_;
+  StorePool stores_;
+  LeaseWaiters waiters_;
+  std::mutex agents_mutex_;
+  std::unordered_map<std::string, store::AgentRow> agents_by_token_hash_;
+  std::function<http::ServerStats()> server_stats_;
+  std::atomic<uint64_t> results_accepted_{0};
+  std::atomic<uint64_t> results_refused_{0};
+  std::atomic<uint64_t> leases_granted_{0};
+  std::mutex maintenance_mutex_;
+  std::condition_variable maintenance_wake_;
+  bool stopping_ = false;
+  std::thread maintenance_;
+};
+
+}  // namespace tailsweep::coordinator

@@ -1,0 +1,78 @@
+// The one route table of the coordinator (docs/protocol.md lists each
+// route's body, statuses and errors), and /metrics.
+#include <fmt/format.h>
+
+#include "coordinator/http/prometheus.h"
+#include "coordinator/service/coordinator_service.h"
+
+namespace tailsweep::coordinator {
+
+http::Router CoordinatorService::router() {
+  http::Router router;
+  const auto sync = [this](http::Response (CoordinatorService::*handler)(const http::Request&)) {
+    return [this, handler](const http::Request& request) { return (this->*handler)(request); };
+  };
+  router.add_sync("GET", "/healthz", sync(&CoordinatorService::healthz));
+  router.add_sync("GET", "/metrics", sync(&CoordinatorService::metrics));
+  // agents
+  router.add_sync("POST", "/v1/agents/register", sync(&CoordinatorService::register_agent));
+  router.add("POST", "/v1/lease", [this](http::Request request, http::Responder responder) {
+    lease(std::move(request), std::move(responder));
+  });
+  router.add_sync("POST", "/v1/jobs/{id}/heartbeat", sync(&CoordinatorService::heartbeat));
+  router.add_sync("POST", "/v1/jobs/{id}/result", sync(&CoordinatorService::result));
+  router.add_sync("POST", "/v1/jobs/{id}/failure", sync(&CoordinatorService::failure));
+  // users (admin token)
+  router.add_sync("POST", "/v1/sweeps", sync(&CoordinatorService::create_sweep));
+  router.add_sync("GET", "/v1/sweeps/{id}", sync(&CoordinatorService::sweep_status));
+  router.add_sync("POST", "/v1/sweeps/{id}/cancel", sync(&CoordinatorService::cancel_sweep));
+  router.add_sync("GET", "/v1/devices", sync(&CoordinatorService::devices));
+  router.add_sync("POST", "/v1/sql", sync(&CoordinatorService::sql));
+  return router;
+}
+
+http::Response CoordinatorService::metrics(const http::Request&) {
+  using http::MetricFamily;
+  using http::MetricType;
+  const store::QueueCounts counts = stores_.local().queue_counts();
+  std::vector<MetricFamily> families;
+  MetricFamily jobs{"tailsweep_jobs", "Jobs by state", MetricType::gauge, {}};
+  for (const auto& [state, count] : counts.jobs) {
+    jobs.samples.push_back({{{"state", state}}, static_cast<double>(count)});
+  }
+  families.push_back(std::move(jobs));
+  const auto gauge = [&](const char* name, const char* help, double value) {
+    families.push_back({name, help, MetricType::gauge, {{{}, value}}});
+  };
+  gauge("tailsweep_queue_depth", "Jobs queued and ready to lease",
+        static_cast<double>(counts.jobs.count("queued") ? counts.jobs.at("queued") : 0));
+  gauge("tailsweep_active_leases", "Jobs leased to an agent now",
+        static_cast<double>(counts.active_leases));
+  gauge("tailsweep_agents", "Agents registered", static_cast<double>(counts.agents));
+  gauge("tailsweep_devices", "Devices known", static_cast<double>(counts.devices));
+  gauge("tailsweep_lease_waiters", "Agents long-polling for work now",
+        static_cast<double>(waiters_.waiting()));
+  families.push_back({"tailsweep_results_total", "Results posted, by outcome", MetricType::counter,
+                      {{{{"outcome", "accepted"}}, static_cast<double>(results_accepted_.load())},
+                       {{{"outcome", "refused"}}, static_cast<double>(results_refused_.load())}}});
+  if (server_stats_) {
+    const http::ServerStats stats = server_stats_();
+    gauge("tailsweep_http_open_connections", "Open HTTP connections",
+          static_cast<double>(stats.open_connections));
+    families.push_back({"tailsweep_http_requests_total", "HTTP requests read",
+                        MetricType::counter, {{{}, static_cast<double>(stats.requests_total)}}});
+    MetricFamily responses{"tailsweep_http_responses_total", "HTTP responses by status class",
+                           MetricType::counter, {}};
+    for (std::size_t i = 0; i < stats.responses_by_class.size(); ++i) {
+      responses.samples.push_back({{{"class", fmt::format("{}xx", i + 1)}},
+                                   static_cast<double>(stats.responses_by_class[i])});
+    }
+    families.push_back(std::move(responses));
+  }
+  http::Response response;
+  response.body = http::render_prometheus(families);
+  response.content_type = std::string(http::kPrometheusContentType);
+  return response;
+}
+
+}  // namespace tailsweep::coordinator

@@ -1,0 +1,286 @@
+#include "coordinator/service/sweep_plan.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/errors.h"
+#include "common/json_fields.h"
+#include "common/method_spec.h"
+#include "common/model_config.h"
+#include "common/profile_plan.h"
+#include "common/protocol.h"
+
+namespace tailsweep::coordinator {
+namespace {
+
+using nlohmann::json;
+
+// Curves are measured first: they are the device-specific work, and the
+// schedules wait on them.
+constexpr int64_t kProfilePriority = 20;
+constexpr int64_t kAccuracyPriority = 10;
+constexpr int64_t kEvalPriority = 0;
+
+CurveSettings parse_curves(const JsonFields& f, const VitConfig& config) {
+  f.reject_unknown({"batches", "tokens", "precision", "time_cap_s", "warmup_s"});
+  CurveSettings curves;
+  if (f.has("batches")) {
+    curves.batches.clear();
+    const json& batches = f.array("batches", true);
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+      if (!batches[i].is_number_integer() || batches[i].get<int64_t>() < 1) {
+        f.fail(fmt::format("batches[{}]", i), "expected a batch size >= 1");
+      }
+      curves.batches.push_back(batches[i].get<int64_t>());
+    }
+  }
+  if (f.has("tokens")) curves.tokens = f.text("tokens");
+  parse_token_grid(curves.tokens, config.total_tokens());
+  if (f.has("precision")) curves.precision = f.number("precision");
+  if (!(curves.precision > 0 && curves.precision < 1)) f.fail("precision", "outside (0, 1)");
+  if (f.has("time_cap_s")) curves.time_cap_s = f.number("time_cap_s");
+  if (f.has("warmup_s")) curves.warmup_s = f.number("warmup_s");
+  if (!(curves.time_cap_s > 0) || !(curves.warmup_s >= 0)) {
+    f.fail("time_cap_s", "time_cap_s must be positive and warmup_s not negative");
+  }
+  return curves;
+}
+
+AccuracySettings parse_accuracy(const JsonFields& f, const VitConfig& config) {
+  f.reject_unknown({"dataset", "split", "tokens", "limit", "batch"});
+  AccuracySettings accuracy;
+  if (f.has("dataset")) accuracy.dataset = f.text("dataset");
+  if (f.has("split")) accuracy.split = f.text("split");
+  if (f.has("tokens")) accuracy.tokens = f.text("tokens");
+  parse_token_grid(accuracy.tokens, config.total_tokens());
+  if (f.has("limit")) accuracy.limit = f.integer("limit", 0);
+  if (f.has("batch")) accuracy.batch = f.integer("batch", 1);
+  return accuracy;
+}
+
+EvaluationSettings parse_evaluations(const JsonFields& f, const VitConfig& config) {
+  f.reject_unknown({"dataset", "split", "limit", "batch", "methods", "pomt"});
+  EvaluationSettings evaluations;
+  if (f.has("dataset")) evaluations.dataset = f.text("dataset");
+  if (f.has("split")) evaluations.split = f.text("split");
+  if (f.has("limit")) evaluations.limit = f.integer("limit", 0);
+  if (f.has("batch")) evaluations.batch = f.integer("batch", 1);
+  if (f.has("methods")) evaluations.methods = f.string_list("methods");
+  for (std::string& method : evaluations.methods) {
+    const MethodSpec parsed = parse_method_spec(method);
+    validate_for_model(parsed, config);
+    method = to_string(parsed);  // canonical text, so duplicates are found
+  }
+  if (f.has("pomt")) evaluations.pomt = f.boolean("pomt");
+  return evaluations;
+}
+
+Workload parse_workload(const JsonFields& f) {
+  f.reject_unknown({"model", "weights", "seed", "curves", "accuracy", "schedule", "evaluations"});
+  Workload workload;
+  workload.model = f.text("model");
+  const VitConfig config = parse_model_spec(workload.model);
+  workload.weights = f.optional_text("weights");
+  if (f.has("seed")) workload.seed = static_cast<uint64_t>(f.integer("seed", 0));
+  if (f.has("curves")) workload.curves = parse_curves(f.object("curves"), config);
+  if (f.has("accuracy")) workload.accuracy = parse_accuracy(f.object("accuracy"), config);
+  if (f.has("schedule")) {
+    const JsonFields s = f.object("schedule");
+    s.reject_unknown({"alpha", "layer"});
+    ScheduleSettings schedule;
+    if (s.has("alpha")) schedule.alpha = s.fraction("alpha");
+    if (s.has("layer")) schedule.layer = s.integer("layer", 0);
+    if (schedule.layer >= config.depth) {
+      s.fail("layer", fmt::format("{} is past the last block of {} (depth {})", schedule.layer,
+                                  config.name, config.depth));
+    }
+    if (!workload.curves || !workload.accuracy) {
+      f.fail("schedule", "needs both \"curves\" and \"accuracy\" in the same workload");
+    }
+    workload.schedule = schedule;
+  }
+  if (f.has("evaluations")) workload.evaluations = parse_evaluations(f.object("evaluations"), config);
+  if (workload.evaluations && workload.evaluations->pomt && !workload.schedule) {
+    f.fail("evaluations.pomt", "POMT's evaluation needs a \"schedule\" (set pomt: false)");
+  }
+  return workload;
+}
+
+bool listed(const std::vector<std::string>& list, const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+store::PlannedJob agent_job(std::string kind, std::optional<int64_t> device_id, json spec,
+                            int64_t priority) {
+  store::PlannedJob job;
+  job.kind = std::move(kind);
+  job.device_id = device_id;
+  job.spec_json = spec.dump();
+  job.priority = priority;
+  return job;
+}
+
+protocol::EvalJobSpec eval_template(const Workload& workload, const EvaluationSettings& settings) {
+  protocol::EvalJobSpec spec;
+  spec.model = workload.model;
+  spec.weights = workload.weights;
+  spec.dataset = settings.dataset;
+  spec.split = settings.split;
+  spec.limit = settings.limit;
+  spec.batch = settings.batch;
+  spec.seed = workload.seed;
+  return spec;
+}
+
+}  // namespace
+
+SweepSpec parse_sweep_spec(const json& spec) {
+  const JsonFields f(spec, "sweep spec");
+  f.reject_unknown({"name", "devices", "workloads"});
+  SweepSpec result;
+  result.name = f.text("name");
+  if (f.has("devices")) {
+    const JsonFields d = f.object("devices");
+    d.reject_unknown({"names", "kinds", "tags"});
+    if (d.has("names")) result.devices.names = d.string_list("names");
+    if (d.has("kinds")) result.devices.kinds = d.string_list("kinds");
+    if (d.has("tags")) result.devices.tags = d.string_list("tags");
+  }
+  const json& workloads = f.array("workloads", true);
+  for (std::size_t i = 0; i < workloads.size(); ++i) {
+    result.workloads.push_back(parse_workload(f.element("workloads", i, workloads[i])));
+  }
+  return result;
+}
+
+bool selects(const DeviceSelector& selector, const FleetDevice& device) {
+  if (!selector.names.empty() && !listed(selector.names, device.name)) return false;
+  if (!selector.kinds.empty() && !listed(selector.kinds, device.kind)) return false;
+  if (!selector.tags.empty()) {
+    return std::any_of(device.tags.begin(), device.tags.end(),
+                       [&](const std::string& tag) { return listed(selector.tags, tag); });
+  }
+  return true;
+}
+
+std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
+                                          const std::vector<FleetDevice>& fleet) {
+  std::vector<FleetDevice> devices;
+  for (const FleetDevice& device : fleet) {
+    if (selects(spec.devices, device)) devices.push_back(device);
+  }
+  if (devices.empty()) {
+    throw InputError(fmt::format("sweep {}: the device selector matches none of the {} "
+                                 "registered devices",
+                                 spec.name, fleet.size()));
+  }
+  const bool has_real_device = std::any_of(devices.begin(), devices.end(),
+                                           [](const FleetDevice& d) { return !d.simulated; });
+  std::vector<store::PlannedJob> jobs;
+  for (const Workload& workload : spec.workloads) {
+    const VitConfig config = parse_model_spec(workload.model);
+    if ((workload.accuracy || workload.evaluations) && !has_real_device) {
+      throw InputError(fmt::format(
+          "sweep {}: {} asks for accuracy, which only a real (non-simulated) device measures, "
+          "and none is selected",
+          spec.name, workload.model));
+    }
+    std::vector<std::pair<const FleetDevice*, std::size_t>> profile_jobs;
+    if (workload.curves) {
+      for (const FleetDevice& device : devices) {
+        protocol::ProfileJobSpec profile;
+        profile.model = workload.model;
+        profile.weights = workload.weights;
+        profile.batches = workload.curves->batches;
+        profile.tokens = workload.curves->tokens;
+        profile.precision = workload.curves->precision;
+        profile.time_cap_s = workload.curves->time_cap_s;
+        profile.warmup_s = workload.curves->warmup_s;
+        profile.seed = workload.seed;
+        profile_jobs.emplace_back(&device, jobs.size());
+        jobs.push_back(agent_job("profile", device.id, protocol::to_json(profile), kProfilePriority));
+      }
+    }
+    std::optional<std::size_t> accuracy_job;
+    if (workload.accuracy) {
+      protocol::EvalJobSpec curve;
+      curve.model = workload.model;
+      curve.weights = workload.weights;
+      curve.dataset = workload.accuracy->dataset;
+      curve.split = workload.accuracy->split;
+      curve.limit = workload.accuracy->limit;
+      curve.batch = workload.accuracy->batch;
+      curve.tokens = workload.accuracy->tokens;
+      curve.seed = workload.seed;
+      accuracy_job = jobs.size();
+      jobs.push_back(agent_job("accuracy_curve", std::nullopt, protocol::to_json(curve),
+                               kAccuracyPriority));
+    }
+    if (workload.schedule) {
+      for (const auto& [device, profile_index] : profile_jobs) {
+        for (const int64_t batch : workload.curves->batches) {
+          ScheduleJobSpec schedule;
+          schedule.device_id = device->id;
+          schedule.model = workload.model;
+          schedule.batch = batch;
+          schedule.alpha = workload.schedule->alpha;
+          schedule.layer = workload.schedule->layer;
+          schedule.tokens_total = config.total_tokens();
+          if (workload.evaluations && workload.evaluations->pomt) {
+            schedule.pomt_eval = protocol::to_json(eval_template(workload, *workload.evaluations));
+          }
+          store::PlannedJob job;
+          job.kind = "schedule";
+          job.runner = std::string(store::kRunnerCoordinator);
+          job.device_id = device->id;
+          job.spec_json = to_json(schedule).dump();
+          job.depends_on = {profile_index, *accuracy_job};
+          jobs.push_back(std::move(job));
+        }
+      }
+    }
+    if (workload.evaluations) {
+      std::vector<std::string> methods = {"none"};
+      for (const std::string& method : workload.evaluations->methods) {
+        if (!listed(methods, method)) methods.push_back(method);
+      }
+      for (const std::string& method : methods) {
+        protocol::EvalJobSpec eval = eval_template(workload, *workload.evaluations);
+        eval.method = method;
+        jobs.push_back(agent_job("eval", std::nullopt, protocol::to_json(eval), kEvalPriority));
+      }
+    }
+  }
+  if (jobs.empty()) throw InputError(fmt::format("sweep {}: it asks for no work", spec.name));
+  return jobs;
+}
+
+ScheduleJobSpec parse_schedule_job_spec(const json& spec) {
+  const JsonFields f(spec, "schedule job");
+  f.reject_unknown({"device_id", "model", "batch", "alpha", "layer", "tokens_total", "pomt_eval"});
+  ScheduleJobSpec result;
+  result.device_id = f.integer("device_id", 1);
+  result.model = f.text("model");
+  result.batch = f.integer("batch", 1);
+  result.alpha = f.fraction("alpha");
+  result.layer = f.integer("layer", 0);
+  result.tokens_total = f.integer("tokens_total", 2);
+  if (f.has("pomt_eval") && !f.is_null("pomt_eval")) {
+    f.object("pomt_eval");
+    result.pomt_eval = f.at("pomt_eval");
+  }
+  return result;
+}
+
+json to_json(const ScheduleJobSpec& spec) {
+  return {{"device_id", spec.device_id},
+          {"model", spec.model},
+          {"batch", spec.batch},
+          {"alpha", spec.alpha},
+          {"layer", spec.layer},
+          {"tokens_total", spec.tokens_total},
+          {"pomt_eval", spec.pomt_eval ? *spec.pomt_eval : json(nullptr)}};
+}
+
+}  // namespace tailsweep::coordinator

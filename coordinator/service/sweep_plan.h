@@ -1,0 +1,111 @@
+#pragma once
+// Sweep specs (docs/sweeps.md) parsed strictly, and expanded into jobs for
+// the devices they select. Pure: no SQLite, no HTTP, so every rule of the
+// expansion is unit-tested.
+//
+// Per workload (a model with its weights):
+//   profile         one per selected device: its latency curve, every batch
+//   accuracy_curve  once, on any real device: A(n) is device-independent
+//   schedule        per (device, batch), run by the coordinator once that
+//                   device's curve and the accuracy curve are done
+//   eval            once per method, on any real device (the baseline
+//                   "none" always); POMT's eval is added when a schedule
+//                   gives its R (one per distinct R)
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "coordinator/store/store.h"
+
+namespace tailsweep::coordinator {
+
+struct DeviceSelector {
+  std::vector<std::string> names;  // each list empty: no constraint
+  std::vector<std::string> kinds;
+  std::vector<std::string> tags;   // any of them
+};
+
+struct CurveSettings {
+  std::vector<int64_t> batches{1};
+  std::string tokens = "2:197:5";
+  double precision = 0.01;
+  double time_cap_s = 10.0;
+  double warmup_s = 2.0;
+};
+
+struct AccuracySettings {
+  std::string dataset = "fashion-mnist";
+  std::string split = "test";
+  std::string tokens = "2:197:5";
+  int64_t limit = 0;
+  int64_t batch = 64;
+};
+
+struct ScheduleSettings {
+  double alpha = 0.5;
+  int64_t layer = 3;
+};
+
+struct EvaluationSettings {
+  std::string dataset = "fashion-mnist";
+  std::string split = "test";
+  int64_t limit = 0;
+  int64_t batch = 64;
+  std::vector<std::string> methods;  // besides the baseline "none"
+  bool pomt = true;                  // evaluate POMT at each schedule's R
+};
+
+struct Workload {
+  std::string model;
+  std::optional<std::string> weights;  // a path on the agents
+  uint64_t seed = 0;
+  std::optional<CurveSettings> curves;
+  std::optional<AccuracySettings> accuracy;
+  std::optional<ScheduleSettings> schedule;  // needs curves and accuracy
+  std::optional<EvaluationSettings> evaluations;
+};
+
+struct SweepSpec {
+  std::string name;
+  DeviceSelector devices;
+  std::vector<Workload> workloads;
+};
+
+// Throws InputError naming the field: unknown fields, unknown models, bad
+// grids, methods the model cannot run, a schedule without its curves.
+SweepSpec parse_sweep_spec(const nlohmann::json& spec);
+
+struct FleetDevice {
+  int64_t id = 0;
+  std::string name;
+  std::string kind;
+  bool simulated = false;
+  std::vector<std::string> tags;
+};
+
+bool selects(const DeviceSelector& selector, const FleetDevice& device);
+
+// The jobs of a sweep over the fleet as it is now. Throws InputError when
+// the selector matches no device, or when accuracy or evaluations are asked
+// and no real (non-simulated) device is selected to run them.
+std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
+                                          const std::vector<FleetDevice>& fleet);
+
+// The spec of a schedule job (what the coordinator needs to compute it and
+// to queue POMT's evaluation afterwards).
+struct ScheduleJobSpec {
+  int64_t device_id = 0;
+  std::string model;
+  int64_t batch = 1;
+  double alpha = 0.5;
+  int64_t layer = 3;
+  int64_t tokens_total = 0;
+  std::optional<nlohmann::json> pomt_eval;  // an EvalJobSpec without its method
+};
+ScheduleJobSpec parse_schedule_job_spec(const nlohmann::json& spec);
+nlohmann::json to_json(const ScheduleJobSpec& spec);
+
+}  // namespace tailsweep::coordinator
