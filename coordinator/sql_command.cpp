@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/errors.h"
+#include "coordinator/admin_client.h"
 #include "coordinator/commands.h"
 #include "coordinator/store/query_format.h"
 #include "coordinator/store/read_only_query.h"
@@ -17,18 +18,31 @@ namespace {
 struct SqlOptions {
   std::string query;
   std::string database_path;
+  AdminConnection coordinator;
   std::string format = "table";
   int64_t max_rows = 10000;
   int64_t timeout_ms = 10000;
 };
 
-// Where the query runs. Only a local file for now; a coordinator's /v1/sql
-// (--coordinator URL --admin-token) is the other source to add here.
+// Where the query runs: a local database file, or a coordinator's /v1/sql
+// (which applies the same read-only rules, and its own limits on top).
 store::QueryResult run_query(const SqlOptions& options, const store::QueryLimits& limits) {
-  if (options.database_path.empty()) {
-    throw InputError("say which database to query: --db FILE");
+  if (options.database_path.empty() == options.coordinator.url.empty()) {
+    throw InputError("say which database to query: --db FILE or --coordinator URL");
   }
-  return store::run_read_only_query(options.database_path, options.query, limits);
+  if (!options.database_path.empty()) {
+    return store::run_read_only_query(options.database_path, options.query, limits);
+  }
+  const nlohmann::json answer =
+      admin_call(options.coordinator, "POST", "/v1/sql",
+                 {{"sql", options.query},
+                  {"max_rows", limits.max_rows},
+                  {"timeout_ms", limits.timeout.count()}});
+  store::QueryResult result;
+  result.columns = answer.at("columns").get<std::vector<std::string>>();
+  result.rows = answer.at("rows").get<std::vector<std::vector<nlohmann::json>>>();
+  result.truncated = answer.at("truncated").get<bool>();
+  return result;
 }
 
 void run_sql(const SqlOptions& options) {
@@ -52,6 +66,7 @@ void register_sql_command(CLI::App& app) {
   command->add_option("query", options->query, "one SELECT statement (or a reporting PRAGMA)")
       ->required();
   command->add_option("--db", options->database_path, "the SQLite database file");
+  add_admin_connection_options(command, options->coordinator, /*coordinator_required=*/false);
   command->add_option("--format", options->format, "table, csv or json")
       ->capture_default_str();
   command->add_option("--max-rows", options->max_rows, "stop after this many rows (flagged)")

@@ -1,0 +1,126 @@
+#include "coordinator/service/sweep_plan.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/errors.h"
+#include "common/protocol.h"
+
+namespace tailsweep::coordinator {
+namespace {
+
+using ::testing::HasSubstr;
+using nlohmann::json;
+
+const std::vector<FleetDevice> kFleet = {
+    {1, "cpu-1", "cpu", false, {"lab"}},
+    {2, "nano", "sim", true, {"jetson"}},
+    {3, "orin", "sim", true, {"jetson", "lab"}},
+};
+
+json full_spec() {
+  return json::parse(R"({
+    "name": "full",
+    "workloads": [{
+      "model": "fmnist-vit", "weights": "w.safetensors", "seed": 3,
+      "curves": {"batches": [1, 4], "tokens": "2:197:65"},
+      "accuracy": {"tokens": "2:197:65", "limit": 1000},
+      "schedule": {"alpha": 0.5},
+      "evaluations": {"methods": ["topk:20", "tome:8", "topk:20"]}
+    }]})");
+}
+
+std::string error_of(const json& spec, const std::vector<FleetDevice>& fleet = kFleet) {
+  try {
+    plan_sweep(parse_sweep_spec(spec), fleet);
+  } catch (const InputError& error) {
+    return error.what();
+  }
+  return "planned";
+}
+
+TEST(SweepPlan, ExpandsEveryKindWithItsDependencies) {
+  const auto jobs = plan_sweep(parse_sweep_spec(full_spec()), kFleet);
+  // 3 profiles, 1 accuracy curve, 3 devices x 2 batches schedules, evals: none, topk, tome.
+  ASSERT_EQ(jobs.size(), 3u + 1u + 6u + 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(jobs[i].kind, "profile");
+    EXPECT_EQ(jobs[i].device_id, kFleet[i].id);
+    const auto spec = protocol::parse_profile_job_spec(json::parse(jobs[i].spec_json));
+    EXPECT_EQ(spec.batches, (std::vector<int64_t>{1, 4}));
+    EXPECT_EQ(spec.weights, "w.safetensors");
+  }
+  EXPECT_EQ(jobs[3].kind, "accuracy_curve");
+  EXPECT_FALSE(jobs[3].device_id.has_value());  // any real device: A(n) is device-independent
+  const auto curve = protocol::parse_eval_job_spec(json::parse(jobs[3].spec_json));
+  EXPECT_EQ(curve.tokens, "2:197:65");
+  EXPECT_EQ(curve.limit, 1000);
+  for (int i = 4; i < 10; ++i) {
+    EXPECT_EQ(jobs[i].kind, "schedule");
+    EXPECT_EQ(jobs[i].runner, "coordinator");
+    EXPECT_EQ(jobs[i].depends_on.size(), 2u);
+    EXPECT_EQ(jobs[i].depends_on[1], 3u);  // the accuracy curve
+    const auto schedule = parse_schedule_job_spec(json::parse(jobs[i].spec_json));
+    EXPECT_EQ(schedule.tokens_total, 197);
+    EXPECT_TRUE(schedule.pomt_eval.has_value());
+    EXPECT_EQ(jobs[i].depends_on[0], static_cast<std::size_t>(schedule.device_id - 1));
+  }
+  std::vector<std::string> methods;
+  for (int i = 10; i < 13; ++i) {
+    EXPECT_EQ(jobs[i].kind, "eval");
+    EXPECT_FALSE(jobs[i].device_id.has_value());
+    methods.push_back(protocol::parse_eval_job_spec(json::parse(jobs[i].spec_json)).method);
+  }
+  EXPECT_THAT(methods, ::testing::ElementsAre("none", "topk:20", "tome:8"));  // repeats dropped
+}
+
+TEST(SweepPlan, SelectorsChooseDevicesByNameKindAndTag) {
+  DeviceSelector selector;
+  selector.kinds = {"sim"};
+  selector.tags = {"lab"};
+  EXPECT_FALSE(selects(selector, kFleet[0]));
+  EXPECT_FALSE(selects(selector, kFleet[1]));
+  EXPECT_TRUE(selects(selector, kFleet[2]));
+  selector = DeviceSelector{{"cpu-1"}, {}, {}};
+  EXPECT_TRUE(selects(selector, kFleet[0]));
+  EXPECT_FALSE(selects(selector, kFleet[2]));
+}
+
+TEST(SweepPlan, AccuracyNeedsARealDeviceAndSelectorsMustMatch) {
+  json spec = full_spec();
+  spec["devices"] = {{"kinds", {"sim"}}};
+  EXPECT_THAT(error_of(spec), HasSubstr("only a real (non-simulated) device"));
+  spec["devices"] = {{"names", {"nobody"}}};
+  EXPECT_THAT(error_of(spec), HasSubstr("matches none of the 3"));
+  // Curves alone run on simulated devices.
+  const json curves = json::parse(
+      R"({"name": "c", "devices": {"kinds": ["sim"]},
+          "workloads": [{"model": "deit-tiny", "curves": {"tokens": "2,197"}}]})");
+  EXPECT_EQ(plan_sweep(parse_sweep_spec(curves), kFleet).size(), 2u);
+}
+
+TEST(SweepPlan, SpecsAreParsedStrictly) {
+  json spec = full_spec();
+  spec["workloads"][0]["curves"]["tokenz"] = "2:197";
+  EXPECT_THAT(error_of(spec), HasSubstr("workloads[0].curves.tokenz: unknown field"));
+  spec = full_spec();
+  spec["workloads"][0]["model"] = "deit-huge";
+  EXPECT_THAT(error_of(spec), HasSubstr("unknown model"));
+  spec = full_spec();
+  spec["workloads"][0]["curves"]["tokens"] = "2:300";
+  EXPECT_THAT(error_of(spec), HasSubstr("300"));
+  spec = full_spec();
+  spec["workloads"][0]["evaluations"]["methods"] = {"random:300"};
+  EXPECT_THAT(error_of(spec), HasSubstr("random:300"));
+  spec = full_spec();
+  spec["workloads"][0].erase("accuracy");
+  EXPECT_THAT(error_of(spec), HasSubstr("needs both"));
+  spec = full_spec();
+  spec["workloads"][0]["schedule"]["layer"] = 6;
+  EXPECT_THAT(error_of(spec), HasSubstr("past the last block"));
+  EXPECT_THAT(error_of(json::parse(R"({"name": "x", "workloads": []})")),
+              HasSubstr("at least one"));
+}
+
+}  // namespace
+}  // namespace tailsweep::coordinator
