@@ -14,6 +14,7 @@ void register_infer_command(CLI::App& app);
 void register_profile_command(CLI::App& app);
 void register_train_command(CLI::App& app);
 void register_eval_command(CLI::App& app);
+void register_run_command(CLI::App& app);
 
 // --model (required), --weights, --threads, --seed; seed_help says what else
 // the seed decides in that command.

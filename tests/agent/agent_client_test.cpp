@@ -392,6 +392,7 @@ TEST_F(AgentRunTest, SurvivesACoordinatorThatStartsLate) {
 TEST_F(AgentRunTest, SigtermStopsAfterTheCurrentJob) {
   json spec = profile_spec();
   spec["batches"] = {1};
+  spec["tokens"] = "2,5,9,13,17";  // long enough to still be running when the signal lands
   coordinator_.queue_job(job(14, "profile", spec));
   coordinator_.queue_job(job(15, "profile", spec));
   const auto pid_file = scratch_ / "agent.pid";

@@ -1,0 +1,141 @@
+#include "agent/job_runner.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <exception>
+
+#include "agent/runtime.h"
+#include "common/errors.h"
+#include "common/gpu_sim.h"
+
+namespace tailsweep::agent {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kSimPrefix = "sim:";
+
+ModelRunOptions model_run_for(const std::string& model, const std::optional<std::string>& weights,
+                              uint64_t seed, const AgentDevice& device) {
+  ModelRunOptions run;
+  run.model = model;
+  run.weights = weights.value_or("");
+  run.threads = device.threads;
+  run.seed = seed;
+  return run;
+}
+
+}  // namespace
+
+bool AgentDevice::simulated() const { return device.starts_with(kSimPrefix); }
+
+std::string AgentDevice::simulated_gpu_name() const {
+  return simulated() ? device.substr(kSimPrefix.size()) : std::string();
+}
+
+void check_agent_device(const AgentDevice& device) {
+  if (device.simulated()) {
+    sim::find_simulated_gpu(device.simulated_gpu_name());  // InputError listing the names
+    return;
+  }
+  if (device.device != "cpu") {
+    throw InputError(fmt::format("unknown --device '{}' (expected cpu or sim:{})", device.device,
+                                 fmt::join(sim::simulated_gpu_names(), ", sim:")));
+  }
+  if (device.threads < 0) throw InputError("--threads must be 0 (one per core) or more");
+}
+
+ProfileRequest profile_request_for(const protocol::ProfileJobSpec& spec,
+                                   const AgentDevice& device) {
+  ProfileRequest request;
+  request.run = model_run_for(spec.model, spec.weights, spec.seed, device);
+  request.device = device.device;
+  request.batches = fmt::format("{}", fmt::join(spec.batches, ","));
+  request.tokens = spec.tokens;
+  request.precision = spec.precision;
+  request.mode = spec.mode;
+  request.warmup_s = spec.warmup_s;
+  request.time_cap_s = spec.time_cap_s;
+  return request;
+}
+
+EvalRequest eval_request_for(const std::string& kind, const protocol::EvalJobSpec& spec,
+                             const AgentDevice& device) {
+  if (device.simulated()) {
+    // The simulator models latency only; an accuracy from this agent would
+    // be the host CPU's run labelled as the simulated device.
+    throw InputError(fmt::format(
+        "{} job refused: accuracy never comes from a simulated device, and this agent runs "
+        "--device {} (send {} jobs to a cpu, cuda or jetson agent)",
+        kind, device.device, kind));
+  }
+  if (kind == "accuracy_curve" && !spec.tokens) {
+    throw InputError("accuracy_curve job: spec.tokens is missing (the token grid of the curve)");
+  }
+  if (kind == "eval" && spec.tokens) {
+    throw InputError("eval job: spec.tokens belongs to accuracy_curve jobs");
+  }
+  EvalRequest request;
+  request.run = model_run_for(spec.model, spec.weights, spec.seed, device);
+  request.dataset = spec.dataset;
+  request.split = spec.split;
+  request.limit = spec.limit;
+  request.method = spec.method;
+  request.tokens_grid = spec.tokens.value_or("");
+  request.batch = spec.batch;
+  return request;
+}
+
+json run_job(const protocol::JobAssignment& job, const AgentDevice& device) {
+  if (job.kind == "profile") {
+    return run_profiling(profile_request_for(protocol::parse_profile_job_spec(job.spec), device));
+  }
+  if (job.kind == "eval" || job.kind == "accuracy_curve") {
+    return run_evaluation(
+        eval_request_for(job.kind, protocol::parse_eval_job_spec(job.spec), device));
+  }
+  throw InputError(fmt::format(
+      "unknown job kind '{}' (this agent runs profile, eval and accuracy_curve)", job.kind));
+}
+
+JobOutcome run_job_reporting_errors(const protocol::JobAssignment& job,
+                                    const AgentDevice& device) {
+  // Whatever goes wrong in a job becomes its failure report: the agent
+  // itself must go on to the next job.
+  try {
+    return {run_job(job, device), ""};
+  } catch (const std::exception& error) {
+    return {std::nullopt, error.what()};
+  } catch (...) {
+    return {std::nullopt, "unknown error"};
+  }
+}
+
+std::string device_kind(const AgentDevice& device, const HostFacts& host) {
+  if (device.simulated()) return "sim";
+  return host.is_jetson() ? "jetson" : "cpu";
+}
+
+json device_facts(const AgentDevice& device, const HostFacts& host) {
+  if (device.simulated()) return simulated_device_json(device.simulated_gpu_name(), host);
+  return cpu_device_json(configure_runtime(device.threads), host);
+}
+
+json simulated_device_json(const std::string& gpu_name, const HostFacts& host) {
+  // The same object a simulated profile writes as its `device` (profiling.cpp),
+  // so the coordinator sees one description of the device either way.
+  const sim::GpuSpec& spec = sim::find_simulated_gpu(gpu_name);
+  return {{"kind", "sim"},
+          {"name", spec.display_name},
+          {"simulated", true},
+          {"gpu", {{"name", spec.name}, {"architecture", spec.architecture},
+                   {"sm_count", spec.sm_count}, {"fp32_lanes_per_sm", spec.fp32_lanes_per_sm},
+                   {"clock_mhz", spec.clock_mhz}, {"memory_gb_per_s", spec.memory_gb_per_s},
+                   {"launch_overhead_us", spec.launch_overhead_us},
+                   {"tile", {spec.tile_m, spec.tile_n}}, {"gemm_efficiency", spec.gemm_efficiency},
+                   {"source", spec.source}}},
+          {"simulated_on", host}};
+}
+
+}  // namespace tailsweep::agent
