@@ -118,9 +118,8 @@ void wait(const SweepOptions& options) {
 }
 
 void cancel(const SweepOptions& options) {
-  const json answer =
-      admin_call(options.connection, "POST", sweep_path(options.sweep_id) + "/cancel");
-  options.json_output ? fmt::print("{}\n", answer.dump()) : print_status(answer);
+  admin_call(options.connection, "POST", sweep_path(options.sweep_id) + "/cancel");
+  status(options);
 }
 
 void list_devices(const SweepOptions& options) {

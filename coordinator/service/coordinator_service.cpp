@@ -57,10 +57,12 @@ CoordinatorService::CoordinatorService(CoordinatorOptions options)
     throw InputError("both an enrollment token and an admin token are required");
   }
   stores_.local();  // open now: a bad database fails at start-up, not on the first request
+  writer_ = std::make_unique<WriteBatcher>(options_.db_path, [this] { wake_for_new_work(); });
   maintenance_ = std::thread([this] { run_maintenance(); });
 }
 
 CoordinatorService::~CoordinatorService() {
+  writer_.reset();  // answers what is queued, while everything it uses still exists
   {
     const std::lock_guard lock(maintenance_mutex_);
     stopping_ = true;
@@ -100,7 +102,7 @@ http::Response CoordinatorService::healthz(const http::Request&) {
   return http::json_response(200, {{"status", "ok"}});
 }
 
-http::Response CoordinatorService::register_agent(const http::Request& request) {
+void CoordinatorService::register_agent(http::Request request, http::Responder responder) {
   if (!same_secret(request.bearer_token, options_.enroll_token)) {
     throw ApiError(401, "unauthorized", "registering needs the enrollment token");
   }
@@ -116,122 +118,159 @@ http::Response CoordinatorService::register_agent(const http::Request& request) 
   registration.version = body.version;
   registration.git_sha = body.git_sha;
   registration.now_s = unix_now_s();
-  const store::RegisteredAgent agent = stores_.local().register_agent(registration);
-  protocol::RegisterResponse response;
-  response.agent_id = agent.agent_id;
-  response.device_id = agent.device_id;
-  response.token = token;
-  response.lease_ttl_s = options_.lease_ttl_s;
-  response.heartbeat_interval_s = options_.heartbeat_interval_s;
-  return http::json_response(201, protocol::to_json(response));
+  writer_->submit(
+      [this, registration, token](store::Store& store) -> std::optional<http::Response> {
+        const store::RegisteredAgent agent = store.register_agent(registration);
+        protocol::RegisterResponse response;
+        response.agent_id = agent.agent_id;
+        response.device_id = agent.device_id;
+        response.token = token;
+        response.lease_ttl_s = options_.lease_ttl_s;
+        response.heartbeat_interval_s = options_.heartbeat_interval_s;
+        return http::json_response(201, protocol::to_json(response));
+      },
+      std::move(responder), /*may_make_work=*/false);
+}
+
+bool CoordinatorService::agent_due_for_touch(int64_t agent_id, double now_s) {
+  constexpr double kTouchPeriodS = 5.0;
+  const std::lock_guard lock(agents_mutex_);
+  double& touched = agent_touched_at_s_[agent_id];
+  if (now_s - touched < kTouchPeriodS) return false;
+  touched = now_s;
+  return true;
+}
+
+void CoordinatorService::wake_for_new_work() {
+  waiters_.notify();
+  maintenance_wake_.notify_all();  // schedules may be ready to compute
 }
 
 void CoordinatorService::lease(http::Request request, http::Responder responder) {
-  try {
-    const store::AgentRow agent = require_agent(request);
-    const protocol::LeaseRequest body =
-        request.body.empty() ? protocol::LeaseRequest{}
-                             : protocol::parse_lease_request(parse_body(request));
-    store::Store& store = stores_.local();
-    store.touch_agent(agent.id, unix_now_s());
-    if (auto answer = try_lease(store, agent.id, options_.lease_ttl_s)) {
-      responder.send(std::move(*answer));
-    } else if (body.wait_s > 0) {
-      waiters_.wait(agent.id, agent.device_id, std::chrono::duration<double>(body.wait_s),
-                    std::move(responder));
-    } else {
-      responder.send(http::json_response(200, protocol::to_json(protocol::LeaseResponse{})));
-    }
-  } catch (...) {
-    responder.send(http::error_response_for(std::current_exception()));
-  }
+  const store::AgentRow agent = require_agent(request);
+  const protocol::LeaseRequest body = request.body.empty()
+                                          ? protocol::LeaseRequest{}
+                                          : protocol::parse_lease_request(parse_body(request));
+  const double now = unix_now_s();
+  const bool touch = agent_due_for_touch(agent.id, now);
+  const double ttl_s = options_.lease_ttl_s;
+  writer_->submit(
+      [agent, touch, now, ttl_s, wait_s = body.wait_s](
+          store::Store& store) -> std::optional<http::Response> {
+        if (touch) store.touch_agent(agent.id, now);
+        if (auto answer = try_lease(store, agent.id, ttl_s)) return answer;
+        if (wait_s > 0) return std::nullopt;  // wait for work, holding no thread
+        return http::json_response(200, protocol::to_json(protocol::LeaseResponse{}));
+      },
+      std::move(responder), /*may_make_work=*/false,
+      [this, agent, wait_s = body.wait_s](http::Responder waiting) {
+        waiters_.wait(agent.id, agent.device_id, std::chrono::duration<double>(wait_s),
+                      std::move(waiting));
+      });
 }
 
-http::Response CoordinatorService::heartbeat(const http::Request& request) {
+void CoordinatorService::heartbeat(http::Request request, http::Responder responder) {
   const store::AgentRow agent = require_agent(request);
   const int64_t job_id = path_id(request, "id");
   const protocol::HeartbeatRequest body = protocol::parse_heartbeat_request(parse_body(request));
-  const double now = unix_now_s();
-  if (!stores_.local().heartbeat(job_id, body.lease_id, agent.id, now, options_.lease_ttl_s)) {
-    throw ApiError(409, "lease_lost",
-                   fmt::format("job {}: this lease is no longer the job's (expired, cancelled "
-                               "or another agent's); stop and do not post its result",
-                               job_id));
-  }
-  return http::json_response(200, {{"expires_at_s", now + options_.lease_ttl_s}});
+  const double ttl_s = options_.lease_ttl_s;
+  writer_->submit(
+      [agent, job_id, body, ttl_s](store::Store& store) -> std::optional<http::Response> {
+        const double now = unix_now_s();
+        if (!store.heartbeat(job_id, body.lease_id, agent.id, now, ttl_s)) {
+          throw ApiError(409, "lease_lost",
+                         fmt::format("job {}: this lease is no longer the job's (expired, "
+                                     "cancelled or another agent's); stop and do not post its "
+                                     "result",
+                                     job_id));
+        }
+        return http::json_response(200, {{"expires_at_s", now + ttl_s}});
+      },
+      std::move(responder), /*may_make_work=*/false);
 }
 
-http::Response CoordinatorService::result(const http::Request& request) {
+void CoordinatorService::result(http::Request request, http::Responder responder) {
   const store::AgentRow agent = require_agent(request);
   const int64_t job_id = path_id(request, "id");
-  const protocol::ResultRequest body = protocol::parse_result_request(parse_body(request));
-  store::SubmitOutcome outcome{};
-  try {
-    outcome = stores_.local().submit_result(job_id, body.lease_id, agent.id,
-                                            body.result.dump(), unix_now_s());
-  } catch (const InputError& error) {
-    results_refused_ += 1;
-    throw ApiError(400, "invalid_result", error.what());
-  }
-  switch (outcome) {
-    case store::SubmitOutcome::accepted:
-      results_accepted_ += 1;
-      waiters_.notify();  // dependants may be queued now
-      maintenance_wake_.notify_all();  // and schedules ready to compute
-      [[fallthrough]];
-    case store::SubmitOutcome::duplicate:
-      return http::json_response(200, {{"outcome", std::string(to_string(outcome))}});
-    case store::SubmitOutcome::conflict:
-      results_refused_ += 1;
-      throw ApiError(409, "conflict",
-                     fmt::format("job {}: this lease already delivered a different result", job_id));
-    case store::SubmitOutcome::stale_lease:
-      results_refused_ += 1;
-      throw ApiError(409, "stale_lease",
-                     fmt::format("job {}: not the job's current lease; the result is refused",
-                                 job_id));
-    case store::SubmitOutcome::unknown_job:
-      break;
-  }
-  results_refused_ += 1;
-  throw ApiError(404, "unknown_job", fmt::format("no job {}", job_id));
+  auto body = std::make_shared<protocol::ResultRequest>(
+      protocol::parse_result_request(parse_body(request)));
+  auto result_json = std::make_shared<std::string>(body->result.dump());
+  writer_->submit(
+      [this, agent, job_id, body, result_json](store::Store& store) -> std::optional<http::Response> {
+        store::SubmitOutcome outcome{};
+        try {
+          outcome = store.submit_result(job_id, body->lease_id, agent.id, *result_json,
+                                        unix_now_s());
+        } catch (const InputError& error) {
+          results_refused_ += 1;
+          throw ApiError(400, "invalid_result", error.what());
+        }
+        switch (outcome) {
+          case store::SubmitOutcome::accepted:
+            results_accepted_ += 1;
+            [[fallthrough]];
+          case store::SubmitOutcome::duplicate:
+            return http::json_response(200, {{"outcome", std::string(to_string(outcome))}});
+          case store::SubmitOutcome::conflict:
+            results_refused_ += 1;
+            throw ApiError(409, "conflict",
+                           fmt::format("job {}: this lease already delivered a different result",
+                                       job_id));
+          case store::SubmitOutcome::stale_lease:
+            results_refused_ += 1;
+            throw ApiError(409, "stale_lease",
+                           fmt::format("job {}: not the job's current lease; the result is refused",
+                                       job_id));
+          case store::SubmitOutcome::unknown_job:
+            break;
+        }
+        results_refused_ += 1;
+        throw ApiError(404, "unknown_job", fmt::format("no job {}", job_id));
+      },
+      std::move(responder), /*may_make_work=*/true);
 }
 
-http::Response CoordinatorService::failure(const http::Request& request) {
+void CoordinatorService::failure(http::Request request, http::Responder responder) {
   const store::AgentRow agent = require_agent(request);
   const int64_t job_id = path_id(request, "id");
   const protocol::FailureRequest body = protocol::parse_failure_request(parse_body(request));
-  const store::FailOutcome outcome =
-      stores_.local().fail_job(job_id, body.lease_id, agent.id, body.error, unix_now_s());
-  switch (outcome) {
-    case store::FailOutcome::requeued:
-      waiters_.notify();
-      [[fallthrough]];
-    case store::FailOutcome::failed:
-      return http::json_response(200, {{"outcome", std::string(to_string(outcome))}});
-    case store::FailOutcome::stale_lease:
-      throw ApiError(409, "stale_lease", fmt::format("job {}: not the job's current lease", job_id));
-    case store::FailOutcome::unknown_job:
-      break;
-  }
-  throw ApiError(404, "unknown_job", fmt::format("no job {}", job_id));
+  writer_->submit(
+      [agent, job_id, body](store::Store& store) -> std::optional<http::Response> {
+        const store::FailOutcome outcome =
+            store.fail_job(job_id, body.lease_id, agent.id, body.error, unix_now_s());
+        switch (outcome) {
+          case store::FailOutcome::requeued:
+          case store::FailOutcome::failed:
+            return http::json_response(200, {{"outcome", std::string(to_string(outcome))}});
+          case store::FailOutcome::stale_lease:
+            throw ApiError(409, "stale_lease",
+                           fmt::format("job {}: not the job's current lease", job_id));
+          case store::FailOutcome::unknown_job:
+            break;
+        }
+        throw ApiError(404, "unknown_job", fmt::format("no job {}", job_id));
+      },
+      std::move(responder), /*may_make_work=*/true);
 }
 
-http::Response CoordinatorService::create_sweep(const http::Request& request) {
+void CoordinatorService::create_sweep(http::Request request, http::Responder responder) {
   require_admin(request);
-  const json body = parse_body(request);
-  const SweepSpec spec = parse_sweep_spec(body);
-  store::Store& store = stores_.local();
-  std::vector<FleetDevice> fleet;
-  for (const store::DeviceRow& row : store.devices()) {
-    FleetDevice device{row.id, row.name, row.kind, row.simulated, {}};
-    device.tags = json::parse(row.tags_json).get<std::vector<std::string>>();
-    fleet.push_back(std::move(device));
-  }
-  const std::vector<store::PlannedJob> jobs = plan_sweep(spec, fleet);
-  const int64_t sweep_id = store.create_sweep(spec.name, body.dump(), jobs, unix_now_s());
-  waiters_.notify();
-  return http::json_response(201, {{"sweep_id", sweep_id}, {"jobs", jobs.size()}});
+  auto body = std::make_shared<json>(parse_body(request));
+  auto spec = std::make_shared<SweepSpec>(parse_sweep_spec(*body));
+  writer_->submit(
+      [body, spec](store::Store& store) -> std::optional<http::Response> {
+        // Planned inside the write: the fleet it sees is the fleet the jobs go to.
+        std::vector<FleetDevice> fleet;
+        for (const store::DeviceRow& row : store.devices()) {
+          FleetDevice device{row.id, row.name, row.kind, row.simulated, {}};
+          device.tags = json::parse(row.tags_json).get<std::vector<std::string>>();
+          fleet.push_back(std::move(device));
+        }
+        const std::vector<store::PlannedJob> jobs = plan_sweep(*spec, fleet);
+        const int64_t sweep_id = store.create_sweep(spec->name, body->dump(), jobs, unix_now_s());
+        return http::json_response(201, {{"sweep_id", sweep_id}, {"jobs", jobs.size()}});
+      },
+      std::move(responder), /*may_make_work=*/true);
 }
 
 http::Response CoordinatorService::sweep_status(const http::Request& request) {
@@ -259,15 +298,19 @@ http::Response CoordinatorService::sweep_status(const http::Request& request) {
             {"devices", devices}});
 }
 
-http::Response CoordinatorService::cancel_sweep(const http::Request& request) {
+void CoordinatorService::cancel_sweep(http::Request request, http::Responder responder) {
   require_admin(request);
   const int64_t sweep_id = path_id(request, "id");
-  try {
-    stores_.local().cancel_sweep(sweep_id, unix_now_s());
-  } catch (const InputError& error) {
-    throw ApiError(404, "not_found", error.what());
-  }
-  return sweep_status(request);
+  writer_->submit(
+      [sweep_id](store::Store& store) -> std::optional<http::Response> {
+        try {
+          store.cancel_sweep(sweep_id, unix_now_s());
+        } catch (const InputError& error) {
+          throw ApiError(404, "not_found", error.what());
+        }
+        return http::json_response(200, {{"sweep_id", sweep_id}, {"state", "cancelled"}});
+      },
+      std::move(responder), /*may_make_work=*/false);
 }
 
 http::Response CoordinatorService::devices(const http::Request& request) {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "coordinator/http/server.h"
 #include "coordinator/service/lease_waiters.h"
 #include "coordinator/service/store_pool.h"
+#include "coordinator/service/write_batcher.h"
 
 namespace tailsweep::coordinator {
 
@@ -46,19 +48,24 @@ class CoordinatorService {
   // Handlers (routes.cpp maps paths to these).
   http::Response healthz(const http::Request& request);
   http::Response metrics(const http::Request& request);
-  http::Response register_agent(const http::Request& request);
+  // The handlers that write queue their work on the writer (group commit)
+  // and answer after its commit.
+  void register_agent(http::Request request, http::Responder responder);
   void lease(http::Request request, http::Responder responder);
-  http::Response heartbeat(const http::Request& request);
-  http::Response result(const http::Request& request);
-  http::Response failure(const http::Request& request);
-  http::Response create_sweep(const http::Request& request);
+  void heartbeat(http::Request request, http::Responder responder);
+  void result(http::Request request, http::Responder responder);
+  void failure(http::Request request, http::Responder responder);
+  void create_sweep(http::Request request, http::Responder responder);
+  void cancel_sweep(http::Request request, http::Responder responder);
   http::Response sweep_status(const http::Request& request);
-  http::Response cancel_sweep(const http::Request& request);
   http::Response devices(const http::Request& request);
   http::Response sql(const http::Request& request);
 
   void require_admin(const http::Request& request) const;
   store::AgentRow require_agent(const http::Request& request);
+  // last_seen is written at most every few seconds per agent, not on every lease.
+  bool agent_due_for_touch(int64_t agent_id, double now_s);
+  void wake_for_new_work();
   void run_maintenance();
   void run_coordinator_jobs(store::Store& store);
 
@@ -67,14 +74,16 @@ class CoordinatorService {
   LeaseWaiters waiters_;
   std::mutex agents_mutex_;
   std::unordered_map<std::string, store::AgentRow> agents_by_token_hash_;
+  std::unordered_map<int64_t, double> agent_touched_at_s_;
   std::function<http::ServerStats()> server_stats_;
   std::atomic<uint64_t> results_accepted_{0};
   std::atomic<uint64_t> results_refused_{0};
-  std::atomic<uint64_t> leases_granted_{0};
   std::mutex maintenance_mutex_;
   std::condition_variable maintenance_wake_;
   bool stopping_ = false;
   std::thread maintenance_;
+  // Declared last: built after, and destroyed before, what its operations use.
+  std::unique_ptr<WriteBatcher> writer_;
 };
 
 }  // namespace tailsweep::coordinator

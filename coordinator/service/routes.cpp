@@ -12,20 +12,29 @@ http::Router CoordinatorService::router() {
   const auto sync = [this](http::Response (CoordinatorService::*handler)(const http::Request&)) {
     return [this, handler](const http::Request& request) { return (this->*handler)(request); };
   };
+  // Writers answer after the group commit. What they throw before queueing
+  // (bad token, bad body) answers at once.
+  const auto async = [this](void (CoordinatorService::*handler)(http::Request, http::Responder)) {
+    return [this, handler](http::Request request, http::Responder responder) {
+      try {
+        (this->*handler)(std::move(request), responder);
+      } catch (...) {
+        responder.send(http::error_response_for(std::current_exception()));
+      }
+    };
+  };
   router.add_sync("GET", "/healthz", sync(&CoordinatorService::healthz));
   router.add_sync("GET", "/metrics", sync(&CoordinatorService::metrics));
   // agents
-  router.add_sync("POST", "/v1/agents/register", sync(&CoordinatorService::register_agent));
-  router.add("POST", "/v1/lease", [this](http::Request request, http::Responder responder) {
-    lease(std::move(request), std::move(responder));
-  });
-  router.add_sync("POST", "/v1/jobs/{id}/heartbeat", sync(&CoordinatorService::heartbeat));
-  router.add_sync("POST", "/v1/jobs/{id}/result", sync(&CoordinatorService::result));
-  router.add_sync("POST", "/v1/jobs/{id}/failure", sync(&CoordinatorService::failure));
+  router.add("POST", "/v1/agents/register", async(&CoordinatorService::register_agent));
+  router.add("POST", "/v1/lease", async(&CoordinatorService::lease));
+  router.add("POST", "/v1/jobs/{id}/heartbeat", async(&CoordinatorService::heartbeat));
+  router.add("POST", "/v1/jobs/{id}/result", async(&CoordinatorService::result));
+  router.add("POST", "/v1/jobs/{id}/failure", async(&CoordinatorService::failure));
   // users (admin token)
-  router.add_sync("POST", "/v1/sweeps", sync(&CoordinatorService::create_sweep));
+  router.add("POST", "/v1/sweeps", async(&CoordinatorService::create_sweep));
   router.add_sync("GET", "/v1/sweeps/{id}", sync(&CoordinatorService::sweep_status));
-  router.add_sync("POST", "/v1/sweeps/{id}/cancel", sync(&CoordinatorService::cancel_sweep));
+  router.add("POST", "/v1/sweeps/{id}/cancel", async(&CoordinatorService::cancel_sweep));
   router.add_sync("GET", "/v1/devices", sync(&CoordinatorService::devices));
   router.add_sync("POST", "/v1/sql", sync(&CoordinatorService::sql));
   return router;

@@ -148,6 +148,10 @@ class Database {
   int user_version();
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_; }
+  // Inside BEGIN ... COMMIT (not in autocommit mode).
+  bool in_transaction() const;
+  // A fresh savepoint name for a transaction nested in another.
+  std::string next_savepoint_name() { return "nested_" + std::to_string(++savepoints_); }
 
  private:
   struct CacheEntry {
@@ -159,6 +163,7 @@ class Database {
 
   sqlite3* db_ = nullptr;
   std::string path_;
+  uint64_t savepoints_ = 0;
   // Owned via unique_ptr so that references stay valid when the map rehashes.
   std::unordered_map<std::string, std::unique_ptr<CacheEntry>> statement_cache_;
 };
@@ -168,6 +173,9 @@ class Database {
 // second waits for busy_timeout instead. Rolls back unless commit() ran.
 class Transaction {
  public:
+  // BEGIN IMMEDIATE; or, inside a transaction already open on this
+  // connection, a SAVEPOINT: the coordinator's writer runs many operations
+  // in one commit (group commit), and each still rolls back alone.
   explicit Transaction(Database& db);
   ~Transaction();
   Transaction(const Transaction&) = delete;
@@ -177,6 +185,7 @@ class Transaction {
 
  private:
   Database& db_;
+  std::string savepoint_;  // empty: the outermost transaction
   bool finished_ = false;
 };
 

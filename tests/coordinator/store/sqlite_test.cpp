@@ -112,6 +112,38 @@ TEST_F(SqliteTest, TransactionRollsBackWhenAnExceptionLeavesTheScope) {
   transaction.commit();
 }
 
+// Group commit: transactions nested in an open one are savepoints, each
+// rolling back alone, all committed by the outer COMMIT.
+TEST_F(SqliteTest, NestedTransactionsAreSavepointsThatRollBackAlone) {
+  {
+    Transaction outer(db_);
+    {
+      Transaction first(db_);
+      db_.execute_script("INSERT INTO t (name) VALUES ('first')");
+      first.commit();
+    }
+    EXPECT_THROW(
+        {
+          Transaction second(db_);
+          db_.execute_script("INSERT INTO t (name) VALUES ('second')");
+          throw std::runtime_error("this one fails");
+        },
+        std::runtime_error);
+    EXPECT_TRUE(db_.in_transaction());
+    EXPECT_EQ(rows(), 1);
+    outer.commit();
+  }
+  EXPECT_FALSE(db_.in_transaction());
+  EXPECT_EQ(rows(), 1);
+  {
+    Transaction outer(db_);
+    Transaction inner(db_);
+    db_.execute_script("INSERT INTO t (name) VALUES ('rolled back with the outer')");
+    inner.commit();
+  }  // the outer is not committed
+  EXPECT_EQ(rows(), 1);
+}
+
 TEST_F(SqliteTest, ASecondWriterWaitsThenTimesOutWithBusy) {
   Database other((dir_ / "test.db").string(), OpenOptions{.busy_timeout_ms = 50});
   Transaction holding(db_);

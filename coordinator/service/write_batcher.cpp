@@ -1,0 +1,98 @@
+#include "coordinator/service/write_batcher.h"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+namespace tailsweep::coordinator {
+namespace {
+
+// Large enough to amortise a commit over many operations, small enough that
+// the first answer of a batch does not wait long for the last operation.
+constexpr std::size_t kMaxBatch = 256;
+
+}  // namespace
+
+WriteBatcher::WriteBatcher(const std::string& db_path, std::function<void()> after_commit)
+    : store_(store::Store::open(db_path)),
+      after_commit_(std::move(after_commit)),
+      thread_([this] { run(); }) {}
+
+WriteBatcher::~WriteBatcher() {
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void WriteBatcher::submit(Operation operation, http::Responder responder, bool may_make_work,
+                          Otherwise otherwise) {
+  {
+    const std::lock_guard lock(mutex_);
+    queue_.push_back(Pending{std::move(operation), std::move(responder), may_make_work,
+                             std::move(otherwise)});
+  }
+  wake_.notify_one();
+}
+
+void WriteBatcher::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty() && stopping_) return;
+    std::deque<Pending> batch;
+    while (!queue_.empty() && batch.size() < kMaxBatch) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    lock.unlock();
+    run_batch(batch);
+    lock.lock();
+  }
+}
+
+void WriteBatcher::run_batch(std::deque<Pending>& batch) {
+  std::vector<std::optional<http::Response>> answers;
+  answers.reserve(batch.size());
+  try {
+    store::Transaction transaction(store_.database());
+    for (Pending& pending : batch) {
+      try {
+        answers.push_back(pending.operation(store_));
+      } catch (...) {
+        // Its savepoint is already rolled back; the others' work stands.
+        answers.push_back(http::error_response_for(std::current_exception()));
+        // Some errors (I/O, a full disk) make SQLite end the whole
+        // transaction: then nothing of the batch is stored.
+        if (!store_.database().in_transaction()) throw;
+      }
+    }
+    transaction.commit();
+  } catch (...) {
+    // Nothing of the batch is stored: every operation is answered as failed,
+    // and agents retry (their results are still on their disks).
+    const http::Response cause = http::error_response_for(std::current_exception());
+    fmt::print(stderr, "tailsweep: a write batch of {} was not committed: {}\n", batch.size(),
+               cause.body);
+    answers.assign(batch.size(),
+                   http::error_response(503, "database_unavailable",
+                                        "the database could not commit; retry"));
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (answers[i]) {
+      batch[i].responder.send(std::move(*answers[i]));
+    } else if (batch[i].otherwise) {
+      batch[i].otherwise(batch[i].responder);
+    } else {
+      batch[i].responder.send(
+          http::error_response(500, "internal", "the operation gave no answer"));
+    }
+  }
+  bool may_make_work = false;
+  for (const Pending& pending : batch) may_make_work = may_make_work || pending.may_make_work;
+  if (may_make_work && after_commit_) after_commit_();
+}
+
+}  // namespace tailsweep::coordinator
