@@ -123,19 +123,7 @@ json device_facts(const AgentDevice& device, const HostFacts& host) {
 }
 
 json simulated_device_json(const std::string& gpu_name, const HostFacts& host) {
-  // The same object a simulated profile writes as its `device` (profiling.cpp),
-  // so the coordinator sees one description of the device either way.
-  const sim::GpuSpec& spec = sim::find_simulated_gpu(gpu_name);
-  return {{"kind", "sim"},
-          {"name", spec.display_name},
-          {"simulated", true},
-          {"gpu", {{"name", spec.name}, {"architecture", spec.architecture},
-                   {"sm_count", spec.sm_count}, {"fp32_lanes_per_sm", spec.fp32_lanes_per_sm},
-                   {"clock_mhz", spec.clock_mhz}, {"memory_gb_per_s", spec.memory_gb_per_s},
-                   {"launch_overhead_us", spec.launch_overhead_us},
-                   {"tile", {spec.tile_m, spec.tile_n}}, {"gemm_efficiency", spec.gemm_efficiency},
-                   {"source", spec.source}}},
-          {"simulated_on", host}};
+  return simulated_device_json(sim::find_simulated_gpu(gpu_name), host);
 }
 
 }  // namespace tailsweep::agent

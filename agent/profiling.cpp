@@ -243,17 +243,7 @@ class SimSampler {
   }
 
   nlohmann::json device_json(const HostFacts& host) const {
-    const sim::GpuSpec& spec = gpu_.spec();
-    return {{"kind", "sim"},
-            {"name", spec.display_name},
-            {"simulated", true},
-            {"gpu", {{"name", spec.name}, {"architecture", spec.architecture},
-                     {"sm_count", spec.sm_count}, {"fp32_lanes_per_sm", spec.fp32_lanes_per_sm},
-                     {"clock_mhz", spec.clock_mhz}, {"memory_gb_per_s", spec.memory_gb_per_s},
-                     {"launch_overhead_us", spec.launch_overhead_us},
-                     {"tile", {spec.tile_m, spec.tile_n}}, {"gemm_efficiency", spec.gemm_efficiency},
-                     {"source", spec.source}}},
-            {"simulated_on", host}};
+    return simulated_device_json(gpu_.spec(), host);
   }
 
  private:

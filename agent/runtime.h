@@ -8,6 +8,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "common/device_facts.h"
+#include "common/gpu_sim.h"
 
 namespace tailsweep::agent {
 
@@ -32,5 +33,9 @@ void to_json(nlohmann::json& out, const RuntimeInfo& info);
 // The `device` object of a result measured on this machine's CPU:
 // kind "cpu", the CPU's name, simulated false, host facts and runtime.
 nlohmann::json cpu_device_json(const RuntimeInfo& runtime, const HostFacts& host);
+
+// The `device` object of a simulated GPU: kind "sim", simulated true, the
+// GPU model's parameters and the host it was simulated on.
+nlohmann::json simulated_device_json(const sim::GpuSpec& spec, const HostFacts& host);
 
 }  // namespace tailsweep::agent

@@ -133,6 +133,32 @@ protocol::EvalJobSpec eval_template(const Workload& workload, const EvaluationSe
   return spec;
 }
 
+protocol::ProfileJobSpec profile_spec(const Workload& workload) {
+  protocol::ProfileJobSpec profile;
+  profile.model = workload.model;
+  profile.weights = workload.weights;
+  profile.batches = workload.curves->batches;
+  profile.tokens = workload.curves->tokens;
+  profile.precision = workload.curves->precision;
+  profile.time_cap_s = workload.curves->time_cap_s;
+  profile.warmup_s = workload.curves->warmup_s;
+  profile.seed = workload.seed;
+  return profile;
+}
+
+protocol::EvalJobSpec accuracy_curve_spec(const Workload& workload) {
+  protocol::EvalJobSpec curve;
+  curve.model = workload.model;
+  curve.weights = workload.weights;
+  curve.dataset = workload.accuracy->dataset;
+  curve.split = workload.accuracy->split;
+  curve.limit = workload.accuracy->limit;
+  curve.batch = workload.accuracy->batch;
+  curve.tokens = workload.accuracy->tokens;
+  curve.seed = workload.seed;
+  return curve;
+}
+
 }  // namespace
 
 SweepSpec parse_sweep_spec(const json& spec) {
@@ -189,33 +215,16 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
     std::vector<std::pair<const FleetDevice*, std::size_t>> profile_jobs;
     if (workload.curves) {
       for (const FleetDevice& device : devices) {
-        protocol::ProfileJobSpec profile;
-        profile.model = workload.model;
-        profile.weights = workload.weights;
-        profile.batches = workload.curves->batches;
-        profile.tokens = workload.curves->tokens;
-        profile.precision = workload.curves->precision;
-        profile.time_cap_s = workload.curves->time_cap_s;
-        profile.warmup_s = workload.curves->warmup_s;
-        profile.seed = workload.seed;
         profile_jobs.emplace_back(&device, jobs.size());
-        jobs.push_back(agent_job("profile", device.id, protocol::to_json(profile), kProfilePriority));
+        jobs.push_back(agent_job("profile", device.id, protocol::to_json(profile_spec(workload)),
+                                 kProfilePriority));
       }
     }
     std::optional<std::size_t> accuracy_job;
     if (workload.accuracy) {
-      protocol::EvalJobSpec curve;
-      curve.model = workload.model;
-      curve.weights = workload.weights;
-      curve.dataset = workload.accuracy->dataset;
-      curve.split = workload.accuracy->split;
-      curve.limit = workload.accuracy->limit;
-      curve.batch = workload.accuracy->batch;
-      curve.tokens = workload.accuracy->tokens;
-      curve.seed = workload.seed;
       accuracy_job = jobs.size();
-      jobs.push_back(agent_job("accuracy_curve", std::nullopt, protocol::to_json(curve),
-                               kAccuracyPriority));
+      jobs.push_back(agent_job("accuracy_curve", std::nullopt,
+                               protocol::to_json(accuracy_curve_spec(workload)), kAccuracyPriority));
     }
     if (workload.schedule) {
       for (const auto& [device, profile_index] : profile_jobs) {
