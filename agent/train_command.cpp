@@ -17,6 +17,7 @@
 #include "common/idx.h"
 #include "common/model_config.h"
 #include "common/progress.h"
+#include "common/sha256.h"
 #include "tailsweep/build_info.h"
 
 namespace tailsweep::agent {
@@ -27,6 +28,7 @@ struct TrainOptions {
   std::string data_dir = datasets::kFashionMnistDir;
   std::string out;
   std::string log;  // default: OUT with .train.json
+  std::string init;  // start from these weights instead of a fresh initialisation
   int threads = 0;
   TrainSettings settings;
 };
@@ -73,7 +75,14 @@ void run_train(TrainOptions options) {
              config.name, train.images.size(0), settings.epochs, settings.batch,
              runtime.intra_op_threads);
 
-  VitWeights weights = initial_training_weights(config, settings.seed);
+  // A fine-tuning run starts from earlier weights (recorded by hash); the
+  // seed still fixes the order and the flips.
+  VitWeights weights = options.init.empty() ? initial_training_weights(config, settings.seed)
+                                            : load_weights(config, options.init);
+  log["init"] = options.init.empty()
+                    ? nlohmann::json(nullptr)
+                    : nlohmann::json{{"weights", options.init},
+                                     {"sha256", file_sha256_hex(options.init)}};
   ProgressLine progress;
   const auto on_step = [&](int64_t step, int64_t total) {
     progress.update(static_cast<std::size_t>(step), static_cast<std::size_t>(total), "steps");
@@ -113,6 +122,9 @@ void register_train_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--out", options->out, "safetensors file to write the weights to")
       ->required();
+  command->add_option("--init", options->init,
+                      "continue from these weights (timm-named safetensors of the same model)")
+      ->check(CLI::ExistingFile);
   command->add_option("--log", options->log,
                       "training log (JSON; default: --out with extension .train.json)");
   TrainSettings& s = options->settings;
