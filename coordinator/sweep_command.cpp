@@ -130,13 +130,14 @@ void list_devices(const SweepOptions& options) {
   }
   const double now_s =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  fmt::print("{:<4} {:<32} {:<7} {:<10} {:<7} {}\n", "id", "name", "kind", "simulated", "agents",
-             "last seen");
+  fmt::print("{:<4} {:<32} {:<7} {:<10} {:<8} {:<7} {}\n", "id", "name", "kind", "simulated",
+             "state", "agents", "last seen");
   for (const json& device : answer.at("devices")) {
-    fmt::print("{:<4} {:<32} {:<7} {:<10} {:<7} {:.0f} s ago\n", device.at("id").get<int64_t>(),
-               device.at("name").get<std::string>(), device.at("kind").get<std::string>(),
+    fmt::print("{:<4} {:<32} {:<7} {:<10} {:<8} {:<7} {:.0f} s ago\n",
+               device.at("id").get<int64_t>(), device.at("name").get<std::string>(),
+               device.at("kind").get<std::string>(),
                device.at("simulated").get<bool>() ? "yes" : "no",
-               device.at("agents").get<int64_t>(),
+               device.at("state").get<std::string>(), device.at("agents").get<int64_t>(),
                now_s - device.at("last_seen_s").get<double>());
   }
 }

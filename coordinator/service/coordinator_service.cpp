@@ -315,12 +315,31 @@ void CoordinatorService::cancel_sweep(http::Request request, http::Responder res
 
 http::Response CoordinatorService::devices(const http::Request& request) {
   require_admin(request);
+  store::Store& store = stores_.local();
+  // Busy: an agent of the device holds a lease now. Online: seen within the
+  // lease TTL (agents long-poll far more often). Offline otherwise.
+  std::unordered_map<int64_t, int64_t> leases_by_device;
+  {
+    auto statement = store.database().cached(
+        "SELECT a.device_id, count(*) FROM jobs j JOIN agents a ON a.id = j.lease_agent_id "
+        "WHERE j.state = 'leased' GROUP BY a.device_id");
+    while (statement->step()) {
+      leases_by_device[statement->column_int64(0)] = statement->column_int64(1);
+    }
+  }
+  const double now = unix_now_s();
   json out = json::array();
-  for (const store::DeviceRow& row : stores_.local().devices()) {
+  for (const store::DeviceRow& row : store.devices()) {
+    const int64_t leases = leases_by_device.count(row.id) ? leases_by_device.at(row.id) : 0;
+    const char* state = leases > 0                                       ? "busy"
+                        : now - row.last_seen_s <= options_.lease_ttl_s ? "online"
+                                                                         : "offline";
     out.push_back({{"id", row.id},
                    {"name", row.name},
                    {"kind", row.kind},
                    {"simulated", row.simulated},
+                   {"state", state},
+                   {"active_leases", leases},
                    {"tags", json::parse(row.tags_json)},
                    {"agents", row.agents},
                    {"first_seen_s", row.first_seen_s},
