@@ -12,5 +12,6 @@ int main(int argc, char** argv) {
   tailsweep::cli::register_serve_command(app);
   tailsweep::cli::register_sweep_commands(app);
   tailsweep::cli::register_sql_command(app);
+  tailsweep::cli::register_report_command(app);
   return tailsweep::run_cli(app, argc, argv, "tailsweep");
 }

@@ -1,0 +1,269 @@
+// The sweep's rows, read once on a read-only connection. Everything is tied to
+// the sweep through jobs.sweep_id, so results of other sweeps on the same
+// devices never leak into this report.
+#include "coordinator/report/report_data.h"
+
+#include <fmt/chrono.h>
+#include <fmt/core.h>
+
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "common/errors.h"
+#include "coordinator/store/migrations.h"
+#include "coordinator/store/sqlite.h"
+#include "tailsweep/build_info.h"
+
+namespace tailsweep::report {
+namespace {
+
+using store::Database;
+using store::Statement;
+
+// Of the agents' results only: the coordinator's own (schedules) carry its
+// build, which the report names separately.
+std::vector<std::string> distinct_agent_texts(Database& db, const std::string& column,
+                                              int64_t sweep_id) {
+  Statement statement = db.prepare(fmt::format(
+      "SELECT DISTINCT r.{0} FROM results r JOIN jobs j ON j.id = r.job_id "
+      "WHERE j.sweep_id = ?1 AND r.agent_id IS NOT NULL AND r.{0} IS NOT NULL ORDER BY 1",
+      column));
+  statement.bind(1, sweep_id);
+  std::vector<std::string> values;
+  while (statement.step()) values.push_back(statement.column_text(0));
+  return values;
+}
+
+Provenance load_provenance(Database& db, int64_t sweep_id) {
+  Provenance provenance;
+  provenance.sweep_id = sweep_id;
+  Statement sweep =
+      db.prepare("SELECT name, state, created_at, finished_at FROM sweeps WHERE id = ?");
+  sweep.bind(1, sweep_id);
+  if (!sweep.step()) throw InputError(fmt::format("no sweep {} in '{}'", sweep_id, db.path()));
+  provenance.sweep_name = sweep.column_text(0);
+  provenance.sweep_state = sweep.column_text(1);
+  provenance.created_at_s = sweep.column_double(2);
+  provenance.finished_at_s = sweep.column_optional_double(3);
+
+  Statement devices = db.prepare(
+      "SELECT name, simulated FROM devices WHERE id IN ("
+      "  SELECT device_id FROM jobs WHERE sweep_id = ?1 AND device_id IS NOT NULL"
+      "  UNION SELECT r.device_id FROM results r JOIN jobs j ON j.id = r.job_id"
+      "        WHERE j.sweep_id = ?1 AND r.device_id IS NOT NULL) "
+      "ORDER BY simulated, name");
+  devices.bind(1, sweep_id);
+  while (devices.step()) {
+    provenance.devices.push_back({devices.column_text(0), devices.column_int64(1) != 0});
+  }
+  provenance.git_shas = distinct_agent_texts(db, "git_sha", sweep_id);
+  provenance.agent_versions = distinct_agent_texts(db, "agent_version", sweep_id);
+  const auto now = std::chrono::system_clock::now();
+  provenance.generated_at_utc =
+      format_utc(std::chrono::duration<double>(now.time_since_epoch()).count());
+  provenance.tailsweep_git_sha = build_info::kGitSha;
+  return provenance;
+}
+
+std::vector<LatencyCurve> load_latency_curves(Database& db, int64_t sweep_id) {
+  // Whole-model curves only ('block' mode measures one block, not L(n)).
+  Statement statement = db.prepare(
+      "SELECT d.name, d.simulated, c.model, c.batch, c.tokens, c.median_ms, "
+      "       c.median_ci95_low_ms, c.median_ci95_high_ms "
+      "FROM curve_points c JOIN jobs j ON j.id = c.job_id JOIN devices d ON d.id = c.device_id "
+      "WHERE j.sweep_id = ? AND c.mode = 'model' "
+      "ORDER BY d.simulated, d.name, c.model, c.batch, c.tokens, c.id");
+  statement.bind(1, sweep_id);
+  std::vector<LatencyCurve> curves;
+  while (statement.step()) {
+    const DeviceRef device{statement.column_text(0), statement.column_int64(1) != 0};
+    const std::string model = statement.column_text(2);
+    const int64_t batch = statement.column_int64(3);
+    if (curves.empty() || curves.back().device.name != device.name ||
+        curves.back().model != model || curves.back().batch != batch) {
+      curves.push_back(LatencyCurve{device, model, batch, {}, {}});
+    }
+    LatencyPointRow point{statement.column_int64(4), statement.column_double(5),
+                          statement.column_optional_double(6), statement.column_optional_double(7)};
+    auto& points = curves.back().points;
+    // Two profile jobs of one sweep measuring the same point: the later one wins
+    // (ordered by id), so the step finder never sees a duplicate token count.
+    if (!points.empty() && points.back().tokens == point.tokens) {
+      points.back() = point;
+    } else {
+      points.push_back(point);
+    }
+  }
+  for (LatencyCurve& curve : curves) curve.steps = steps_of(curve.points);
+  return curves;
+}
+
+const LatencyCurve* find_curve(const std::vector<LatencyCurve>& curves, const std::string& device,
+                               const std::string& model, int64_t batch) {
+  for (const LatencyCurve& curve : curves) {
+    if (curve.device.name == device && curve.model == model && curve.batch == batch) return &curve;
+  }
+  return nullptr;
+}
+
+std::optional<double> latency_at(const LatencyCurve& curve, int64_t tokens) {
+  for (const LatencyPointRow& point : curve.points) {
+    if (point.tokens == tokens) return point.median_ms;
+  }
+  return std::nullopt;
+}
+
+std::vector<ScheduleEntry> load_schedules(Database& db, int64_t sweep_id,
+                                          const std::vector<LatencyCurve>& curves) {
+  Statement statement = db.prepare(
+      "SELECT d.name, d.simulated, s.model, s.batch, s.alpha, s.tokens_total, s.n_star, s.r, "
+      "       s.layer, s.latency_at_n_star_ms, s.baseline_latency_ms "
+      "FROM schedules s JOIN devices d ON d.id = s.device_id WHERE s.sweep_id = ? "
+      "ORDER BY d.simulated, d.name, s.model, s.batch, s.id");
+  statement.bind(1, sweep_id);
+  std::vector<ScheduleEntry> schedules;
+  while (statement.step()) {
+    ScheduleEntry entry;
+    entry.device = {statement.column_text(0), statement.column_int64(1) != 0};
+    entry.model = statement.column_text(2);
+    entry.batch = statement.column_int64(3);
+    entry.alpha = statement.column_double(4);
+    entry.tokens_total = statement.column_int64(5);
+    entry.n_star = statement.column_int64(6);
+    entry.r = statement.column_int64(7);
+    entry.layer = statement.column_int64(8);
+    entry.latency_at_n_star_ms = statement.column_optional_double(9);
+    entry.unpruned_latency_ms = statement.column_optional_double(10);
+    // The curve is the measurement itself; the schedule's copies are the fallback.
+    if (const LatencyCurve* curve = find_curve(curves, entry.device.name, entry.model, entry.batch);
+        curve != nullptr && !curve->points.empty()) {
+      if (auto at_n_star = latency_at(*curve, entry.n_star)) entry.latency_at_n_star_ms = at_n_star;
+      entry.unpruned_latency_ms = curve->points.back().median_ms;
+      entry.steps = curve->steps;
+    }
+    schedules.push_back(std::move(entry));
+  }
+  return schedules;
+}
+
+std::vector<EvaluationRow> load_evaluations(Database& db, int64_t sweep_id) {
+  Statement statement = db.prepare(
+      "SELECT e.model, e.method, e.dataset, e.split, e.images, e.batch, e.top1, e.top5, "
+      "       e.latency_median_ms, d.name, d.simulated "
+      "FROM evaluations e JOIN jobs j ON j.id = e.job_id JOIN devices d ON d.id = e.device_id "
+      "WHERE j.sweep_id = ? ORDER BY e.model, e.dataset, e.split, e.id");
+  statement.bind(1, sweep_id);
+  std::vector<EvaluationRow> rows;
+  while (statement.step()) {
+    EvaluationRow row;
+    row.model = statement.column_text(0);
+    row.method = statement.column_text(1);
+    row.dataset = statement.column_text(2);
+    row.split = statement.column_text(3);
+    row.images = statement.column_int64(4);
+    row.batch = statement.column_int64(5);
+    row.top1 = statement.column_double(6);
+    row.top5 = statement.column_double(7);
+    row.latency_median_ms = statement.column_optional_double(8);
+    row.device = {statement.column_text(9), statement.column_int64(10) != 0};
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::vector<AccuracyCurve> load_accuracy_curves(Database& db, int64_t sweep_id) {
+  Statement statement = db.prepare(
+      "SELECT a.model, a.dataset, a.split, a.method, a.tokens, a.top1, a.top5, a.images "
+      "FROM accuracy_points a JOIN jobs j ON j.id = a.job_id WHERE j.sweep_id = ? "
+      "ORDER BY a.model, a.dataset, a.split, a.method, a.tokens, a.id");
+  statement.bind(1, sweep_id);
+  std::vector<AccuracyCurve> curves;
+  while (statement.step()) {
+    AccuracyCurve key{statement.column_text(0),
+                      statement.column_text(1),
+                      statement.column_text(2),
+                      statement.column_text(3),
+                      {}};
+    if (curves.empty() ||
+        std::tie(curves.back().model, curves.back().dataset, curves.back().split,
+                 curves.back().method) != std::tie(key.model, key.dataset, key.split, key.method)) {
+      curves.push_back(std::move(key));
+    }
+    AccuracyPointRow point{statement.column_int64(4), statement.column_double(5),
+                           statement.column_double(6), statement.column_int64(7)};
+    auto& points = curves.back().points;
+    if (!points.empty() && points.back().tokens == point.tokens) {
+      points.back() = point;
+    } else {
+      points.push_back(point);
+    }
+  }
+  return curves;
+}
+
+// A tailsweep database has a schema version; a plain SQLite file has 0.
+void require_tailsweep_database(Database& db) {
+  int version = 0;
+  try {
+    version = db.user_version();
+  } catch (const store::SqliteError& error) {
+    throw InputError(fmt::format("'{}' is not a tailsweep database: {}", db.path(), error.what()));
+  }
+  if (version == 0) {
+    throw InputError(fmt::format(
+        "'{}' is not a tailsweep database (it has no schema version; `tailsweep db migrate` "
+        "creates one)",
+        db.path()));
+  }
+  store::require_current_schema(db);
+}
+
+}  // namespace
+
+std::string device_label(const DeviceRef& device) {
+  return device.simulated ? device.name + " (simulated)" : device.name;
+}
+
+std::string format_utc(double unix_s) {
+  const auto seconds = std::chrono::sys_seconds(std::chrono::seconds(static_cast<int64_t>(unix_s)));
+  return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", seconds);
+}
+
+std::vector<schedule::LatencyStep> steps_of(const std::vector<LatencyPointRow>& points) {
+  std::vector<schedule::LatencyPoint> latency;
+  latency.reserve(points.size());
+  for (const LatencyPointRow& point : points) {
+    latency.push_back({point.tokens, point.median_ms, point.ci95_low_ms.value_or(point.median_ms),
+                       point.ci95_high_ms.value_or(point.median_ms)});
+  }
+  return schedule::find_latency_steps(latency);
+}
+
+ReportData load_report_data(const std::string& database_path, int64_t sweep_id) {
+  Database db(database_path, store::OpenOptions{.read_only = true});
+  require_tailsweep_database(db);
+  ReportData data;
+  try {
+    data.provenance = load_provenance(db, sweep_id);
+    data.latency_curves = load_latency_curves(db, sweep_id);
+    data.schedules = load_schedules(db, sweep_id, data.latency_curves);
+    data.evaluations = load_evaluations(db, sweep_id);
+    data.accuracy_curves = load_accuracy_curves(db, sweep_id);
+  } catch (const store::SqliteError& error) {
+    throw InputError(
+        fmt::format("cannot read sweep {} from '{}': {}", sweep_id, database_path, error.what()));
+  }
+  if (data.latency_curves.empty())
+    data.missing.push_back("No latency curves: no profile result yet.");
+  if (data.schedules.empty()) data.missing.push_back("No schedules: no schedule job has run yet.");
+  if (data.evaluations.empty()) data.missing.push_back("No evaluations: no eval result yet.");
+  if (data.accuracy_curves.empty()) {
+    data.missing.push_back("No accuracy curve: no accuracy_curve result yet.");
+  }
+  return data;
+}
+
+}  // namespace tailsweep::report

@@ -1,0 +1,119 @@
+#pragma once
+// The results of one sweep, read from the database into typed structs: the
+// only part of `tailsweep report` that knows SQL. Renderers (report_tables.h,
+// report_plots.h) are pure functions over these structs, so they are tested
+// on hand-made data without a database.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/latency_steps.h"
+
+namespace tailsweep::report {
+
+struct DeviceRef {
+  std::string name;
+  bool simulated = false;
+};
+
+// "orin-nano (simulated)" for simulated devices, the plain name otherwise:
+// every table says so, so that no one mistakes a model for a measurement.
+std::string device_label(const DeviceRef& device);
+
+struct Provenance {
+  int64_t sweep_id = 0;
+  std::string sweep_name;
+  std::string sweep_state;
+  double created_at_s = 0;
+  std::optional<double> finished_at_s;
+  std::vector<DeviceRef> devices;           // every device with a job or result in the sweep
+  std::vector<std::string> git_shas;        // distinct, of the sweep's results
+  std::vector<std::string> agent_versions;  // distinct, of the sweep's results
+  std::string generated_at_utc;             // ISO 8601, when the report was rendered
+  std::string tailsweep_git_sha;            // the build that rendered it
+};
+
+struct LatencyPointRow {
+  int64_t tokens = 0;
+  double median_ms = 0;
+  std::optional<double> ci95_low_ms;  // null with too few samples
+  std::optional<double> ci95_high_ms;
+};
+
+// L(n) of one (device, model, batch), whole-model mode, ascending tokens.
+struct LatencyCurve {
+  DeviceRef device;
+  std::string model;
+  int64_t batch = 1;
+  std::vector<LatencyPointRow> points;
+  std::vector<schedule::LatencyStep> steps;  // find_latency_steps on the points
+};
+
+struct ScheduleEntry {
+  DeviceRef device;
+  std::string model;
+  int64_t batch = 1;
+  double alpha = 0.5;
+  int64_t tokens_total = 0;
+  int64_t n_star = 0;
+  int64_t r = 0;
+  int64_t layer = 0;
+  // From the curve when it has the point, else as the schedule stored it.
+  std::optional<double> latency_at_n_star_ms;
+  std::optional<double> unpruned_latency_ms;  // at the curve's largest token count
+  std::vector<schedule::LatencyStep> steps;   // of the matching curve
+};
+
+struct EvaluationRow {
+  std::string model;
+  std::string method;  // a method spec: none, pomt:58, topk:20, tome:8, ...
+  std::string dataset;
+  std::string split;
+  int64_t images = 0;
+  int64_t batch = 1;
+  double top1 = 0;  // fractions in [0, 1]
+  double top5 = 0;
+  std::optional<double> latency_median_ms;
+  DeviceRef device;  // where the result was measured
+};
+
+struct AccuracyPointRow {
+  int64_t tokens = 0;
+  double top1 = 0;
+  double top5 = 0;
+  int64_t images = 0;
+};
+
+// A(n) of one model (per dataset, split and dropping method), ascending tokens.
+struct AccuracyCurve {
+  std::string model;
+  std::string dataset;
+  std::string split;
+  std::string method;
+  std::vector<AccuracyPointRow> points;
+};
+
+struct ReportData {
+  Provenance provenance;
+  std::vector<ScheduleEntry> schedules;
+  std::vector<EvaluationRow> evaluations;
+  std::vector<LatencyCurve> latency_curves;
+  std::vector<AccuracyCurve> accuracy_curves;
+  // Lines saying what the sweep lacks ("no schedules yet", ...): a partial
+  // sweep still renders what it has.
+  std::vector<std::string> missing;
+};
+
+// "2026-11-23 06:39:43 UTC".
+std::string format_utc(double unix_s);
+
+// Steps of a curve, with the CI falling back to the median where it is null.
+std::vector<schedule::LatencyStep> steps_of(const std::vector<LatencyPointRow>& points);
+
+// Reads sweep_id from the database file, opened read-only. InputError: the
+// file is missing or not a tailsweep database (or not at this binary's
+// schema), or the sweep is unknown.
+ReportData load_report_data(const std::string& database_path, int64_t sweep_id);
+
+}  // namespace tailsweep::report

@@ -1,0 +1,187 @@
+#include "coordinator/report/report_formats.h"
+
+#include <fmt/core.h>
+
+#include <cstdlib>
+
+#include "coordinator/store/query_format.h"
+
+namespace tailsweep::report {
+namespace {
+
+std::string join(const std::vector<std::string>& items, std::string_view separator,
+                 std::string_view when_empty) {
+  if (items.empty()) return std::string(when_empty);
+  std::string text;
+  for (const std::string& item : items) {
+    if (!text.empty()) text += separator;
+    text += item;
+  }
+  return text;
+}
+
+// Numbers are right-aligned in LaTeX: a column is numeric when every
+// non-empty cell is a number.
+bool is_numeric_column(const Table& table, std::size_t column) {
+  bool any = false;
+  for (const auto& row : table.rows) {
+    const std::string& cell = row[column];
+    if (cell.empty()) continue;
+    char* end = nullptr;
+    std::strtod(cell.c_str(), &end);
+    if (end != cell.c_str() + cell.size()) return false;
+    any = true;
+  }
+  return any;
+}
+
+}  // namespace
+
+std::vector<std::string> provenance_lines(const Provenance& p) {
+  std::vector<std::string> devices;
+  for (const DeviceRef& device : p.devices) devices.push_back(device_label(device));
+  return {
+      fmt::format("sweep: {} '{}', state {}", p.sweep_id, p.sweep_name, p.sweep_state),
+      fmt::format("created: {}; finished: {}", format_utc(p.created_at_s),
+                  p.finished_at_s ? format_utc(*p.finished_at_s) : "not yet"),
+      fmt::format("devices: {}", join(devices, ", ", "none")),
+      fmt::format("agent git SHAs: {}", join(p.git_shas, ", ", "none recorded")),
+      fmt::format("agent versions: {}", join(p.agent_versions, ", ", "none recorded")),
+      fmt::format("generated: {} by tailsweep {}", p.generated_at_utc, p.tailsweep_git_sha),
+  };
+}
+
+std::string escape_markdown(std::string_view text) {
+  std::string escaped;
+  for (const char c : text) {
+    if (c == '|' || c == '\\' || c == '*' || c == '_' || c == '`' || c == '<' || c == '[' ||
+        c == ']') {
+      escaped += '\\';
+    }
+    escaped += (c == '\n' || c == '\r') ? ' ' : c;
+  }
+  return escaped;
+}
+
+std::string escape_latex(std::string_view text) {
+  std::string escaped;
+  for (const char c : text) {
+    switch (c) {
+      case '\\':
+        escaped += "\\textbackslash{}";
+        break;
+      case '~':
+        escaped += "\\textasciitilde{}";
+        break;
+      case '^':
+        escaped += "\\textasciicircum{}";
+        break;
+      case '&':
+      case '%':
+      case '$':
+      case '#':
+      case '_':
+      case '{':
+      case '}':
+        escaped += '\\';
+        escaped += c;
+        break;
+      case '<':
+        escaped += "\\textless{}";
+        break;
+      case '>':
+        escaped += "\\textgreater{}";
+        break;
+      case '\n':
+      case '\r':
+        escaped += ' ';
+        break;
+      default:
+        escaped += c;
+    }
+  }
+  return escaped;
+}
+
+std::string render_markdown(const Provenance& provenance, const std::vector<Table>& tables,
+                            const std::vector<std::string>& missing) {
+  std::string text = fmt::format("# tailsweep report: sweep {} ({})\n\n", provenance.sweep_id,
+                                 escape_markdown(provenance.sweep_name));
+  for (const std::string& line : provenance_lines(provenance)) {
+    text.append("- ").append(escape_markdown(line)).append("\n");
+  }
+  text += "\n";
+  for (const std::string& line : missing)
+    text.append("> ").append(escape_markdown(line)).append("\n\n");
+  for (const Table& table : tables) {
+    text.append("## ").append(escape_markdown(table.title)).append("\n\n");
+    if (table.rows.empty()) {
+      text += "(no rows)\n\n";
+      continue;
+    }
+    auto add_row = [&text](const std::vector<std::string>& cells) {
+      text += "|";
+      for (const std::string& cell : cells)
+        text.append(" ").append(escape_markdown(cell)).append(" |");
+      text += "\n";
+    };
+    add_row(table.columns);
+    text += "|";
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+      text += is_numeric_column(table, i) ? "---:|" : "---|";
+    }
+    text += "\n";
+    for (const auto& row : table.rows) add_row(row);
+    text += "\n";
+  }
+  return text;
+}
+
+std::string render_csv(const Table& table) {
+  auto line = [](const std::vector<std::string>& cells) {
+    std::string text;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      if (i > 0) text += ',';
+      text += store::csv_field(cells[i]);
+    }
+    return text + "\r\n";
+  };
+  std::string text = line(table.columns);
+  for (const auto& row : table.rows) text += line(row);
+  return text;
+}
+
+std::string render_latex(const Provenance& provenance, const std::vector<Table>& tables,
+                         const std::vector<std::string>& missing) {
+  // Requires \usepackage{booktabs}. Comments need no escaping, only no line breaks.
+  std::string text = "% tailsweep report (needs \\usepackage{booktabs})\n";
+  for (const std::string& line : provenance_lines(provenance))
+    text.append("% ").append(line).append("\n");
+  text += "\n";
+  for (const std::string& line : missing) {
+    text.append("\\noindent\\emph{").append(escape_latex(line)).append("}\\par\n");
+  }
+  for (const Table& table : tables) {
+    text.append("\n% ").append(table.file_stem).append("\n\\begin{table}[ht]\n\\centering\n");
+    text.append("\\caption{").append(escape_latex(table.title)).append("}\n");
+    std::string alignment;
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+      alignment += is_numeric_column(table, i) ? 'r' : 'l';
+    }
+    text.append("\\begin{tabular}{").append(alignment).append("}\n\\toprule\n");
+    auto add_row = [&text](const std::vector<std::string>& cells) {
+      for (std::size_t i = 0; i < cells.size(); ++i) {
+        if (i > 0) text += " & ";
+        text += escape_latex(cells[i]);
+      }
+      text += " \\\\\n";
+    };
+    add_row(table.columns);
+    text += "\\midrule\n";
+    for (const auto& row : table.rows) add_row(row);
+    text += "\\bottomrule\n\\end{tabular}\n\\end{table}\n";
+  }
+  return text;
+}
+
+}  // namespace tailsweep::report

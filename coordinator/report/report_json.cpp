@@ -1,0 +1,147 @@
+#include "coordinator/report/report_json.h"
+
+#include <optional>
+
+#include "coordinator/report/report_formats.h"
+#include "coordinator/report/report_tables.h"
+
+namespace tailsweep::report {
+namespace {
+
+using nlohmann::json;
+
+template <typename T>
+json or_null(const std::optional<T>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+json device_json(const DeviceRef& device) {
+  return {{"name", device.name}, {"simulated", device.simulated}};
+}
+
+json steps_json(const std::vector<schedule::LatencyStep>& steps) {
+  json array = json::array();
+  for (const schedule::LatencyStep& step : steps) {
+    array.push_back({{"tokens_below", step.tokens_below},
+                     {"tokens_above", step.tokens_above},
+                     {"below_ms", step.below_ms},
+                     {"above_ms", step.above_ms},
+                     {"height_ms", step.height_ms},
+                     {"height_fraction", step.height_fraction},
+                     {"saved_from_full_ms", step.saved_from_full_ms}});
+  }
+  return array;
+}
+
+json provenance_json(const Provenance& p) {
+  json devices = json::array();
+  for (const DeviceRef& device : p.devices) devices.push_back(device_json(device));
+  return {{"sweep_id", p.sweep_id},
+          {"sweep_name", p.sweep_name},
+          {"state", p.sweep_state},
+          {"created_at_s", p.created_at_s},
+          {"created_at_utc", format_utc(p.created_at_s)},
+          {"finished_at_s", or_null(p.finished_at_s)},
+          {"finished_at_utc", p.finished_at_s ? json(format_utc(*p.finished_at_s)) : json(nullptr)},
+          {"devices", devices},
+          {"git_shas", p.git_shas},
+          {"agent_versions", p.agent_versions},
+          {"generated_at_utc", p.generated_at_utc},
+          {"tailsweep_git_sha", p.tailsweep_git_sha}};
+}
+
+json schedules_json(const std::vector<ScheduleEntry>& schedules) {
+  json array = json::array();
+  for (const ScheduleEntry& entry : schedules) {
+    std::optional<double> saved_ms;
+    if (entry.latency_at_n_star_ms && entry.unpruned_latency_ms) {
+      saved_ms = *entry.unpruned_latency_ms - *entry.latency_at_n_star_ms;
+    }
+    array.push_back({{"device", device_json(entry.device)},
+                     {"model", entry.model},
+                     {"batch", entry.batch},
+                     {"alpha", entry.alpha},
+                     {"tokens_total", entry.tokens_total},
+                     {"n_star", entry.n_star},
+                     {"r", entry.r},
+                     {"layer", entry.layer},
+                     {"latency_at_n_star_ms", or_null(entry.latency_at_n_star_ms)},
+                     {"unpruned_latency_ms", or_null(entry.unpruned_latency_ms)},
+                     {"saved_ms", or_null(saved_ms)},
+                     {"steps", steps_json(entry.steps)}});
+  }
+  return array;
+}
+
+json evaluations_json(const std::vector<EvaluationRow>& evaluations) {
+  json array = json::array();
+  for (const AccuracyRow& row : accuracy_rows(evaluations)) {
+    const EvaluationRow& e = row.evaluation;
+    array.push_back({{"model", e.model},
+                     {"method", e.method},
+                     {"dataset", e.dataset},
+                     {"split", e.split},
+                     {"images", e.images},
+                     {"batch", e.batch},
+                     {"top1", e.top1},
+                     {"top5", e.top5},
+                     {"latency_median_ms", or_null(e.latency_median_ms)},
+                     {"device", device_json(e.device)},
+                     {"top1_change_points", or_null(row.top1_change_points)},
+                     {"top5_change_points", or_null(row.top5_change_points)},
+                     {"latency_change_ms", or_null(row.latency_change_ms)},
+                     {"latency_change_percent", or_null(row.latency_change_percent)}});
+  }
+  return array;
+}
+
+json latency_curves_json(const std::vector<LatencyCurve>& curves) {
+  json array = json::array();
+  for (const LatencyCurve& curve : curves) {
+    json points = json::array();
+    for (const LatencyPointRow& point : curve.points) {
+      points.push_back({{"tokens", point.tokens},
+                        {"median_ms", point.median_ms},
+                        {"median_ci95_low_ms", or_null(point.ci95_low_ms)},
+                        {"median_ci95_high_ms", or_null(point.ci95_high_ms)}});
+    }
+    array.push_back({{"device", device_json(curve.device)},
+                     {"model", curve.model},
+                     {"batch", curve.batch},
+                     {"points", points},
+                     {"steps", steps_json(curve.steps)}});
+  }
+  return array;
+}
+
+json accuracy_curves_json(const std::vector<AccuracyCurve>& curves) {
+  json array = json::array();
+  for (const AccuracyCurve& curve : curves) {
+    json points = json::array();
+    for (const AccuracyPointRow& point : curve.points) {
+      points.push_back({{"tokens", point.tokens},
+                        {"top1", point.top1},
+                        {"top5", point.top5},
+                        {"images", point.images}});
+    }
+    array.push_back({{"model", curve.model},
+                     {"dataset", curve.dataset},
+                     {"split", curve.split},
+                     {"method", curve.method},
+                     {"points", points}});
+  }
+  return array;
+}
+
+}  // namespace
+
+json report_json(const ReportData& data) {
+  return {{"provenance", provenance_json(data.provenance)},
+          {"missing", data.missing},
+          {"schedules", schedules_json(data.schedules)},
+          {"evaluations", evaluations_json(data.evaluations)},
+          {"latency_curves", latency_curves_json(data.latency_curves)},
+          {"accuracy_curves", accuracy_curves_json(data.accuracy_curves)}};
+}
+
+}  // namespace tailsweep::report

@@ -1,0 +1,193 @@
+// Table rows for the report. Numbers are formatted here once, so Markdown,
+// CSV and LaTeX show the same digits.
+#include "coordinator/report/report_tables.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <tuple>
+
+namespace tailsweep::report {
+namespace {
+
+std::string fixed(const std::optional<double>& value, int decimals) {
+  return value ? fmt::format("{:.{}f}", *value, decimals) : std::string();
+}
+
+std::string signed_fixed(const std::optional<double>& value, int decimals) {
+  return value ? fmt::format("{:+.{}f}", *value, decimals) : std::string();
+}
+
+// Curves keep ten significant digits: their CSVs are data for others to
+// plot, and 10.05 should not print as 10.049999999999999.
+std::string exact(const std::optional<double>& value) {
+  return value ? fmt::format("{:.10g}", *value) : std::string();
+}
+
+std::string_view method_family(std::string_view method) {
+  return method.substr(0, method.find(':'));
+}
+
+bool same_experiment(const EvaluationRow& a, const EvaluationRow& b) {
+  return a.model == b.model && a.dataset == b.dataset && a.split == b.split;
+}
+
+// The best 'none' evaluation for row: same device and batch first, then same
+// device, then any.
+const EvaluationRow* baseline_for(const EvaluationRow& row,
+                                  const std::vector<EvaluationRow>& evaluations) {
+  const EvaluationRow* best = nullptr;
+  int best_score = -1;
+  for (const EvaluationRow& candidate : evaluations) {
+    if (candidate.method != "none" || !same_experiment(candidate, row)) continue;
+    const int score =
+        (candidate.device.name == row.device.name ? 2 : 0) + (candidate.batch == row.batch ? 1 : 0);
+    if (score > best_score) {
+      best = &candidate;
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+int method_rank(std::string_view method) {
+  const std::string_view family = method_family(method);
+  if (family == "none") return 0;
+  if (family == "pomt") return 1;
+  if (family == "topk") return 2;
+  if (family == "tome") return 3;
+  return 4;
+}
+
+std::vector<AccuracyRow> accuracy_rows(const std::vector<EvaluationRow>& evaluations) {
+  std::vector<AccuracyRow> rows;
+  rows.reserve(evaluations.size());
+  for (const EvaluationRow& evaluation : evaluations) {
+    AccuracyRow row{evaluation, {}, {}, {}, {}};
+    if (const EvaluationRow* baseline = baseline_for(evaluation, evaluations)) {
+      row.top1_change_points = 100 * (evaluation.top1 - baseline->top1);
+      row.top5_change_points = 100 * (evaluation.top5 - baseline->top5);
+      if (baseline->device.name == evaluation.device.name && evaluation.latency_median_ms &&
+          baseline->latency_median_ms && *baseline->latency_median_ms > 0) {
+        row.latency_change_ms = *evaluation.latency_median_ms - *baseline->latency_median_ms;
+        row.latency_change_percent = 100 * *row.latency_change_ms / *baseline->latency_median_ms;
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const AccuracyRow& a, const AccuracyRow& b) {
+    const EvaluationRow& x = a.evaluation;
+    const EvaluationRow& y = b.evaluation;
+    return std::forward_as_tuple(x.model, x.dataset, x.split, method_rank(x.method), x.method,
+                                 x.device.name) < std::forward_as_tuple(y.model, y.dataset, y.split,
+                                                                        method_rank(y.method),
+                                                                        y.method, y.device.name);
+  });
+  return rows;
+}
+
+std::string format_steps(const std::vector<schedule::LatencyStep>& steps) {
+  if (steps.empty()) return "none";
+  std::string text;
+  for (const schedule::LatencyStep& step : steps) {
+    if (!text.empty()) text += ", ";
+    text +=
+        fmt::format("{}->{} ({:+.1f} ms)", step.tokens_below, step.tokens_above, step.height_ms);
+  }
+  return text;
+}
+
+Table schedule_table(const std::vector<ScheduleEntry>& schedules) {
+  Table table{"schedules",
+              "POMT schedules",
+              {"device", "model", "batch", "n*", "R", "layer", "latency at n* (ms)",
+               "unpruned (ms)", "saved (ms)", "saved (%)", "steps"},
+              {}};
+  for (const ScheduleEntry& entry : schedules) {
+    std::optional<double> saved_ms;
+    std::optional<double> saved_percent;
+    if (entry.latency_at_n_star_ms && entry.unpruned_latency_ms) {
+      saved_ms = *entry.unpruned_latency_ms - *entry.latency_at_n_star_ms;
+      if (*entry.unpruned_latency_ms > 0)
+        saved_percent = 100 * *saved_ms / *entry.unpruned_latency_ms;
+    }
+    table.rows.push_back({device_label(entry.device), entry.model, std::to_string(entry.batch),
+                          std::to_string(entry.n_star), std::to_string(entry.r),
+                          std::to_string(entry.layer), fixed(entry.latency_at_n_star_ms, 2),
+                          fixed(entry.unpruned_latency_ms, 2), fixed(saved_ms, 2),
+                          fixed(saved_percent, 1), format_steps(entry.steps)});
+  }
+  return table;
+}
+
+Table accuracy_table(const std::vector<AccuracyRow>& rows) {
+  Table table{
+      "accuracy",
+      "Accuracy and latency per method",
+      {"model", "method", "dataset", "images", "top-1 (%)", "top-1 vs none (pts)", "top-5 (%)",
+       "latency (ms)", "latency vs none (ms)", "latency vs none (%)", "device"},
+      {}};
+  for (const AccuracyRow& row : rows) {
+    const EvaluationRow& e = row.evaluation;
+    table.rows.push_back({e.model, e.method, e.dataset + "/" + e.split, std::to_string(e.images),
+                          fixed(100 * e.top1, 2), signed_fixed(row.top1_change_points, 2),
+                          fixed(100 * e.top5, 2), fixed(e.latency_median_ms, 2),
+                          signed_fixed(row.latency_change_ms, 2),
+                          signed_fixed(row.latency_change_percent, 1), device_label(e.device)});
+  }
+  return table;
+}
+
+Table latency_curve_table(const LatencyCurve& curve) {
+  Table table{
+      fmt::format("latency-{}-{}-b{}", file_slug(curve.device.name), file_slug(curve.model),
+                  curve.batch),
+      fmt::format("L(n): {} on {}, batch {}", curve.model, device_label(curve.device), curve.batch),
+      {"tokens", "median_ms", "median_ci95_low_ms", "median_ci95_high_ms"},
+      {}};
+  for (const LatencyPointRow& point : curve.points) {
+    table.rows.push_back({std::to_string(point.tokens), exact(point.median_ms),
+                          exact(point.ci95_low_ms), exact(point.ci95_high_ms)});
+  }
+  return table;
+}
+
+Table accuracy_curve_table(const AccuracyCurve& curve) {
+  Table table{fmt::format("accuracy-curve-{}-{}-{}", file_slug(curve.model),
+                          file_slug(curve.dataset), file_slug(curve.method)),
+              fmt::format("A(n): {} on {}/{}, tokens dropped by {}", curve.model, curve.dataset,
+                          curve.split, curve.method),
+              {"tokens", "top1", "top5", "images"},
+              {}};
+  for (const AccuracyPointRow& point : curve.points) {
+    table.rows.push_back({std::to_string(point.tokens), exact(point.top1), exact(point.top5),
+                          std::to_string(point.images)});
+  }
+  return table;
+}
+
+std::vector<Table> report_tables(const ReportData& data) {
+  std::vector<Table> tables{schedule_table(data.schedules),
+                            accuracy_table(accuracy_rows(data.evaluations))};
+  for (const LatencyCurve& curve : data.latency_curves)
+    tables.push_back(latency_curve_table(curve));
+  for (const AccuracyCurve& curve : data.accuracy_curves) {
+    tables.push_back(accuracy_curve_table(curve));
+  }
+  return tables;
+}
+
+std::string file_slug(std::string_view text) {
+  std::string slug(text);
+  for (char& c : slug) {
+    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '-' || c == '_';
+    if (!safe) c = '_';
+  }
+  if (slug.empty() || slug.front() == '.') slug.insert(slug.begin(), '_');
+  return slug;
+}
+
+}  // namespace tailsweep::report

@@ -1,0 +1,53 @@
+#pragma once
+// The report's tables as plain rows of text, built by pure functions from
+// ReportData; report_formats.h renders them as Markdown, CSV and LaTeX.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/latency_steps.h"
+#include "coordinator/report/report_data.h"
+
+namespace tailsweep::report {
+
+struct Table {
+  std::string file_stem;  // the CSV's name without ".csv"
+  std::string title;
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;  // each as wide as columns; "" for no value
+};
+
+// The paper's order: the unpruned baseline first, then POMT, Top-K, ToMe and
+// anything else. method is a spec ("pomt:58"); its family is before the ':'.
+int method_rank(std::string_view method);
+
+// An evaluation with its change against the unpruned ('none') baseline of the
+// same model, dataset and split. Latency changes only against a baseline
+// measured on the same device: across devices they would compare hardware.
+struct AccuracyRow {
+  EvaluationRow evaluation;
+  std::optional<double> top1_change_points;  // 100 * (top1 - baseline top1)
+  std::optional<double> top5_change_points;
+  std::optional<double> latency_change_ms;
+  std::optional<double> latency_change_percent;
+};
+
+// Sorted by model, dataset, split, method_rank, method, device.
+std::vector<AccuracyRow> accuracy_rows(const std::vector<EvaluationRow>& evaluations);
+
+// "128->129 (+11.0 ms), 64->65 (+5.2 ms)"; "none" when there is none.
+std::string format_steps(const std::vector<schedule::LatencyStep>& steps);
+
+Table schedule_table(const std::vector<ScheduleEntry>& schedules);
+Table accuracy_table(const std::vector<AccuracyRow>& rows);
+Table latency_curve_table(const LatencyCurve& curve);
+Table accuracy_curve_table(const AccuracyCurve& curve);
+
+// Every table of the report, in the order the documents show them.
+std::vector<Table> report_tables(const ReportData& data);
+
+// A file-name-safe form of a device or model name: [A-Za-z0-9._-], others '_'.
+std::string file_slug(std::string_view text);
+
+}  // namespace tailsweep::report

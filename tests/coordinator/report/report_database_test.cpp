@@ -1,0 +1,269 @@
+// `tailsweep report` end to end on a real database: a sweep built with the
+// store's own API (agents on a CPU and a simulated device, profiles, an
+// accuracy curve, evaluations and a schedule), rendered into a folder.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "../store/store_fixture.h"
+#include "common/errors.h"
+#include "coordinator/report/report_data.h"
+#include "coordinator/report/report_output.h"
+
+namespace tailsweep::report {
+namespace {
+
+using nlohmann::json;
+using store::PlannedJob;
+using ::testing::HasSubstr;
+
+constexpr double kTtlS = 30;
+
+struct Point {
+  int64_t tokens;
+  double median_ms;
+};
+
+// The fields docs/profile.md requires, for a staircase of points.
+json profile_body(const std::vector<Point>& points, bool simulated) {
+  json body = {{"tool", "tailsweep-agent profile"},
+               {"version", "0.2.0"},
+               {"git_sha", "deadbeef"},
+               {"model", {{"name", "deit-tiny"}, {"tokens", 197}}},
+               {"mode", "model"},
+               {"power", {{"available", false}, {"reason", "no sensor"}}},
+               {"device", {{"kind", simulated ? "sim" : "cpu"}, {"simulated", simulated}}}};
+  json array = json::array();
+  for (const Point& p : points) {
+    array.push_back({{"batch", 1},
+                     {"tokens", p.tokens},
+                     {"median_ms", p.median_ms},
+                     {"median_ci95_low_ms", p.median_ms - 0.05},
+                     {"median_ci95_high_ms", p.median_ms + 0.05},
+                     {"p5_ms", p.median_ms},
+                     {"p25_ms", p.median_ms},
+                     {"p75_ms", p.median_ms},
+                     {"p95_ms", p.median_ms},
+                     {"mean_ms", p.median_ms},
+                     {"stddev_ms", 0.01},
+                     {"mad_ms", 0.01},
+                     {"samples", 10},
+                     {"stable", true},
+                     {"reached_precision", true},
+                     {"power", nullptr},
+                     {"raw_ms", {p.median_ms}}});
+  }
+  body["points"] = array;
+  return body;
+}
+
+json eval_body(const std::string& method, double top1, double latency_ms) {
+  return {{"model", "deit-tiny"},
+          {"weights_sha256", nullptr},
+          {"dataset", "fashion-mnist"},
+          {"split", "test"},
+          {"method", method},
+          {"batch", 1},
+          {"images", 1000},
+          {"top1", top1},
+          {"top5", 0.99},
+          {"latency", {{"median_ms", latency_ms}}}};
+}
+
+json accuracy_curve_body() {
+  return {{"model", "deit-tiny"},
+          {"weights_sha256", nullptr},
+          {"dataset", "fashion-mnist"},
+          {"split", "test"},
+          {"method", "random"},
+          {"points", json::parse(R"([{"tokens": 100, "top1": 0.7, "top5": 0.95, "images": 1000},
+                                     {"tokens": 128, "top1": 0.85, "top5": 0.98, "images": 1000},
+                                     {"tokens": 137, "top1": 0.9, "top5": 0.99, "images": 1000}])")}};
+}
+
+// A staircase with one cliff: 128 -> 129 costs 11 ms.
+const std::vector<Point> kSimCurve = {{120, 10.0}, {124, 10.1}, {128, 10.2},
+                                      {129, 21.2}, {133, 21.3}, {137, 21.4}};
+const std::vector<Point> kCpuCurve = {{120, 30.0}, {128, 32.0}, {137, 34.0}};
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class ReportDatabaseTest : public store::StoreTest {
+ protected:
+  // Plans the sweep, lets both agents do their jobs and runs the schedule.
+  int64_t run_sweep() {
+    cpu_ = register_agent("cpu-1");
+    sim_ = register_agent("orin-nano", /*simulated=*/true);
+    auto job = [](std::string kind, std::optional<int64_t> device, std::string spec) {
+      PlannedJob planned;
+      planned.kind = std::move(kind);
+      planned.device_id = device;
+      planned.spec_json = std::move(spec);
+      return planned;
+    };
+    PlannedJob schedule = job("schedule", sim_.device_id, "{}");
+    schedule.runner = "coordinator";
+    schedule.depends_on = {1, 2};
+    const int64_t sweep = store().create_sweep(
+        "smoke & cliffs", "{}",
+        {job("profile", cpu_.device_id, "{}"), job("profile", sim_.device_id, "{}"),
+         job("accuracy_curve", std::nullopt, "{}"),
+         job("eval", std::nullopt, R"({"method": "tome:8", "top1": 0.88, "ms": 30.5})"),
+         job("eval", std::nullopt, R"({"method": "none", "top1": 0.9, "ms": 34.0})"),
+         job("eval", std::nullopt, R"({"method": "pomt:7", "top1": 0.885, "ms": 32.0})"), schedule},
+        10);
+    // A second sweep whose results must not appear in the first one's report.
+    store().create_sweep(
+        "other", "{}",
+        {job("eval", std::nullopt, R"({"method": "topk:5", "top1": 0.1, "ms": 1.0})")}, 10);
+    while (auto lease = store().lease_job(cpu_.agent_id, 20, kTtlS)) {
+      const json spec = json::parse(lease->spec_json);
+      json body;
+      if (lease->kind == "profile") body = profile_body(kCpuCurve, false);
+      if (lease->kind == "accuracy_curve") body = accuracy_curve_body();
+      if (lease->kind == "eval") body = eval_body(spec["method"], spec["top1"], spec["ms"]);
+      EXPECT_EQ(
+          store().submit_result(lease->job_id, lease->lease_id, cpu_.agent_id, body.dump(), 21),
+          store::SubmitOutcome::accepted);
+    }
+    const auto lease = store().lease_job(sim_.agent_id, 22, kTtlS).value();
+    EXPECT_EQ(store().submit_result(lease.job_id, lease.lease_id, sim_.agent_id,
+                                    profile_body(kSimCurve, true).dump(), 23),
+              store::SubmitOutcome::accepted);
+    const auto ready = store().ready_coordinator_jobs();
+    EXPECT_EQ(ready.size(), 1u);
+    const json schedule_body = {{"device_id", sim_.device_id},
+                                {"model", "deit-tiny"},
+                                {"batch", 1},
+                                {"method", "pomt"},
+                                {"alpha", 0.5},
+                                {"tokens_total", 137},
+                                {"n_star", 128},
+                                {"r", 7},
+                                {"layer", 3},
+                                {"latency_at_n_star_ms", 10.2},
+                                {"baseline_latency_ms", 21.4},
+                                {"source_job_ids", {2, 3}}};
+    store().complete_coordinator_job(ready.at(0).id, schedule_body.dump(), 24);
+    return sweep;
+  }
+
+  std::filesystem::path out_dir() const {
+    return std::filesystem::path(path()).parent_path() / "out";
+  }
+
+  store::RegisteredAgent cpu_;
+  store::RegisteredAgent sim_;
+};
+
+TEST_F(ReportDatabaseTest, ReadsTheSweepIntoTypedRows) {
+  const int64_t sweep = run_sweep();
+  const ReportData data = load_report_data(path(), sweep);
+  EXPECT_EQ(data.provenance.sweep_name, "smoke & cliffs");
+  EXPECT_EQ(data.provenance.sweep_state, "done");
+  ASSERT_EQ(data.provenance.devices.size(), 2u);
+  EXPECT_EQ(device_label(data.provenance.devices[1]), "orin-nano (simulated)");
+  EXPECT_THAT(data.provenance.git_shas, ::testing::ElementsAre("abc123", "deadbeef"));
+  ASSERT_EQ(data.latency_curves.size(), 2u);
+  ASSERT_EQ(data.schedules.size(), 1u);
+  const ScheduleEntry& schedule = data.schedules[0];
+  EXPECT_TRUE(schedule.device.simulated);
+  EXPECT_DOUBLE_EQ(*schedule.latency_at_n_star_ms, 10.2);
+  EXPECT_DOUBLE_EQ(*schedule.unpruned_latency_ms, 21.4);
+  ASSERT_EQ(schedule.steps.size(), 1u);
+  EXPECT_EQ(schedule.steps[0].tokens_below, 128);
+  EXPECT_EQ(data.evaluations.size(), 3u);  // not the other sweep's
+  ASSERT_EQ(data.accuracy_curves.size(), 1u);
+  EXPECT_EQ(data.accuracy_curves[0].points.size(), 3u);
+  EXPECT_TRUE(data.missing.empty());
+}
+
+TEST_F(ReportDatabaseTest, WritesEveryFormatWithTheNumbers) {
+  const int64_t sweep = run_sweep();
+  write_report(load_report_data(path(), sweep), out_dir());
+  for (const char* name :
+       {"tables.md", "tables.tex", "report.json", "schedules.csv", "accuracy.csv",
+        "latency-orin-nano-deit-tiny-b1.csv", "latency-cpu-1-deit-tiny-b1.csv",
+        "accuracy-curve-deit-tiny-fashion-mnist-random.csv", "latency-orin-nano-deit-tiny-b1.svg",
+        "accuracy-deit-tiny.svg", "accuracy-vs-latency-deit-tiny.svg"}) {
+    EXPECT_TRUE(std::filesystem::exists(out_dir() / name)) << name;
+  }
+  const std::string md = read_text(out_dir() / "tables.md");
+  EXPECT_THAT(md, HasSubstr("smoke & cliffs"));
+  EXPECT_THAT(md,
+              HasSubstr("| orin-nano (simulated) | deit-tiny | 1 | 128 | 7 | 3 | 10.20 | 21.40 | "
+                        "11.20 | 52.3 | 128->129 (+11.0 ms) |"));
+  EXPECT_THAT(md,
+              HasSubstr("| deit-tiny | pomt:7 | fashion-mnist/test | 1000 | 88.50 | -1.50 | 99.00 "
+                        "| 32.00 | -2.00 | -5.9 | cpu-1 |"));
+  EXPECT_LT(md.find("| none |"), md.find("| pomt:7 |"));
+  EXPECT_LT(md.find("| pomt:7 |"), md.find("| tome:8 |"));
+  EXPECT_THAT(md, ::testing::Not(HasSubstr("topk:5")));
+  EXPECT_THAT(read_text(out_dir() / "tables.tex"), HasSubstr("\\caption{POMT schedules}"));
+  const json report = json::parse(read_text(out_dir() / "report.json"));
+  EXPECT_EQ(report["schedules"][0]["n_star"], 128);
+  EXPECT_EQ(report["provenance"]["state"], "done");
+  EXPECT_THAT(read_text(out_dir() / "latency-orin-nano-deit-tiny-b1.csv"),
+              HasSubstr("tokens,median_ms,median_ci95_low_ms,median_ci95_high_ms\r\n120,10,"));
+  const std::string svg = read_text(out_dir() / "latency-orin-nano-deit-tiny-b1.svg");
+  EXPECT_THAT(svg, HasSubstr("orin-nano (simulated)"));
+  EXPECT_THAT(svg, HasSubstr("+11.0 ms"));
+  EXPECT_THAT(svg, HasSubstr("n*=128"));
+}
+
+TEST_F(ReportDatabaseTest, ASweepWithNothingYetRendersWhatItHasAndSaysWhatIsMissing) {
+  const auto agent = register_agent("cpu-1");
+  PlannedJob profile = profile_job(agent.device_id);
+  const int64_t sweep = store().create_sweep("empty", "{}", {profile}, 1);
+  const ReportData data = load_report_data(path(), sweep);
+  EXPECT_EQ(data.missing.size(), 4u);
+  write_report(data, out_dir());
+  const std::string md = read_text(out_dir() / "tables.md");
+  EXPECT_THAT(md, HasSubstr("> No schedules"));
+  EXPECT_THAT(md, HasSubstr("> No evaluations"));
+  EXPECT_THAT(md, HasSubstr("finished: not yet"));
+}
+
+TEST_F(ReportDatabaseTest, ClearErrorsForBadInput) {
+  EXPECT_THROW(
+      {
+        try {
+          load_report_data(path(), 99);
+        } catch (const InputError& error) {
+          EXPECT_THAT(error.what(), HasSubstr("no sweep 99"));
+          throw;
+        }
+      },
+      InputError);
+  const auto folder = std::filesystem::path(path()).parent_path();
+  EXPECT_THROW(load_report_data((folder / "missing.db").string(), 1), InputError);
+  {
+    std::ofstream(folder / "notes.txt")
+        << "this is not a database, but long enough to look at it\n";
+  }
+  EXPECT_THROW(load_report_data((folder / "notes.txt").string(), 1), InputError);
+  {
+    store::Database plain((folder / "plain.db").string(), store::OpenOptions{.create = true});
+    plain.execute_script("CREATE TABLE t (x INTEGER)");
+  }
+  try {
+    load_report_data((folder / "plain.db").string(), 1);
+    FAIL() << "a plain SQLite file was read";
+  } catch (const InputError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("not a tailsweep database"));
+  }
+  // An output "folder" that is a file cannot be written into.
+  EXPECT_THROW(write_report(ReportData{}, folder / "notes.txt"), InputError);
+}
+
+}  // namespace
+}  // namespace tailsweep::report

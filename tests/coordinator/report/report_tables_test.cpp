@@ -1,0 +1,201 @@
+// The report's tables on hand-made data: baseline deltas, the method order,
+// steps, and the Markdown, CSV and LaTeX renderers with their escaping.
+#include "coordinator/report/report_tables.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "coordinator/report/report_formats.h"
+#include "coordinator/report/report_json.h"
+#include "coordinator/report/report_plots.h"
+
+namespace tailsweep::report {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+EvaluationRow evaluation(const std::string& method, double top1, std::optional<double> latency_ms,
+                         const std::string& device = "cpu-1") {
+  EvaluationRow row;
+  row.model = "fmnist-vit";
+  row.method = method;
+  row.dataset = "fashion-mnist";
+  row.split = "test";
+  row.images = 10000;
+  row.batch = 64;
+  row.top1 = top1;
+  row.top5 = 0.99;
+  row.latency_median_ms = latency_ms;
+  row.device = {device, false};
+  return row;
+}
+
+std::vector<std::string> methods_of(const std::vector<AccuracyRow>& rows) {
+  std::vector<std::string> methods;
+  for (const AccuracyRow& row : rows) methods.push_back(row.evaluation.method);
+  return methods;
+}
+
+TEST(MethodRank, NoneThenPomtTopkTomeThenOthers) {
+  EXPECT_LT(method_rank("none"), method_rank("pomt:58"));
+  EXPECT_LT(method_rank("pomt:58@3"), method_rank("topk:20"));
+  EXPECT_LT(method_rank("topk:20"), method_rank("tome:8"));
+  EXPECT_LT(method_rank("tome:[1,2]"), method_rank("random:50"));
+}
+
+TEST(AccuracyRows, SortedByMethodWithChangesAgainstTheBaseline) {
+  const auto rows =
+      accuracy_rows({evaluation("tome:8", 0.88, 17.0), evaluation("random:50", 0.5, 9.0),
+                     evaluation("pomt:58", 0.885, 15.0), evaluation("none", 0.90, 20.0),
+                     evaluation("topk:20", 0.87, 16.0)});
+  EXPECT_THAT(methods_of(rows), ElementsAre("none", "pomt:58", "topk:20", "tome:8", "random:50"));
+  EXPECT_DOUBLE_EQ(*rows[0].top1_change_points, 0);
+  EXPECT_NEAR(*rows[1].top1_change_points, -1.5, 1e-9);
+  EXPECT_NEAR(*rows[1].latency_change_ms, -5.0, 1e-9);
+  EXPECT_NEAR(*rows[1].latency_change_percent, -25.0, 1e-9);
+}
+
+TEST(AccuracyRows, NoBaselineOrAnotherDevicesLatencyGivesNoChange) {
+  auto rows = accuracy_rows({evaluation("pomt:58", 0.885, 15.0)});
+  EXPECT_FALSE(rows[0].top1_change_points);
+  rows = accuracy_rows(
+      {evaluation("none", 0.9, 20.0, "cpu-1"), evaluation("pomt:58", 0.885, 5.0, "cuda-1")});
+  EXPECT_TRUE(rows[1].top1_change_points);  // accuracy does not depend on the device
+  EXPECT_FALSE(rows[1].latency_change_ms);  // latency across devices compares hardware
+  rows = accuracy_rows({evaluation("none", 0.9, std::nullopt), evaluation("pomt:58", 0.885, 5.0)});
+  EXPECT_FALSE(rows[1].latency_change_ms);
+}
+
+TEST(AccuracyTable, ShowsPercentagesPointsAndTheDevice) {
+  const Table table = accuracy_table(
+      accuracy_rows({evaluation("none", 0.90, 20.0), evaluation("pomt:58", 0.885, 15.0, "cpu-1")}));
+  ASSERT_EQ(table.rows.size(), 2u);
+  EXPECT_THAT(table.rows[1],
+              ElementsAre("fmnist-vit", "pomt:58", "fashion-mnist/test", "10000", "88.50", "-1.50",
+                          "99.00", "15.00", "-5.00", "-25.0", "cpu-1"));
+}
+
+schedule::LatencyStep step(int64_t below, int64_t above, double height_ms) {
+  schedule::LatencyStep s;
+  s.tokens_below = below;
+  s.tokens_above = above;
+  s.height_ms = height_ms;
+  return s;
+}
+
+TEST(ScheduleTable, SavedLatencyAndStepsWithTheSimulatedDeviceMarked) {
+  ScheduleEntry entry;
+  entry.device = {"orin", true};
+  entry.model = "deit-tiny";
+  entry.batch = 1;
+  entry.n_star = 128;
+  entry.r = 67;
+  entry.layer = 3;
+  entry.latency_at_n_star_ms = 10.0;
+  entry.unpruned_latency_ms = 25.0;
+  entry.steps = {step(128, 129, 11.0), step(64, 65, 5.25)};
+  const Table table = schedule_table({entry});
+  EXPECT_THAT(table.rows.at(0),
+              ElementsAre("orin (simulated)", "deit-tiny", "1", "128", "67", "3", "10.00", "25.00",
+                          "15.00", "60.0", "128->129 (+11.0 ms), 64->65 (+5.2 ms)"));
+  EXPECT_EQ(format_steps({}), "none");
+}
+
+TEST(StepsOf, FallsBackToTheMedianWhereTheIntervalIsNull) {
+  const std::vector<LatencyPointRow> points = {{120, 10.0, std::nullopt, std::nullopt},
+                                               {124, 10.1, 10.05, 10.15},
+                                               {128, 10.2, 10.1, 10.3},
+                                               {129, 21.2, 21.1, 21.3},
+                                               {133, 21.3, std::nullopt, std::nullopt},
+                                               {137, 21.4, 21.3, 21.5}};
+  EXPECT_EQ(format_steps(steps_of(points)), "128->129 (+11.0 ms)");
+}
+
+Table small_table() {
+  return Table{"t", "A_table: 100% & more", {"name", "value"}, {{"a_b|c", "1.5"}, {"x%&$#", ""}}};
+}
+
+TEST(Escaping, LatexAndMarkdownSpecials) {
+  EXPECT_EQ(escape_latex("a_b % & $ # { } ~ ^ \\"),
+            "a\\_b \\% \\& \\$ \\# \\{ \\} \\textasciitilde{} \\textasciicircum{} "
+            "\\textbackslash{}");
+  EXPECT_EQ(escape_markdown("a|b_c*d"), "a\\|b\\_c\\*d");
+}
+
+TEST(RenderCsv, QuotesWhereNeededWithCrlf) {
+  const Table table{
+      "t", "t", {"name", "steps"}, {{"a,b", "128->129 (+11.0 ms), 64->65 (+5.2 ms)"}}};
+  EXPECT_EQ(render_csv(table),
+            "name,steps\r\n\"a,b\",\"128->129 (+11.0 ms), 64->65 (+5.2 ms)\"\r\n");
+}
+
+Provenance provenance() {
+  Provenance p;
+  p.sweep_id = 7;
+  p.sweep_name = "fmnist_pomt";
+  p.sweep_state = "done";
+  p.created_at_s = 0;
+  p.finished_at_s = 3600;
+  p.devices = {{"cpu-1", false}, {"orin", true}};
+  p.git_shas = {"abc123"};
+  p.agent_versions = {"0.1.0"};
+  p.generated_at_utc = "2026-01-01 00:00:00 UTC";
+  p.tailsweep_git_sha = "f00d";
+  return p;
+}
+
+TEST(RenderMarkdown, ProvenanceHeadingsMissingLinesAndEscapedCells) {
+  const std::string md =
+      render_markdown(provenance(), {small_table()}, {"No schedules: none yet."});
+  EXPECT_THAT(md, HasSubstr("# tailsweep report: sweep 7 (fmnist\\_pomt)"));
+  EXPECT_THAT(md,
+              HasSubstr("- created: 1970-01-01 00:00:00 UTC; finished: 1970-01-01 01:00:00 UTC"));
+  EXPECT_THAT(md, HasSubstr("- devices: cpu-1, orin (simulated)"));
+  EXPECT_THAT(md, HasSubstr("by tailsweep f00d"));
+  EXPECT_THAT(md, HasSubstr("> No schedules: none yet."));
+  EXPECT_THAT(md, HasSubstr("## A\\_table: 100% & more"));
+  EXPECT_THAT(md, HasSubstr("| name | value |\n|---|---:|\n| a\\_b\\|c | 1.5 |\n"));
+}
+
+TEST(RenderLatex, BooktabsWithEscapedCellsAndProvenanceComments) {
+  const std::string tex = render_latex(provenance(), {small_table()}, {});
+  EXPECT_THAT(tex, HasSubstr("% sweep: 7 'fmnist_pomt', state done\n"));
+  EXPECT_THAT(tex, HasSubstr("\\caption{A\\_table: 100\\% \\& more}"));
+  EXPECT_THAT(tex, HasSubstr("\\begin{tabular}{lr}\n\\toprule\nname & value \\\\\n\\midrule\n"));
+  EXPECT_THAT(tex, HasSubstr("a\\_b|c & 1.5 \\\\\nx\\%\\&\\$\\# &  \\\\\n\\bottomrule"));
+}
+
+TEST(ReportJson, CarriesNumbersDeltasAndNulls) {
+  ReportData data;
+  data.provenance = provenance();
+  data.evaluations = {evaluation("pomt:58", 0.885, 15.0), evaluation("none", 0.9, 20.0)};
+  data.missing = {"No schedules"};
+  const nlohmann::json json = report_json(data);
+  EXPECT_EQ(json["provenance"]["devices"][1]["simulated"], true);
+  EXPECT_EQ(json["evaluations"][0]["method"], "none");
+  EXPECT_NEAR(json["evaluations"][1]["latency_change_ms"].get<double>(), -5.0, 1e-9);
+  EXPECT_TRUE(json["schedules"].empty());
+  EXPECT_EQ(json["missing"][0], "No schedules");
+}
+
+TEST(ReportPlots, OnePerCurveModelAndEvaluatedModelWithSafeNames) {
+  ReportData data;
+  LatencyCurve curve;
+  curve.device = {"jetson/orin nano", true};
+  curve.model = "deit-tiny";
+  curve.batch = 4;
+  curve.points = {{100, 10, 9, 11}, {197, 20, 19, 21}};
+  data.latency_curves = {curve};
+  data.accuracy_curves = {{"deit-tiny", "fashion-mnist", "test", "random", {{100, 0.5, 0.9, 10}}}};
+  data.evaluations = {evaluation("none", 0.9, 20.0)};
+  std::vector<std::string> names;
+  for (const NamedPlot& plot : report_plots(data)) names.push_back(plot.file_name);
+  EXPECT_THAT(names, ElementsAre("latency-jetson_orin_nano-deit-tiny-b4.svg",
+                                 "accuracy-deit-tiny.svg", "accuracy-vs-latency-fmnist-vit.svg"));
+  EXPECT_THAT(latency_plot(curve, {}).plot.title, HasSubstr("(simulated)"));
+}
+
+}  // namespace
+}  // namespace tailsweep::report
