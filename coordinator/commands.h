@@ -7,6 +7,7 @@ void register_tokens_command(CLI::App& app);
 void register_db_command(CLI::App& app);
 void register_sql_command(CLI::App& app);
 void register_serve_command(CLI::App& app);
+void register_schedule_command(CLI::App& app);
 void register_sweep_commands(CLI::App& app);  // sweep create|status|wait|cancel, devices
 void register_report_command(CLI::App& app);
 

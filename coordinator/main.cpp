@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   tailsweep::cli::register_tokens_command(app);
   tailsweep::cli::register_db_command(app);
   tailsweep::cli::register_serve_command(app);
+  tailsweep::cli::register_schedule_command(app);
   tailsweep::cli::register_sweep_commands(app);
   tailsweep::cli::register_sql_command(app);
   tailsweep::cli::register_report_command(app);
