@@ -18,10 +18,13 @@
 #include "common/model_config.h"
 #include "common/progress.h"
 #include "common/sha256.h"
+#include "common/subset.h"
 #include "tailsweep/build_info.h"
 
 namespace tailsweep::agent {
 namespace {
+
+constexpr int kFashionMnistClasses = 10;
 
 struct TrainOptions {
   std::string model = "fmnist-vit";
@@ -30,6 +33,7 @@ struct TrainOptions {
   std::string log;  // default: OUT with .train.json
   std::string init;  // start from these weights instead of a fresh initialisation
   int threads = 0;
+  std::size_t limit = 0;  // 0: all 60,000 training images
   TrainSettings settings;
 };
 
@@ -39,9 +43,23 @@ void write_log(const std::filesystem::path& path, const nlohmann::json& log) {
   if (!file) throw InputError(fmt::format("cannot write the training log {}", path.string()));
 }
 
+// A quick trial trains on `limit` images, the same number of each class.
+TrainingData stratified_training_subset(TrainingData data, std::size_t limit, uint64_t seed) {
+  if (limit == 0 || limit >= static_cast<std::size_t>(data.images.size(0))) return data;
+  const at::Tensor labels32 = data.labels.to(at::kInt).contiguous();
+  const std::vector<std::size_t> picked = datasets::stratified_subset(
+      std::span<const int32_t>(labels32.data_ptr<int32_t>(),
+                               static_cast<std::size_t>(labels32.numel())),
+      kFashionMnistClasses, limit, seed);
+  const at::Tensor indices =
+      at::tensor(std::vector<int64_t>(picked.begin(), picked.end()), at::kLong);
+  return {data.images.index_select(0, indices), data.labels.index_select(0, indices)};
+}
+
 void run_train(TrainOptions options) {
   const VitConfig config = parse_model_spec(options.model);
-  if (config.in_channels != 1 || config.image_size != 28 || config.num_classes != 10) {
+  if (config.in_channels != 1 || config.image_size != 28 ||
+      config.num_classes != kFashionMnistClasses) {
     throw InputError(fmt::format(
         "model {} takes {}x{}x{} images and {} classes; Fashion-MNIST needs 1x28x28 and 10 "
         "(use fmnist-vit or custom:...,image=28,channels=1,classes=10)",
@@ -53,14 +71,18 @@ void run_train(TrainOptions options) {
       options.log.empty() ? std::filesystem::path(out).replace_extension(".train.json")
                           : std::filesystem::path(options.log);
   const RuntimeInfo runtime = configure_runtime(options.threads);
-  const TrainingData train = training_data(datasets::read_fashion_mnist(options.data_dir, "train"));
+  const TrainingData train = stratified_training_subset(
+      training_data(datasets::read_fashion_mnist(options.data_dir, "train")), options.limit,
+      options.settings.seed);
   const TrainingData test = training_data(datasets::read_fashion_mnist(options.data_dir, "test"));
   const TrainSettings& settings = options.settings;
 
   nlohmann::json log = {
       {"model", config.name},
       {"dataset", {{"name", "fashion-mnist"}, {"dir", options.data_dir},
-                   {"train_images", train.images.size(0)}, {"test_images", test.images.size(0)}}},
+                   {"train_images", train.images.size(0)}, {"test_images", test.images.size(0)},
+                   {"train_limit", options.limit == 0 ? nlohmann::json(nullptr)
+                                                      : nlohmann::json(options.limit)}}},
       {"settings", {{"epochs", settings.epochs}, {"batch", settings.batch},
                     {"optimizer", "AdamW"}, {"peak_lr", settings.peak_lr},
                     {"warmup_epochs", settings.warmup_epochs}, {"schedule", "cosine"},
@@ -127,6 +149,10 @@ void register_train_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   command->add_option("--log", options->log,
                       "training log (JSON; default: --out with extension .train.json)");
+  command->add_option("--limit", options->limit,
+                      "train on this many images, the same number of each class, chosen by "
+                      "the seed (a quick trial; default all)")
+      ->check(CLI::PositiveNumber);
   TrainSettings& s = options->settings;
   command->add_option("--epochs", s.epochs, "passes over the training set")
       ->capture_default_str()->check(CLI::PositiveNumber);
