@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "common/errors.h"
+#include "common/token_schedule.h"
 
 namespace tailsweep::sim {
 namespace {
@@ -97,27 +98,74 @@ KernelCost memory_cost(const GpuSpec& gpu, std::string name, double bytes) {
 
 namespace {
 
-void append_block(const GpuSpec& gpu, const VitConfig& config, int64_t batch, int64_t tokens,
-                  std::vector<KernelCost>& kernels) {
-  const int64_t rows = batch * tokens;
+// The kernels a reduction adds in a block where it removes tokens (an
+// assumption of this model, in docs/simulated-devices.md): scoring, a sort,
+// and a gather (Top-K, POMT) or ToMe's similarity GEMM between its two
+// halves, a sort and a scatter-add of the merged tokens.
+void append_reduction(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
+                      int64_t tokens_before, int64_t tokens_after, MethodKind reduction,
+                      std::vector<KernelCost>& kernels) {
+  const int64_t c = config.embed_dim;
+  const double token_bytes = static_cast<double>(batch * c) * kBytesPerFloat;
+  const double score_bytes = static_cast<double>(batch * tokens_before) * kBytesPerFloat;
+  if (reduction == MethodKind::kTome) {
+    const int64_t half = (tokens_before + 1) / 2;
+    kernels.push_back(memory_cost(gpu, "tome_keys_mean",
+                                  2 * static_cast<double>(tokens_before) * token_bytes));
+    kernels.push_back(gemm_cost(gpu, "tome_similarity", half, tokens_before - half, c, batch));
+    kernels.push_back(memory_cost(gpu, "tome_match",
+                                  static_cast<double>(half * (tokens_before - half)) *
+                                      static_cast<double>(batch) * kBytesPerFloat));
+    kernels.push_back(memory_cost(gpu, "tome_sort", 4 * score_bytes));
+    kernels.push_back(memory_cost(gpu, "tome_merge",
+                                  static_cast<double>(tokens_before + tokens_after) * token_bytes));
+    return;
+  }
+  // Top-K scores come from the attention already computed; POMT's also read v.
+  const double score_inputs = reduction == MethodKind::kPomt
+                                  ? static_cast<double>(tokens_before) * token_bytes
+                                  : 0.0;
+  kernels.push_back(memory_cost(gpu, "token_scores",
+                                score_inputs + static_cast<double>(config.num_heads) *
+                                                   static_cast<double>(tokens_before) *
+                                                   score_bytes));
+  kernels.push_back(memory_cost(gpu, "token_sort", 4 * score_bytes));
+  kernels.push_back(memory_cost(gpu, "token_gather",
+                                static_cast<double>(tokens_before + tokens_after) * token_bytes));
+}
+
+// Attention (and its residual) on the tokens entering the block; the MLP on
+// the tokens the block's reduction leaves (docs/engine.md: every reduction
+// sits between the two).
+void append_block(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
+                  int64_t attention_tokens, int64_t mlp_tokens, MethodKind reduction,
+                  bool proportional_attention, std::vector<KernelCost>& kernels) {
   const int64_t c = config.embed_dim;
   const int64_t hidden = config.mlp_hidden_dim();
   const int64_t heads = batch * config.num_heads;
   const int64_t d = config.head_dim();
+  const int64_t tokens = attention_tokens;
+  const int64_t rows = batch * tokens;
   const double activation = static_cast<double>(rows * c) * kBytesPerFloat;
   const double scores = static_cast<double>(heads * tokens * tokens) * kBytesPerFloat;
   kernels.push_back(memory_cost(gpu, "norm1", 2 * activation));
   kernels.push_back(gemm_cost(gpu, "qkv", rows, 3 * c, c));
   kernels.push_back(gemm_cost(gpu, "q@k^T", tokens, tokens, d, heads));
+  // ToMe's proportional attention adds log(size) to every logit once tokens have merged.
+  if (proportional_attention) kernels.push_back(memory_cost(gpu, "log_size_bias", 2 * scores));
   kernels.push_back(memory_cost(gpu, "softmax", 2 * scores));
   kernels.push_back(gemm_cost(gpu, "attn@v", tokens, d, tokens, heads));
   kernels.push_back(gemm_cost(gpu, "proj", rows, c, c));
   kernels.push_back(memory_cost(gpu, "residual1", 3 * activation));
-  kernels.push_back(memory_cost(gpu, "norm2", 2 * activation));
-  kernels.push_back(gemm_cost(gpu, "fc1", rows, hidden, c));
-  kernels.push_back(memory_cost(gpu, "gelu", 2 * activation * config.mlp_ratio));
-  kernels.push_back(gemm_cost(gpu, "fc2", rows, c, hidden));
-  kernels.push_back(memory_cost(gpu, "residual2", 3 * activation));
+  if (mlp_tokens != attention_tokens) append_reduction(gpu, config, batch, tokens, mlp_tokens,
+                                                       reduction, kernels);
+  const int64_t mlp_rows = batch * mlp_tokens;
+  const double mlp_activation = static_cast<double>(mlp_rows * c) * kBytesPerFloat;
+  kernels.push_back(memory_cost(gpu, "norm2", 2 * mlp_activation));
+  kernels.push_back(gemm_cost(gpu, "fc1", mlp_rows, hidden, c));
+  kernels.push_back(memory_cost(gpu, "gelu", 2 * mlp_activation * config.mlp_ratio));
+  kernels.push_back(gemm_cost(gpu, "fc2", mlp_rows, c, hidden));
+  kernels.push_back(memory_cost(gpu, "residual2", 3 * mlp_activation));
 }
 
 double total_ms(const std::vector<KernelCost>& kernels) {
@@ -129,7 +177,8 @@ double total_ms(const std::vector<KernelCost>& kernels) {
 }  // namespace
 
 std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig& config,
-                                            int64_t batch, int64_t tokens) {
+                                            int64_t batch, const MethodSpec& method) {
+  const TokenSchedule schedule = token_schedule(method, config);
   std::vector<KernelCost> kernels;
   const int64_t patch_k = config.in_channels * config.patch_size * config.patch_size;
   kernels.push_back(
@@ -137,13 +186,29 @@ std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig&
   kernels.push_back(memory_cost(
       gpu, "pos_embed+drop",
       3.0 * static_cast<double>(batch * config.total_tokens() * config.embed_dim) * kBytesPerFloat));
-  for (int64_t block = 0; block < config.depth; ++block) {
-    append_block(gpu, config, batch, tokens, kernels);
+  bool merged = false;
+  for (std::size_t block = 0; block < schedule.tokens_into_block.size(); ++block) {
+    append_block(gpu, config, batch, schedule.tokens_into_block[block],
+                 schedule.tokens_after_block[block], method.kind,
+                 merged && method.kind == MethodKind::kTome, kernels);
+    merged = merged || schedule.tokens_after_block[block] != schedule.tokens_into_block[block];
   }
+  const int64_t tokens_out = schedule.tokens_after_block.empty()
+                                 ? schedule.tokens_in
+                                 : schedule.tokens_after_block.back();
   kernels.push_back(memory_cost(
-      gpu, "norm", 2.0 * static_cast<double>(batch * tokens * config.embed_dim) * kBytesPerFloat));
+      gpu, "norm",
+      2.0 * static_cast<double>(batch * tokens_out * config.embed_dim) * kBytesPerFloat));
   kernels.push_back(gemm_cost(gpu, "head", batch, config.num_classes, config.embed_dim));
   return kernels;
+}
+
+std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig& config,
+                                            int64_t batch, int64_t tokens) {
+  MethodSpec keep;
+  keep.kind = MethodKind::kRandom;
+  keep.keep_tokens = tokens;
+  return vit_forward_kernels(gpu, config, batch, keep);
 }
 
 double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
@@ -151,9 +216,14 @@ double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch
   return total_ms(vit_forward_kernels(gpu, config, batch, tokens));
 }
 
+double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
+                      const MethodSpec& method) {
+  return total_ms(vit_forward_kernels(gpu, config, batch, method));
+}
+
 double vit_block_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch, int64_t tokens) {
   std::vector<KernelCost> kernels;
-  append_block(gpu, config, batch, tokens, kernels);
+  append_block(gpu, config, batch, tokens, tokens, MethodKind::kNone, false, kernels);
   return total_ms(kernels);
 }
 

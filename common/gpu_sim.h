@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/method_spec.h"
 #include "common/model_config.h"
 
 namespace tailsweep::sim {
@@ -59,12 +60,20 @@ KernelCost gemm_cost(const GpuSpec& gpu, std::string name, int64_t m, int64_t n,
                      int64_t batch_count = 1);
 KernelCost memory_cost(const GpuSpec& gpu, std::string name, double bytes);
 
-// Every kernel of one forward pass where each block sees `tokens` tokens.
+// Every kernel of one forward pass where each block sees `tokens` tokens
+// (random:tokens, POMT's curve protocol).
 std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig& config,
                                             int64_t batch, int64_t tokens);
+// ... under a token-reduction method: each block's attention on the tokens
+// entering it, its MLP on those its reduction leaves (common/token_schedule.h),
+// plus the kernels of the reduction itself.
+std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig& config,
+                                            int64_t batch, const MethodSpec& method);
 // Noise-free latency of that forward pass, in milliseconds.
 double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
                       int64_t tokens);
+double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
+                      const MethodSpec& method);
 // One transformer block (for --mode block).
 double vit_block_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch, int64_t tokens);
 

@@ -80,6 +80,36 @@ TEST(GpuSim, BigGpusAreFasterAndBatchesCostMore) {
   EXPECT_LT(vit_block_ms(find_simulated_gpu("jetson-nano"), tiny, 1, 197), nano / 10);
 }
 
+// Under a method, each block costs what its token counts say, plus the
+// reduction's own kernels where it removes tokens.
+TEST(GpuSim, MethodsCostTheirTokenScheduleAndTheirReduction) {
+  const VitConfig tiny = parse_model_spec("deit-tiny");
+  const GpuSpec& nano = find_simulated_gpu("jetson-nano");
+  const double baseline = vit_forward_ms(nano, tiny, 1, parse_method_spec("none"));
+  EXPECT_DOUBLE_EQ(baseline, vit_forward_ms(nano, tiny, 1, 197));
+  // A reduction that removes nothing adds nothing.
+  EXPECT_DOUBLE_EQ(vit_forward_ms(nano, tiny, 1, parse_method_spec("topk:0")), baseline);
+  EXPECT_DOUBLE_EQ(vit_forward_ms(nano, tiny, 1, parse_method_spec("tome:0")), baseline);
+  // POMT pruning 69 patch tokens in block 3 leaves 128 tokens in blocks 4..11:
+  // between dropping them before block 0 and not at all, and under the cliff
+  // at 129 it is cheaper than pruning 68.
+  const double pomt69 = vit_forward_ms(nano, tiny, 1, parse_method_spec("pomt:69@3"));
+  const double pomt68 = vit_forward_ms(nano, tiny, 1, parse_method_spec("pomt:68@3"));
+  EXPECT_LT(vit_forward_ms(nano, tiny, 1, 128), pomt69);
+  EXPECT_LT(pomt69, baseline);
+  EXPECT_LT(pomt69, 0.9 * pomt68);
+  // Heavier reduction is faster; ToMe's matching costs a GEMM per block.
+  EXPECT_LT(vit_forward_ms(nano, tiny, 1, parse_method_spec("topk:12")),
+            vit_forward_ms(nano, tiny, 1, parse_method_spec("topk:4")));
+  const auto kernels = vit_forward_kernels(nano, tiny, 1, parse_method_spec("tome:8"));
+  EXPECT_EQ(std::count_if(kernels.begin(), kernels.end(),
+                          [](const KernelCost& k) { return k.name == "tome_similarity"; }),
+            12);
+  EXPECT_EQ(std::count_if(kernels.begin(), kernels.end(),
+                          [](const KernelCost& k) { return k.name == "log_size_bias"; }),
+            11);  // proportional attention once tokens have merged
+}
+
 TEST(GpuSim, NoisySamplesAreSeededAndCentredOnTheModel) {
   SimulatedGpu a(find_simulated_gpu("jetson-tx2"), 42);
   SimulatedGpu b(find_simulated_gpu("jetson-tx2"), 42);
