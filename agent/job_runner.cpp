@@ -53,6 +53,7 @@ ProfileRequest profile_request_for(const protocol::ProfileJobSpec& spec,
   request.device = device.device;
   request.batches = fmt::format("{}", fmt::join(spec.batches, ","));
   request.tokens = spec.tokens;
+  request.methods = spec.methods;
   request.precision = spec.precision;
   request.mode = spec.mode;
   request.warmup_s = spec.warmup_s;
@@ -88,15 +89,21 @@ EvalRequest eval_request_for(const std::string& kind, const protocol::EvalJobSpe
 }
 
 json run_job(const protocol::JobAssignment& job, const AgentDevice& device) {
-  if (job.kind == "profile") {
-    return run_profiling(profile_request_for(protocol::parse_profile_job_spec(job.spec), device));
+  if (job.kind == "profile" || job.kind == "latency") {
+    const protocol::ProfileJobSpec spec = protocol::parse_profile_job_spec(job.spec);
+    if ((job.kind == "latency") == spec.methods.empty()) {
+      throw InputError(fmt::format("{} job: a profile job takes \"tokens\", a latency job "
+                                   "\"methods\"",
+                                   job.kind));
+    }
+    return run_profiling(profile_request_for(spec, device));
   }
   if (job.kind == "eval" || job.kind == "accuracy_curve") {
     return run_evaluation(
         eval_request_for(job.kind, protocol::parse_eval_job_spec(job.spec), device));
   }
   throw InputError(fmt::format(
-      "unknown job kind '{}' (this agent runs profile, eval and accuracy_curve)", job.kind));
+      "unknown job kind '{}' (this agent runs profile, latency, eval and accuracy_curve)", job.kind));
 }
 
 JobOutcome run_job_reporting_errors(const protocol::JobAssignment& job,

@@ -49,9 +49,20 @@ void register_profile_command(CLI::App& app) {
                       "labelled simulated)")
       ->capture_default_str();
   command->add_option("--batch", options->request.batches, "batch sizes, e.g. 1,4")->capture_default_str();
-  command->add_option("--tokens", options->request.tokens,
-                      "FROM:TO[:STEP] or a list N1,N2,... (counts include CLS, 2..model's)")
-      ->required();
+  CLI::Option* tokens =
+      command->add_option("--tokens", options->request.tokens,
+                          "FROM:TO[:STEP] or a list N1,N2,... (counts include CLS, 2..model's)");
+  CLI::Option* methods = command->add_option(
+      "--methods", options->request.methods,
+      "instead of a curve: time these method specs on the full input, e.g. "
+      "--methods none topk:8 tome:8 pomt:58@3 (points carry \"method\")");
+  tokens->excludes(methods);
+  command->callback([options, tokens, methods] {
+    if (tokens->count() == 0 && methods->count() == 0) {
+      throw CLI::RequiredError("--tokens or --methods");
+    }
+    run_profile_command(*options);
+  });
   command->add_option("--precision", options->request.precision,
                       "stop a point when the median's 95% CI is within this fraction of it")
       ->capture_default_str();
@@ -71,7 +82,7 @@ void register_profile_command(CLI::App& app) {
                       "(POMT's protocol, for comparison; 0 = off)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  command->callback([options] { run_profile_command(*options); });
+
 }
 
 }  // namespace tailsweep::agent

@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -23,6 +24,7 @@
 #include "common/gpu_sim.h"
 #include "common/power.h"
 #include "common/errors.h"
+#include "common/method_spec.h"
 #include "common/model_config.h"
 #include "common/profile_plan.h"
 #include "common/progress.h"
@@ -66,6 +68,12 @@ void check_options(const ProfileRequest& options) {
   }
   if (options.mode != "model" && options.mode != "block") {
     throw InputError(fmt::format("--mode '{}': expected model or block", options.mode));
+  }
+  if (options.methods.empty() == options.tokens.empty()) {
+    throw InputError("give either a token grid (--tokens) or methods to time (--methods)");
+  }
+  if (!options.methods.empty() && options.mode != "model") {
+    throw InputError("--methods times whole forward passes: it needs --mode model");
   }
   if (!(options.time_cap_s > 0) || !(options.warmup_s >= 0)) {
     throw InputError("--time-cap must be positive and --warmup not negative");
@@ -128,9 +136,16 @@ nlohmann::json power_json(const PointResult& result) {
           {"readings", result.power->readings}};
 }
 
-nlohmann::json point_json(const PointResult& result) {
+// The method text of a point ("none", "topk:8", ...), or empty for a curve point.
+using MethodNames = std::vector<std::string>;
+
+std::string method_of(const ProfilePoint& point, const MethodNames& methods) {
+  return point.method < 0 ? std::string() : methods.at(static_cast<std::size_t>(point.method));
+}
+
+nlohmann::json point_json(const PointResult& result, const MethodNames& methods) {
   const stats::Summary& s = result.summary;
-  return {{"batch", result.point.batch},
+  nlohmann::json point = {{"batch", result.point.batch},
           {"tokens", result.point.tokens},
           {"visit_index", result.visit_index},
           {"median_ms", s.median},
@@ -152,12 +167,17 @@ nlohmann::json point_json(const PointResult& result) {
           {"reached_precision", result.stop == StopReason::kPrecisionReached},
           {"power", power_json(result)},
           {"raw_ms", result.samples_ms}};
+  if (result.point.method >= 0) point["method"] = method_of(result.point, methods);
+  return point;
 }
 
-std::string progress_detail(const PointResult& last) {
+std::string progress_detail(const PointResult& last, const MethodNames& methods) {
   const stats::Summary& s = last.summary;
-  return fmt::format("batch {} tokens {}: {:.3f} ms +-{:.1f}% ({} samples{})", last.point.batch,
-                     last.point.tokens, s.median, 100 * s.median_ci_relative_half_width, s.count,
+  const std::string what = last.point.method < 0
+                               ? fmt::format("tokens {}", last.point.tokens)
+                               : method_of(last.point, methods);
+  return fmt::format("batch {} {}: {:.3f} ms +-{:.1f}% ({} samples{})", last.point.batch, what,
+                     s.median, 100 * s.median_ci_relative_half_width, s.count,
                      last.stop == StopReason::kTimeCap ? ", time cap" : "");
 }
 
@@ -165,11 +185,12 @@ std::string progress_detail(const PointResult& last) {
 class CpuSampler {
  public:
   CpuSampler(const ProfileRequest& options, const VitConfig& config,
-             const std::vector<int64_t>& batches)
+             const std::vector<int64_t>& batches, std::vector<MethodSpec> methods)
       : runtime_(configure_runtime(options.run.threads)),
         model_(config, load_or_random_weights(config, options.run.weights, options.run.seed)),
         block_mode_(options.mode == "block"),
-        seed_(options.run.seed) {
+        seed_(options.run.seed),
+        methods_(std::move(methods)) {
     // One input per batch size; the token subset is drawn inside the timed
     // call (random:N), as in POMT's protocol, with a fixed seed per point.
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.run.seed);
@@ -187,6 +208,9 @@ class CpuSampler {
     if (block_mode_) {
       model_.forward_block(model_.config().depth / 2,
                            inputs_[point.batch].narrow(1, 0, point.tokens));
+    } else if (point.method >= 0) {
+      model_.forward(inputs_[point.batch], methods_[static_cast<std::size_t>(point.method)],
+                     {seed_});
     } else {
       MethodSpec keep;
       keep.kind = MethodKind::kRandom;
@@ -214,6 +238,7 @@ class CpuSampler {
   VitModel model_;
   bool block_mode_;
   uint64_t seed_;
+  std::vector<MethodSpec> methods_;
   std::map<int64_t, at::Tensor> inputs_;
 };
 
@@ -221,12 +246,14 @@ class CpuSampler {
 // labelled simulated; latency only.
 class SimSampler {
  public:
-  SimSampler(const ProfileRequest& options, const VitConfig& config)
+  SimSampler(const ProfileRequest& options, const VitConfig& config,
+             std::vector<MethodSpec> methods)
       : gpu_(sim::find_simulated_gpu(
                  std::string_view(options.device).substr(kSimPrefix.size())),
              options.run.seed),
         config_(config),
-        block_mode_(options.mode == "block") {
+        block_mode_(options.mode == "block"),
+        methods_(std::move(methods)) {
     // Weights do not change a simulated latency, but bad ones are refused
     // the same way on every device.
     if (!options.run.weights.empty()) load_weights(config, options.run.weights);
@@ -236,9 +263,15 @@ class SimSampler {
   void warm_up(const ProfilePoint&, Seconds) {}
 
   double operator()(const ProfilePoint& point) {
-    const double model_ms =
-        block_mode_ ? sim::vit_block_ms(gpu_.spec(), config_, point.batch, point.tokens)
-                    : sim::vit_forward_ms(gpu_.spec(), config_, point.batch, point.tokens);
+    double model_ms = 0;
+    if (block_mode_) {
+      model_ms = sim::vit_block_ms(gpu_.spec(), config_, point.batch, point.tokens);
+    } else if (point.method >= 0) {
+      model_ms = sim::vit_forward_ms(gpu_.spec(), config_, point.batch,
+                                     methods_[static_cast<std::size_t>(point.method)]);
+    } else {
+      model_ms = sim::vit_forward_ms(gpu_.spec(), config_, point.batch, point.tokens);
+    }
     return gpu_.sample_ms(model_ms);
   }
 
@@ -250,6 +283,7 @@ class SimSampler {
   sim::SimulatedGpu gpu_;
   VitConfig config_;
   bool block_mode_;
+  std::vector<MethodSpec> methods_;
 };
 
 struct Measured {
@@ -258,14 +292,38 @@ struct Measured {
   Seconds elapsed{0};
 };
 
+// What to measure, in the order to visit it.
+struct PointPlan {
+  std::vector<ProfilePoint> order;
+  MethodNames methods;  // canonical texts, when the points are methods
+};
+
+PointPlan plan_points(const ProfileRequest& options, const VitConfig& config,
+                      const std::vector<int64_t>& batches,
+                      const std::vector<MethodSpec>& methods, bool fixed_time) {
+  PointPlan plan;
+  if (!methods.empty()) {
+    for (const MethodSpec& method : methods) plan.methods.push_back(to_string(method));
+    plan.order = shuffled_method_points(batches, methods.size(), config.total_tokens(),
+                                        options.run.seed);
+    return plan;
+  }
+  const std::vector<int64_t> tokens = parse_token_grid(options.tokens, config.total_tokens());
+  plan.order = fixed_time ? descending_points(batches, tokens)
+                          : shuffled_points(batches, tokens, options.run.seed);
+  return plan;
+}
+
 template <typename Sampler>
 Measured measure_all(Sampler& sampler, const ProfileRequest& options, const StoppingRule& rule,
-                     const std::vector<int64_t>& batches, const std::vector<int64_t>& tokens,
-                     power::Sampler* power_sampler) {
-  sampler.warm_up({batches.back(), tokens.back()}, Seconds(options.warmup_s));
-  const std::vector<ProfilePoint> order =
-      rule.fixed_time ? descending_points(batches, tokens)
-                      : shuffled_points(batches, tokens, options.run.seed);
+                     const PointPlan& plan, power::Sampler* power_sampler) {
+  // Warm up on the most expensive point: the largest batch, all tokens, no reduction.
+  const auto heaviest = std::max_element(
+      plan.order.begin(), plan.order.end(), [](const ProfilePoint& a, const ProfilePoint& b) {
+        return std::tie(a.batch, a.tokens) < std::tie(b.batch, b.tokens);
+      });
+  sampler.warm_up(*heaviest, Seconds(options.warmup_s));
+  const std::vector<ProfilePoint>& order = plan.order;
   std::vector<PointResult> results;
   const auto measuring_since = Clock::now();
   ProgressLine progress;
@@ -274,15 +332,16 @@ Measured measure_all(Sampler& sampler, const ProfileRequest& options, const Stop
     if (power_sampler != nullptr) {
       results.back().power = power_sampler->window(results.back().begin, results.back().end);
     }
-    progress.update(i + 1, order.size(), progress_detail(results.back()));
+    progress.update(i + 1, order.size(), progress_detail(results.back(), plan.methods));
   }
   Measured measured;
   measured.elapsed = Clock::now() - measuring_since;
   std::sort(results.begin(), results.end(), [](const PointResult& a, const PointResult& b) {
-    return std::tie(a.point.batch, a.point.tokens) < std::tie(b.point.batch, b.point.tokens);
+    return std::tie(a.point.batch, a.point.method, a.point.tokens) <
+           std::tie(b.point.batch, b.point.method, b.point.tokens);
   });
   for (const auto& result : results) {
-    measured.points.push_back(point_json(result));
+    measured.points.push_back(point_json(result, plan.methods));
     measured.capped += result.stop == StopReason::kTimeCap;
   }
   return measured;
@@ -294,20 +353,25 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
   check_options(options);
   const VitConfig config = parse_model_spec(options.run.model);
   const std::vector<int64_t> batches = parse_batch_list(options.batches);
-  const std::vector<int64_t> tokens = parse_token_grid(options.tokens, config.total_tokens());
+  std::vector<MethodSpec> methods;
+  for (const std::string& text : options.methods) {
+    methods.push_back(parse_method_spec(text));
+    validate_for_model(methods.back(), config);
+  }
   const auto started = std::chrono::system_clock::now();
   const HostFacts host = read_host_facts();
   const bool fixed_time = options.fixed_time_s > 0;
   const StoppingRule rule{options.precision, options.min_samples,
                           Seconds(fixed_time ? options.fixed_time_s : options.time_cap_s),
                           fixed_time};
+  const PointPlan plan = plan_points(options, config, batches, methods, fixed_time);
 
   Measured measured;
   nlohmann::json device;
   nlohmann::json power_info;
   if (is_simulated(options)) {
-    SimSampler sampler(options, config);
-    measured = measure_all(sampler, options, rule, batches, tokens, nullptr);
+    SimSampler sampler(options, config, methods);
+    measured = measure_all(sampler, options, rule, plan, nullptr);
     device = sampler.device_json(host);
     power_info = {{"available", false},
                   {"reason", "simulated device: it has no sensors, and power is never simulated"}};
@@ -328,8 +392,8 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
     } else {
       power_info = {{"available", false}, {"reason", probe.unavailable_reason}};
     }
-    CpuSampler sampler(options, config, batches);
-    measured = measure_all(sampler, options, rule, batches, tokens, power_sampler.get());
+    CpuSampler sampler(options, config, batches, methods);
+    measured = measure_all(sampler, options, rule, plan, power_sampler.get());
     device = sampler.device_json(host);
   }
 
@@ -345,6 +409,7 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
                  {"heads", config.num_heads}, {"tokens", config.total_tokens()}}},
       {"weights", options.run.weights_label()},
       {"mode", options.mode},
+      {"methods", plan.methods.empty() ? nlohmann::json(nullptr) : nlohmann::json(plan.methods)},
       {"method", {{"precision", options.precision},
                   {"confidence", 0.95},
                   {"min_samples", options.min_samples},

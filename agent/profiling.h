@@ -3,6 +3,7 @@
 // runs for a profile job. Plain types only in this header.
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -14,7 +15,10 @@ struct ProfileRequest {
   ModelRunOptions run;
   std::string device = "cpu";  // cpu, or sim:NAME (common/gpu_sim.h)
   std::string batches = "1";   // "1" or "1,4,8"
-  std::string tokens;          // "2:197[:STEP]" or "2,50,100"
+  std::string tokens;          // "2:197[:STEP]" or "2,50,100"; empty with methods
+  // Instead of a curve: the latency of each of these method specs on the
+  // full input (none, topk:8, pomt:58@3, tome:8, ...), every batch.
+  std::vector<std::string> methods;
   double precision = 0.01;
   std::string mode = "model";  // model | block
   double warmup_s = 2.0;

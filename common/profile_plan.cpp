@@ -64,12 +64,9 @@ std::vector<int64_t> parse_batch_list(std::string_view text) {
   return batches;
 }
 
-std::vector<ProfilePoint> shuffled_points(std::span<const int64_t> batches,
-                                          std::span<const int64_t> tokens, uint64_t seed) {
-  std::vector<ProfilePoint> points;
-  for (const int64_t batch : batches) {
-    for (const int64_t n : tokens) points.push_back({batch, n});
-  }
+namespace {
+
+std::vector<ProfilePoint> shuffled(std::vector<ProfilePoint> points, uint64_t seed) {
   // Fisher-Yates with our own draws: std::shuffle's use of the engine is
   // implementation-defined, and the order must not depend on the library.
   std::mt19937_64 rng(seed);
@@ -78,6 +75,29 @@ std::vector<ProfilePoint> shuffled_points(std::span<const int64_t> batches,
     std::swap(points[i - 1], points[j]);
   }
   return points;
+}
+
+}  // namespace
+
+std::vector<ProfilePoint> shuffled_points(std::span<const int64_t> batches,
+                                          std::span<const int64_t> tokens, uint64_t seed) {
+  std::vector<ProfilePoint> points;
+  for (const int64_t batch : batches) {
+    for (const int64_t n : tokens) points.push_back({batch, n});
+  }
+  return shuffled(std::move(points), seed);
+}
+
+std::vector<ProfilePoint> shuffled_method_points(std::span<const int64_t> batches,
+                                                 std::size_t method_count, int64_t tokens_total,
+                                                 uint64_t seed) {
+  std::vector<ProfilePoint> points;
+  for (const int64_t batch : batches) {
+    for (std::size_t m = 0; m < method_count; ++m) {
+      points.push_back({batch, tokens_total, static_cast<int>(m)});
+    }
+  }
+  return shuffled(std::move(points), seed);
 }
 
 StopReason should_stop(std::span<const double> samples_ms, std::chrono::duration<double> elapsed,

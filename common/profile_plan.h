@@ -23,7 +23,8 @@ std::vector<int64_t> parse_batch_list(std::string_view text);
 
 struct ProfilePoint {
   int64_t batch = 1;
-  int64_t tokens = 0;
+  int64_t tokens = 0;  // entering the first block
+  int method = -1;     // an index into the request's methods; -1: random:tokens (a curve point)
 };
 
 // Every (batch, tokens) pair in a seeded random order, so slow drift of the
@@ -31,6 +32,11 @@ struct ProfilePoint {
 // becoming a slope along it.
 std::vector<ProfilePoint> shuffled_points(std::span<const int64_t> batches,
                                           std::span<const int64_t> tokens, uint64_t seed);
+// Every (batch, method) pair on the full `tokens_total` input, in a seeded
+// random order: the latency of whole configurations rather than of a curve.
+std::vector<ProfilePoint> shuffled_method_points(std::span<const int64_t> batches,
+                                                 std::size_t method_count, int64_t tokens_total,
+                                                 uint64_t seed);
 
 struct StoppingRule {
   double precision = 0.01;  // target relative half-width of the median's 95% CI

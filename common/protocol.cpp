@@ -145,7 +145,7 @@ json to_json(const FailureRequest& request) {
 
 ProfileJobSpec parse_profile_job_spec(const json& spec) {
   const JsonFields fields(spec, "profile job");
-  fields.reject_unknown({"model", "weights", "batches", "tokens", "precision", "mode",
+  fields.reject_unknown({"model", "weights", "batches", "tokens", "methods", "precision", "mode",
                          "time_cap_s", "warmup_s", "seed"});
   ProfileJobSpec result;
   result.model = fields.text("model");
@@ -160,7 +160,12 @@ ProfileJobSpec parse_profile_job_spec(const json& spec) {
       result.batches.push_back(batches[i].get<int64_t>());
     }
   }
-  result.tokens = fields.text("tokens");
+  if (fields.has("tokens")) result.tokens = fields.text("tokens");
+  if (fields.has("methods")) result.methods = fields.string_list("methods");
+  if (result.tokens.empty() == result.methods.empty()) {
+    fields.fail("tokens", "give either \"tokens\" (a curve) or \"methods\" (each timed on the "
+                          "full input)");
+  }
   if (fields.has("precision")) {
     result.precision = fields.number("precision");
     if (!(result.precision > 0 && result.precision < 1)) {
@@ -181,10 +186,15 @@ ProfileJobSpec parse_profile_job_spec(const json& spec) {
 }
 
 json to_json(const ProfileJobSpec& spec) {
-  json out = {{"model", spec.model},         {"batches", spec.batches},
-              {"tokens", spec.tokens},       {"precision", spec.precision},
-              {"mode", spec.mode},           {"time_cap_s", spec.time_cap_s},
-              {"warmup_s", spec.warmup_s},   {"seed", spec.seed}};
+  json out = {{"model", spec.model},       {"batches", spec.batches},
+              {"precision", spec.precision}, {"mode", spec.mode},
+              {"time_cap_s", spec.time_cap_s}, {"warmup_s", spec.warmup_s},
+              {"seed", spec.seed}};
+  if (spec.methods.empty()) {
+    out["tokens"] = spec.tokens;
+  } else {
+    out["methods"] = spec.methods;
+  }
   put_optional(out, "weights", spec.weights);
   return out;
 }

@@ -48,7 +48,7 @@ nlohmann::json to_json(const LeaseRequest& request);
 struct JobAssignment {
   int64_t job_id = 0;
   std::string lease_id;
-  std::string kind;  // profile | eval | accuracy_curve
+  std::string kind;  // profile | latency | eval | accuracy_curve
   nlohmann::json spec = nlohmann::json::object();
   int64_t attempt = 1;
   double expires_at_s = 0;
@@ -85,12 +85,14 @@ nlohmann::json to_json(const FailureRequest& request);
 
 // ---- job specs: what an agent runs ----
 
-// kind "profile": a latency curve (agent/profiling.h).
+// kind "profile": a latency curve (agent/profiling.h); kind "latency": the
+// latency of whole configurations, each method on the full input.
 struct ProfileJobSpec {
   std::string model;
   std::optional<std::string> weights;  // a path on the agent; absent: random weights
   std::vector<int64_t> batches{1};
-  std::string tokens;                  // grid, "2:197:5" or "2,50,100"
+  std::string tokens;                  // profile: grid, "2:197:5" or "2,50,100"
+  std::vector<std::string> methods;    // latency: method specs (exactly one of the two)
   double precision = 0.01;
   std::string mode = "model";
   double time_cap_s = 10.0;

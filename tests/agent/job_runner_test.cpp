@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 #include "agent/coordinator_client.h"
 #include "agent/job_runner.h"
 #include "common/errors.h"
@@ -114,6 +116,30 @@ TEST(JobRunnerTest, ASimulatedProfileJobRunsToAResult) {
   measured_on.erase("simulated_on");
   registered.erase("simulated_on");
   EXPECT_EQ(measured_on, registered);
+}
+
+// A latency job times each method on the full input; the simulated Nano's
+// cliff shows between POMT at R = 69 (128 tokens after block 3) and R = 68.
+TEST(JobRunnerTest, ALatencyJobTimesEachMethod) {
+  const JobOutcome outcome = run_job_reporting_errors(
+      job("latency", {{"model", "deit-tiny"},
+                      {"methods", {"none", "topk:8", "pomt:69", "pomt:68"}},
+                      {"time_cap_s", 0.5}}),
+      {"sim:jetson-nano", 1});
+  ASSERT_TRUE(outcome.result) << outcome.error;
+  std::map<std::string, double> median_ms;
+  for (const json& point : (*outcome.result)["points"]) {
+    EXPECT_EQ(point["tokens"], 197);
+    median_ms[point["method"]] = point["median_ms"];
+  }
+  ASSERT_EQ(median_ms.size(), 4u);
+  EXPECT_LT(median_ms["topk:8"], median_ms["none"]);
+  EXPECT_LT(median_ms["pomt:69"], 0.9 * median_ms["pomt:68"]);
+  // A latency job needs methods, a profile job a token grid.
+  EXPECT_THAT(run_job_reporting_errors(job("latency", {{"model", "deit-tiny"}, {"tokens", "2"}}),
+                                       {"sim:jetson-nano", 1})
+                  .error,
+              HasSubstr("latency job"));
 }
 
 TEST(JobRunnerTest, DescribesTheDeviceItRegisters) {

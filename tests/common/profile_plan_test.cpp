@@ -77,6 +77,23 @@ TEST(ShuffledPoints, VisitsEveryPairOnceInASeededOrder) {
                               [](const auto& a, const auto& b) { return a.tokens < b.tokens; }));
 }
 
+TEST(ShuffledPoints, MethodPointsCoverEveryBatchAndMethodOnTheFullInput) {
+  const std::vector<int64_t> batches = {1, 4};
+  const auto points = shuffled_method_points(batches, 3, 197, 7);
+  ASSERT_EQ(points.size(), 6u);
+  std::set<std::pair<int64_t, int>> seen;
+  for (const auto& p : points) {
+    EXPECT_EQ(p.tokens, 197);
+    seen.insert({p.batch, p.method});
+  }
+  EXPECT_EQ(seen, (std::set<std::pair<int64_t, int>>{{1, 0}, {1, 1}, {1, 2}, {4, 0}, {4, 1},
+                                                     {4, 2}}));
+  const auto again = shuffled_method_points(batches, 3, 197, 7);
+  EXPECT_TRUE(std::equal(points.begin(), points.end(), again.begin(), [](auto& a, auto& b) {
+    return a.batch == b.batch && a.method == b.method;
+  }));
+}
+
 TEST(StoppingRule, StopsAtThePrecisionOrAtTheCap) {
   const StoppingRule rule{0.01, 10, duration<double>(5.0)};
   std::vector<double> tight(9, 10.0);

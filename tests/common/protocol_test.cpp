@@ -43,6 +43,11 @@ TEST(Protocol, EveryBodyRoundTrips) {
   const ProfileJobSpec profile2 = parse_profile_job_spec(to_json(profile));
   EXPECT_EQ(profile2.batches, profile.batches);
   EXPECT_EQ(profile2.weights, "w");
+  ProfileJobSpec latency = profile;
+  latency.tokens.clear();
+  latency.methods = {"none", "tome:8", "pomt:95"};
+  EXPECT_EQ(parse_profile_job_spec(to_json(latency)).methods, latency.methods);
+  EXPECT_FALSE(to_json(latency).contains("tokens"));
 
   EvalJobSpec eval;
   eval.model = "fmnist-vit";
@@ -69,6 +74,11 @@ TEST(Protocol, BadBodiesNameTheField) {
   EXPECT_THAT(error_of(parse_profile_job_spec,
                        json{{"model", "m"}, {"tokens", "2"}, {"precision", 1.5}}),
               HasSubstr("precision"));
+  // A curve or a list of methods: exactly one.
+  EXPECT_THAT(error_of(parse_profile_job_spec, json{{"model", "m"}}), HasSubstr("tokens"));
+  EXPECT_THAT(error_of(parse_profile_job_spec,
+                       json{{"model", "m"}, {"tokens", "2"}, {"methods", {"none"}}}),
+              HasSubstr("either"));
 }
 
 TEST(Protocol, ErrorBodiesAreReadBestEffort) {
