@@ -353,6 +353,10 @@ void Store::complete_coordinator_job(int64_t job_id, std::string_view body_json,
                     parsed.layer, parsed.latency_at_n_star_ms, parsed.baseline_latency_ms,
                     parsed.source_job_ids},
         now_s);
+  } else if (existing->kind == "match") {
+    const MatchBody parsed = parse_match_body(body);
+    device_id = parsed.device_id;
+    insert_matches(existing->sweep_id, job_id, parsed, now_s);
   }
   auto insert = db_.cached(
       "INSERT INTO results (job_id, device_id, received_at, agent_version, git_sha, body, "
@@ -379,6 +383,39 @@ void Store::fail_coordinator_job(int64_t job_id, std::string_view error, double 
   record_failure(db_, job_id, std::nullopt, existing->attempts, error, now_s);
   finish_job(job_id, "failed", std::string(error), now_s);
   transaction.commit();
+}
+
+void Store::insert_matches(std::optional<int64_t> sweep_id, int64_t job_id,
+                           const MatchBody& body, double now_s) {
+  for (const MatchedMethod& match : body.matches) {
+    auto insert = db_.cached(
+        "INSERT INTO matched_baselines (sweep_id, job_id, latency_job_id, device_id, model, "
+        "batch, target_method, target_latency_ms, family, method, latency_ms, relative_gap, "
+        "within_tolerance, tolerance, candidates, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    insert->bind(1, sweep_id)
+        .bind(2, job_id)
+        .bind(3, body.latency_job_id)
+        .bind(4, body.device_id)
+        .bind(5, body.model)
+        .bind(6, body.batch)
+        .bind(7, body.target_method)
+        .bind(8, body.target_latency_ms)
+        .bind(9, match.family)
+        .bind(10, match.method)
+        .bind(11, match.latency_ms)
+        .bind(12, match.relative_gap)
+        .bind(13, match.within_tolerance)
+        .bind(14, body.tolerance)
+        .bind(15, match.candidates)
+        .bind(16, now_s);
+    try {
+      insert->execute();
+    } catch (const SqliteError& error) {
+      throw InputError(fmt::format("matched baseline for device {} refused: {}", body.device_id,
+                                   error.what()));
+    }
+  }
 }
 
 int64_t Store::insert_schedule(const ScheduleRow& schedule, double now_s) {

@@ -57,6 +57,7 @@ ProfilePoint read_profile_point(const JsonFields& point) {
   }
   result.raw_ms_json = raw.dump();
   result.power = read_point_power(point);
+  result.method = point.optional_text("method");
   return result;
 }
 
@@ -90,6 +91,25 @@ ProfileBody parse_profile_body(const json& body) {
   const json& points = fields.array("points", true);
   for (std::size_t i = 0; i < points.size(); ++i) {
     result.points.push_back(read_profile_point(fields.element("points", i, points[i])));
+    if (result.points.back().method) {
+      fields.fail(fmt::format("points[{}].method", i),
+                  "a curve point has no method (method latencies come from latency jobs)");
+    }
+  }
+  return result;
+}
+
+LatencyBody parse_latency_body(const json& body) {
+  const JsonFields fields(body, "latency result");
+  LatencyBody result;
+  result.provenance = read_provenance(fields);
+  result.model = fields.object("model").text("name");
+  if (fields.text("mode") != "model") fields.fail("mode", "a latency result times whole models");
+  const json& points = fields.array("points", true);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const JsonFields point = fields.element("points", i, points[i]);
+    result.points.push_back(read_profile_point(point));
+    if (!result.points.back().method) point.fail("method", "missing");
   }
   return result;
 }
@@ -156,6 +176,31 @@ ScheduleBody parse_schedule_body(const json& body) {
       fields.fail(fmt::format("source_job_ids[{}]", i), "expected a job id");
     }
     result.source_job_ids.push_back(sources[i].get<int64_t>());
+  }
+  return result;
+}
+
+MatchBody parse_match_body(const json& body) {
+  const JsonFields fields(body, "match result");
+  fields.reject_unknown({"device_id", "model", "batch", "target_method", "target_latency_ms",
+                         "tolerance", "latency_job_id", "matches"});
+  MatchBody result;
+  result.device_id = fields.integer("device_id", 1);
+  result.model = fields.text("model");
+  result.batch = fields.integer("batch", 1);
+  result.target_method = fields.text("target_method");
+  result.target_latency_ms = fields.number("target_latency_ms");
+  result.tolerance = fields.number("tolerance");
+  result.latency_job_id = fields.integer("latency_job_id", 1);
+  const json& matches = fields.array("matches", false);
+  for (std::size_t i = 0; i < matches.size(); ++i) {
+    const JsonFields match = fields.element("matches", i, matches[i]);
+    match.reject_unknown(
+        {"family", "method", "latency_ms", "relative_gap", "within_tolerance", "candidates"});
+    result.matches.push_back({match.text("family"), match.text("method"),
+                              match.number("latency_ms"), match.number("relative_gap"),
+                              match.boolean("within_tolerance"),
+                              match.integer("candidates", 1)});
   }
   return result;
 }

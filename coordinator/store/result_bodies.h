@@ -45,6 +45,7 @@ struct ProfilePoint {
   bool reached_precision = false;
   std::string raw_ms_json;            // the array of every sample, as JSON text
   std::optional<PointPower> power;    // nullable: null when there is no sensor
+  std::optional<std::string> method;  // optional: set on the points of a latency job
 };
 
 // The output of `tailsweep-agent profile` (docs/profile.md).
@@ -58,6 +59,14 @@ struct ProfileBody {
   std::optional<double> idle_w;
   std::optional<std::string> power_unavailable_reason;
   std::vector<ProfilePoint> points;  // at least one
+};
+
+// A 'latency' job's result: a profile document (`profile --methods`) whose
+// points each carry their "method"; the points of a curve carry none.
+struct LatencyBody {
+  BodyProvenance provenance;
+  std::string model;
+  std::vector<ProfilePoint> points;  // at least one, each with method
 };
 
 // {"model","weights_sha256"(nullable),"dataset","split","method","batch",
@@ -115,10 +124,36 @@ struct ScheduleBody {
   std::vector<int64_t> source_job_ids;
 };
 
+// What a 'match' job (run by the coordinator) produces: for one (device,
+// model, batch), the method of each family closest in latency to POMT's.
+// {"device_id","model","batch","target_method","target_latency_ms","tolerance",
+//  "latency_job_id","matches":[{"family","method","latency_ms","relative_gap",
+//  "within_tolerance","candidates"}, ...]}
+struct MatchedMethod {
+  std::string family;
+  std::string method;
+  double latency_ms = 0;
+  double relative_gap = 0;
+  bool within_tolerance = false;
+  int64_t candidates = 0;
+};
+struct MatchBody {
+  int64_t device_id = 0;
+  std::string model;
+  int64_t batch = 0;
+  std::string target_method;
+  double target_latency_ms = 0;
+  double tolerance = 0;
+  int64_t latency_job_id = 0;
+  std::vector<MatchedMethod> matches;
+};
+
 ProfileBody parse_profile_body(const nlohmann::json& body);
+LatencyBody parse_latency_body(const nlohmann::json& body);
 EvalBody parse_eval_body(const nlohmann::json& body);
 AccuracyCurveBody parse_accuracy_curve_body(const nlohmann::json& body);
 ScheduleBody parse_schedule_body(const nlohmann::json& body);
+MatchBody parse_match_body(const nlohmann::json& body);
 
 // Parses JSON text; InputError (with the parser's position) when it is not JSON.
 nlohmann::json parse_json_text(std::string_view text, std::string_view what);

@@ -66,6 +66,41 @@ void insert_profile(Database& db, const ResultTarget& target, const ProfileBody&
   }
 }
 
+void insert_latency(Database& db, const ResultTarget& target, const LatencyBody& body) {
+  for (const ProfilePoint& point : body.points) {
+    auto statement = db.cached(
+        "INSERT INTO method_latency (result_id, job_id, device_id, model, batch, method, tokens, "
+        "median_ms, median_ci95_low_ms, median_ci95_high_ms, p5_ms, p25_ms, p75_ms, p95_ms, "
+        "mean_ms, stddev_ms, mad_ms, samples, stable, reached_precision, average_w, "
+        "joules_per_image, raw_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    statement->bind(1, target.result_id)
+        .bind(2, target.job_id)
+        .bind(3, target.device_id)
+        .bind(4, body.model)
+        .bind(5, point.batch)
+        .bind(6, *point.method)
+        .bind(7, point.tokens)
+        .bind(8, point.median_ms)
+        .bind(9, point.median_ci95_low_ms)
+        .bind(10, point.median_ci95_high_ms)
+        .bind(11, point.p5_ms)
+        .bind(12, point.p25_ms)
+        .bind(13, point.p75_ms)
+        .bind(14, point.p95_ms)
+        .bind(15, point.mean_ms)
+        .bind(16, point.stddev_ms)
+        .bind(17, point.mad_ms)
+        .bind(18, point.samples)
+        .bind(19, point.stable)
+        .bind(20, point.reached_precision)
+        .bind(21, point.power ? point.power->average_w : std::nullopt)
+        .bind(22, point.power ? point.power->joules_per_image : std::nullopt)
+        .bind(23, point.raw_ms_json);
+    statement->execute();
+  }
+}
+
 void insert_eval(Database& db, const ResultTarget& target, const EvalBody& body) {
   auto statement = db.cached(
       "INSERT INTO evaluations (result_id, job_id, device_id, model, weights_sha256, dataset, "
@@ -111,11 +146,12 @@ void insert_accuracy_curve(Database& db, const ResultTarget& target,
 }  // namespace
 
 bool is_agent_result_kind(std::string_view kind) {
-  return kind == "profile" || kind == "eval" || kind == "accuracy_curve";
+  return kind == "profile" || kind == "latency" || kind == "eval" || kind == "accuracy_curve";
 }
 
 AgentResultBody parse_agent_result_body(std::string_view kind, const nlohmann::json& body) {
   if (kind == "profile") return parse_profile_body(body);
+  if (kind == "latency") return parse_latency_body(body);
   if (kind == "eval") return parse_eval_body(body);
   if (kind == "accuracy_curve") return parse_accuracy_curve_body(body);
   throw InputError(fmt::format("jobs of kind '{}' do not take results from agents", kind));
@@ -129,6 +165,8 @@ const BodyProvenance& provenance_of(const AgentResultBody& body) {
 void insert_result_rows(Database& db, const ResultTarget& target, const AgentResultBody& body) {
   if (const auto* profile = std::get_if<ProfileBody>(&body)) {
     insert_profile(db, target, *profile);
+  } else if (const auto* latency = std::get_if<LatencyBody>(&body)) {
+    insert_latency(db, target, *latency);
   } else if (const auto* eval = std::get_if<EvalBody>(&body)) {
     insert_eval(db, target, *eval);
   } else {

@@ -1,6 +1,6 @@
 #pragma once
 // Unpacks a parsed result body into its tables: a profile into curve_points
-// and power, an eval into evaluations, an accuracy curve into
+// and power, a latency job's into method_latency, an eval into evaluations, an accuracy curve into
 // accuracy_points. Runs inside the caller's transaction.
 #include <nlohmann/json_fwd.hpp>
 
@@ -13,7 +13,7 @@
 
 namespace tailsweep::store {
 
-using AgentResultBody = std::variant<ProfileBody, EvalBody, AccuracyCurveBody>;
+using AgentResultBody = std::variant<ProfileBody, LatencyBody, EvalBody, AccuracyCurveBody>;
 
 // The agent job kinds whose results are unpacked into tables.
 bool is_agent_result_kind(std::string_view kind);

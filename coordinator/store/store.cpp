@@ -10,6 +10,7 @@
 #include "common/errors.h"
 #include "common/sha256.h"
 #include "coordinator/store/job_rows.h"
+#include "coordinator/store/result_ingest.h"
 #include "coordinator/store/result_bodies.h"
 
 namespace tailsweep::store {
@@ -38,13 +39,13 @@ void validate_registration(const AgentRegistration& registration) {
 }
 
 void validate_planned_job(const PlannedJob& job, std::size_t index) {
-  const bool agent_kind = job.kind == "profile" || job.kind == "eval" ||
-                          job.kind == "accuracy_curve";
-  const bool coordinator_kind = job.kind == "schedule";
+  const bool agent_kind = is_agent_result_kind(job.kind);
+  const bool coordinator_kind = job.kind == "schedule" || job.kind == "match";
   if (!agent_kind && !coordinator_kind) {
     throw InputError(fmt::format(
-        "job {}: kind '{}' is not one of profile, eval, accuracy_curve, schedule", index,
-        job.kind));
+        "job {}: kind '{}' is not one of profile, latency, eval, accuracy_curve, schedule, "
+        "match",
+        index, job.kind));
   }
   const std::string_view expected_runner = agent_kind ? kRunnerAgent : kRunnerCoordinator;
   if (job.runner != expected_runner) {

@@ -150,6 +150,8 @@ struct QueueCounts {
   int64_t devices = 0;
 };
 
+struct MatchBody;  // result_bodies.h
+
 struct ScheduleRow {
   std::optional<int64_t> sweep_id;
   std::optional<int64_t> job_id;
@@ -229,7 +231,8 @@ class Store {
   // ---- jobs the coordinator runs itself (kind 'schedule') ----
   std::vector<JobRow> ready_coordinator_jobs();
   // Stores the body as the job's result; for a 'schedule' job the body is a
-  // schedule (result_bodies.h) and becomes a schedules row.
+  // schedule (result_bodies.h) and becomes a schedules row, for a 'match'
+  // job matched_baselines rows.
   void complete_coordinator_job(int64_t job_id, std::string_view body_json, double now_s);
   void fail_coordinator_job(int64_t job_id, std::string_view error, double now_s);
   int64_t insert_schedule(const ScheduleRow& schedule, double now_s);
@@ -255,6 +258,8 @@ class Store {
                   const std::optional<std::string>& last_error, double now_s);
   void finish_sweep_if_complete(int64_t sweep_id, double now_s);
   int64_t insert_schedule_in_transaction(const ScheduleRow& schedule, double now_s);
+  void insert_matches(std::optional<int64_t> sweep_id, int64_t job_id, const MatchBody& body,
+                      double now_s);
 
   Database db_;
 };

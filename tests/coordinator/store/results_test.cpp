@@ -132,6 +132,35 @@ TEST_F(ResultsTest, AProfileBecomesCurvePointsWithPowerAndProvenance) {
   EXPECT_EQ(provenance.column_text(3), lease_.lease_id);
 }
 
+// `profile --methods`: the same document, each point with its method.
+TEST_F(ResultsTest, ALatencyResultBecomesMethodLatencies) {
+  json body = profile_body();
+  body["points"][0]["method"] = "none";
+  body["points"][1]["method"] = "pomt:95";
+  body["points"][1]["tokens"] = 197;
+  ASSERT_EQ(submit("latency", body), SubmitOutcome::accepted);
+  auto row = store().database().prepare(
+      "SELECT device, method, median_ms, reached_precision FROM method_latency_view "
+      "ORDER BY method");
+  ASSERT_TRUE(row.step());
+  EXPECT_EQ(row.column_text(0), "cpu-1");
+  EXPECT_EQ(row.column_text(1), "none");
+  EXPECT_DOUBLE_EQ(row.column_double(2), 21.976);
+  ASSERT_TRUE(row.step());
+  EXPECT_EQ(row.column_text(1), "pomt:95");
+  EXPECT_EQ(row.column_int64(3), 0);
+  EXPECT_FALSE(row.step());
+  EXPECT_EQ(count("SELECT count(*) FROM curve_points"), 0);
+
+  // A latency point without its method, or a curve point with one, is refused.
+  json unnamed = profile_body();
+  EXPECT_THROW(submit("latency", unnamed), InputError);
+  json named = profile_body();
+  named["points"][0]["method"] = "none";
+  EXPECT_THROW(submit("profile", named), InputError);
+  EXPECT_EQ(count("SELECT count(*) FROM method_latency"), 2);
+}
+
 TEST_F(ResultsTest, PowerFiguresAreStoredWhenASensorGaveThem) {
   json body = profile_body();
   body["power"] = json::parse(
