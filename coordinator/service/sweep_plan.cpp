@@ -6,6 +6,7 @@
 
 #include "common/errors.h"
 #include "common/json_fields.h"
+#include "common/matched_latency.h"
 #include "common/method_spec.h"
 #include "common/model_config.h"
 #include "common/profile_plan.h"
@@ -16,11 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-// Curves are measured first: they are the device-specific work, and the
-// schedules wait on them.
-constexpr int64_t kProfilePriority = 20;
-constexpr int64_t kAccuracyPriority = 10;
-constexpr int64_t kEvalPriority = 0;
 
 CurveSettings parse_curves(const JsonFields& f, const VitConfig& config) {
   f.reject_unknown({"batches", "tokens", "precision", "time_cap_s", "warmup_s"});
@@ -60,7 +56,8 @@ AccuracySettings parse_accuracy(const JsonFields& f, const VitConfig& config) {
 }
 
 EvaluationSettings parse_evaluations(const JsonFields& f, const VitConfig& config) {
-  f.reject_unknown({"dataset", "split", "limit", "batch", "methods", "pomt"});
+  f.reject_unknown(
+      {"dataset", "split", "limit", "batch", "methods", "pomt", "matched", "match_tolerance"});
   EvaluationSettings evaluations;
   if (f.has("dataset")) evaluations.dataset = f.text("dataset");
   if (f.has("split")) evaluations.split = f.text("split");
@@ -73,6 +70,13 @@ EvaluationSettings parse_evaluations(const JsonFields& f, const VitConfig& confi
     method = to_string(parsed);  // canonical text, so duplicates are found
   }
   if (f.has("pomt")) evaluations.pomt = f.boolean("pomt");
+  if (f.has("matched")) evaluations.matched = f.boolean("matched");
+  if (f.has("match_tolerance")) {
+    evaluations.match_tolerance = f.number("match_tolerance");
+    if (!(evaluations.match_tolerance > 0 && evaluations.match_tolerance < 1)) {
+      f.fail("match_tolerance", "outside (0, 1)");
+    }
+  }
   return evaluations;
 }
 
@@ -103,6 +107,9 @@ Workload parse_workload(const JsonFields& f) {
   if (f.has("evaluations")) workload.evaluations = parse_evaluations(f.object("evaluations"), config);
   if (workload.evaluations && workload.evaluations->pomt && !workload.schedule) {
     f.fail("evaluations.pomt", "POMT's evaluation needs a \"schedule\" (set pomt: false)");
+  }
+  if (workload.evaluations && !workload.evaluations->pomt) {
+    workload.evaluations->matched = false;  // nothing to match against
   }
   return workload;
 }
@@ -144,6 +151,26 @@ protocol::ProfileJobSpec profile_spec(const Workload& workload) {
   profile.warmup_s = workload.curves->warmup_s;
   profile.seed = workload.seed;
   return profile;
+}
+
+// The methods every device times once its schedule has POMT's R: the
+// baseline, the methods evaluated, and each matching candidate.
+protocol::ProfileJobSpec latency_template(const Workload& workload, const VitConfig& config,
+                                          int64_t batch) {
+  protocol::ProfileJobSpec latency = profile_spec(workload);
+  latency.tokens.clear();
+  latency.batches = {batch};
+  latency.methods = {"none"};
+  const auto add = [&](const std::string& method) {
+    if (!listed(latency.methods, method)) latency.methods.push_back(method);
+  };
+  for (const std::string& method : workload.evaluations->methods) add(method);
+  if (workload.evaluations->matched) {
+    for (const std::string_view family : schedule::kMatchedFamilies) {
+      for (const std::string& method : schedule::matching_candidates(family, config)) add(method);
+    }
+  }
+  return latency;
 }
 
 protocol::EvalJobSpec accuracy_curve_spec(const Workload& workload) {
@@ -238,6 +265,9 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
           schedule.tokens_total = config.total_tokens();
           if (workload.evaluations && workload.evaluations->pomt) {
             schedule.pomt_eval = protocol::to_json(eval_template(workload, *workload.evaluations));
+            schedule.latency_job = protocol::to_json(latency_template(workload, config, batch));
+            schedule.matched = workload.evaluations->matched;
+            schedule.match_tolerance = workload.evaluations->match_tolerance;
           }
           store::PlannedJob job;
           job.kind = "schedule";
@@ -267,7 +297,8 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
 
 ScheduleJobSpec parse_schedule_job_spec(const json& spec) {
   const JsonFields f(spec, "schedule job");
-  f.reject_unknown({"device_id", "model", "batch", "alpha", "layer", "tokens_total", "pomt_eval"});
+  f.reject_unknown({"device_id", "model", "batch", "alpha", "layer", "tokens_total", "pomt_eval",
+                    "latency_job", "matched", "match_tolerance"});
   ScheduleJobSpec result;
   result.device_id = f.integer("device_id", 1);
   result.model = f.text("model");
@@ -279,6 +310,12 @@ ScheduleJobSpec parse_schedule_job_spec(const json& spec) {
     f.object("pomt_eval");
     result.pomt_eval = f.at("pomt_eval");
   }
+  if (f.has("latency_job") && !f.is_null("latency_job")) {
+    protocol::parse_profile_job_spec(f.at("latency_job"));  // refused now, not on an agent
+    result.latency_job = f.at("latency_job");
+  }
+  if (f.has("matched")) result.matched = f.boolean("matched");
+  if (f.has("match_tolerance")) result.match_tolerance = f.number("match_tolerance");
   return result;
 }
 
@@ -289,7 +326,10 @@ json to_json(const ScheduleJobSpec& spec) {
           {"alpha", spec.alpha},
           {"layer", spec.layer},
           {"tokens_total", spec.tokens_total},
-          {"pomt_eval", spec.pomt_eval ? *spec.pomt_eval : json(nullptr)}};
+          {"pomt_eval", spec.pomt_eval ? *spec.pomt_eval : json(nullptr)},
+          {"latency_job", spec.latency_job ? *spec.latency_job : json(nullptr)},
+          {"matched", spec.matched},
+          {"match_tolerance", spec.match_tolerance}};
 }
 
 }  // namespace tailsweep::coordinator

@@ -11,6 +11,12 @@
 //   eval            once per method, on any real device (the baseline
 //                   "none" always); POMT's eval is added when a schedule
 //                   gives its R (one per distinct R)
+// and, once a schedule has POMT's R (coordinator/service/coordinator_jobs.h):
+//   latency         on that device and batch: the baseline, every method
+//                   asked, POMT at R and the matching candidates, each timed
+//                   on the full input
+//   match           run by the coordinator: the Top-K and ToMe r closest in
+//                   latency to POMT's, whose evals it then queues
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +27,13 @@
 #include "coordinator/store/store.h"
 
 namespace tailsweep::coordinator {
+
+// Queue priorities: curves first (the schedules wait on them), then the
+// per-device latency jobs, the accuracy curve, and the evaluations.
+inline constexpr int64_t kProfilePriority = 20;
+inline constexpr int64_t kLatencyPriority = 15;
+inline constexpr int64_t kAccuracyPriority = 10;
+inline constexpr int64_t kEvalPriority = 0;
 
 struct DeviceSelector {
   std::vector<std::string> names;  // each list empty: no constraint
@@ -56,6 +69,8 @@ struct EvaluationSettings {
   int64_t batch = 64;
   std::vector<std::string> methods;  // besides the baseline "none"
   bool pomt = true;                  // evaluate POMT at each schedule's R
+  bool matched = true;               // and Top-K / ToMe at POMT's latency, per device
+  double match_tolerance = 0.05;     // what "matched" means: within 5% where the grid allows
 };
 
 struct Workload {
@@ -104,6 +119,11 @@ struct ScheduleJobSpec {
   int64_t layer = 3;
   int64_t tokens_total = 0;
   std::optional<nlohmann::json> pomt_eval;  // an EvalJobSpec without its method
+  // A ProfileJobSpec with the methods to time on this device once R is known
+  // (POMT's is added); absent: no per-device method latencies.
+  std::optional<nlohmann::json> latency_job;
+  bool matched = false;  // queue a match job after the latency job
+  double match_tolerance = 0.05;
 };
 ScheduleJobSpec parse_schedule_job_spec(const nlohmann::json& spec);
 nlohmann::json to_json(const ScheduleJobSpec& spec);

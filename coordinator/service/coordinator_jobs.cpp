@@ -1,0 +1,245 @@
+#include "coordinator/service/coordinator_jobs.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "common/errors.h"
+#include "common/json_fields.h"
+#include "common/matched_latency.h"
+#include "common/method_spec.h"
+#include "common/model_config.h"
+#include "common/pomt_schedule.h"
+#include "coordinator/service/sweep_plan.h"
+#include "coordinator/store/sqlite.h"
+
+namespace tailsweep::coordinator {
+namespace {
+
+using nlohmann::json;
+
+// The jobs a coordinator job depends on, by kind.
+std::map<std::string, int64_t> dependencies_by_kind(store::Database& db, int64_t job_id) {
+  std::map<std::string, int64_t> sources;
+  auto statement = db.cached(
+      "SELECT j.id, j.kind FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id "
+      "WHERE d.job_id = ?1");
+  statement->bind(1, job_id);
+  while (statement->step()) sources[statement->column_text(1)] = statement->column_int64(0);
+  return sources;
+}
+
+int64_t dependency(const std::map<std::string, int64_t>& sources, const std::string& kind,
+                   const store::JobRow& job) {
+  const auto found = sources.find(kind);
+  if (found == sources.end()) {
+    throw InputError(fmt::format("{} job {} has no '{}' dependency", job.kind, job.id, kind));
+  }
+  return found->second;
+}
+
+std::vector<schedule::CurvePoint> latency_curve(store::Database& db, int64_t job_id,
+                                                int64_t batch) {
+  std::vector<schedule::CurvePoint> curve;
+  auto statement = db.cached(
+      "SELECT tokens, median_ms FROM curve_points WHERE job_id = ?1 AND batch = ?2 "
+      "ORDER BY tokens");
+  statement->bind(1, job_id).bind(2, batch);
+  while (statement->step()) {
+    curve.push_back({statement->column_int64(0), statement->column_double(1)});
+  }
+  return curve;
+}
+
+std::vector<schedule::CurvePoint> accuracy_curve(store::Database& db, int64_t job_id) {
+  std::vector<schedule::CurvePoint> curve;
+  auto statement =
+      db.cached("SELECT tokens, top1 FROM accuracy_points WHERE job_id = ?1 ORDER BY tokens");
+  statement->bind(1, job_id);
+  while (statement->step()) {
+    curve.push_back({statement->column_int64(0), statement->column_double(1)});
+  }
+  return curve;
+}
+
+// Method -> median latency of one latency job at one batch.
+std::map<std::string, double> method_latencies(store::Database& db, int64_t job_id,
+                                               int64_t batch) {
+  std::map<std::string, double> latencies;
+  auto statement = db.cached(
+      "SELECT method, median_ms FROM method_latency WHERE job_id = ?1 AND batch = ?2");
+  statement->bind(1, job_id).bind(2, batch);
+  while (statement->step()) latencies[statement->column_text(0)] = statement->column_double(1);
+  return latencies;
+}
+
+// Queues the evaluation of `method` from an eval template, unless the sweep
+// already has that very job: devices that agree share it.
+void queue_eval_once(store::Store& store, int64_t sweep_id, json eval, const std::string& method,
+                     double now_s) {
+  eval["method"] = method;
+  const std::string eval_json = eval.dump();
+  auto statement = store.database().cached(
+      "SELECT 1 FROM jobs WHERE sweep_id = ?1 AND kind = 'eval' AND spec = ?2 LIMIT 1");
+  statement->bind(1, sweep_id).bind(2, eval_json);
+  if (statement->step()) return;
+  store::PlannedJob planned;
+  planned.kind = "eval";
+  planned.spec_json = eval_json;
+  planned.priority = kEvalPriority;
+  store.add_jobs(sweep_id, {planned}, now_s);
+}
+
+std::string canonical(const std::string& method) {
+  return to_string(parse_method_spec(method));
+}
+
+void run_schedule(store::Store& store, const store::JobRow& job, double now_s) {
+  const ScheduleJobSpec spec = parse_schedule_job_spec(json::parse(job.spec_json));
+  store::Database& db = store.database();
+  const auto sources = dependencies_by_kind(db, job.id);
+  const int64_t profile_job = dependency(sources, "profile", job);
+  const int64_t accuracy_job = dependency(sources, "accuracy_curve", job);
+  const schedule::PomtSchedule result =
+      schedule::pomt_schedule(latency_curve(db, profile_job, spec.batch),
+                              accuracy_curve(db, accuracy_job), spec.alpha, spec.tokens_total);
+  const json body = {{"device_id", spec.device_id},
+                     {"model", spec.model},
+                     {"batch", spec.batch},
+                     {"method", "pomt"},
+                     {"alpha", spec.alpha},
+                     {"tokens_total", spec.tokens_total},
+                     {"n_star", result.n_star},
+                     {"r", result.r},
+                     {"layer", spec.layer},
+                     {"latency_at_n_star_ms", result.latency_at_n_star_ms},
+                     {"baseline_latency_ms", result.baseline_latency_ms},
+                     {"source_job_ids", {profile_job, accuracy_job}}};
+  store::Transaction transaction(db);
+  store.complete_coordinator_job(job.id, body.dump(), now_s);
+  if (job.sweep_id) {
+    const std::string pomt = canonical(fmt::format("pomt:{}@{}", result.r, spec.layer));
+    if (spec.pomt_eval) queue_eval_once(store, *job.sweep_id, *spec.pomt_eval, pomt, now_s);
+    if (spec.latency_job) {
+      // This device times POMT at its own R beside the baseline and the
+      // candidates, in one job, so that they share its conditions.
+      json latency = *spec.latency_job;
+      latency["methods"].push_back(pomt);
+      std::vector<store::PlannedJob> jobs(1);
+      jobs[0].kind = "latency";
+      jobs[0].device_id = spec.device_id;
+      jobs[0].spec_json = latency.dump();
+      jobs[0].priority = kLatencyPriority;
+      if (spec.matched) {
+        MatchJobSpec match;
+        match.device_id = spec.device_id;
+        match.model = spec.model;
+        match.batch = spec.batch;
+        match.target_method = pomt;
+        match.tolerance = spec.match_tolerance;
+        match.families.assign(std::begin(schedule::kMatchedFamilies),
+                              std::end(schedule::kMatchedFamilies));
+        match.eval = spec.pomt_eval;
+        store::PlannedJob& planned = jobs.emplace_back();
+        planned.kind = "match";
+        planned.runner = std::string(store::kRunnerCoordinator);
+        planned.device_id = spec.device_id;
+        planned.spec_json = to_json(match).dump();
+        planned.depends_on = {0};
+      }
+      store.add_jobs(*job.sweep_id, jobs, now_s);
+    }
+  }
+  transaction.commit();
+}
+
+void run_match(store::Store& store, const store::JobRow& job, double now_s) {
+  const MatchJobSpec spec = parse_match_job_spec(json::parse(job.spec_json));
+  const VitConfig config = parse_model_spec(spec.model);
+  store::Database& db = store.database();
+  const int64_t latency_job = dependency(dependencies_by_kind(db, job.id), "latency", job);
+  const std::map<std::string, double> latencies = method_latencies(db, latency_job, spec.batch);
+  const auto target = latencies.find(spec.target_method);
+  if (target == latencies.end()) {
+    throw InputError(fmt::format("latency job {} did not time {} at batch {}", latency_job,
+                                 spec.target_method, spec.batch));
+  }
+  json matches = json::array();
+  std::vector<std::string> chosen;
+  for (const std::string& family : spec.families) {
+    std::vector<schedule::MethodLatency> candidates;
+    for (const std::string& method : schedule::matching_candidates(family, config)) {
+      const auto found = latencies.find(method);
+      if (found != latencies.end()) candidates.push_back({method, found->second});
+    }
+    const schedule::MatchedBaseline matched =
+        schedule::match_latency(target->second, candidates, spec.tolerance);
+    matches.push_back({{"family", family},
+                       {"method", matched.method},
+                       {"latency_ms", matched.latency_ms},
+                       {"relative_gap", matched.relative_gap},
+                       {"within_tolerance", matched.within_tolerance},
+                       {"candidates", matched.candidates}});
+    chosen.push_back(matched.method);
+  }
+  const json body = {{"device_id", spec.device_id},
+                     {"model", spec.model},
+                     {"batch", spec.batch},
+                     {"target_method", spec.target_method},
+                     {"target_latency_ms", target->second},
+                     {"tolerance", spec.tolerance},
+                     {"latency_job_id", latency_job},
+                     {"matches", matches}};
+  store::Transaction transaction(db);
+  store.complete_coordinator_job(job.id, body.dump(), now_s);
+  if (job.sweep_id && spec.eval) {
+    for (const std::string& method : chosen) {
+      queue_eval_once(store, *job.sweep_id, *spec.eval, method, now_s);
+    }
+  }
+  transaction.commit();
+}
+
+}  // namespace
+
+MatchJobSpec parse_match_job_spec(const json& spec) {
+  const JsonFields f(spec, "match job");
+  f.reject_unknown(
+      {"device_id", "model", "batch", "target_method", "tolerance", "families", "eval"});
+  MatchJobSpec result;
+  result.device_id = f.integer("device_id", 1);
+  result.model = f.text("model");
+  parse_model_spec(result.model);
+  result.batch = f.integer("batch", 1);
+  result.target_method = f.text("target_method");
+  result.tolerance = f.number("tolerance");
+  if (!(result.tolerance > 0 && result.tolerance < 1)) f.fail("tolerance", "outside (0, 1)");
+  result.families = f.string_list("families");
+  for (const std::string& family : result.families) {
+    if (std::find(std::begin(schedule::kMatchedFamilies), std::end(schedule::kMatchedFamilies),
+                  family) == std::end(schedule::kMatchedFamilies)) {
+      f.fail("families", fmt::format("'{}' is neither topk nor tome", family));
+    }
+  }
+  if (f.has("eval") && !f.is_null("eval")) {
+    f.object("eval");
+    result.eval = f.at("eval");
+  }
+  return result;
+}
+
+json to_json(const MatchJobSpec& spec) {
+  return {{"device_id", spec.device_id},       {"model", spec.model},
+          {"batch", spec.batch},               {"target_method", spec.target_method},
+          {"tolerance", spec.tolerance},       {"families", spec.families},
+          {"eval", spec.eval ? *spec.eval : json(nullptr)}};
+}
+
+void run_coordinator_job(store::Store& store, const store::JobRow& job, double now_s) {
+  if (job.kind == "schedule") return run_schedule(store, job, now_s);
+  if (job.kind == "match") return run_match(store, job, now_s);
+  throw InputError(fmt::format("the coordinator runs no '{}' jobs", job.kind));
+}
+
+}  // namespace tailsweep::coordinator
