@@ -174,6 +174,48 @@ std::vector<EvaluationRow> load_evaluations(Database& db, int64_t sweep_id) {
   return rows;
 }
 
+std::vector<MethodLatencyRow> load_method_latencies(Database& db, int64_t sweep_id) {
+  Statement statement = db.prepare(
+      "SELECT d.name, d.simulated, m.model, m.batch, m.method, m.median_ms, m.reached_precision "
+      "FROM method_latency m JOIN jobs j ON j.id = m.job_id JOIN devices d ON d.id = m.device_id "
+      "WHERE j.sweep_id = ? ORDER BY d.simulated, d.name, m.model, m.batch, m.method, m.id");
+  statement.bind(1, sweep_id);
+  std::vector<MethodLatencyRow> rows;
+  while (statement.step()) {
+    rows.push_back({{statement.column_text(0), statement.column_int64(1) != 0},
+                    statement.column_text(2),
+                    statement.column_int64(3),
+                    statement.column_text(4),
+                    statement.column_double(5),
+                    statement.column_int64(6) != 0});
+  }
+  return rows;
+}
+
+std::vector<MatchedRow> load_matched(Database& db, int64_t sweep_id) {
+  Statement statement = db.prepare(
+      "SELECT d.name, d.simulated, b.model, b.batch, b.target_method, b.target_latency_ms, "
+      "       b.family, b.method, b.latency_ms, b.relative_gap, b.within_tolerance, b.tolerance "
+      "FROM matched_baselines b JOIN devices d ON d.id = b.device_id WHERE b.sweep_id = ? "
+      "ORDER BY d.simulated, d.name, b.model, b.batch, b.family, b.id");
+  statement.bind(1, sweep_id);
+  std::vector<MatchedRow> rows;
+  while (statement.step()) {
+    rows.push_back({{statement.column_text(0), statement.column_int64(1) != 0},
+                    statement.column_text(2),
+                    statement.column_int64(3),
+                    statement.column_text(4),
+                    statement.column_double(5),
+                    statement.column_text(6),
+                    statement.column_text(7),
+                    statement.column_double(8),
+                    statement.column_double(9),
+                    statement.column_int64(10) != 0,
+                    statement.column_double(11)});
+  }
+  return rows;
+}
+
 std::vector<AccuracyCurve> load_accuracy_curves(Database& db, int64_t sweep_id) {
   Statement statement = db.prepare(
       "SELECT a.model, a.dataset, a.split, a.method, a.tokens, a.top1, a.top5, a.images "
@@ -251,6 +293,8 @@ ReportData load_report_data(const std::string& database_path, int64_t sweep_id) 
     data.latency_curves = load_latency_curves(db, sweep_id);
     data.schedules = load_schedules(db, sweep_id, data.latency_curves);
     data.evaluations = load_evaluations(db, sweep_id);
+    data.method_latencies = load_method_latencies(db, sweep_id);
+    data.matched = load_matched(db, sweep_id);
     data.accuracy_curves = load_accuracy_curves(db, sweep_id);
   } catch (const store::SqliteError& error) {
     throw InputError(

@@ -94,10 +94,37 @@ struct AccuracyCurve {
   std::vector<AccuracyPointRow> points;
 };
 
+// One configuration timed on one device by a latency job (method_latency).
+struct MethodLatencyRow {
+  DeviceRef device;
+  std::string model;
+  int64_t batch = 1;
+  std::string method;
+  double median_ms = 0;
+  bool reached_precision = false;
+};
+
+// The baseline of a family closest in latency to POMT's on one device.
+struct MatchedRow {
+  DeviceRef device;
+  std::string model;
+  int64_t batch = 1;
+  std::string target_method;  // pomt:R
+  double target_latency_ms = 0;
+  std::string family;         // topk, tome
+  std::string method;         // topk:r, tome:r
+  double latency_ms = 0;
+  double relative_gap = 0;
+  bool within_tolerance = false;
+  double tolerance = 0.05;
+};
+
 struct ReportData {
   Provenance provenance;
   std::vector<ScheduleEntry> schedules;
   std::vector<EvaluationRow> evaluations;
+  std::vector<MethodLatencyRow> method_latencies;
+  std::vector<MatchedRow> matched;
   std::vector<LatencyCurve> latency_curves;
   std::vector<AccuracyCurve> accuracy_curves;
   // Lines saying what the sweep lacks ("no schedules yet", ...): a partial

@@ -133,6 +133,37 @@ json accuracy_curves_json(const std::vector<AccuracyCurve>& curves) {
   return array;
 }
 
+json method_latencies_json(const std::vector<MethodLatencyRow>& rows) {
+  json array = json::array();
+  for (const MethodLatencyRow& row : rows) {
+    array.push_back({{"device", device_json(row.device)},
+                     {"model", row.model},
+                     {"batch", row.batch},
+                     {"method", row.method},
+                     {"median_ms", row.median_ms},
+                     {"reached_precision", row.reached_precision}});
+  }
+  return array;
+}
+
+json matched_json(const std::vector<MatchedRow>& rows) {
+  json array = json::array();
+  for (const MatchedRow& row : rows) {
+    array.push_back({{"device", device_json(row.device)},
+                     {"model", row.model},
+                     {"batch", row.batch},
+                     {"target_method", row.target_method},
+                     {"target_latency_ms", row.target_latency_ms},
+                     {"family", row.family},
+                     {"method", row.method},
+                     {"latency_ms", row.latency_ms},
+                     {"relative_gap", row.relative_gap},
+                     {"within_tolerance", row.within_tolerance},
+                     {"tolerance", row.tolerance}});
+  }
+  return array;
+}
+
 }  // namespace
 
 json report_json(const ReportData& data) {
@@ -140,6 +171,8 @@ json report_json(const ReportData& data) {
           {"missing", data.missing},
           {"schedules", schedules_json(data.schedules)},
           {"evaluations", evaluations_json(data.evaluations)},
+          {"method_latencies", method_latencies_json(data.method_latencies)},
+          {"matched", matched_json(data.matched)},
           {"latency_curves", latency_curves_json(data.latency_curves)},
           {"accuracy_curves", accuracy_curves_json(data.accuracy_curves)}};
 }

@@ -4,6 +4,8 @@
 
 #include <fmt/core.h>
 
+#include "coordinator/report/paper_tables.h"
+
 #include <algorithm>
 #include <tuple>
 
@@ -169,8 +171,10 @@ Table accuracy_curve_table(const AccuracyCurve& curve) {
 }
 
 std::vector<Table> report_tables(const ReportData& data) {
-  std::vector<Table> tables{schedule_table(data.schedules),
-                            accuracy_table(accuracy_rows(data.evaluations))};
+  std::vector<Table> tables = paper_tables(data);
+  if (!data.matched.empty()) tables.push_back(matched_table(data));
+  tables.push_back(schedule_table(data.schedules));
+  tables.push_back(accuracy_table(accuracy_rows(data.evaluations)));
   for (const LatencyCurve& curve : data.latency_curves)
     tables.push_back(latency_curve_table(curve));
   for (const AccuracyCurve& curve : data.accuracy_curves) {

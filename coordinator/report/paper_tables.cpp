@@ -1,0 +1,190 @@
+#include "coordinator/report/paper_tables.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "common/method_spec.h"
+
+namespace tailsweep::report {
+namespace {
+
+// The evaluation of a model's method: accuracy does not depend on the
+// device, so any device's (the one with the most images) will do.
+std::optional<double> top1_of(const ReportData& data, const std::string& model,
+                              const std::string& method) {
+  const EvaluationRow* best = nullptr;
+  for (const EvaluationRow& row : data.evaluations) {
+    if (row.model == model && row.method == method && (best == nullptr || row.images > best->images)) {
+      best = &row;
+    }
+  }
+  return best ? std::optional<double>(best->top1) : std::nullopt;
+}
+
+std::optional<double> latency_of(const ReportData& data, const std::string& device,
+                                 const std::string& model, int64_t batch,
+                                 const std::string& method) {
+  for (const MethodLatencyRow& row : data.method_latencies) {
+    if (row.device.name == device && row.model == model && row.batch == batch &&
+        row.method == method) {
+      return row.median_ms;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string pomt_method(const ScheduleEntry& schedule) {
+  return to_string(parse_method_spec(fmt::format("pomt:{}@{}", schedule.r, schedule.layer)));
+}
+
+// Which method a row means on a device: fixed ("topk:8"), or chosen there.
+using MethodOnDevice = std::function<std::optional<std::string>(const DeviceRef&)>;
+
+struct PaperRow {
+  std::string label;
+  MethodOnDevice method;
+  bool varies = false;  // the cells name their method
+};
+
+std::string latency_cell(std::optional<double> ms, std::optional<double> baseline_ms) {
+  if (!ms) return "";
+  if (!baseline_ms || *baseline_ms <= 0) return fmt::format("{:.2f}", *ms);
+  return fmt::format("{:.2f} ({:+.1f}%)", *ms, 100 * (*ms - *baseline_ms) / *baseline_ms);
+}
+
+std::string top1_cell(std::optional<double> top1, std::optional<double> baseline) {
+  if (!top1) return "";
+  if (!baseline) return fmt::format("{:.2f}", 100 * *top1);
+  return fmt::format("{:.2f} ({:+.2f})", 100 * *top1, 100 * (*top1 - *baseline));
+}
+
+const MatchedRow* matched_for(const ReportData& data, const DeviceRef& device,
+                              const std::string& model, int64_t batch, const std::string& family) {
+  for (const MatchedRow& row : data.matched) {
+    if (row.device.name == device.name && row.model == model && row.batch == batch &&
+        row.family == family) {
+      return &row;
+    }
+  }
+  return nullptr;
+}
+
+Table paper_table(const ReportData& data, const std::string& model, int64_t batch) {
+  std::vector<DeviceRef> devices;
+  for (const MethodLatencyRow& row : data.method_latencies) {
+    const bool listed = std::any_of(devices.begin(), devices.end(), [&](const DeviceRef& d) {
+      return d.name == row.device.name;
+    });
+    if (row.model == model && row.batch == batch && !listed) devices.push_back(row.device);
+  }
+  std::vector<PaperRow> rows;
+  rows.push_back({"unpruned", [](const DeviceRef&) { return std::optional<std::string>("none"); }});
+  rows.push_back({"POMT",
+                  [&](const DeviceRef& device) -> std::optional<std::string> {
+                    for (const ScheduleEntry& s : data.schedules) {
+                      if (s.device.name == device.name && s.model == model && s.batch == batch) {
+                        return pomt_method(s);
+                      }
+                    }
+                    return std::nullopt;
+                  },
+                  true});
+  std::set<std::string> matched_methods;
+  for (const std::string family : {"topk", "tome"}) {
+    rows.push_back({fmt::format("{} at POMT's latency", family == "topk" ? "Top-K" : "ToMe"),
+                    [&data, &model, batch, family](const DeviceRef& device)
+                        -> std::optional<std::string> {
+                      const MatchedRow* row = matched_for(data, device, model, batch, family);
+                      if (row == nullptr) return std::nullopt;
+                      return row->within_tolerance ? row->method : row->method + " *";
+                    },
+                    true});
+  }
+  for (const MatchedRow& row : data.matched) matched_methods.insert(row.method);
+  // The methods the sweep evaluated for everyone (topk:8, tome:8, ...).
+  std::set<std::pair<int, std::string>> fixed;
+  for (const EvaluationRow& row : data.evaluations) {
+    if (row.model != model || row.method == "none" || row.method.starts_with("pomt:") ||
+        matched_methods.contains(row.method)) {
+      continue;
+    }
+    fixed.insert({method_rank(row.method), row.method});
+  }
+  for (const auto& [rank, method] : fixed) {
+    rows.push_back({method, [method](const DeviceRef&) { return std::optional<std::string>(method); }});
+  }
+
+  Table table{fmt::format("paper-{}-b{}", file_slug(model), batch),
+              fmt::format("{}, batch {}: latency (ms, change against each device's unpruned "
+                          "run) and top-1 (%, change in points), per device; * = more than the "
+                          "tolerance from POMT's latency",
+                          model, batch),
+              {"method"},
+              {}};
+  for (const DeviceRef& device : devices) {
+    table.columns.push_back(device_label(device) + " latency");
+    table.columns.push_back(device_label(device) + " top-1");
+  }
+  const std::optional<double> baseline_top1 = top1_of(data, model, "none");
+  for (const PaperRow& paper_row : rows) {
+    std::vector<std::string> cells = {paper_row.label};
+    bool any = false;
+    for (const DeviceRef& device : devices) {
+      const std::optional<std::string> shown = paper_row.method(device);
+      if (!shown) {
+        cells.insert(cells.end(), {"", ""});
+        continue;
+      }
+      const std::string method = shown->substr(0, shown->find(' '));
+      const auto ms = latency_of(data, device.name, model, batch, method);
+      const auto baseline_ms = latency_of(data, device.name, model, batch, "none");
+      std::string latency = latency_cell(ms, method == "none" ? std::nullopt : baseline_ms);
+      if (paper_row.varies && !latency.empty()) latency = *shown + ": " + latency;
+      const auto top1 = top1_of(data, model, method);
+      cells.push_back(latency);
+      cells.push_back(top1_cell(top1, method == "none" ? std::nullopt : baseline_top1));
+      any = any || ms || top1;
+    }
+    if (any) table.rows.push_back(std::move(cells));
+  }
+  return table;
+}
+
+}  // namespace
+
+std::vector<Table> paper_tables(const ReportData& data) {
+  std::set<std::pair<std::string, int64_t>> targets;
+  for (const MethodLatencyRow& row : data.method_latencies) targets.insert({row.model, row.batch});
+  std::vector<Table> tables;
+  for (const auto& [model, batch] : targets) tables.push_back(paper_table(data, model, batch));
+  return tables;
+}
+
+Table matched_table(const ReportData& data) {
+  Table table{"matched",
+              "Top-K and ToMe at POMT's latency: the r whose latency on the device is closest",
+              {"device", "model", "batch", "POMT", "POMT (ms)", "POMT top-1 (%)", "matched",
+               "latency (ms)", "gap (%)", "within tolerance", "top-1 (%)"},
+              {}};
+  for (const MatchedRow& row : data.matched) {
+    const auto pomt_top1 = top1_of(data, row.model, row.target_method);
+    const auto top1 = top1_of(data, row.model, row.method);
+    table.rows.push_back(
+        {device_label(row.device), row.model, std::to_string(row.batch), row.target_method,
+         fmt::format("{:.2f}", row.target_latency_ms),
+         pomt_top1 ? fmt::format("{:.2f}", 100 * *pomt_top1) : "", row.method,
+         fmt::format("{:.2f}", row.latency_ms), fmt::format("{:+.1f}", 100 * row.relative_gap),
+         row.within_tolerance ? "yes" : fmt::format("no (> {:.0f}%)", 100 * row.tolerance),
+         top1 ? fmt::format("{:.2f}", 100 * *top1) : ""});
+  }
+  return table;
+}
+
+}  // namespace tailsweep::report

@@ -1,0 +1,102 @@
+// The paper and matched tables on hand-made data: which method each row
+// means on each device, and the changes against that device's baseline.
+#include "coordinator/report/paper_tables.h"
+
+#include <gtest/gtest.h>
+
+namespace tailsweep::report {
+namespace {
+
+ReportData two_device_sweep() {
+  ReportData data;
+  const DeviceRef cpu{"cpu-a", false};
+  const DeviceRef nano{"nano", true};
+  const auto latency = [&](const DeviceRef& device, const std::string& method, double ms) {
+    data.method_latencies.push_back({device, "fmnist-vit", 1, method, ms, true});
+  };
+  latency(cpu, "none", 20);
+  latency(cpu, "pomt:95", 15);
+  latency(cpu, "topk:26", 15.2);
+  latency(cpu, "tome:32", 16);
+  latency(cpu, "topk:8", 18);
+  latency(nano, "none", 27);
+  latency(nano, "pomt:90", 14);
+  latency(nano, "topk:26", 14);
+  latency(nano, "tome:32", 14.2);
+  latency(nano, "topk:8", 23);
+  ScheduleEntry cpu_schedule;
+  cpu_schedule.device = cpu;
+  cpu_schedule.model = "fmnist-vit";
+  cpu_schedule.r = 95;
+  cpu_schedule.layer = 3;
+  ScheduleEntry nano_schedule = cpu_schedule;
+  nano_schedule.device = nano;
+  nano_schedule.r = 90;
+  data.schedules = {cpu_schedule, nano_schedule};
+  data.matched = {
+      {cpu, "fmnist-vit", 1, "pomt:95", 15, "tome", "tome:32", 16, 1.0 / 15, false, 0.05},
+      {cpu, "fmnist-vit", 1, "pomt:95", 15, "topk", "topk:26", 15.2, 0.2 / 15, true, 0.05},
+      {nano, "fmnist-vit", 1, "pomt:90", 14, "tome", "tome:32", 14.2, 0.2 / 14, true, 0.05},
+      {nano, "fmnist-vit", 1, "pomt:90", 14, "topk", "topk:26", 14, 0, true, 0.05}};
+  const auto eval = [&](const std::string& method, double top1) {
+    EvaluationRow row;
+    row.model = "fmnist-vit";
+    row.method = method;
+    row.dataset = "fashion-mnist";
+    row.split = "test";
+    row.images = 10000;
+    row.top1 = top1;
+    row.device = cpu;
+    data.evaluations.push_back(row);
+  };
+  eval("none", 0.86);
+  eval("pomt:95", 0.80);
+  eval("pomt:90", 0.81);
+  eval("topk:26", 0.78);
+  eval("tome:32", 0.83);
+  eval("topk:8", 0.85);
+  return data;
+}
+
+TEST(PaperTables, OneColumnPairPerDeviceAndEachDevicesOwnMethods) {
+  const std::vector<Table> tables = paper_tables(two_device_sweep());
+  ASSERT_EQ(tables.size(), 1u);
+  const Table& table = tables[0];
+  EXPECT_EQ(table.file_stem, "paper-fmnist-vit-b1");
+  EXPECT_EQ(table.columns,
+            (std::vector<std::string>{"method", "cpu-a latency", "cpu-a top-1",
+                                      "nano (simulated) latency", "nano (simulated) top-1"}));
+  ASSERT_EQ(table.rows.size(), 5u);
+  EXPECT_EQ(table.rows[0],
+            (std::vector<std::string>{"unpruned", "20.00", "86.00", "27.00", "86.00"}));
+  // POMT's R differs per device, and so do its latency and accuracy.
+  EXPECT_EQ(table.rows[1],
+            (std::vector<std::string>{"POMT", "pomt:95: 15.00 (-25.0%)", "80.00 (-6.00)",
+                                      "pomt:90: 14.00 (-48.1%)", "81.00 (-5.00)"}));
+  EXPECT_EQ(table.rows[2][0], "Top-K at POMT's latency");
+  EXPECT_EQ(table.rows[2][1], "topk:26: 15.20 (-24.0%)");
+  // A match outside the tolerance is flagged.
+  EXPECT_EQ(table.rows[3][1], "tome:32 *: 16.00 (-20.0%)");
+  EXPECT_EQ(table.rows[3][3], "tome:32: 14.20 (-47.4%)");
+  EXPECT_EQ(table.rows[4],
+            (std::vector<std::string>{"topk:8", "18.00 (-10.0%)", "85.00 (-1.00)",
+                                      "23.00 (-14.8%)", "85.00 (-1.00)"}));
+}
+
+TEST(PaperTables, MatchedTableSaysHowCloseEachMatchIs) {
+  const Table table = matched_table(two_device_sweep());
+  ASSERT_EQ(table.rows.size(), 4u);
+  EXPECT_EQ(table.rows[0],
+            (std::vector<std::string>{"cpu-a", "fmnist-vit", "1", "pomt:95", "15.00", "80.00",
+                                      "tome:32", "16.00", "+6.7", "no (> 5%)", "83.00"}));
+  EXPECT_EQ(table.rows[3][9], "yes");
+}
+
+TEST(PaperTables, NoMethodLatenciesNoPaperTable) {
+  ReportData data = two_device_sweep();
+  data.method_latencies.clear();
+  EXPECT_TRUE(paper_tables(data).empty());
+}
+
+}  // namespace
+}  // namespace tailsweep::report
