@@ -33,6 +33,24 @@ void insert_power(Database& db, int64_t curve_point_id, const ProfileBody& body,
   statement->execute();
 }
 
+// curve_points and method_latency share the statistics' columns, as
+// parameters 8 (median_ms) to 20 (reached_precision) of their INSERTs.
+void bind_statistics(Statement& statement, const ProfilePoint& point) {
+  statement.bind(8, point.median_ms)
+      .bind(9, point.median_ci95_low_ms)
+      .bind(10, point.median_ci95_high_ms)
+      .bind(11, point.p5_ms)
+      .bind(12, point.p25_ms)
+      .bind(13, point.p75_ms)
+      .bind(14, point.p95_ms)
+      .bind(15, point.mean_ms)
+      .bind(16, point.stddev_ms)
+      .bind(17, point.mad_ms)
+      .bind(18, point.samples)
+      .bind(19, point.stable)
+      .bind(20, point.reached_precision);
+}
+
 void insert_profile(Database& db, const ResultTarget& target, const ProfileBody& body) {
   for (const ProfilePoint& point : body.points) {
     auto statement = db.cached(
@@ -47,20 +65,8 @@ void insert_profile(Database& db, const ResultTarget& target, const ProfileBody&
         .bind(5, body.mode)
         .bind(6, point.batch)
         .bind(7, point.tokens)
-        .bind(8, point.median_ms)
-        .bind(9, point.median_ci95_low_ms)
-        .bind(10, point.median_ci95_high_ms)
-        .bind(11, point.p5_ms)
-        .bind(12, point.p25_ms)
-        .bind(13, point.p75_ms)
-        .bind(14, point.p95_ms)
-        .bind(15, point.mean_ms)
-        .bind(16, point.stddev_ms)
-        .bind(17, point.mad_ms)
-        .bind(18, point.samples)
-        .bind(19, point.stable)
-        .bind(20, point.reached_precision)
         .bind(21, point.raw_ms_json);
+    bind_statistics(*statement, point);
     statement->execute();
     insert_power(db, db.last_insert_rowid(), body, point);
   }
@@ -81,22 +87,10 @@ void insert_latency(Database& db, const ResultTarget& target, const LatencyBody&
         .bind(5, point.batch)
         .bind(6, *point.method)
         .bind(7, point.tokens)
-        .bind(8, point.median_ms)
-        .bind(9, point.median_ci95_low_ms)
-        .bind(10, point.median_ci95_high_ms)
-        .bind(11, point.p5_ms)
-        .bind(12, point.p25_ms)
-        .bind(13, point.p75_ms)
-        .bind(14, point.p95_ms)
-        .bind(15, point.mean_ms)
-        .bind(16, point.stddev_ms)
-        .bind(17, point.mad_ms)
-        .bind(18, point.samples)
-        .bind(19, point.stable)
-        .bind(20, point.reached_precision)
         .bind(21, point.power ? point.power->average_w : std::nullopt)
         .bind(22, point.power ? point.power->joules_per_image : std::nullopt)
         .bind(23, point.raw_ms_json);
+    bind_statistics(*statement, point);
     statement->execute();
   }
 }
