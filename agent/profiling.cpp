@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <tuple>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -74,6 +75,9 @@ void check_options(const ProfileRequest& options) {
   }
   if (!options.methods.empty() && options.mode != "model") {
     throw InputError("--methods times whole forward passes: it needs --mode model");
+  }
+  if (!options.methods.empty() && options.fixed_time_s > 0) {
+    throw InputError("--fixed-time is POMT's protocol for curves; --methods is always adaptive");
   }
   if (!(options.time_cap_s > 0) || !(options.warmup_s >= 0)) {
     throw InputError("--time-cap must be positive and --warmup not negative");
@@ -317,10 +321,12 @@ PointPlan plan_points(const ProfileRequest& options, const VitConfig& config,
 template <typename Sampler>
 Measured measure_all(Sampler& sampler, const ProfileRequest& options, const StoppingRule& rule,
                      const PointPlan& plan, power::Sampler* power_sampler) {
-  // Warm up on the most expensive point: the largest batch, all tokens, no reduction.
+  // Warm up on the most expensive point: the largest batch with all tokens;
+  // among methods, the first listed (a latency job lists the baseline first).
   const auto heaviest = std::max_element(
       plan.order.begin(), plan.order.end(), [](const ProfilePoint& a, const ProfilePoint& b) {
-        return std::tie(a.batch, a.tokens) < std::tie(b.batch, b.tokens);
+        return std::make_tuple(a.batch, a.tokens, -a.method) <
+               std::make_tuple(b.batch, b.tokens, -b.method);
       });
   sampler.warm_up(*heaviest, Seconds(options.warmup_s));
   const std::vector<ProfilePoint>& order = plan.order;

@@ -121,14 +121,15 @@ void append_reduction(const GpuSpec& gpu, const VitConfig& config, int64_t batch
                                   static_cast<double>(tokens_before + tokens_after) * token_bytes));
     return;
   }
-  // Top-K scores come from the attention already computed; POMT's also read v.
-  const double score_inputs = reduction == MethodKind::kPomt
-                                  ? static_cast<double>(tokens_before) * token_bytes
-                                  : 0.0;
-  kernels.push_back(memory_cost(gpu, "token_scores",
-                                score_inputs + static_cast<double>(config.num_heads) *
-                                                   static_cast<double>(tokens_before) *
-                                                   score_bytes));
+  // Top-K's score is the CLS row of the attention already computed (h x n per
+  // image); POMT's reads every row (a max over heads, summed over queries) and v.
+  const double heads = static_cast<double>(config.num_heads);
+  const double score_inputs =
+      reduction == MethodKind::kPomt
+          ? heads * static_cast<double>(tokens_before) * score_bytes +
+                static_cast<double>(tokens_before) * token_bytes
+          : heads * score_bytes;
+  kernels.push_back(memory_cost(gpu, "token_scores", score_inputs));
   kernels.push_back(memory_cost(gpu, "token_sort", 4 * score_bytes));
   kernels.push_back(memory_cost(gpu, "token_gather",
                                 static_cast<double>(tokens_before + tokens_after) * token_bytes));

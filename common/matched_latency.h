@@ -36,7 +36,7 @@ struct MatchedBaseline {
 
 // The candidate with the smallest |latency - target|; on a tie the earlier
 // candidate (the lighter reduction, listed first). within_tolerance when
-// |gap| <= tolerance * target. InputError: no candidates, a target or a
+// |relative_gap| <= tolerance. InputError: no candidates, a target or a
 // latency that is not positive and finite, a tolerance <= 0.
 MatchedBaseline match_latency(double target_ms, std::span<const MethodLatency> candidates,
                               double tolerance);

@@ -43,7 +43,7 @@ CREATE TABLE matched_baselines (
   device_id         INTEGER NOT NULL REFERENCES devices (id),
   model             TEXT    NOT NULL,
   batch             INTEGER NOT NULL CHECK (batch >= 1),
-  target_method     TEXT    NOT NULL,                  -- pomt:R@L
+  target_method     TEXT    NOT NULL,                  -- canonical: pomt:R, or pomt:R@L off layer 3
   target_latency_ms REAL    NOT NULL,
   family            TEXT    NOT NULL CHECK (family IN ('topk', 'tome')),
   method            TEXT    NOT NULL,                  -- the chosen topk:r / tome:r

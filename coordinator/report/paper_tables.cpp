@@ -31,13 +31,15 @@ std::optional<double> top1_of(const ReportData& data, const std::string& model,
 std::optional<double> latency_of(const ReportData& data, const std::string& device,
                                  const std::string& model, int64_t batch,
                                  const std::string& method) {
+  // Rows come in id order: a later measurement of the same thing wins.
+  std::optional<double> latest;
   for (const MethodLatencyRow& row : data.method_latencies) {
     if (row.device.name == device && row.model == model && row.batch == batch &&
         row.method == method) {
-      return row.median_ms;
+      latest = row.median_ms;
     }
   }
-  return std::nullopt;
+  return latest;
 }
 
 std::string pomt_method(const ScheduleEntry& schedule) {
@@ -107,7 +109,9 @@ Table paper_table(const ReportData& data, const std::string& model, int64_t batc
                     },
                     true});
   }
-  for (const MatchedRow& row : data.matched) matched_methods.insert(row.method);
+  for (const MatchedRow& row : data.matched) {
+    if (row.model == model && row.batch == batch) matched_methods.insert(row.method);
+  }
   // The methods the sweep evaluated for everyone (topk:8, tome:8, ...).
   std::set<std::pair<int, std::string>> fixed;
   for (const EvaluationRow& row : data.evaluations) {

@@ -178,7 +178,7 @@ std::vector<MethodLatencyRow> load_method_latencies(Database& db, int64_t sweep_
   Statement statement = db.prepare(
       "SELECT d.name, d.simulated, m.model, m.batch, m.method, m.median_ms, m.reached_precision "
       "FROM method_latency m JOIN jobs j ON j.id = m.job_id JOIN devices d ON d.id = m.device_id "
-      "WHERE j.sweep_id = ? ORDER BY d.simulated, d.name, m.model, m.batch, m.method, m.id");
+      "WHERE j.sweep_id = ? ORDER BY m.id");
   statement.bind(1, sweep_id);
   std::vector<MethodLatencyRow> rows;
   while (statement.step()) {
@@ -304,6 +304,10 @@ ReportData load_report_data(const std::string& database_path, int64_t sweep_id) 
     data.missing.push_back("No latency curves: no profile result yet.");
   if (data.schedules.empty()) data.missing.push_back("No schedules: no schedule job has run yet.");
   if (data.evaluations.empty()) data.missing.push_back("No evaluations: no eval result yet.");
+  if (!data.schedules.empty() && data.method_latencies.empty()) {
+    data.missing.push_back(
+        "No method latencies: no latency job has finished yet (the paper table needs them).");
+  }
   if (data.accuracy_curves.empty()) {
     data.missing.push_back("No accuracy curve: no accuracy_curve result yet.");
   }

@@ -68,7 +68,8 @@ std::map<std::string, double> method_latencies(store::Database& db, int64_t job_
                                                int64_t batch) {
   std::map<std::string, double> latencies;
   auto statement = db.cached(
-      "SELECT method, median_ms FROM method_latency WHERE job_id = ?1 AND batch = ?2");
+      "SELECT method, median_ms FROM method_latency WHERE job_id = ?1 AND batch = ?2 "
+      "ORDER BY id");  // a later row of the same method wins
   statement->bind(1, job_id).bind(2, batch);
   while (statement->step()) latencies[statement->column_text(0)] = statement->column_double(1);
   return latencies;
@@ -125,7 +126,8 @@ void run_schedule(store::Store& store, const store::JobRow& job, double now_s) {
       // This device times POMT at its own R beside the baseline and the
       // candidates, in one job, so that they share its conditions.
       json latency = *spec.latency_job;
-      latency["methods"].push_back(pomt);
+      json& methods = latency["methods"];
+      if (std::find(methods.begin(), methods.end(), pomt) == methods.end()) methods.push_back(pomt);
       std::vector<store::PlannedJob> jobs(1);
       jobs[0].kind = "latency";
       jobs[0].device_id = spec.device_id;

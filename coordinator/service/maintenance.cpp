@@ -4,6 +4,7 @@
 
 #include "coordinator/service/coordinator_jobs.h"
 #include "coordinator/service/coordinator_service.h"
+#include "coordinator/store/sqlite.h"
 
 namespace tailsweep::coordinator {
 
@@ -11,6 +12,11 @@ void CoordinatorService::run_coordinator_jobs(store::Store& store) {
   for (const store::JobRow& job : store.ready_coordinator_jobs()) {
     try {
       run_coordinator_job(store, job, unix_now_s());
+    } catch (const store::SqliteError& error) {
+      // The database, not the job: its transaction rolled back, and the job
+      // stays queued for the next period.
+      fmt::print(stderr, "tailsweep: job {} ({}) postponed: {}\n", job.id, job.kind, error.what());
+      return;
     } catch (const std::exception& error) {
       fmt::print(stderr, "tailsweep: job {} ({}) failed: {}\n", job.id, job.kind, error.what());
       store.fail_coordinator_job(job.id, error.what(), unix_now_s());

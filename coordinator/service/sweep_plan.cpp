@@ -316,6 +316,9 @@ ScheduleJobSpec parse_schedule_job_spec(const json& spec) {
   }
   if (f.has("matched")) result.matched = f.boolean("matched");
   if (f.has("match_tolerance")) result.match_tolerance = f.number("match_tolerance");
+  if (!(result.match_tolerance > 0 && result.match_tolerance < 1)) {
+    f.fail("match_tolerance", "outside (0, 1)");
+  }
   return result;
 }
 
