@@ -74,7 +74,7 @@ TEST(AccuracyTable, ShowsPercentagesPointsAndTheDevice) {
   ASSERT_EQ(table.rows.size(), 2u);
   EXPECT_THAT(table.rows[1],
               ElementsAre("fmnist-vit", "pomt:58", "fashion-mnist/test", "10000", "88.50", "-1.50",
-                          "99.00", "15.00", "-5.00", "-25.0", "cpu-1"));
+                          "99.00", "64", "15.00", "-5.00", "-25.0", "cpu-1"));
 }
 
 schedule::LatencyStep step(int64_t below, int64_t above, double height_ms) {
@@ -90,16 +90,22 @@ TEST(ScheduleTable, SavedLatencyAndStepsWithTheSimulatedDeviceMarked) {
   entry.device = {"orin", true};
   entry.model = "deit-tiny";
   entry.batch = 1;
+  entry.tokens_total = 197;
   entry.n_star = 128;
   entry.r = 67;
   entry.layer = 3;
   entry.latency_at_n_star_ms = 10.0;
   entry.unpruned_latency_ms = 25.0;
   entry.steps = {step(128, 129, 11.0), step(64, 65, 5.25)};
-  const Table table = schedule_table({entry});
+  ScheduleEntry keeps_all = entry;  // R so large that the engine prunes nothing
+  keeps_all.n_star = 1;
+  keeps_all.r = 194;
+  const Table table = schedule_table({entry, keeps_all});
+  // 197 - 67 = 130 = n* + 2 tokens after pruning: just above the 128->129 step.
   EXPECT_THAT(table.rows.at(0),
-              ElementsAre("orin (simulated)", "deit-tiny", "1", "128", "67", "3", "10.00", "25.00",
-                          "15.00", "60.0", "128->129 (+11.0 ms), 64->65 (+5.2 ms)"));
+              ElementsAre("orin (simulated)", "deit-tiny", "1", "128", "67", "3", "130", "10.00",
+                          "25.00", "15.00", "60.0", "128->129 (+11.0 ms), 64->65 (+5.2 ms)"));
+  EXPECT_EQ(table.rows.at(1).at(6), "197");
   EXPECT_EQ(format_steps({}), "none");
 }
 
