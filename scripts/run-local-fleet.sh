@@ -6,8 +6,9 @@
 #      Orin agents (always labelled simulated),
 #   3. submits the default sweep (examples/sweeps/local-fleet.json): fmnist-vit
 #      curves at batch 1 and 4, its accuracy curve, POMT schedules, the
-#      baseline, POMT, Top-K and ToMe on the full Fashion-MNIST test set, and
-#      deit-tiny curves,
+#      baseline, POMT, Top-K and ToMe on the full Fashion-MNIST test set, each
+#      device's method latencies with Top-K and ToMe matched to POMT's latency
+#      (and evaluated), and deit-tiny curves,
 #   4. shows progress, renders the tables and plots (tailsweep report), prints
 #      the tables, and stops everything it started.
 #   scripts/run-local-fleet.sh [--out results/local-fleet] [--spec FILE]
@@ -19,7 +20,7 @@ while (($#)); do
   case $1 in
     --out) OUT=$2; shift 2 ;;
     --spec) SPEC=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "run-local-fleet: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
