@@ -10,11 +10,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <tuple>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <thread>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "agent/profiling.h"

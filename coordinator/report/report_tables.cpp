@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include "common/token_schedule.h"
 #include "coordinator/report/paper_tables.h"
 
 #include <algorithm>
@@ -101,18 +102,6 @@ std::string format_steps(const std::vector<schedule::LatencyStep>& steps) {
   return text;
 }
 
-namespace {
-
-// The tokens that blocks `layer` onwards run on: N - R, i.e. n* + 2 by the reference's
-// formula (CLS, the kept tokens and the fused one). Shown next to the steps because it can
-// land just above a step that n* is below.
-int64_t pruned_token_count(const ScheduleEntry& entry) {
-  const bool prunes = entry.r > 0 && entry.tokens_total - entry.r - 2 > 1;  // as the engine
-  return prunes ? entry.tokens_total - entry.r : entry.tokens_total;
-}
-
-}  // namespace
-
 Table schedule_table(const std::vector<ScheduleEntry>& schedules) {
   Table table{"schedules",
               "POMT schedules",
@@ -131,7 +120,8 @@ Table schedule_table(const std::vector<ScheduleEntry>& schedules) {
     table.rows.push_back({device_label(entry.device), entry.model, std::to_string(entry.batch),
                           std::to_string(entry.n_star), std::to_string(entry.r),
                           std::to_string(entry.layer),
-                          std::to_string(pruned_token_count(entry)),
+                          // N - R = n* + 2: it can sit just above a step that n* is below.
+                          std::to_string(pomt_tokens_after(entry.tokens_total, entry.r)),
                           fixed(entry.latency_at_n_star_ms, 2),
                           fixed(entry.unpruned_latency_ms, 2), fixed(saved_ms, 2),
                           fixed(saved_percent, 1), format_steps(entry.steps)});

@@ -1,6 +1,7 @@
 // The coordinator's own background work: expired leases back to the queue,
 // and the jobs it runs itself (coordinator_jobs.h).
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "coordinator/service/coordinator_jobs.h"
 #include "coordinator/service/coordinator_service.h"
@@ -9,17 +10,25 @@
 namespace tailsweep::coordinator {
 
 void CoordinatorService::run_coordinator_jobs(store::Store& store) {
+  const auto fail = [&store](const store::JobRow& job, const std::exception& error) {
+    fmt::print(stderr, "tailsweep: job {} ({}) failed: {}\n", job.id, job.kind, error.what());
+    store.fail_coordinator_job(job.id, error.what(), unix_now_s());
+  };
   for (const store::JobRow& job : store.ready_coordinator_jobs()) {
     try {
       run_coordinator_job(store, job, unix_now_s());
     } catch (const store::SqliteError& error) {
-      // The database, not the job: its transaction rolled back, and the job
-      // stays queued for the next period.
-      fmt::print(stderr, "tailsweep: job {} ({}) postponed: {}\n", job.id, job.kind, error.what());
-      return;
+      const int primary_code = error.code() & 0xff;
+      if (primary_code == SQLITE_BUSY || primary_code == SQLITE_LOCKED) {
+        // A busy database, not the job: its transaction rolled back, and the
+        // job stays queued for the next period.
+        fmt::print(stderr, "tailsweep: job {} ({}) postponed: {}\n", job.id, job.kind,
+                   error.what());
+        return;
+      }
+      fail(job, error);
     } catch (const std::exception& error) {
-      fmt::print(stderr, "tailsweep: job {} ({}) failed: {}\n", job.id, job.kind, error.what());
-      store.fail_coordinator_job(job.id, error.what(), unix_now_s());
+      fail(job, error);
     }
     waiters_.notify();  // agent jobs may have been queued, or a sweep finished
   }
