@@ -33,31 +33,17 @@ int64_t row_chunks_per_head(int64_t batch_heads, int64_t tokens) {
   return std::clamp<int64_t>(chunks, 1, std::max<int64_t>(1, tokens / 8));
 }
 
-}  // namespace
-
-AttentionResult multi_head_attention(const at::Tensor& x, const AttentionWeights& weights,
-                                     const at::Tensor& logit_bias, at::Tensor* residual) {
-  const int64_t batch = x.size(0);
-  const int64_t tokens = x.size(1);
-  const int64_t dim = x.size(2);
-  const int64_t heads = weights.num_heads;
-  const int64_t head_dim = dim / heads;
-
-  // (B, N, 3C) -> (3, B, H, N, d) as views; q, k, v are strided, not copied.
-  const at::Tensor qkv = weights.qkv.forward(x)
-                             .view({batch, tokens, 3, heads, head_dim})
-                             .permute({2, 0, 3, 1, 4});
-  const at::Tensor query = qkv.select(0, 0);
-  const at::Tensor keys = qkv.select(0, 1);
-  const at::Tensor values = qkv.select(0, 2);
-
-  // Each task owns some query rows of one (image, head): logits, softmax and
-  // probs @ v for those rows stay in cache, the GEMMs run single-threaded
-  // inside the parallel region (no fork/join per small GEMM), and the result
-  // lands directly in its column slice of the (B, N, C) context, so no
-  // transpose copy is needed before the output projection.
-  at::Tensor probs = at::empty({batch, heads, tokens, tokens}, x.options());
-  at::Tensor context = at::empty({batch, tokens, dim}, x.options());
+// The CPU path. Each task owns some query rows of one (image, head): logits,
+// softmax and probs @ v for those rows stay in cache, the GEMMs run
+// single-threaded inside the parallel region (no fork/join per small GEMM),
+// and the result lands directly in its column slice of the (B, N, C)
+// context, so no transpose copy is needed before the output projection.
+void attend_in_row_tasks(const at::Tensor& query, const at::Tensor& keys, const at::Tensor& values,
+                         const at::Tensor& logit_bias, at::Tensor& probs, at::Tensor& context) {
+  const int64_t batch = query.size(0);
+  const int64_t heads = query.size(1);
+  const int64_t tokens = query.size(2);
+  const int64_t head_dim = query.size(3);
   const at::Tensor bias_rows =
       logit_bias.defined() ? logit_bias.expand({batch, 1, 1, tokens}).select(2, 0).select(1, 0)
                            : at::Tensor();  // (B, N)
@@ -80,6 +66,54 @@ AttentionResult multi_head_attention(const at::Tensor& x, const AttentionWeights
       at::mm_out(out_rows, block_probs, values[image][head]);
     }
   });
+}
+
+// The GPU path: one batched GEMM for all logits, one softmax, one batched
+// GEMM for probs @ v, then the heads back side by side. Per-(image, head)
+// GEMMs would be thousands of tiny kernel launches.
+void attend_batched(const at::Tensor& query, const at::Tensor& keys, const at::Tensor& values,
+                    const at::Tensor& logit_bias, at::Tensor& probs, at::Tensor& context) {
+  const int64_t batch = query.size(0);
+  const int64_t heads = query.size(1);
+  const int64_t tokens = query.size(2);
+  const int64_t head_dim = query.size(3);
+  at::matmul_out(probs, query, keys.transpose(-2, -1));
+  if (logit_bias.defined()) probs.add_(logit_bias);
+  at::_softmax_out(probs, probs, -1, false);
+  // (B, H, N, d) -> (B, N, H, d) -> (B, N, C)
+  context.view({batch, tokens, heads, head_dim})
+      .copy_(at::matmul(probs, values).transpose(1, 2));
+}
+
+}  // namespace
+
+AttentionResult multi_head_attention(const at::Tensor& x, const AttentionWeights& weights,
+                                     const at::Tensor& logit_bias, at::Tensor* residual,
+                                     AttentionKernel kernel) {
+  const int64_t batch = x.size(0);
+  const int64_t tokens = x.size(1);
+  const int64_t dim = x.size(2);
+  const int64_t heads = weights.num_heads;
+  const int64_t head_dim = dim / heads;
+
+  // (B, N, 3C) -> (3, B, H, N, d) as views; q, k, v are strided, not copied.
+  const at::Tensor qkv = weights.qkv.forward(x)
+                             .view({batch, tokens, 3, heads, head_dim})
+                             .permute({2, 0, 3, 1, 4});
+  const at::Tensor query = qkv.select(0, 0);
+  const at::Tensor keys = qkv.select(0, 1);
+  const at::Tensor values = qkv.select(0, 2);
+
+  at::Tensor probs = at::empty({batch, heads, tokens, tokens}, x.options());
+  at::Tensor context = at::empty({batch, tokens, dim}, x.options());
+  if (kernel == AttentionKernel::kAuto) {
+    kernel = x.is_cpu() ? AttentionKernel::kRowTasks : AttentionKernel::kBatched;
+  }
+  if (kernel == AttentionKernel::kRowTasks) {
+    attend_in_row_tasks(query, keys, values, logit_bias, probs, context);
+  } else {
+    attend_batched(query, keys, values, logit_bias, probs, context);
+  }
   if (residual != nullptr) {
     weights.proj.accumulate_into(*residual, context);
     return {*residual, std::move(probs), keys, values};

@@ -31,6 +31,10 @@ struct AttentionResult {
   at::Tensor values;  // (B, H, N, d)
 };
 
+// How the core softmax(q k^T + bias) v runs; both compute the same thing.
+// kAuto: row tasks on the CPU, batched anywhere else.
+enum class AttentionKernel { kAuto, kRowTasks, kBatched };
+
 // x is the normalised input (B, N, C). logit_bias, when defined, is added to
 // the logits before the softmax and must broadcast to (B, H, N, N); ToMe's
 // proportional attention passes log(size) as (B, 1, 1, N). When residual is
@@ -38,6 +42,7 @@ struct AttentionResult {
 // place (one GEMM with beta = 1, no temporary) and output is that tensor.
 AttentionResult multi_head_attention(const at::Tensor& x, const AttentionWeights& weights,
                                      const at::Tensor& logit_bias = {},
-                                     at::Tensor* residual = nullptr);
+                                     at::Tensor* residual = nullptr,
+                                     AttentionKernel kernel = AttentionKernel::kAuto);
 
 }  // namespace tailsweep::agent

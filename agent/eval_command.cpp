@@ -69,6 +69,9 @@ void register_eval_command(CLI::App& app) {
   add_model_run_options(command, options->request.run,
                         "seed for the --limit subset, random:N draws and random weights");
   EvalRequest& r = options->request;
+  command->add_option("--device", r.device,
+                      "cpu or cuda[:N]: where the model runs and is timed (never simulated)")
+      ->capture_default_str();
   command->add_option("--dataset", r.dataset, kDatasetSpecHelp)->capture_default_str();
   command->add_option("--split", r.split, "train | test (Fashion-MNIST)")->capture_default_str();
   command->add_option("--limit", r.limit,

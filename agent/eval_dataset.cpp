@@ -3,8 +3,10 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
+#ifdef TAILSWEEP_HAVE_OPENCV
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#endif
 
 #include <algorithm>
 #include <cctype>
@@ -110,6 +112,11 @@ class ImageFolder final : public EvalDataset {
 
  private:
   static images::Image8 decode_rgb(const fs::path& file) {
+#ifndef TAILSWEEP_HAVE_OPENCV
+    throw InputError(fmt::format("cannot decode image {}: this tailsweep-agent was built without "
+                                 "OpenCV (-DTAILSWEEP_WITH_OPENCV=OFF)",
+                                 file.string()));
+#else
     // PIL ignores EXIF orientation in timm's loader; so do we.
     const cv::Mat bgr = cv::imread(file.string(), cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
     if (bgr.empty() || bgr.type() != CV_8UC3) {
@@ -127,6 +134,7 @@ class ImageFolder final : public EvalDataset {
       }
     }
     return rgb;
+#endif
   }
 
   fs::path root_;

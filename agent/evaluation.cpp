@@ -9,6 +9,7 @@
 #include <numeric>
 #include <nlohmann/json.hpp>
 
+#include "agent/compute_device.h"
 #include "agent/eval_dataset.h"
 #include "agent/runtime.h"
 #include "agent/vit_model.h"
@@ -51,8 +52,9 @@ double fraction(int64_t part, int64_t whole) {
 // The forward pass of one configuration, timed to a stated precision like a
 // profile point: a few untimed passes, then repeats until the median's 95%
 // CI is within `precision` or the time cap.
-nlohmann::json measure_latency(const VitModel& model, const at::Tensor& images,
-                               const MethodSpec& method, const EvalRequest& request) {
+nlohmann::json measure_latency(const VitModel& model, const ComputeDevice& device,
+                               const at::Tensor& images, const MethodSpec& method,
+                               const EvalRequest& request) {
   const StoppingRule rule{request.latency_precision, 10,
                           std::chrono::duration<double>(request.latency_time_cap_s), false};
   for (int i = 0; i < 3; ++i) model.forward(images, method, {request.run.seed});
@@ -60,8 +62,10 @@ nlohmann::json measure_latency(const VitModel& model, const at::Tensor& images,
   const auto started = Clock::now();
   StopReason stop = StopReason::kContinue;
   while (stop == StopReason::kContinue) {
+    device.synchronize();
     const auto before = Clock::now();
     const at::Tensor logits = model.forward(images, method, {request.run.seed});
+    device.synchronize();
     samples_ms.push_back(Milliseconds(Clock::now() - before).count());
     stop = should_stop(samples_ms, Clock::now() - started, rule);
   }
@@ -105,10 +109,12 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
 
   const auto started_at = std::chrono::system_clock::now();
   const auto started = Clock::now();
+  const ComputeDevice device(parse_device_spec(request.device));
   const RuntimeInfo runtime = configure_runtime(request.run.threads);
   const std::string weights_sha256 =
       request.run.weights.empty() ? std::string() : file_sha256_hex(request.run.weights);
-  const VitModel model(config, load_or_random_weights(config, request.run.weights, request.run.seed));
+  const VitModel model(config, load_or_random_weights(config, request.run.weights, request.run.seed),
+                       device.torch_device());
   const std::unique_ptr<EvalDataset> dataset =
       open_eval_dataset(request.dataset, request.split, config);
   std::vector<std::size_t> indices;
@@ -127,8 +133,8 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
   const std::span<const std::size_t> all(indices);
   for (std::size_t begin = 0; begin < all.size(); begin += static_cast<std::size_t>(request.batch)) {
     const auto chunk = all.subspan(begin, std::min<std::size_t>(request.batch, all.size() - begin));
-    const at::Tensor images = dataset->load(chunk);
-    const at::Tensor labels = labels_tensor(dataset->labels(), chunk);
+    const at::Tensor images = dataset->load(chunk).to(device.torch_device());
+    const at::Tensor labels = labels_tensor(dataset->labels(), chunk).to(device.torch_device());
     for (std::size_t m = 0; m < methods.size(); ++m) {
       // A different draw for every batch, the same for a given seed.
       const ForwardOptions options{request.run.seed + begin};
@@ -156,7 +162,7 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
       {"seed", request.run.seed},
       {"batch", request.batch},
       {"images", indices.size()},
-      {"device", cpu_device_json(runtime, read_host_facts())},
+      {"device", device.describe(runtime, read_host_facts())},
   };
   if (curve) {
     result["method"] = "random";
@@ -174,7 +180,8 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
     result["top1"] = fraction(tallies.front().top1, tallies.front().images);
     result["top5"] = fraction(tallies.front().top5, tallies.front().images);
     const auto first = all.first(std::min<std::size_t>(request.batch, all.size()));
-    result["latency"] = measure_latency(model, dataset->load(first), methods.front(), request);
+    result["latency"] = measure_latency(model, device, dataset->load(first).to(device.torch_device()),
+                                        methods.front(), request);
   }
   result["images_per_s"] =
       static_cast<double>(indices.size() * methods.size()) / std::max(accuracy_s, 1e-9);

@@ -17,6 +17,7 @@ struct EvalRequest {
   // Empty weights: random weights from the seed (accuracy is then chance).
   // The seed also draws the --limit subset and random:N's tokens.
   ModelRunOptions run;
+  std::string device = "cpu";  // cpu or cuda[:N]: where the model runs and is timed
   std::string dataset = "fashion-mnist";
   std::string split = "test";
   int64_t limit = 0;  // 0: every image; else a class-stratified subset drawn with seed

@@ -5,7 +5,9 @@
 
 #include <exception>
 
+#include "agent/compute_device.h"
 #include "agent/runtime.h"
+#include "common/device_spec.h"
 #include "common/errors.h"
 #include "common/gpu_sim.h"
 
@@ -13,8 +15,6 @@ namespace tailsweep::agent {
 namespace {
 
 using nlohmann::json;
-
-constexpr std::string_view kSimPrefix = "sim:";
 
 ModelRunOptions model_run_for(const std::string& model, const std::optional<std::string>& weights,
                               uint64_t seed, const AgentDevice& device) {
@@ -28,21 +28,14 @@ ModelRunOptions model_run_for(const std::string& model, const std::optional<std:
 
 }  // namespace
 
-bool AgentDevice::simulated() const { return device.starts_with(kSimPrefix); }
+bool AgentDevice::simulated() const { return parse_device_spec(device).simulated(); }
 
 std::string AgentDevice::simulated_gpu_name() const {
-  return simulated() ? device.substr(kSimPrefix.size()) : std::string();
+  return parse_device_spec(device).simulated_gpu;
 }
 
 void check_agent_device(const AgentDevice& device) {
-  if (device.simulated()) {
-    sim::find_simulated_gpu(device.simulated_gpu_name());  // InputError listing the names
-    return;
-  }
-  if (device.device != "cpu") {
-    throw InputError(fmt::format("unknown --device '{}' (expected cpu or sim:{})", device.device,
-                                 fmt::join(sim::simulated_gpu_names(), ", sim:")));
-  }
+  parse_device_spec(device.device);  // InputError naming every accepted form
   if (device.threads < 0) throw InputError("--threads must be 0 (one per core) or more");
 }
 
@@ -79,6 +72,7 @@ EvalRequest eval_request_for(const std::string& kind, const protocol::EvalJobSpe
   }
   EvalRequest request;
   request.run = model_run_for(spec.model, spec.weights, spec.seed, device);
+  request.device = device.device;
   request.dataset = spec.dataset;
   request.split = spec.split;
   request.limit = spec.limit;
@@ -120,13 +114,16 @@ JobOutcome run_job_reporting_errors(const protocol::JobAssignment& job,
 }
 
 std::string device_kind(const AgentDevice& device, const HostFacts& host) {
-  if (device.simulated()) return "sim";
-  return host.is_jetson() ? "jetson" : "cpu";
+  const DeviceSpec spec = parse_device_spec(device.device);
+  if (spec.simulated()) return "sim";
+  if (host.is_jetson()) return "jetson";
+  return spec.kind == DeviceKind::kCuda ? "cuda" : "cpu";
 }
 
 json device_facts(const AgentDevice& device, const HostFacts& host) {
-  if (device.simulated()) return simulated_device_json(device.simulated_gpu_name(), host);
-  return cpu_device_json(configure_runtime(device.threads), host);
+  const DeviceSpec spec = parse_device_spec(device.device);
+  if (spec.simulated()) return simulated_device_json(spec.simulated_gpu, host);
+  return ComputeDevice(spec).describe(configure_runtime(device.threads), host);
 }
 
 json simulated_device_json(const std::string& gpu_name, const HostFacts& host) {

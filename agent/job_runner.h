@@ -18,15 +18,16 @@ namespace tailsweep::agent {
 
 // The agent's own settings that every job runs under.
 struct AgentDevice {
-  std::string device = "cpu";  // cpu, or sim:NAME
+  std::string device = "cpu";  // cpu, cuda[:N] or sim:NAME (common/device_spec.h)
   int threads = 0;             // 0: one per hardware thread
 
   bool simulated() const;
-  // The NAME of sim:NAME; empty for cpu.
+  // The NAME of sim:NAME; empty otherwise.
   std::string simulated_gpu_name() const;
 };
 
-// Throws InputError unless the device is cpu or a known sim:NAME.
+// Throws InputError unless the device is cpu, cuda[:N] or a known sim:NAME.
+// (Whether that GPU is usable is found out when a job runs there.)
 void check_agent_device(const AgentDevice& device);
 
 // Spec -> request. Throw InputError for a spec this agent must not or cannot
@@ -46,11 +47,13 @@ struct JobOutcome {
 };
 JobOutcome run_job_reporting_errors(const protocol::JobAssignment& job, const AgentDevice& device);
 
-// Registration: the device's kind (cpu, jetson, sim) and its facts: for a
-// simulated GPU, the `device` object a simulated profile writes (kind "sim",
-// simulated true, the GPU's spec) without running anything; for the CPU,
-// what cpu_device_json reports.
-// Building the CPU's facts configures the compute runtime (threads, BLAS).
+// Registration: the device's kind (sim; jetson on a Jetson board, whatever it
+// computes on; else cuda or cpu) and its facts: for a simulated GPU, the
+// `device` object a simulated profile writes (kind "sim", simulated true, the
+// GPU's spec) without running anything; for the CPU or a GPU, the `device`
+// object its results carry (ComputeDevice::describe). Building them
+// configures the compute runtime (threads, BLAS), and for a GPU checks that
+// it is usable (InputError otherwise).
 std::string device_kind(const AgentDevice& device, const HostFacts& host);
 nlohmann::json device_facts(const AgentDevice& device, const HostFacts& host);
 nlohmann::json simulated_device_json(const std::string& gpu_name, const HostFacts& host);

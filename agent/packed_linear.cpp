@@ -77,7 +77,8 @@ PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias,
       out_features_(weight.size(0)),
       weight_(weight.contiguous()),
       bias_(bias.contiguous()) {
-  if (backend == GemmBackend::kAten) return;
+  // oneDNN packs for this CPU; weights on a GPU run on ATen (cuBLAS).
+  if (backend == GemmBackend::kAten || !weight_.is_cpu()) return;
 #ifdef TAILSWEEP_HAVE_ONEDNN
   auto packed = std::make_shared<Packed>();
   const int64_t k = in_features_;

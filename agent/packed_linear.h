@@ -22,8 +22,9 @@ GemmBackend default_gemm_backend();
 class PackedLinear {
  public:
   PackedLinear() = default;
-  // weight (out_features, in_features), bias (out_features). kOneDnn falls
-  // back to kAten in a build without oneDNN.
+  // weight (out_features, in_features), bias (out_features), on the device
+  // to compute on. kOneDnn falls back to kAten in a build without oneDNN and
+  // for weights on a GPU (cuBLAS, through ATen).
   PackedLinear(const at::Tensor& weight, const at::Tensor& bias,
                GemmBackend backend = default_gemm_backend());
 

@@ -7,6 +7,7 @@
 
 #include "agent/commands.h"
 #include "agent/profiling.h"
+#include "common/device_spec.h"
 #include "common/errors.h"
 
 namespace tailsweep::agent {
@@ -43,10 +44,7 @@ void register_profile_command(CLI::App& app) {
       "embedding), each point to a stated precision; JSON out (docs/profile.md)");
   add_model_run_options(command, options->request.run,
                         "seed for the visiting order, the inputs and random weights");
-  command->add_option("--device", options->request.device,
-                      "cpu, or a simulated GPU: sim:jetson-nano | sim:jetson-tx2 | "
-                      "sim:jetson-orin-nano | sim:jetson-agx-orin (latency from a model, "
-                      "labelled simulated)")
+  command->add_option("--device", options->request.device, device_spec_help())
       ->capture_default_str();
   command->add_option("--batch", options->request.batches, "batch sizes, e.g. 1,4")->capture_default_str();
   CLI::Option* tokens =

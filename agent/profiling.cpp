@@ -17,11 +17,13 @@
 #include <tuple>
 #include <nlohmann/json.hpp>
 
+#include "agent/compute_device.h"
 #include "agent/profiling.h"
 #include "agent/runtime.h"
 #include "agent/vit_model.h"
 #include "agent/vit_weights.h"
 #include "common/device_facts.h"
+#include "common/device_spec.h"
 #include "common/gpu_sim.h"
 #include "common/power.h"
 #include "common/errors.h"
@@ -49,21 +51,10 @@ struct PointResult {
   std::optional<power::WindowPower> power;
 };
 
-constexpr std::string_view kSimPrefix = "sim:";
 constexpr std::chrono::milliseconds kPowerPeriod{10};
 constexpr std::chrono::milliseconds kIdleWindow{1000};
 
-bool is_simulated(const ProfileRequest& options) {
-  return options.device.rfind(kSimPrefix, 0) == 0;
-}
-
 void check_options(const ProfileRequest& options) {
-  if (is_simulated(options)) {
-    sim::find_simulated_gpu(std::string_view(options.device).substr(kSimPrefix.size()));
-  } else if (options.device != "cpu") {
-    throw InputError(fmt::format("unknown device '{}' (this build measures: cpu, sim:{})",
-                                 options.device, fmt::join(sim::simulated_gpu_names(), ", sim:")));
-  }
   if (!(options.precision > 0.0 && options.precision < 1.0)) {
     throw InputError(fmt::format("--precision {} is outside (0, 1)", options.precision));
   }
@@ -185,29 +176,36 @@ std::string progress_detail(const PointResult& last, const MethodNames& methods)
                      last.stop == StopReason::kTimeCap ? ", time cap" : "");
 }
 
-// Measures on this machine's CPU with the engine.
-class CpuSampler {
+// Measures the engine on this machine's CPU or one of its CUDA GPUs.
+class EngineSampler {
  public:
-  CpuSampler(const ProfileRequest& options, const VitConfig& config,
-             const std::vector<int64_t>& batches, std::vector<MethodSpec> methods)
-      : runtime_(configure_runtime(options.run.threads)),
-        model_(config, load_or_random_weights(config, options.run.weights, options.run.seed)),
+  EngineSampler(const ProfileRequest& options, const VitConfig& config,
+                const std::vector<int64_t>& batches, std::vector<MethodSpec> methods,
+                const ComputeDevice& device)
+      : device_(device),
+        runtime_(configure_runtime(options.run.threads)),
+        model_(config, load_or_random_weights(config, options.run.weights, options.run.seed),
+               device.torch_device()),
         block_mode_(options.mode == "block"),
         seed_(options.run.seed),
         methods_(std::move(methods)) {
-    // One input per batch size; the token subset is drawn inside the timed
-    // call (random:N), as in POMT's protocol, with a fixed seed per point.
+    // One input per batch size, drawn on the CPU (the same on every device);
+    // the token subset is drawn inside the timed call (random:N), as in
+    // POMT's protocol, with a fixed seed per point.
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.run.seed);
     for (const int64_t batch : batches) {
       inputs_[batch] =
-          block_mode_ ? at::randn({batch, config.total_tokens(), config.embed_dim}, generator)
-                      : at::randn({batch, config.in_channels, config.image_size,
-                                   config.image_size},
-                                  generator);
+          (block_mode_ ? at::randn({batch, config.total_tokens(), config.embed_dim}, generator)
+                       : at::randn({batch, config.in_channels, config.image_size,
+                                    config.image_size},
+                                   generator))
+              .to(device.torch_device());
     }
   }
 
   double operator()(const ProfilePoint& point) {
+    // Nothing queued before the clock starts, everything done before it stops.
+    device_.synchronize();
     const auto before = Clock::now();
     if (block_mode_) {
       model_.forward_block(model_.config().depth / 2,
@@ -222,6 +220,7 @@ class CpuSampler {
       model_.forward(inputs_[point.batch], keep,
                      {seed_ + static_cast<uint64_t>(point.tokens)});
     }
+    device_.synchronize();
     return Milliseconds(Clock::now() - before).count();
   }
 
@@ -234,10 +233,13 @@ class CpuSampler {
   }
 
   nlohmann::json device_json(const HostFacts& host) const {
-    return cpu_device_json(runtime_, host);
+    nlohmann::json device = device_.describe(runtime_, host);
+    if (device_.is_cuda()) device["gpu_after"] = device_.gpu_now();
+    return device;
   }
 
  private:
+  const ComputeDevice& device_;
   RuntimeInfo runtime_;
   VitModel model_;
   bool block_mode_;
@@ -250,11 +252,9 @@ class CpuSampler {
 // labelled simulated; latency only.
 class SimSampler {
  public:
-  SimSampler(const ProfileRequest& options, const VitConfig& config,
+  SimSampler(const ProfileRequest& options, const DeviceSpec& device, const VitConfig& config,
              std::vector<MethodSpec> methods)
-      : gpu_(sim::find_simulated_gpu(
-                 std::string_view(options.device).substr(kSimPrefix.size())),
-             options.run.seed),
+      : gpu_(sim::find_simulated_gpu(device.simulated_gpu), options.run.seed),
         config_(config),
         block_mode_(options.mode == "block"),
         methods_(std::move(methods)) {
@@ -356,6 +356,7 @@ Measured measure_all(Sampler& sampler, const ProfileRequest& options, const Stop
 }  // namespace
 
 nlohmann::json run_profiling(const ProfileRequest& options) {
+  const DeviceSpec device_spec = parse_device_spec(options.device);
   check_options(options);
   const VitConfig config = parse_model_spec(options.run.model);
   const std::vector<int64_t> batches = parse_batch_list(options.batches);
@@ -375,19 +376,20 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
   Measured measured;
   nlohmann::json device;
   nlohmann::json power_info;
-  if (is_simulated(options)) {
-    SimSampler sampler(options, config, methods);
+  if (device_spec.simulated()) {
+    SimSampler sampler(options, device_spec, config, methods);
     measured = measure_all(sampler, options, rule, plan, nullptr);
     device = sampler.device_json(host);
     power_info = {{"available", false},
                   {"reason", "simulated device: it has no sensors, and power is never simulated"}};
   } else {
-    power::SensorProbe probe = power::find_power_sensor();
+    const ComputeDevice compute_device(device_spec);
+    power::SensorProbe probe = compute_device.find_power_sensor();
     std::unique_ptr<power::Sampler> power_sampler;
     if (probe.sensor) {
       const std::string sensor = probe.sensor->description();
       power_sampler = std::make_unique<power::Sampler>(std::move(probe.sensor), kPowerPeriod);
-      // Idle baseline: the board at rest, before the model is even built.
+      // Idle baseline: the board (or GPU) at rest, before the model is even built.
       const auto idle_begin = Clock::now();
       std::this_thread::sleep_for(kIdleWindow);
       const auto idle = power_sampler->window(idle_begin, Clock::now());
@@ -398,7 +400,7 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
     } else {
       power_info = {{"available", false}, {"reason", probe.unavailable_reason}};
     }
-    CpuSampler sampler(options, config, batches, methods);
+    EngineSampler sampler(options, config, batches, methods, compute_device);
     measured = measure_all(sampler, options, rule, plan, power_sampler.get());
     device = sampler.device_json(host);
   }

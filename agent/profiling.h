@@ -13,7 +13,7 @@ namespace tailsweep::agent {
 
 struct ProfileRequest {
   ModelRunOptions run;
-  std::string device = "cpu";  // cpu, or sim:NAME (common/gpu_sim.h)
+  std::string device = "cpu";  // cpu, cuda[:N] or sim:NAME (common/device_spec.h)
   std::string batches = "1";   // "1" or "1,4,8"
   std::string tokens;          // "2:197[:STEP]" or "2,50,100"; empty with methods
   // Instead of a curve: the latency of each of these method specs on the

@@ -28,6 +28,7 @@
 #include "agent/coordinator_client.h"
 #include "agent/job_runner.h"
 #include "agent/result_outbox.h"
+#include "common/device_spec.h"
 #include "common/errors.h"
 #include "tailsweep/build_info.h"
 
@@ -201,7 +202,9 @@ std::string default_agent_name(const AgentDevice& device) {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "agent");
   std::string name = host;
-  if (device.simulated()) name += "-sim-" + device.simulated_gpu_name();
+  const DeviceSpec spec = parse_device_spec(device.device);
+  if (spec.simulated()) name += "-sim-" + spec.simulated_gpu;
+  if (spec.kind == DeviceKind::kCuda) name += fmt::format("-cuda{}", spec.cuda_index);
   return name;
 }
 
@@ -506,11 +509,12 @@ void register_run_command(CLI::App& app) {
   command->add_option("--enroll-token-file", options->enroll_token_file,
                       "file holding the enrollment token");
   command->add_option("--device", options->device.device,
-                      "cpu, or a simulated GPU sim:NAME (profile jobs only; never accuracy)")
+                      device_spec_help() + "; a simulated agent takes latency jobs only, never "
+                      "accuracy")
       ->capture_default_str();
   command->add_option("--name", options->name,
                       "this device's name in the fleet (default: the host name, plus -sim-NAME "
-                      "for a simulated device)");
+                      "for a simulated device or -cudaN for a GPU)");
   command->add_option("--tags", options->tags, "tags for sweep selectors, e.g. lab,orin")
       ->delimiter(',');
   command->add_option("--ca-cert", options->ca_cert,

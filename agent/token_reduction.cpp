@@ -32,7 +32,9 @@ at::Tensor random_keep(const at::Tensor& x, int64_t keep_tokens, at::Generator& 
   const at::Tensor noise = at::rand({batch, patches}, generator);
   at::Tensor chosen = std::get<1>(noise.sort(/*stable=*/true, 1, false))
                           .narrow(1, 0, keep_tokens - 1);
-  chosen = std::get<0>(chosen.sort(1)) + 1;
+  // Drawn on the CPU whatever the device, so a seed picks the same tokens
+  // on every device; a GPU receives only the indices.
+  chosen = (std::get<0>(chosen.sort(1)) + 1).to(x.device());
   return at::cat({x.narrow(1, 0, 1), gather_tokens(x, chosen)}, 1);
 }
 

@@ -26,12 +26,16 @@ std::pair<double, double> size_sum_range(const at::Tensor& size) {
 
 }  // namespace
 
-VitModel::VitModel(VitConfig config, const VitWeights& weights) : config_(std::move(config)) {
+VitModel::VitModel(VitConfig config, const VitWeights& host_weights, at::Device device)
+    : config_(std::move(config)), device_(device) {
   config_.validate();
-  if (static_cast<int64_t>(weights.blocks.size()) != config_.depth) {
+  if (static_cast<int64_t>(host_weights.blocks.size()) != config_.depth) {
     throw InputError(fmt::format("model {}: weights have {} blocks, config has {}", config_.name,
-                                 weights.blocks.size(), config_.depth));
+                                 host_weights.blocks.size(), config_.depth));
   }
+  VitWeights weights = host_weights;  // handles: copies no data on the CPU
+  for_each_parameter(config_, weights, [&](const std::string&, const std::vector<int64_t>&,
+                                           at::Tensor& tensor) { tensor = tensor.to(device_); });
   cls_token_ = weights.cls_token;
   pos_embed_ = weights.pos_embed;
   patch_weight_ = weights.patch_weight.contiguous();
@@ -61,6 +65,10 @@ void VitModel::check_input(const at::Tensor& images) const {
   }
   if (images.scalar_type() != at::kFloat) {
     throw InputError("input must be float32");
+  }
+  if (images.device() != device_) {
+    throw InputError(fmt::format("input is on {} but the model is on {}", images.device().str(),
+                                 device_.str()));
   }
 }
 
@@ -96,6 +104,10 @@ at::Tensor VitModel::forward_block(int64_t index, const at::Tensor& x) const {
   if (x.dim() != 3 || x.size(2) != config_.embed_dim || x.size(1) < 1) {
     throw InputError(fmt::format("block input has shape [{}]; needs [B, N, {}]",
                                  fmt::join(x.sizes(), ", "), config_.embed_dim));
+  }
+  if (x.device() != device_) {
+    throw InputError(fmt::format("block input is on {} but the model is on {}", x.device().str(),
+                                 device_.str()));
   }
   c10::InferenceMode inference_guard;
   const Block& block = blocks_[static_cast<std::size_t>(index)];

@@ -30,9 +30,12 @@ struct ForwardTrace {
 
 class VitModel {
  public:
-  VitModel(VitConfig config, const VitWeights& weights);
+  // The weights are copied to `device` (the CPU, or a CUDA GPU); inputs
+  // must be on it too.
+  VitModel(VitConfig config, const VitWeights& weights, at::Device device = at::kCPU);
 
   const VitConfig& config() const { return config_; }
+  at::Device device() const { return device_; }
 
   // images: float (B, channels, image, image). Returns logits (B, classes).
   // Throws InputError on a wrong input shape or a method the model cannot run.
@@ -61,6 +64,7 @@ class VitModel {
 
 
   VitConfig config_;
+  at::Device device_;
   at::Tensor cls_token_, pos_embed_, patch_weight_, patch_bias_;
   std::vector<Block> blocks_;
   at::Tensor norm_weight_, norm_bias_, head_weight_, head_bias_;

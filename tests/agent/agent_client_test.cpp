@@ -437,7 +437,7 @@ TEST_F(AgentRunTest, BadFlagsExit2WithOneLine) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {bin + " --enroll-token t" + state, "--coordinator URL is required"},
       {bin + " --coordinator ftp://x --enroll-token t" + state, "expected http://"},
-      {bin + url + " --enroll-token t --device gpu" + state, "unknown --device 'gpu'"},
+      {bin + url + " --enroll-token t --device gpu" + state, "unknown device 'gpu'"},
       {bin + url + " --enroll-token t --device sim:nope" + state, "nope"},
       {bin + url + " --enroll-token t --wait-s 0" + state, "--wait-s 0"},
       {bin + url + state, "no enrollment token"},

@@ -65,5 +65,31 @@ TEST(Attention, AddsTheLogitBiasBeforeTheSoftmax) {
   EXPECT_FALSE(at::allclose(result.output, plain_attention(x, raw, 3, {}), 1e-4, 1e-5));
 }
 
+TEST(Attention, TheBatchedKernelComputesWhatTheRowTasksDo) {
+  // The GPU runs the batched kernel; here both run on the CPU, with and
+  // without ToMe's bias.
+  const RawAttention raw = random_attention(96);
+  const AttentionWeights prepared =
+      prepare_attention(raw.qkv_weight, raw.qkv_bias, raw.proj_weight, raw.proj_bias, 3);
+  const at::Tensor x = at::randn({3, 21, 96});
+  for (const at::Tensor& bias : {at::Tensor(), at::rand({3, 1, 1, 21}).add(1).log()}) {
+    const AttentionResult rows =
+        multi_head_attention(x, prepared, bias, nullptr, AttentionKernel::kRowTasks);
+    const AttentionResult batched =
+        multi_head_attention(x, prepared, bias, nullptr, AttentionKernel::kBatched);
+    EXPECT_TRUE(at::allclose(batched.output, rows.output, 1e-5, 1e-5))
+        << (batched.output - rows.output).abs().max().item<float>();
+    EXPECT_TRUE(at::allclose(batched.probs, rows.probs, 1e-5, 1e-6));
+    EXPECT_TRUE(at::allclose(batched.output, plain_attention(x, raw, 3, bias), 1e-4, 1e-5));
+  }
+  // The residual form accumulates into x in place on both.
+  at::Tensor residual_rows = x.clone();
+  at::Tensor residual_batched = x.clone();
+  multi_head_attention(x, prepared, {}, &residual_rows, AttentionKernel::kRowTasks);
+  multi_head_attention(x, prepared, {}, &residual_batched, AttentionKernel::kBatched);
+  EXPECT_TRUE(at::allclose(residual_batched, residual_rows, 1e-5, 1e-5));
+  EXPECT_FALSE(at::allclose(residual_batched, x, 1e-3, 1e-3));
+}
+
 }  // namespace
 }  // namespace tailsweep::agent

@@ -4,8 +4,10 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#ifdef TAILSWEEP_HAVE_OPENCV
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#endif
 
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -140,6 +142,7 @@ TEST_F(BandDataset, BadRequestsAreRefusedWithAReason) {
   EXPECT_THAT(error_of([&] { run_evaluation(request); }), HasSubstr("dataset-fashion-mnist"));
 }
 
+#ifdef TAILSWEEP_HAVE_OPENCV
 // ImageNet-style folders, written by the test with OpenCV.
 class ImageFolderTest : public ::testing::Test {
  protected:
@@ -191,6 +194,7 @@ TEST_F(ImageFolderTest, BrokenFoldersAndFilesAreNamed) {
   EXPECT_THAT(error_of([&] { open_eval_dataset("imagenet-folder:/nonexistent", "", model(2)); }),
               HasSubstr("not a folder"));
 }
+#endif  // TAILSWEEP_HAVE_OPENCV
 
 }  // namespace
 }  // namespace tailsweep::agent

@@ -153,10 +153,20 @@ TEST(JobRunnerTest, DescribesTheDeviceItRegisters) {
   EXPECT_EQ(facts["gpu"]["name"], "jetson-nano");
   EXPECT_EQ(facts["simulated_on"]["cpu_model"], "Test CPU");
 
+  EXPECT_EQ(device_kind({"cuda:1", 0}, host), "cuda");
+  HostFacts jetson = host;
+  jetson.device_model = "NVIDIA Jetson Orin Nano Developer Kit";
+  ASSERT_TRUE(jetson.is_jetson());
+  EXPECT_EQ(device_kind({"cuda", 0}, jetson), "jetson");
+  EXPECT_EQ(device_kind({"cpu", 0}, jetson), "jetson");
+
   EXPECT_NO_THROW(check_agent_device({"cpu", 0}));
   EXPECT_NO_THROW(check_agent_device({"sim:jetson-agx-orin", 0}));
-  EXPECT_THROW(check_agent_device({"cuda", 0}), InputError);
+  EXPECT_NO_THROW(check_agent_device({"cuda:0", 0}));  // usable or not is found out later
+  EXPECT_THROW(check_agent_device({"gpu", 0}), InputError);
+  EXPECT_THROW(check_agent_device({"cuda:-1", 0}), InputError);
   EXPECT_THROW(check_agent_device({"sim:voodoo", 0}), InputError);
+  EXPECT_THROW(check_agent_device({"cpu", -1}), InputError);
 }
 
 // ---- status -> outcome ----

@@ -2,6 +2,7 @@
 // writes, and every bad input answered with exit 2 and one line.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <torch/csrc/api/include/torch/cuda.h>
 
 #include <algorithm>
 #include <fstream>
@@ -45,7 +46,9 @@ TEST(ProfileCli, WritesEveryPointWithRawSamplesAndStatistics) {
     const auto& raw = point.at("raw_ms");
     // Fewer than min-samples only when the time cap cut the point short (a
     // loaded machine), and then the point says so.
-    if (point.at("reached_precision").get<bool>()) EXPECT_GE(raw.size(), 6u);
+    if (point.at("reached_precision").get<bool>()) {
+      EXPECT_GE(raw.size(), 6u);
+    }
     EXPECT_GE(raw.size(), 1u);
     EXPECT_EQ(raw.size(), point.at("samples").get<std::size_t>());
     std::vector<double> sorted = raw.get<std::vector<double>>();
@@ -104,6 +107,39 @@ TEST(ProfileCli, SimulatedDevicesAreLabelledAndShowTheirSteps) {
   for (const auto& point : points) EXPECT_EQ(point.at("reached_precision"), true);
   EXPECT_EQ(report.at("power").at("available"), false);
   EXPECT_THAT(report.at("power").at("reason").get<std::string>(), HasSubstr("simulated"));
+}
+
+TEST(ProfileCli, ACudaCurveCarriesTheGpuOrSaysWhyThereIsNone) {
+  // On a machine whose LibTorch uses a GPU, a real curve; elsewhere exit 2 and
+  // the reason on one line.
+  tailsweep::testing::TempDir dir("tailsweep-profile");
+  const auto out = (dir / "cuda.json").string();
+  const auto result = run_command(profile("--device cuda:0 --tokens 2,9,17 --batch 1,2 "
+                                          "--precision 0.2 --out " + shell_quote(out)));
+  if (!torch::cuda::is_available()) {
+    EXPECT_EQ(result.exit_code, 2) << result.err;
+    EXPECT_THAT(result.err, HasSubstr("--device cuda:0"));
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+    return;
+  }
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = nlohmann::json::parse(tailsweep::testing::slurp(out));
+  const auto& device = report.at("device");
+  EXPECT_EQ(device.at("kind"), "cuda");
+  EXPECT_EQ(device.at("simulated"), false);
+  EXPECT_GT(device.at("gpu").at("sm_count").get<int>(), 0);
+  EXPECT_EQ(device.at("gpu_after").at("uuid"), device.at("gpu").at("uuid"));
+  // NVML power where the GPU has it; otherwise null with the reason.
+  const auto& power = report.at("power");
+  if (power.at("available").get<bool>()) {
+    EXPECT_THAT(power.at("sensor").get<std::string>(), HasSubstr("NVML"));
+  } else {
+    EXPECT_FALSE(power.at("reason").get<std::string>().empty());
+  }
+  ASSERT_EQ(report.at("points").size(), 6u);
+  for (const auto& point : report.at("points")) {
+    EXPECT_GT(point.at("median_ms").get<double>(), 0.0);
+  }
 }
 
 TEST(ProfileCli, BadInputGetsExitTwoAndOneLine) {
