@@ -54,7 +54,7 @@ grep -E "error|FAILED" "$OUT/build.log" | head -40
 echo "built in $(( $(date +%s) - started )) s"
 
 step tests
-(cd "$BUILD" && timeout 300 ctest --output-on-failure -j 8 > "$OUT/ctest.log" 2>&1)
+(cd "$BUILD" && timeout 150 ctest --output-on-failure -j 8 > "$OUT/ctest.log" 2>&1)
 tail -30 "$OUT/ctest.log"
 "$BUILD/bin/agent_engine_tests" --gtest_filter='Cuda*:Attention*' 2>&1 | tail -12
 
@@ -66,14 +66,14 @@ timeout 120 "$AGENT" eval --device cuda --model fmnist-vit \
 
 if [[ $QUICK == --quick ]]; then exit 0; fi
 step "deit-small L(n), 2..197, batch 1, 64, 256, 1% precision"
-timeout 240 "$AGENT" profile --device cuda --model deit-small --tokens 2:197 --batch 1,64,256 \
+timeout 180 "$AGENT" profile --device cuda --model deit-small --tokens 2:197 --batch 1,64,256 \
   --precision 0.01 --time-cap 2 --out "$OUT/deit-small-curve.json" 2>&1 | tail -3
 step "deit-small methods on the full input, batch 1 and 64"
-timeout 90 "$AGENT" profile --device cuda --model deit-small --batch 1,64 --precision 0.01 \
+timeout 60 "$AGENT" profile --device cuda --model deit-small --batch 1,64 --precision 0.01 \
   --time-cap 2 --methods none topk:4 topk:8 topk:13 tome:4 tome:8 tome:13 pomt:20 pomt:58 pomt:100 \
   --out "$OUT/deit-small-methods.json" 2>&1 | tail -3
 step "deit-base L(n), 2..197, batch 64"
-timeout 150 "$AGENT" profile --device cuda --model deit-base --tokens 2:197 --batch 64 \
+timeout 90 "$AGENT" profile --device cuda --model deit-base --tokens 2:197 --batch 64 \
   --precision 0.01 --time-cap 2 --out "$OUT/deit-base-curve.json" 2>&1 | tail -3
 step "done in $(( $(date +%s) - started )) s"
 nvidia-smi --query-gpu=clocks.sm,clocks.mem,temperature.gpu,power.draw,clocks_event_reasons.active --format=csv
