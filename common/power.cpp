@@ -211,12 +211,19 @@ void Sampler::run() {
     const auto at = Clock::now();
     lock.lock();
     if (value) readings_.push_back({at, *value});
+    read_.notify_all();
     wake_.wait_for(lock, period_, [this] { return stopping_; });
   }
 }
 
 std::optional<WindowPower> Sampler::window(Clock::time_point begin, Clock::time_point end) const {
-  const std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
+  // A window that has just ended has no reading after it yet, and an energy
+  // counter needs one on each side to be interpolated: wait for the next
+  // reading (a few periods at most, in case the sensor stops answering).
+  read_.wait_for(lock, 3 * period_ + std::chrono::milliseconds(5), [&] {
+    return stopping_ || (!readings_.empty() && readings_.back().at >= end);
+  });
   return window_power(readings_, sensor_->is_energy_counter(), begin, end);
 }
 

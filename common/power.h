@@ -76,6 +76,8 @@ class Sampler {
   Sampler& operator=(const Sampler&) = delete;
 
   const PowerSensor& sensor() const { return *sensor_; }
+  // Waits for the first reading after `end` (one period, usually) when the
+  // window has only just ended.
   std::optional<WindowPower> window(Clock::time_point begin, Clock::time_point end) const;
 
  private:
@@ -85,6 +87,7 @@ class Sampler {
   std::chrono::milliseconds period_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
+  mutable std::condition_variable read_;  // after each reading
   bool stopping_ = false;
   std::vector<Reading> readings_;
   std::thread thread_;

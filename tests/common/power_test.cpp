@@ -130,5 +130,29 @@ TEST(Sampler, ReadsInItsOwnThreadUntilDestroyed) {
   EXPECT_GE(window->readings, 2u);
 }
 
+// Counts up 1 J per millisecond of the steady clock: 1000 W.
+class SteadyCounter : public PowerSensor {
+ public:
+  std::string description() const override { return "steady counter"; }
+  bool is_energy_counter() const override { return true; }
+  std::optional<double> read() override {
+    return std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
+  }
+};
+
+TEST(Sampler, AnEnergyWindowAskedForTheMomentItEndsWaitsForTheNextReading) {
+  // The counter must be read after the window's end to be interpolated
+  // there; asking right at the end used to give nothing.
+  const Sampler sampler(std::make_unique<SteadyCounter>(), milliseconds(20));
+  std::this_thread::sleep_for(milliseconds(30));
+  for (int i = 0; i < 5; ++i) {
+    const auto begin = Clock::now();
+    std::this_thread::sleep_for(milliseconds(45));
+    const auto window = sampler.window(begin, Clock::now());
+    ASSERT_TRUE(window.has_value()) << "window " << i;
+    EXPECT_NEAR(window->average_w, 1000.0, 1.0);
+  }
+}
+
 }  // namespace
 }  // namespace tailsweep::power
