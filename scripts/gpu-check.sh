@@ -51,6 +51,7 @@ tail -25 "$OUT/configure.log"
 step build
 targets=(tailsweep-agent)
 [[ $TESTS == 1 ]] && targets+=(common_tests agent_engine_tests agent_cli_tests agent_client_unit_tests)
+targets+=(${EXTRA_TARGETS:-})
 cmake --build "$BUILD" -j "$(nproc)" -t "${targets[@]}" > "$OUT/build.log" 2>&1
 status=$?
 grep -E "error|FAILED" "$OUT/build.log" | head -40
@@ -76,10 +77,10 @@ if [[ $QUICK == --quick ]]; then exit 0; fi
 # 19.6 ms at batch 64 on all tokens: a 2..197 curve at batch 64 is about
 # 196 points x 11 passes x 10 ms. Batch 256 would be four times that.
 step "deit-small L(n), 2..197, batch 1 and 64, 1% precision"
-timeout 150 "$AGENT" profile --device cuda --model deit-small --tokens 2:197 --batch 1,64 \
+timeout 130 "$AGENT" profile --device cuda --model deit-small --tokens 2:197 --batch 1,64 \
   --precision 0.01 --time-cap 1 --out "$OUT/deit-small-curve.json" 2>&1 | tail -3
 step "deit-small methods on the full input, batch 1 and 64"
-timeout 60 "$AGENT" profile --device cuda --model deit-small --batch 1,64 --precision 0.01 \
+timeout 40 "$AGENT" profile --device cuda --model deit-small --batch 1,64 --precision 0.01 \
   --time-cap 2 --methods none topk:4 topk:8 topk:13 tome:4 tome:8 tome:13 pomt:20 pomt:58 pomt:100 \
   --out "$OUT/deit-small-methods.json" 2>&1 | tail -3
 step "done in $(( $(date +%s) - started )) s"
