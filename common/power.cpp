@@ -139,6 +139,8 @@ SensorProbe find_power_sensor(const fs::path& root) {
   return {nullptr, jetson.unavailable_reason + "; " + rapl.unavailable_reason};
 }
 
+constexpr std::chrono::milliseconds kPeakSpan{100};
+
 std::optional<WindowPower> window_power(std::span<const Reading> readings, bool energy_counter,
                                         Clock::time_point begin, Clock::time_point end) {
   using Seconds = std::chrono::duration<double>;
@@ -162,13 +164,22 @@ std::optional<WindowPower> window_power(std::span<const Reading> readings, bool 
     if (!first || !last) return std::nullopt;
     result.energy_j = *last - *first;
     result.average_w = result.energy_j / duration_s;
-    for (std::size_t i = 1; i < readings.size(); ++i) {
-      if (readings[i].at < begin || readings[i - 1].at > end) continue;
-      const double span = Seconds(readings[i].at - readings[i - 1].at).count();
-      if (span > 0) {
-        result.peak_w = std::max(result.peak_w, (readings[i].value - readings[i - 1].value) / span);
-      }
-      ++result.readings;
+    // Peak: the fastest rate between two readings at least kPeakSpan apart,
+    // over spans that overlap the window. Rates between neighbours 10 ms
+    // apart would be several times the truth for a counter that its sensor
+    // updates in steps (NVML's, every few tens of milliseconds).
+    result.peak_w = result.average_w;
+    std::size_t j = 0;
+    for (std::size_t i = 0; i < readings.size() && readings[i].at <= end; ++i) {
+      j = std::max(j, i + 1);
+      while (j < readings.size() && readings[j].at - readings[i].at < kPeakSpan) ++j;
+      if (j == readings.size()) break;
+      if (readings[j].at < begin) continue;
+      const double span = Seconds(readings[j].at - readings[i].at).count();
+      result.peak_w = std::max(result.peak_w, (readings[j].value - readings[i].value) / span);
+    }
+    for (const Reading& reading : readings) {
+      result.readings += begin <= reading.at && reading.at <= end;
     }
     return result;
   }
@@ -192,7 +203,12 @@ std::optional<WindowPower> window_power(std::span<const Reading> readings, bool 
 }
 
 Sampler::Sampler(std::unique_ptr<PowerSensor> sensor, std::chrono::milliseconds period)
-    : sensor_(std::move(sensor)), period_(period), thread_([this] { run(); }) {}
+    : sensor_(std::move(sensor)), period_(period) {
+  // One reading before the constructor returns: a window that starts right
+  // after it (the idle baseline) has a reading at or before its start.
+  if (const auto value = sensor_->read()) readings_.push_back({Clock::now(), *value});
+  thread_ = std::thread([this] { run(); });
+}
 
 Sampler::~Sampler() {
   {

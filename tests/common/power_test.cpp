@@ -105,6 +105,21 @@ TEST(WindowPower, EnergyCountersAreInterpolatedAtTheEdges) {
   EXPECT_DOUBLE_EQ(window->peak_w, 10.0);
 }
 
+// NVML's counter moves every 25 ms; read every 10 ms, neighbours differ by
+// 0 or one whole step. A steady 400 W must not show a 1000 W peak.
+TEST(WindowPower, ACounterThatMovesInStepsHasNoFalsePeak) {
+  std::vector<Reading> readings;
+  for (int ms = 0; ms <= 1000; ms += 10) {
+    readings.push_back({at_s(ms / 1000.0), 0.4 * 25 * (ms / 25)});  // J, in 25 ms steps
+  }
+  const auto window = window_power(readings, true, at_s(0.2), at_s(0.8));
+  ASSERT_TRUE(window.has_value());
+  EXPECT_NEAR(window->average_w, 400.0, 400.0 * 0.05);
+  EXPECT_LE(window->peak_w, 400.0 * 1.15);
+  EXPECT_GE(window->peak_w, window->average_w);
+  EXPECT_EQ(window->readings, 61u);
+}
+
 TEST(WindowPower, TooFewReadingsGiveNothing) {
   const std::vector<Reading> one = {{at_s(0), 3}};
   EXPECT_FALSE(window_power(one, false, at_s(0), at_s(1)).has_value());
@@ -144,7 +159,13 @@ TEST(Sampler, AnEnergyWindowAskedForTheMomentItEndsWaitsForTheNextReading) {
   // The counter must be read after the window's end to be interpolated
   // there; asking right at the end used to give nothing.
   const Sampler sampler(std::make_unique<SteadyCounter>(), milliseconds(20));
-  std::this_thread::sleep_for(milliseconds(30));
+  // A window that starts as the sampler does (the idle baseline) has the
+  // reading taken at construction before it.
+  const auto idle_begin = Clock::now();
+  std::this_thread::sleep_for(milliseconds(45));
+  const auto idle = sampler.window(idle_begin, Clock::now());
+  ASSERT_TRUE(idle.has_value());
+  EXPECT_NEAR(idle->average_w, 1000.0, 1.0);
   for (int i = 0; i < 5; ++i) {
     const auto begin = Clock::now();
     std::this_thread::sleep_for(milliseconds(45));
