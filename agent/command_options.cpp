@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "agent/commands.h"
+#include "common/cli_main.h"
 
 namespace tailsweep::agent {
 
@@ -12,7 +13,7 @@ void add_model_run_options(CLI::App* command, ModelRunOptions& options,
       ->check(CLI::ExistingFile);
   command->add_option("--threads", options.threads, "compute threads (0 = one per core)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(tailsweep::cli::kNonNegative);
   command->add_option("--seed", options.seed, seed_help)->capture_default_str();
 }
 

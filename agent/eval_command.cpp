@@ -12,6 +12,7 @@
 #include "common/errors.h"
 #include "common/method_spec.h"
 #include "common/progress.h"
+#include "common/cli_main.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -77,13 +78,13 @@ void register_eval_command(CLI::App& app) {
   command->add_option("--limit", r.limit,
                       "evaluate a class-stratified subset of this many images (0 = all)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(tailsweep::cli::kNonNegative);
   command->add_option("--method", r.method, kMethodSpecHelp)->capture_default_str();
   command->add_option("--tokens", r.tokens_grid,
                       "accuracy-curve mode: token counts with CLS, 2:197[:STEP] or 2,50,100");
   command->add_option("--batch", r.batch, "images per forward pass")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(tailsweep::cli::kPositive);
   command->add_option("--latency-precision", r.latency_precision,
                       "relative half-width of the latency median's 95% CI")
       ->capture_default_str()
@@ -91,7 +92,7 @@ void register_eval_command(CLI::App& app) {
   command->add_option("--latency-time-cap", r.latency_time_cap_s,
                       "seconds the latency measurement may take")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(tailsweep::cli::kPositive);
   command->add_option("--out", options->out, "write the JSON here (default: stdout)");
   command->callback([options] { run_eval(*options); });
 }

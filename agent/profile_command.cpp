@@ -9,6 +9,7 @@
 #include "agent/profiling.h"
 #include "common/device_spec.h"
 #include "common/errors.h"
+#include "common/cli_main.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -79,8 +80,12 @@ void register_profile_command(CLI::App& app) {
                       "instead: sample every point for this many seconds, most tokens first "
                       "(POMT's protocol, for comparison; 0 = off)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-
+      ->check(tailsweep::cli::kNonNegative);
+  command->add_option("--power-period", options->request.power_period_ms,
+                      "read the power sensor every this many ms while measuring (0 = no power, "
+                      "e.g. to check that reading it does not disturb what is timed)")
+      ->capture_default_str()
+      ->check(tailsweep::cli::kNonNegative);
 }
 
 }  // namespace tailsweep::agent

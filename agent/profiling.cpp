@@ -51,7 +51,6 @@ struct PointResult {
   std::optional<power::WindowPower> power;
 };
 
-constexpr std::chrono::milliseconds kPowerPeriod{10};
 constexpr std::chrono::milliseconds kIdleWindow{1000};
 
 void check_options(const ProfileRequest& options) {
@@ -69,6 +68,9 @@ void check_options(const ProfileRequest& options) {
   }
   if (!options.methods.empty() && options.fixed_time_s > 0) {
     throw InputError("--fixed-time is POMT's protocol for curves; --methods is always adaptive");
+  }
+  if (options.power_period_ms < 0) {
+    throw InputError("--power-period must be 0 (no power sampling) or more milliseconds");
   }
   if (!(options.time_cap_s > 0) || !(options.warmup_s >= 0)) {
     throw InputError("--time-cap must be positive and --warmup not negative");
@@ -384,18 +386,22 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
                   {"reason", "simulated device: it has no sensors, and power is never simulated"}};
   } else {
     const ComputeDevice compute_device(device_spec);
-    power::SensorProbe probe = compute_device.find_power_sensor();
+    const std::chrono::milliseconds power_period(options.power_period_ms);
+    power::SensorProbe probe =
+        power_period.count() > 0
+            ? compute_device.find_power_sensor()
+            : power::SensorProbe{nullptr, "not sampled (--power-period 0)"};
     std::unique_ptr<power::Sampler> power_sampler;
     if (probe.sensor) {
       const std::string sensor = probe.sensor->description();
-      power_sampler = std::make_unique<power::Sampler>(std::move(probe.sensor), kPowerPeriod);
+      power_sampler = std::make_unique<power::Sampler>(std::move(probe.sensor), power_period);
       // Idle baseline: the board (or GPU) at rest, before the model is even built.
       const auto idle_begin = Clock::now();
       std::this_thread::sleep_for(kIdleWindow);
       const auto idle = power_sampler->window(idle_begin, Clock::now());
       power_info = {{"available", true},
                     {"sensor", sensor},
-                    {"period_ms", kPowerPeriod.count()},
+                    {"period_ms", power_period.count()},
                     {"idle_w", idle ? nlohmann::json(idle->average_w) : nlohmann::json(nullptr)}};
     } else {
       power_info = {{"available", false}, {"reason", probe.unavailable_reason}};

@@ -25,6 +25,7 @@ struct ProfileRequest {
   double time_cap_s = 10.0;
   std::size_t min_samples = 10;
   double fixed_time_s = 0;  // > 0: POMT's protocol, for comparison (docs/profile.md)
+  int power_period_ms = 10;  // power sensor read period; 0: no power sampling
 };
 
 // Measures every point and returns the document of docs/profile.md. Throws

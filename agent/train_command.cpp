@@ -20,6 +20,7 @@
 #include "common/sha256.h"
 #include "common/subset.h"
 #include "tailsweep/build_info.h"
+#include "common/cli_main.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -152,25 +153,25 @@ void register_train_command(CLI::App& app) {
   command->add_option("--limit", options->limit,
                       "train on this many images, the same number of each class, chosen by "
                       "the seed (a quick trial; default all)")
-      ->check(CLI::PositiveNumber);
+      ->check(tailsweep::cli::kPositive);
   TrainSettings& s = options->settings;
   command->add_option("--epochs", s.epochs, "passes over the training set")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(tailsweep::cli::kPositive);
   command->add_option("--batch", s.batch, "images per optimiser step")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{60000}));
   command->add_option("--lr", s.peak_lr, "peak learning rate")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(tailsweep::cli::kPositive);
   command->add_option("--warmup-epochs", s.warmup_epochs, "linear warm-up length")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(tailsweep::cli::kNonNegative);
   command->add_option("--weight-decay", s.weight_decay, "AdamW decay of the matrices")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(tailsweep::cli::kNonNegative);
   command->add_option("--label-smoothing", s.label_smoothing, "cross-entropy label smoothing")
       ->capture_default_str()->check(CLI::Range(0.0, 0.99));
   command->add_flag("!--no-flip", s.horizontal_flip, "do not flip training images at random");
   command->add_option("--seed", s.seed, "seed of the initial weights, order and flips")
       ->capture_default_str();
   command->add_option("--threads", options->threads, "compute threads (0 = one per core)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(tailsweep::cli::kNonNegative);
   command->callback([options] { run_train(*options); });
 }
 

@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
   app.add_option("--model", options.model)->capture_default_str();
   app.add_option("--methods", options.methods, "method specs separated by ';'")
       ->capture_default_str();
-  app.add_option("--batch", options.batch)->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--batch", options.batch)->capture_default_str()->check(tailsweep::cli::kPositive);
   app.add_option("--threads", options.threads, "0 = one per core")->capture_default_str();
   app.add_option("--warmup", options.warmup_s, "seconds")->capture_default_str();
   app.add_option("--min-time", options.min_time_s, "seconds per method")->capture_default_str();
@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--rounds", options.rounds, "interleaved rounds over the methods")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(tailsweep::cli::kPositive);
   app.callback([&] { run(options); });
   return tailsweep::run_cli(app, argc, argv, "tailsweep-bench-engine");
 }

@@ -18,6 +18,27 @@ inline std::string version_line(const std::string& program) {
                      build_info::kBuildType, build_info::kCompiler);
 }
 
+// Number checks whose errors read plainly: CLI11's own NonNegativeNumber and
+// PositiveNumber print the range up to DBL_MAX in full.
+namespace cli {
+
+inline CLI::Validator number_check(bool (*accept)(double), const char* what) {
+  return CLI::Validator(
+      [accept, what](std::string& text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value)) return fmt::format("'{}' is not a number", text);
+        return accept(value) ? std::string() : fmt::format("{} must be {}", text, what);
+      },
+      what);
+}
+
+inline const CLI::Validator kNonNegative =
+    number_check([](double value) { return value >= 0; }, "0 or more");
+inline const CLI::Validator kPositive =
+    number_check([](double value) { return value > 0; }, "more than 0");
+
+}  // namespace cli
+
 inline int run_cli(CLI::App& app, int argc, char** argv, const std::string& program) {
   app.set_version_flag("--version", version_line(program));
   app.failure_message([program](const CLI::App*, const CLI::Error& error) {
@@ -26,7 +47,8 @@ inline int run_cli(CLI::App& app, int argc, char** argv, const std::string& prog
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error);
+    // --help and --version exit 0; every other parse error is bad input.
+    return app.exit(error) == 0 ? 0 : 2;
   } catch (const InputError& error) {
     fmt::print(stderr, "{}: error: {}\n", program, error.what());
     return 2;

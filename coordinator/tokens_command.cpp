@@ -7,6 +7,7 @@
 #include "common/model_config.h"
 #include "common/token_schedule.h"
 #include "coordinator/commands.h"
+#include "common/cli_main.h"
 
 namespace tailsweep::cli {
 namespace {
@@ -62,7 +63,7 @@ void register_tokens_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--batch", options->batch, "batch size for the FLOP count")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(tailsweep::cli::kPositive);
   command->add_flag("--json", options->json, "print one JSON object instead of a table");
   command->callback([options] { run_tokens(*options); });
 }

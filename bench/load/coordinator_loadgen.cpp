@@ -27,6 +27,7 @@
 #include "bench/load/sim_agent.h"
 #include "common/errors.h"
 #include "tailsweep/build_info.h"
+#include "common/cli_main.h"
 
 namespace {
 
@@ -254,7 +255,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--duration-s", options.duration_s, "stop after this long if jobs remain")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(tailsweep::cli::kPositive);
   app.add_option("--lease-wait-s", options.lease_wait_s, "long-poll wait of each lease")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 60.0));
@@ -264,7 +265,7 @@ int main(int argc, char** argv) {
   app.add_option("--jobs-per-s-per-agent", options.jobs_per_s_per_agent,
                  "pace each agent to this rate (0: lease again at once, a closed loop)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(tailsweep::cli::kNonNegative);
   app.add_option("--threads", options.threads, "I/O threads of the load generator")
       ->capture_default_str()
       ->check(CLI::Range(1, 16));

@@ -155,6 +155,8 @@ TEST(ProfileCli, BadInputGetsExitTwoAndOneLine) {
       {profile("--tokens 2,9 --device gpu"), "unknown device 'gpu'"},
       {profile("--tokens 2,9 --device sim:jetson-xavier"), "unknown simulated device"},
       {profile("--tokens 2,9 --mode layer"), "--mode 'layer'"},
+      {profile("--tokens 2,9 --power-period -5"), "--power-period: -5 must be 0 or more"},
+      {profile("--tokens 2,9 --min-samples 3"), "--min-samples"},
       {profile("--tokens 2,9 --out " + (dir / "no/such/dir/x.json").string()), "cannot write"},
   };
   for (const auto& [command, expected] : cases) {
