@@ -139,7 +139,7 @@ SensorProbe find_power_sensor(const fs::path& root) {
   return {nullptr, jetson.unavailable_reason + "; " + rapl.unavailable_reason};
 }
 
-constexpr std::chrono::milliseconds kPeakSpan{100};
+constexpr std::chrono::milliseconds kPeakSpan{250};
 
 std::optional<WindowPower> window_power(std::span<const Reading> readings, bool energy_counter,
                                         Clock::time_point begin, Clock::time_point end) {
@@ -166,8 +166,8 @@ std::optional<WindowPower> window_power(std::span<const Reading> readings, bool 
     result.average_w = result.energy_j / duration_s;
     // Peak: the fastest rate between two readings at least kPeakSpan apart,
     // over spans that overlap the window. Rates between neighbours 10 ms
-    // apart would be several times the truth for a counter that its sensor
-    // updates in steps (NVML's, every few tens of milliseconds).
+    // apart are several times the truth for a counter that its sensor
+    // updates in steps (NVML's on an H100: 4.1 kW "peaks" on a 700 W board).
     result.peak_w = result.average_w;
     std::size_t j = 0;
     for (std::size_t i = 0; i < readings.size() && readings[i].at <= end; ++i) {

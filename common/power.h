@@ -63,7 +63,8 @@ struct WindowPower {
 // Power readings: the time-weighted mean of the readings inside the window
 // (each holding until the next), peak the largest. Energy counters: the
 // counter interpolated at both ends, peak the largest rate between two
-// readings at least 100 ms apart; `readings` counts those inside the window.
+// readings at least 250 ms apart (or the average, in a shorter window);
+// `readings` counts those inside the window.
 // nullopt when the window holds fewer than two readings.
 std::optional<WindowPower> window_power(std::span<const Reading> readings, bool energy_counter,
                                         Clock::time_point begin, Clock::time_point end);
