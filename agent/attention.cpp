@@ -73,16 +73,12 @@ void attend_in_row_tasks(const at::Tensor& query, const at::Tensor& keys, const 
 // GEMMs would be thousands of tiny kernel launches.
 void attend_batched(const at::Tensor& query, const at::Tensor& keys, const at::Tensor& values,
                     const at::Tensor& logit_bias, at::Tensor& probs, at::Tensor& context) {
-  const int64_t batch = query.size(0);
-  const int64_t heads = query.size(1);
-  const int64_t tokens = query.size(2);
-  const int64_t head_dim = query.size(3);
   at::matmul_out(probs, query, keys.transpose(-2, -1));
   if (logit_bias.defined()) probs.add_(logit_bias);
   at::_softmax_out(probs, probs, -1, false);
-  // (B, H, N, d) -> (B, N, H, d) -> (B, N, C)
-  context.view({batch, tokens, heads, head_dim})
-      .copy_(at::matmul(probs, values).transpose(1, 2));
+  // (B, H, N, d) -> (B, N, H, d), which is the (B, N, C) context's layout.
+  const at::Tensor per_head = at::matmul(probs, values).transpose(1, 2);
+  context.view(per_head.sizes()).copy_(per_head);
 }
 
 }  // namespace

@@ -112,44 +112,34 @@ Reading<unsigned long long> Nvml::clock_event_reasons(Device device) const {
 
 namespace {
 
-class NvmlEnergy final : public power::PowerSensor {
+// The GPU board's energy counter (joules) or, without one, its power (watts).
+class NvmlSensor final : public power::PowerSensor {
  public:
-  NvmlEnergy(std::shared_ptr<const Nvml> nvml, Nvml::Device device, std::string uuid)
-      : nvml_(std::move(nvml)), device_(device), uuid_(std::move(uuid)) {}
+  NvmlSensor(std::shared_ptr<const Nvml> nvml, Nvml::Device device, std::string uuid,
+             bool energy_counter)
+      : nvml_(std::move(nvml)), device_(device), uuid_(std::move(uuid)),
+        energy_counter_(energy_counter) {}
   std::string description() const override {
-    return fmt::format("NVML total energy counter ({})", uuid_);
+    return fmt::format("NVML {} ({})", energy_counter_ ? "total energy counter" : "power reading",
+                       uuid_);
   }
-  bool is_energy_counter() const override { return true; }
+  bool is_energy_counter() const override { return energy_counter_; }
   std::optional<double> read() override {
-    const auto millijoules = nvml_->energy_mj(device_).value;
-    if (!millijoules) return std::nullopt;
-    return static_cast<double>(*millijoules) / 1e3;
+    if (energy_counter_) {
+      const auto millijoules = nvml_->energy_mj(device_).value;
+      if (millijoules) return static_cast<double>(*millijoules) / 1e3;
+    } else {
+      const auto milliwatts = nvml_->power_mw(device_).value;
+      if (milliwatts) return static_cast<double>(*milliwatts) / 1e3;
+    }
+    return std::nullopt;
   }
 
  private:
   std::shared_ptr<const Nvml> nvml_;
   Nvml::Device device_;
   std::string uuid_;
-};
-
-class NvmlPower final : public power::PowerSensor {
- public:
-  NvmlPower(std::shared_ptr<const Nvml> nvml, Nvml::Device device, std::string uuid)
-      : nvml_(std::move(nvml)), device_(device), uuid_(std::move(uuid)) {}
-  std::string description() const override {
-    return fmt::format("NVML power reading ({})", uuid_);
-  }
-  bool is_energy_counter() const override { return false; }
-  std::optional<double> read() override {
-    const auto milliwatts = nvml_->power_mw(device_).value;
-    if (!milliwatts) return std::nullopt;
-    return static_cast<double>(*milliwatts) / 1e3;
-  }
-
- private:
-  std::shared_ptr<const Nvml> nvml_;
-  Nvml::Device device_;
-  std::string uuid_;
+  bool energy_counter_;
 };
 
 }  // namespace
@@ -161,9 +151,9 @@ power::SensorProbe find_nvml_power_sensor(const std::string& uuid, const std::st
   const Reading<Nvml::Device> device = nvml->device_by_uuid(uuid);
   if (!device.value) return {nullptr, device.error};
   const Reading<unsigned long long> energy = nvml->energy_mj(*device.value);
-  if (energy.value) return {std::make_unique<NvmlEnergy>(nvml, *device.value, uuid), ""};
+  if (energy.value) return {std::make_unique<NvmlSensor>(nvml, *device.value, uuid, true), ""};
   const Reading<unsigned> power = nvml->power_mw(*device.value);
-  if (power.value) return {std::make_unique<NvmlPower>(nvml, *device.value, uuid), ""};
+  if (power.value) return {std::make_unique<NvmlSensor>(nvml, *device.value, uuid, false), ""};
   return {nullptr, fmt::format("{} reads neither energy ({}) nor power ({})", uuid, energy.error,
                                power.error)};
 }
