@@ -1,7 +1,10 @@
 // tailsweep-agent profile: latency against the token count, to a stated
 // precision (agent/profiling.h; docs/profile.md).
 #include <fmt/format.h>
+#include <signal.h>
 
+#include <atomic>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -19,19 +22,43 @@ struct ProfileCommandOptions {
   std::string out;
 };
 
-void run_profile_command(const ProfileCommandOptions& options) {
+// Set by SIGINT or SIGTERM: the curve so far is written, not lost. A second
+// signal ends the process at once (SA_RESETHAND).
+std::atomic<bool> interrupt_requested{false};
+
+void request_interrupt(int) { interrupt_requested.store(true); }
+
+void stop_measuring_on_signals() {
+  struct sigaction action;
+  std::memset(&action, 0, sizeof action);
+  action.sa_handler = request_interrupt;
+  action.sa_flags = SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+}
+
+void run_profile_command(ProfileCommandOptions options) {
   std::ofstream out_file;
   if (!options.out.empty()) {
     // Fail now, not after an hour of measuring.
     out_file.open(options.out, std::ios::trunc);
     if (!out_file) throw InputError(fmt::format("cannot write --out {}", options.out));
   }
+  stop_measuring_on_signals();
+  options.request.interrupt = &interrupt_requested;
   const nlohmann::json report = run_profiling(options.request);
   if (options.out.empty()) {
     fmt::print("{}\n", report.dump());
   } else {
     out_file << report.dump() << "\n";
     if (!out_file.flush()) throw InputError(fmt::format("cannot write --out {}", options.out));
+  }
+  if (report.at("interrupted").get<bool>()) {
+    throw std::runtime_error(fmt::format(
+        "interrupted after {} of {} points; those are in {} (\"interrupted\": true)",
+        report.at("points").size(), report.at("points_planned").get<std::size_t>(),
+        options.out.empty() ? std::string("the output") : options.out));
   }
 }
 

@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -91,15 +92,22 @@ std::vector<ProfilePoint> descending_points(const std::vector<int64_t>& batches,
 // Samples one point until the stopping rule says so. A sampler returns one
 // latency in milliseconds (a timed forward pass, or a simulated one); the
 // time cap counts the device's time (for a simulated device, simulated time).
+bool interrupted(const std::atomic<bool>* interrupt) {
+  return interrupt != nullptr && interrupt->load(std::memory_order_relaxed);
+}
+
+// nullopt when `interrupt` was set before the point finished.
 template <typename Sampler>
-PointResult measure_point(const ProfilePoint& point, std::size_t visit_index, Sampler& sampler,
-                          const StoppingRule& rule) {
+std::optional<PointResult> measure_point(const ProfilePoint& point, std::size_t visit_index,
+                                         Sampler& sampler, const StoppingRule& rule,
+                                         const std::atomic<bool>* interrupt) {
   PointResult result{point, visit_index, {}, StopReason::kContinue, {}, {}, {}, {}};
   sampler.warm_up(point, Seconds(0));  // re-warms caches after the previous point
   result.begin = Clock::now();
   double elapsed_ms = 0;
   std::size_t next_check = rule.min_samples;
   while (true) {
+    if (interrupted(interrupt)) return std::nullopt;
     result.samples_ms.push_back(sampler(point));
     elapsed_ms += result.samples_ms.back();
     // The cap is checked at every sample; the precision, which needs a
@@ -295,6 +303,7 @@ class SimSampler {
 struct Measured {
   nlohmann::json points = nlohmann::json::array();
   std::size_t capped = 0;  // points that hit the time cap short of the precision
+  bool interrupted = false;  // stopped early: points holds those finished
   Seconds elapsed{0};
 };
 
@@ -335,14 +344,19 @@ Measured measure_all(Sampler& sampler, const ProfileRequest& options, const Stop
   std::vector<PointResult> results;
   const auto measuring_since = Clock::now();
   ProgressLine progress;
+  Measured measured;
   for (std::size_t i = 0; i < order.size(); ++i) {
-    results.push_back(measure_point(order[i], i, sampler, rule));
+    std::optional<PointResult> point = measure_point(order[i], i, sampler, rule, options.interrupt);
+    if (!point) {
+      measured.interrupted = true;
+      break;
+    }
+    results.push_back(std::move(*point));
     if (power_sampler != nullptr) {
       results.back().power = power_sampler->window(results.back().begin, results.back().end);
     }
     progress.update(i + 1, order.size(), progress_detail(results.back(), plan.methods));
   }
-  Measured measured;
   measured.elapsed = Clock::now() - measuring_since;
   std::sort(results.begin(), results.end(), [](const PointResult& a, const PointResult& b) {
     return std::tie(a.point.batch, a.point.method, a.point.tokens) <
@@ -437,6 +451,8 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
                   {"points_at_time_cap", measured.capped}}},
       {"device", device},
       {"power", power_info},
+      {"points_planned", plan.order.size()},
+      {"interrupted", measured.interrupted},
       {"points", measured.points},
   };
   if (measured.capped > 0) {

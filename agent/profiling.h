@@ -1,6 +1,7 @@
 #pragma once
 // Latency curves L(n): what `tailsweep-agent profile` runs, and what an agent
 // runs for a profile job. Plain types only in this header.
+#include <atomic>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct ProfileRequest {
   std::size_t min_samples = 10;
   double fixed_time_s = 0;  // > 0: POMT's protocol, for comparison (docs/profile.md)
   int power_period_ms = 10;  // power sensor read period; 0: no power sampling
+  // When set (by a signal handler, say), measuring stops before the next
+  // sample: the document holds the points finished, with "interrupted": true.
+  const std::atomic<bool>* interrupt = nullptr;
 };
 
 // Measures every point and returns the document of docs/profile.md. Throws

@@ -5,9 +5,13 @@
 #include <torch/csrc/api/include/torch/cuda.h>
 
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
+#include "../support/child_process.h"
 #include "../support/run_command.h"
 #include "../support/temp_dir.h"
 
@@ -139,6 +143,31 @@ TEST(ProfileCli, ACudaCurveCarriesTheGpuOrSaysWhyThereIsNone) {
   ASSERT_EQ(report.at("points").size(), 6u);
   for (const auto& point : report.at("points")) {
     EXPECT_GT(point.at("median_ms").get<double>(), 0.0);
+  }
+}
+
+TEST(ProfileCli, ASignalStopsMeasuringAndKeepsThePointsMeasured) {
+  // 16 points of 0.4 s each (the precision is out of reach), stopped after about 1.5 s.
+  tailsweep::testing::TempDir dir("tailsweep-profile");
+  const auto out = dir / "partial.json";
+  tailsweep::testing::ChildProcess agent(
+      {TAILSWEEP_AGENT_BIN, "profile", "--model",
+       "custom:dim=32,depth=2,heads=2,patch=8,image=32,classes=5", "--tokens", "2:17",
+       "--precision", "0.0001", "--time-cap", "0.4", "--warmup", "0.05", "--out", out.string()},
+      dir / "agent.log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  agent.signal(SIGTERM);
+  ASSERT_TRUE(agent.wait_for_exit(std::chrono::seconds(10)));
+  const std::string log = tailsweep::testing::slurp(agent.log());
+  EXPECT_EQ(agent.exit_status(), 1) << log;
+  EXPECT_THAT(log, HasSubstr("interrupted after"));
+  const auto report = nlohmann::json::parse(tailsweep::testing::slurp(out));
+  EXPECT_EQ(report.at("interrupted"), true);
+  EXPECT_EQ(report.at("points_planned"), 16);
+  EXPECT_GE(report.at("points").size(), 1u);
+  EXPECT_LT(report.at("points").size(), 16u);
+  for (const auto& point : report.at("points")) {
+    EXPECT_EQ(point.at("samples").get<std::size_t>(), point.at("raw_ms").size());
   }
 }
 
