@@ -237,7 +237,7 @@ std::optional<WindowPower> Sampler::window(Clock::time_point begin, Clock::time_
   // A window that has just ended has no reading after it yet, and an energy
   // counter needs one on each side to be interpolated: wait for the next
   // reading (a few periods at most, in case the sensor stops answering).
-  read_.wait_for(lock, 3 * period_ + std::chrono::milliseconds(5), [&] {
+  read_.wait_for(lock, 3 * period_ + std::chrono::milliseconds(100), [&] {
     return stopping_ || (!readings_.empty() && readings_.back().at >= end);
   });
   return window_power(readings_, sensor_->is_energy_counter(), begin, end);
