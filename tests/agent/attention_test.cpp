@@ -50,8 +50,10 @@ TEST(Attention, MatchesTimmsAttention) {
   EXPECT_EQ(result.keys.sizes(), (std::vector<int64_t>{2, 2, 17, 64}));
   // Keys and values are the unscaled projections.
   const at::Tensor kv = at::linear(x, raw.qkv_weight, raw.qkv_bias).view({2, 17, 3, 2, 64});
-  EXPECT_TRUE(at::allclose(result.keys, kv.select(2, 1).transpose(1, 2), 1e-5, 1e-6));
-  EXPECT_TRUE(at::allclose(result.values, kv.select(2, 2).transpose(1, 2), 1e-5, 1e-6));
+  // Sums of 128 float products by two GEMM kernels: 1e-6 absolute was
+  // exceeded now and then near zero, so allow float rounding at this size.
+  EXPECT_TRUE(at::allclose(result.keys, kv.select(2, 1).transpose(1, 2), 1e-5, 1e-5));
+  EXPECT_TRUE(at::allclose(result.values, kv.select(2, 2).transpose(1, 2), 1e-5, 1e-5));
 }
 
 TEST(Attention, AddsTheLogitBiasBeforeTheSoftmax) {
