@@ -40,9 +40,10 @@ TEST(Attention, MatchesTimmsAttention) {
   const AttentionResult result = multi_head_attention(x, prepared);
   const at::Tensor expected = plain_attention(x, raw, 2, {});
   // d = 64: the folded scale 1/8 is exact, so only summation order differs:
-  // agreement to float rounding, relative to the output's magnitude.
+  // agreement to float rounding, relative to the output's magnitude (a few
+  // 1e-6 of it after two GEMMs of 128 terms; 1e-6 failed about 1 run in 100).
   const double scale = expected.abs().max().item<double>();
-  EXPECT_TRUE(at::allclose(result.output, expected, 1e-5, 1e-6 * scale))
+  EXPECT_TRUE(at::allclose(result.output, expected, 1e-5, 1e-5 * scale))
       << (result.output - expected).abs().max().item<float>() << " of "
       << expected.abs().max().item<float>();
   EXPECT_EQ(result.probs.sizes(), (std::vector<int64_t>{2, 2, 17, 17}));
@@ -69,27 +70,31 @@ TEST(Attention, AddsTheLogitBiasBeforeTheSoftmax) {
 
 TEST(Attention, TheBatchedKernelComputesWhatTheRowTasksDo) {
   // The GPU runs the batched kernel; here both run on the CPU, with and
-  // without ToMe's bias.
-  const RawAttention raw = random_attention(96);
+  // without ToMe's bias. d = 64, so the folded scale is exact and only the
+  // order of summation differs: agreement to float rounding of the output.
+  const RawAttention raw = random_attention(192);
   const AttentionWeights prepared =
       prepare_attention(raw.qkv_weight, raw.qkv_bias, raw.proj_weight, raw.proj_bias, 3);
-  const at::Tensor x = at::randn({3, 21, 96});
+  const at::Tensor x = at::randn({3, 21, 192});
   for (const at::Tensor& bias : {at::Tensor(), at::rand({3, 1, 1, 21}).add(1).log()}) {
     const AttentionResult rows =
         multi_head_attention(x, prepared, bias, nullptr, AttentionKernel::kRowTasks);
     const AttentionResult batched =
         multi_head_attention(x, prepared, bias, nullptr, AttentionKernel::kBatched);
-    EXPECT_TRUE(at::allclose(batched.output, rows.output, 1e-5, 1e-5))
-        << (batched.output - rows.output).abs().max().item<float>();
+    const at::Tensor expected = plain_attention(x, raw, 3, bias);
+    const double scale = expected.abs().max().item<double>();
+    EXPECT_TRUE(at::allclose(batched.output, rows.output, 1e-5, 1e-5 * scale))
+        << (batched.output - rows.output).abs().max().item<float>() << " of " << scale;
     EXPECT_TRUE(at::allclose(batched.probs, rows.probs, 1e-5, 1e-6));
-    EXPECT_TRUE(at::allclose(batched.output, plain_attention(x, raw, 3, bias), 1e-4, 1e-5));
+    EXPECT_TRUE(at::allclose(batched.output, expected, 1e-5, 1e-5 * scale))
+        << (batched.output - expected).abs().max().item<float>() << " of " << scale;
   }
   // The residual form accumulates into x in place on both.
   at::Tensor residual_rows = x.clone();
   at::Tensor residual_batched = x.clone();
   multi_head_attention(x, prepared, {}, &residual_rows, AttentionKernel::kRowTasks);
   multi_head_attention(x, prepared, {}, &residual_batched, AttentionKernel::kBatched);
-  EXPECT_TRUE(at::allclose(residual_batched, residual_rows, 1e-5, 1e-5));
+  EXPECT_TRUE(at::allclose(residual_batched, residual_rows, 1e-5, 1e-4));
   EXPECT_FALSE(at::allclose(residual_batched, x, 1e-3, 1e-3));
 }
 
