@@ -24,7 +24,6 @@ class ComputeDevice {
   // this machine lacks. A GPU's facts are read here, before any work.
   explicit ComputeDevice(const DeviceSpec& spec);
 
-  const DeviceSpec& spec() const { return spec_; }
   c10::Device torch_device() const;
   bool is_cuda() const { return spec_.kind == DeviceKind::kCuda; }
 

@@ -6,7 +6,6 @@
 #include <c10/core/InferenceMode.h>
 #include <fmt/chrono.h>
 #include <fmt/core.h>
-#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <atomic>
