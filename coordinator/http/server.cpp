@@ -106,9 +106,9 @@ class Server::Impl {
     });
     std::vector<std::thread> extra_threads;
     for (int i = 1; i < options_.io_threads; ++i) {
-      extra_threads.emplace_back([this] { io_context_.run(); });
+      extra_threads.emplace_back([this] { serve_io(); });
     }
-    io_context_.run();
+    serve_io();
     for (std::thread& thread : extra_threads) thread.join();
   }
 
@@ -129,6 +129,25 @@ class Server::Impl {
   }
 
  private:
+  // An exception that escapes a completion handler (thrown inside Beast's
+  // parser, an allocation failure) unwinds out of run() on this thread only.
+  // It ends the operation it came from; the server must go on serving every
+  // other connection, so log it and run again (Asio allows this without
+  // restart()). The connection it belonged to has lost its pending operation
+  // and stays registered until shutdown closes it.
+  void serve_io() {
+    while (true) {
+      try {
+        io_context_.run();
+        return;
+      } catch (const std::exception& error) {
+        log_line(fmt::format("a connection's handler failed ({}); serving on", error.what()));
+      } catch (...) {
+        log_line("a connection's handler failed (a non-standard exception); serving on");
+      }
+    }
+  }
+
   void load_tls_files(const TlsFiles& files) {
     net::ssl::context& tls = *tls_context_;
     tls.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |

@@ -13,6 +13,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <algorithm>
 #include <optional>
 
 #include "common/errors.h"
@@ -34,6 +35,17 @@ constexpr std::size_t kReadChunkBytes = 8 * 1024;
 constexpr std::chrono::seconds kDrainTimeout{2};
 constexpr std::size_t kMaxDrainBytes = 64 * 1024 * 1024;
 
+// The read buffer holds only what the parser has not consumed yet: a header
+// until it is complete, chunk-size lines, and a chunked body's trailer, which
+// Beast (1.74) parses only once all of it is there and bounds by nothing
+// else. Capping the buffer at the header limit makes the limit cover
+// trailers too (a longer one ends as buffer_overflow, answered 431), and
+// keeps a trailer field from reaching the 64 KiB where Beast's field store
+// throws instead of failing the read. Body bytes pass through as they come.
+std::size_t read_buffer_limit(const ServerOptions& options) {
+  return std::max(options.max_header_bytes, 2 * kReadChunkBytes);
+}
+
 template <class Derived>
 class HttpSession : public SessionBase {
  public:
@@ -50,6 +62,7 @@ class HttpSession : public SessionBase {
  protected:
   HttpSession(ServerContext& context, std::string remote_address, net::any_io_executor executor)
       : context_(context),
+        buffer_(read_buffer_limit(context.options)),
         remote_address_(std::move(remote_address)),
         executor_(std::move(executor)) {}
 
@@ -124,10 +137,11 @@ class HttpSession : public SessionBase {
                          fmt::format("the request body is over the limit of {} bytes",
                                      context_.options.max_body_bytes)));
     }
-    if (ec == bhttp::error::header_limit) {
+    if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
       return answer_and_close(
           error_response(431, "headers_too_large",
-                         fmt::format("the request header is over the limit of {} bytes",
+                         fmt::format("the request header (or a chunked body's trailer) is "
+                                     "over the limit of {} bytes",
                                      context_.options.max_header_bytes)));
     }
     const bool parse_error = ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category();

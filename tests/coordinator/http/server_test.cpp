@@ -229,6 +229,39 @@ TEST(HttpServer, HeaderOverTheLimitIs431) {
   EXPECT_TRUE(answer.closed);
 }
 
+// A chunked body's trailer is header fields after the body: it counts
+// against the header limit. Before, Beast buffered any trailer whole, and a
+// field over 64 KiB threw out of the I/O loop and ended the server.
+TEST(HttpServer, ChunkedTrailerOverTheHeaderLimitIs431AndTheServerKeepsServing) {
+  RunningServer server(echo_router());  // the default 16 KiB header limit
+  for (const std::size_t field_bytes : {std::size_t{30'000}, std::size_t{65'600}}) {
+    RawConnection connection(server.port());
+    connection.send("GET /ping HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "0\r\nX: " + std::string(field_bytes, 'a') + "\r\n\r\n");
+    const auto answer = connection.read_until_closed();
+    EXPECT_EQ(status_of(answer.data), 431) << field_bytes << ": " << answer.data;
+    EXPECT_NE(answer.data.find("headers_too_large"), std::string::npos) << answer.data;
+  }
+  // A trailer that never ends is cut off at the limit, not buffered.
+  RawConnection endless(server.port());
+  endless.send("POST /v1/jobs/1/result HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "5\r\nhello\r\n0\r\nX: ");
+  for (int i = 0; i < 64 && endless.send(std::string(4096, 'b')); ++i) {
+  }
+  EXPECT_EQ(status_of(endless.read_until_closed().data), 431);
+
+  // A small trailer is legal HTTP/1.1 and the request is served.
+  RawConnection polite(server.port());
+  polite.send("POST /v1/jobs/7/result HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+              "5\r\nhello\r\n0\r\nX-Checksum: 1\r\n\r\n");
+  const std::string response = polite.read_response();
+  EXPECT_EQ(status_of(response), 200) << response;
+  EXPECT_NE(response.find("hello"), std::string::npos);
+
+  HttpClient client = client_for(server);
+  EXPECT_EQ(client.request("GET", "/ping").status, 200);
+}
+
 TEST(HttpServer, MalformedRequestsGet400AndAClosedConnection) {
   RunningServer server(echo_router());
   for (const char* garbage : {"GARBAGE\r\n\r\n", "GET /ping HTTP/9.9\r\n\r\n",
