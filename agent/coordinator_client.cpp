@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/errors.h"
+#include "common/strict_json.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -47,10 +48,10 @@ void throw_if_unauthorized_or_unavailable(const HttpResult& answer, std::string_
 // A 2xx body's "outcome" field, or UnexpectedAnswer.
 std::string outcome_field(const HttpResult& answer, std::string_view route) {
   try {
-    return json::parse(answer.body).at("outcome").get<std::string>();
-  } catch (const json::exception&) {
+    return parse_strict_json(answer.body, "the answer").at("outcome").get<std::string>();
+  } catch (const std::exception&) {  // InputError from the parser, json::exception from at()
     throw UnexpectedAnswer(fmt::format("{}: {} without an \"outcome\": {}", route, answer.status,
-                                       answer.body.substr(0, 200)),
+                                       printable(answer.body.substr(0, 200))),
                            answer.status);
   }
 }
@@ -62,7 +63,7 @@ bool is_success(const HttpResult& answer) { return answer.status >= 200 && answe
 template <typename Parse>
 auto parse_answer(const HttpResult& answer, std::string_view route, Parse parse) {
   try {
-    return parse(json::parse(answer.body));
+    return parse(parse_strict_json(answer.body, "the answer"));
   } catch (const json::exception& error) {
     throw UnexpectedAnswer(fmt::format("{}: unreadable answer: {}", route, error.what()),
                            answer.status);

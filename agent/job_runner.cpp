@@ -107,7 +107,7 @@ JobOutcome run_job_reporting_errors(const protocol::JobAssignment& job,
   try {
     return {run_job(job, device), ""};
   } catch (const std::exception& error) {
-    return {std::nullopt, error.what()};
+    return {std::nullopt, error_message(error)};
   } catch (...) {
     return {std::nullopt, "unknown error"};
   }

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "agent/commands.h"
+#include "agent/runtime.h"
 #include "common/cli_main.h"
 
 int main(int argc, char** argv) {
@@ -12,5 +13,5 @@ int main(int argc, char** argv) {
   tailsweep::agent::register_train_command(app);
   tailsweep::agent::register_eval_command(app);
   tailsweep::agent::register_run_command(app);
-  return tailsweep::run_cli(app, argc, argv, "tailsweep-agent");
+  return tailsweep::run_cli(app, argc, argv, "tailsweep-agent", tailsweep::agent::error_message);
 }

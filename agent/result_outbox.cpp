@@ -16,6 +16,7 @@
 #include <system_error>
 
 #include "common/errors.h"
+#include "common/strict_json.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -81,7 +82,7 @@ PendingResult read_pending(const fs::path& path) {
   if (!stream) throw std::runtime_error("cannot open it");
   std::ostringstream text;
   text << stream.rdbuf();
-  const json body = json::parse(text.str());  // throws json::exception
+  const json body = parse_strict_json(text.str(), "the file");  // InputError
   PendingResult entry;
   entry.job_id = body.at("job_id").get<int64_t>();
   entry.lease_id = body.at("lease_id").get<std::string>();

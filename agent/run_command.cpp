@@ -30,6 +30,7 @@
 #include "agent/result_outbox.h"
 #include "common/device_spec.h"
 #include "common/errors.h"
+#include "common/text.h"
 #include "tailsweep/build_info.h"
 
 namespace tailsweep::agent {
@@ -201,7 +202,14 @@ std::string enrollment_token(const RunOptions& options) {
 std::string default_agent_name(const AgentDevice& device) {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "agent");
-  std::string name = host;
+  // The host's short name: a fleet name has no room for a domain, and a
+  // host name may hold characters that names may not (common/text.h).
+  std::string name(host, std::strcspn(host, "."));
+  for (char& c : name) {
+    if (!is_valid_name(std::string(1, c)) && c != '_' && c != '-') c = '-';
+  }
+  if (name.empty() || !is_valid_name(name.substr(0, 1))) name = "agent-" + name;
+  name = name.substr(0, 40);  // room for the suffixes below within the length limit
   const DeviceSpec spec = parse_device_spec(device.device);
   if (spec.simulated()) name += "-sim-" + spec.simulated_gpu;
   if (spec.kind == DeviceKind::kCuda) name += fmt::format("-cuda{}", spec.cuda_index);
@@ -477,6 +485,8 @@ void run_agent(RunOptions options) {
   check_options(options);
   const std::string token = enrollment_token(options);
   if (options.name.empty()) options.name = default_agent_name(options.device);
+  check_name("--name", options.name);
+  for (const std::string& tag : options.tags) check_name("--tags:", tag);
   const fs::path state_dir = options.state_dir.empty() ? default_state_root() / options.name
                                                        : fs::path(options.state_dir);
   const StateDirLock lock(state_dir);

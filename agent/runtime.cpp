@@ -3,6 +3,7 @@
 #include "agent/packed_linear.h"
 
 #include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
 #include <dlfcn.h>
 #include <malloc.h>
 #include <fmt/format.h>
@@ -106,6 +107,18 @@ nlohmann::json simulated_device_json(const sim::GpuSpec& spec, const HostFacts& 
                    {"tile", {spec.tile_m, spec.tile_n}}, {"gemm_efficiency", spec.gemm_efficiency},
                    {"source", spec.source}}},
           {"simulated_on", host}};
+}
+
+std::string error_message(const std::exception& error) {
+  if (const auto* torch_error = dynamic_cast<const c10::Error*>(&error)) {
+    std::string message = torch_error->what_without_backtrace();
+    // Some messages still end in "Exception raised from ..." lines.
+    if (const std::size_t line_end = message.find('\n'); line_end != std::string::npos) {
+      message.resize(line_end);
+    }
+    return "LibTorch: " + message;
+  }
+  return error.what();
 }
 
 }  // namespace tailsweep::agent

@@ -3,6 +3,7 @@
 // process resolved sgemm_ to, its build string, and the thread counts, set
 // explicitly so that ATen's OpenMP pool and OpenBLAS do not oversubscribe.
 // Plain types only: included by command code that must not see LibTorch.
+#include <exception>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
@@ -26,6 +27,11 @@ struct RuntimeInfo {
 // threads <= 0 means one per hardware thread. Warns on stderr (once) when the
 // reference BLAS is in use.
 RuntimeInfo configure_runtime(int threads);
+
+// An exception's message as one line for a user or a failure report.
+// LibTorch's c10::Error carries a C++ backtrace in what() (34 lines for a
+// failed allocation); that is cut to the message itself.
+std::string error_message(const std::exception& error);
 
 // nlohmann::json serialiser: `nlohmann::json j = info;`.
 void to_json(nlohmann::json& out, const RuntimeInfo& info);

@@ -5,10 +5,12 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <cstdint>
 #include <exception>
 #include <string>
 
 #include "common/errors.h"
+#include "common/parse.h"
 #include "tailsweep/build_info.h"
 
 namespace tailsweep {
@@ -32,6 +34,17 @@ inline CLI::Validator number_check(bool (*accept)(double), const char* what) {
       what);
 }
 
+// A database id: CLI11 reads 9223372036854775808 as INT64_MAX, which names
+// another row; this refuses anything that is not a positive int64.
+inline const CLI::Validator kId(
+    [](std::string& text) -> std::string {
+      const auto value = parse_integer(text);
+      return value && *value >= 1 ? std::string()
+                                  : fmt::format("'{}' is not an id (an integer from 1 to {})",
+                                                printable(text), INT64_MAX);
+    },
+    "ID");
+
 inline const CLI::Validator kNonNegative =
     number_check([](double value) { return value >= 0; }, "0 or more");
 inline const CLI::Validator kPositive =
@@ -39,7 +52,10 @@ inline const CLI::Validator kPositive =
 
 }  // namespace cli
 
-inline int run_cli(CLI::App& app, int argc, char** argv, const std::string& program) {
+// describe_failure turns an unexpected exception into its one line (the
+// agent cuts LibTorch's backtraces); by default, what().
+inline int run_cli(CLI::App& app, int argc, char** argv, const std::string& program,
+                   std::string (*describe_failure)(const std::exception&) = nullptr) {
   app.set_version_flag("--version", version_line(program));
   app.failure_message([program](const CLI::App*, const CLI::Error& error) {
     return fmt::format("{}: error: {} (see --help)\n", program, error.what());
@@ -53,7 +69,8 @@ inline int run_cli(CLI::App& app, int argc, char** argv, const std::string& prog
     fmt::print(stderr, "{}: error: {}\n", program, error.what());
     return 2;
   } catch (const std::exception& error) {
-    fmt::print(stderr, "{}: failed: {}\n", program, error.what());
+    fmt::print(stderr, "{}: failed: {}\n", program,
+               printable(describe_failure ? describe_failure(error) : std::string(error.what())));
     return 1;
   }
   return 0;

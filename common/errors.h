@@ -4,12 +4,18 @@
 // answer them with a clear message and a non-zero exit, never a stack trace.
 #include <stdexcept>
 #include <string>
+#include <string_view>
+
+#include "common/text.h"
 
 namespace tailsweep {
 
 class InputError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  // Messages quote what a client or a file gave (keys, names, values): the
+  // message is made printable, so a NUL cannot cut it short and a control
+  // character cannot reach a terminal or break the one-line form.
+  explicit InputError(std::string_view message) : std::runtime_error(printable(message)) {}
 };
 
 }  // namespace tailsweep

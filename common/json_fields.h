@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/errors.h"
+#include "common/text.h"
 
 namespace tailsweep {
 
@@ -54,6 +55,12 @@ class JsonFields {
       fail(key, "expected a non-empty string");
     }
     return value.get<std::string>();
+  }
+  // A device name, sweep name or tag (common/text.h's character set).
+  std::string name(std::string_view key) const {
+    std::string value = text(key);
+    if (!is_valid_name(value)) fail(key, invalid_name_message(value));
+    return value;
   }
   std::optional<std::string> nullable_text(std::string_view key) const {
     return is_null(key) ? std::nullopt : std::optional(text(key));
@@ -125,6 +132,14 @@ class JsonFields {
       items.push_back(value[i].get<std::string>());
     }
     return items;
+  }
+
+  std::vector<std::string> name_list(std::string_view key) const {
+    std::vector<std::string> names = string_list(key);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (!is_valid_name(names[i])) fail(fmt::format("{}[{}]", key, i), invalid_name_message(names[i]));
+    }
+    return names;
   }
 
   JsonFields object(std::string_view key) const { return JsonFields(at(key), what_, child_path(key)); }

@@ -124,6 +124,34 @@ void VitConfig::validate() const {
     fail(fmt::format("dim {} is not divisible by heads {}", embed_dim, num_heads));
   }
   if (mlp_hidden_dim() <= 0) fail("mlp ratio gives an empty hidden layer");
+  // Bounds that no vision transformer this harness measures comes near
+  // (ViT-G/14: dim 1664, depth 48, 257 tokens), so a typo or a hostile spec
+  // is refused here, in one line, instead of by an allocation deep inside
+  // LibTorch on an agent.
+  const auto at_most = [&](std::string_view what, double value, double limit) {
+    if (value > limit) fail(fmt::format("{} {} is over this harness's limit of {}", what, value, limit));
+  };
+  at_most("dim", static_cast<double>(embed_dim), kMaxEmbedDim);
+  at_most("depth", static_cast<double>(depth), kMaxDepth);
+  at_most("heads", static_cast<double>(num_heads), kMaxHeads);
+  at_most("channels", static_cast<double>(in_channels), kMaxChannels);
+  at_most("classes", static_cast<double>(num_classes), kMaxClasses);
+  at_most("image size", static_cast<double>(image_size), kMaxImageSize);
+  at_most("the token count", static_cast<double>(total_tokens()), kMaxTokens);
+  at_most("the MLP's hidden size", static_cast<double>(mlp_hidden_dim()), 8 * kMaxEmbedDim);
+  at_most("the parameter count", parameter_count(), kMaxParameters);
+}
+
+double VitConfig::parameter_count() const {
+  const double c = static_cast<double>(embed_dim);
+  const double hidden = static_cast<double>(mlp_hidden_dim());
+  const double patch_k = static_cast<double>(in_channels * patch_size * patch_size);
+  const double embedding = patch_k * c + c + (static_cast<double>(total_tokens()) + 1) * c;
+  const double block = 4 * c * c + 4 * c     // qkv and proj, with biases
+                       + 2 * c * hidden + hidden + c  // fc1, fc2
+                       + 4 * c;                         // two layer norms
+  const double head = 2 * c + c * static_cast<double>(num_classes) + static_cast<double>(num_classes);
+  return embedding + static_cast<double>(depth) * block + head;
 }
 
 std::vector<std::string> named_model_names() {

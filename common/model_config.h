@@ -8,6 +8,16 @@
 
 namespace tailsweep {
 
+// The largest architecture validate() accepts (see there for why).
+inline constexpr double kMaxEmbedDim = 8192;
+inline constexpr double kMaxDepth = 256;
+inline constexpr double kMaxHeads = 256;
+inline constexpr double kMaxChannels = 16;
+inline constexpr double kMaxClasses = 100'000;
+inline constexpr double kMaxImageSize = 4096;
+inline constexpr double kMaxTokens = 4097;  // 64 x 64 patches and CLS
+inline constexpr double kMaxParameters = 2e9;
+
 struct VitConfig {
   std::string name;
   int64_t image_size = 224;
@@ -29,7 +39,11 @@ struct VitConfig {
   // block, counting the GEMMs and the two attention matmuls (what dominates).
   double forward_flops(int64_t batch, const std::vector<int64_t>& tokens_per_block) const;
 
-  // Throws InputError naming the first inconsistent field.
+  // timm's parameter count: embeddings, blocks (with biases and norms), head.
+  double parameter_count() const;
+
+  // Throws InputError naming the first inconsistent field, or the first
+  // size over the limits above.
   void validate() const;
 };
 

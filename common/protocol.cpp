@@ -4,6 +4,7 @@
 
 #include "common/errors.h"
 #include "common/json_fields.h"
+#include "common/strict_json.h"
 
 namespace tailsweep::protocol {
 namespace {
@@ -29,10 +30,10 @@ RegisterRequest parse_register_request(const json& body) {
   const JsonFields fields(body, "register request");
   fields.reject_unknown({"name", "kind", "tags", "facts", "version", "git_sha"});
   RegisterRequest request;
-  request.name = fields.text("name");
+  request.name = fields.name("name");
   request.kind = fields.text("kind");
   check_kind(fields, request.kind);
-  if (fields.has("tags")) request.tags = fields.string_list("tags");
+  if (fields.has("tags")) request.tags = fields.name_list("tags");
   if (fields.has("facts")) {
     fields.object("facts");  // must be an object
     request.facts = fields.at("facts");
@@ -227,11 +228,11 @@ json to_json(const EvalJobSpec& spec) {
 
 ErrorBody parse_error_body(std::string_view text) {
   try {
-    const json body = json::parse(text);
+    const json body = parse_strict_json(text, "an error answer");
     const json& error = body.at("error");
     return {error.at("code").get<std::string>(), error.at("message").get<std::string>()};
-  } catch (const json::exception&) {
-    return {"unknown", std::string(text.substr(0, 200))};
+  } catch (const std::exception&) {  // InputError from the parser, json::exception from at()
+    return {"unknown", printable(text.substr(0, 200))};
   }
 }
 

@@ -14,9 +14,11 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
 #include <string_view>
 #include <tuple>
+
+#include "common/errors.h"
+#include "common/strict_json.h"
 
 namespace tailsweep::safetensors {
 namespace {
@@ -86,26 +88,13 @@ void store_le(T value, std::byte* p) {
     p[i] = static_cast<std::byte>((value >> (8 * i)) & 0xff);
 }
 
-// nlohmann keeps the last of duplicate keys silently; a header with two
-// entries of one name is ambiguous, so the parser callback refuses it.
+// Strict: a header with two entries of one name is ambiguous, and one nested
+// past any real header's depth is an attack on the reader.
 json parse_header_json(std::string_view text, const std::string& origin) {
-  std::vector<std::set<std::string>> open_objects;
-  auto refuse_duplicates = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      open_objects.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      open_objects.pop_back();
-    } else if (event == json::parse_event_t::key) {
-      const auto& key = parsed.get_ref<const std::string&>();
-      if (!open_objects.back().insert(key).second)
-        fail(fmt::format("{}: header has duplicate key '{}'", origin, key));
-    }
-    return true;
-  };
   try {
-    return json::parse(text.begin(), text.end(), refuse_duplicates);
-  } catch (const json::exception& e) {
-    fail(fmt::format("{}: header is not valid JSON: {}", origin, e.what()));
+    return parse_strict_json(text, fmt::format("{}: header", origin));
+  } catch (const InputError& error) {
+    fail(error.what());
   }
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/errors.h"
+#include "common/strict_json.h"
 #include "common/http_client.h"
 #include "common/protocol.h"
 
@@ -36,7 +37,11 @@ nlohmann::json admin_call(const AdminConnection& connection, std::string_view me
     throw InputError(fmt::format("coordinator answered {} {}: {}", result.status, error.code,
                                  error.message));
   }
-  return nlohmann::json::parse(result.body);
+  try {
+    return parse_strict_json(result.body, "the coordinator's answer");
+  } catch (const InputError& error) {
+    throw std::runtime_error(error.what());  // the coordinator's fault, not the user's
+  }
 }
 
 }  // namespace tailsweep::cli

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "common/cli_main.h"
 #include "coordinator/commands.h"
 #include "coordinator/report/report_data.h"
 #include "coordinator/report/report_output.h"
@@ -32,7 +33,7 @@ void register_report_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "report", "Render one sweep's tables (Markdown, CSV, LaTeX, JSON) and SVG plots");
   command->add_option("--db", options->database_path, "the SQLite database file")->required();
-  command->add_option("--sweep", options->sweep_id, "the sweep's id")->required();
+  command->add_option("--sweep", options->sweep_id, "the sweep's id")->required()->check(cli::kId);
   command->add_option("--out", options->out_dir, "the folder to write (created when missing)")
       ->required();
   command->callback([options] { run_report(*options); });

@@ -30,6 +30,8 @@ struct ServeOptions {
   std::size_t max_connections = 4096;
   int io_threads = 1;
   int worker_threads = 2;
+  std::size_t max_sweep_jobs = coordinator::kDefaultMaxSweepJobs;
+  std::size_t sql_max_bytes = store::kDefaultMaxAnswerBytes;
   std::string port_file;
 };
 
@@ -62,6 +64,8 @@ void run_serve(const ServeOptions& options) {
   }
   service_options.lease_ttl_s = options.lease_ttl_s;
   service_options.heartbeat_interval_s = options.heartbeat_interval_s;
+  service_options.max_sweep_jobs = options.max_sweep_jobs;
+  service_options.sql_max_bytes = options.sql_max_bytes;
   const store::MigrationReport migration = store::Store::migrate(options.db);
 
   http::ServerOptions server_options;
@@ -136,6 +140,15 @@ void register_serve_command(CLI::App& app) {
                       "threads for handlers (SQLite work stays off the network threads)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  command->add_option("--max-sweep-jobs", options->max_sweep_jobs,
+                      "most jobs one sweep may plan (a larger sweep is refused with 400)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
+  command->add_option("--sql-max-bytes", options->sql_max_bytes,
+                      "largest answer of one /v1/sql query (rows past it are dropped and the "
+                      "answer marked truncated)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
   command->add_option("--port-file", options->port_file,
                       "write the bound port here (useful with port 0)");
   command->callback([options] { run_serve(*options); });

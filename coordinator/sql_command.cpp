@@ -42,18 +42,23 @@ store::QueryResult run_query(const SqlOptions& options, const store::QueryLimits
   result.columns = answer.at("columns").get<std::vector<std::string>>();
   result.rows = answer.at("rows").get<std::vector<std::vector<nlohmann::json>>>();
   result.truncated = answer.at("truncated").get<bool>();
+  // Coordinators before the byte limit do not send it.
+  if (answer.contains("truncated_by") && answer.at("truncated_by").is_string()) {
+    result.truncated_by = answer.at("truncated_by").get<std::string>();
+  }
   return result;
 }
 
 void run_sql(const SqlOptions& options) {
   const store::QueryFormat format = store::parse_query_format(options.format);
-  const store::QueryLimits limits{options.max_rows, std::chrono::milliseconds(options.timeout_ms)};
+  const store::QueryLimits limits{.max_rows = options.max_rows,
+                                  .timeout = std::chrono::milliseconds(options.timeout_ms)};
   const store::QueryResult result = run_query(options, limits);
   fmt::print("{}", store::render(result, format));
   if (result.truncated && format == store::QueryFormat::csv) {
     // The table and JSON forms say so themselves; CSV has no place for it.
-    fmt::print(stderr, "tailsweep: note: output truncated at {} rows (--max-rows)\n",
-               options.max_rows);
+    fmt::print(stderr, "tailsweep: note: output truncated ({})\n",
+               store::truncation_note(result));
   }
 }
 

@@ -9,8 +9,11 @@
 #include <thread>
 
 #include "common/errors.h"
+#include "common/strict_json.h"
+#include "common/text.h"
 #include "common/progress.h"
 #include "coordinator/admin_client.h"
+#include "common/cli_main.h"
 #include "coordinator/commands.h"
 
 namespace tailsweep::cli {
@@ -49,12 +52,16 @@ std::string counts_text(const json& jobs) {
   return text.empty() ? "no jobs" : text;
 }
 
+// A name from the coordinator, as the terminal should show it: names are
+// checked at registration, but a database from before that is not.
+std::string shown(const json& name) { return printable(name.get<std::string>()); }
+
 void print_status(const json& status) {
   fmt::print("sweep {} ({}): {}, {}/{} jobs finished\n", status.at("sweep_id").get<int64_t>(),
-             status.at("name").get<std::string>(), status.at("state").get<std::string>(),
+             shown(status.at("name")), status.at("state").get<std::string>(),
              finished_of(status.at("jobs")), total_of(status.at("jobs")));
   for (const json& device : status.at("devices")) {
-    fmt::print("  {:<32} {}\n", device.at("device").get<std::string>(),
+    fmt::print("  {:<32} {}\n", shown(device.at("device")),
                counts_text(device.at("jobs")));
   }
 }
@@ -64,11 +71,7 @@ json read_spec(const std::string& path) {
   if (!file) throw InputError(fmt::format("cannot read the sweep spec {}", path));
   std::stringstream text;
   text << file.rdbuf();
-  try {
-    return json::parse(text.str());
-  } catch (const json::parse_error& error) {
-    throw InputError(fmt::format("{} is not valid JSON: {}", path, error.what()));
-  }
+  return parse_strict_json(text.str(), path);
 }
 
 void create(const SweepOptions& options) {
@@ -134,8 +137,8 @@ void list_devices(const SweepOptions& options) {
              "state", "agents", "last seen");
   for (const json& device : answer.at("devices")) {
     fmt::print("{:<4} {:<32} {:<7} {:<10} {:<8} {:<7} {:.0f} s ago\n",
-               device.at("id").get<int64_t>(), device.at("name").get<std::string>(),
-               device.at("kind").get<std::string>(),
+               device.at("id").get<int64_t>(), shown(device.at("name")),
+               shown(device.at("kind")),
                device.at("simulated").get<bool>() ? "yes" : "no",
                device.at("state").get<std::string>(), device.at("agents").get<int64_t>(),
                now_s - device.at("last_seen_s").get<double>());
@@ -143,7 +146,7 @@ void list_devices(const SweepOptions& options) {
 }
 
 CLI::App* add_sweep_id(CLI::App* command, SweepOptions& options) {
-  command->add_option("id", options.sweep_id, "sweep id")->required();
+  command->add_option("id", options.sweep_id, "sweep id")->required()->check(cli::kId);
   return command;
 }
 

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/text.h"
+
 namespace tailsweep::http {
 
 struct Request {
@@ -34,8 +36,9 @@ struct Response {
 // code (clients branch on the code; the message is for people).
 class ApiError : public std::runtime_error {
  public:
-  ApiError(unsigned status, std::string code, const std::string& message)
-      : std::runtime_error(message), status_(status), code_(std::move(code)) {}
+  // The message is made printable for the same reason as InputError's.
+  ApiError(unsigned status, std::string code, std::string_view message)
+      : std::runtime_error(printable(message)), status_(status), code_(std::move(code)) {}
   unsigned status() const { return status_; }
   const std::string& code() const { return code_; }
 

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "common/text.h"
 #include "coordinator/store/query_format.h"
 
 namespace tailsweep::report {
@@ -153,16 +154,18 @@ std::string render_csv(const Table& table) {
 
 std::string render_latex(const Provenance& provenance, const std::vector<Table>& tables,
                          const std::vector<std::string>& missing) {
-  // Requires \usepackage{booktabs}. Comments need no escaping, only no line breaks.
+  // Requires \usepackage{booktabs}. A comment needs no escaping, only no
+  // line break: one in a sweep or device name would end the comment and
+  // make the rest of the name live LaTeX. printable() writes it as \x0a.
   std::string text = "% tailsweep report (needs \\usepackage{booktabs})\n";
   for (const std::string& line : provenance_lines(provenance))
-    text.append("% ").append(line).append("\n");
+    text.append("% ").append(printable(line)).append("\n");
   text += "\n";
   for (const std::string& line : missing) {
     text.append("\\noindent\\emph{").append(escape_latex(line)).append("}\\par\n");
   }
   for (const Table& table : tables) {
-    text.append("\n% ").append(table.file_stem).append("\n\\begin{table}[ht]\n\\centering\n");
+    text.append("\n% ").append(printable(table.file_stem)).append("\n\\begin{table}[ht]\n\\centering\n");
     text.append("\\caption{").append(escape_latex(table.title)).append("}\n");
     std::string alignment;
     for (std::size_t i = 0; i < table.columns.size(); ++i) {

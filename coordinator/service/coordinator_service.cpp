@@ -9,6 +9,7 @@
 #include "common/json_fields.h"
 #include "common/protocol.h"
 #include "common/sha256.h"
+#include "common/strict_json.h"
 #include "common/parse.h"
 #include "coordinator/http/prometheus.h"
 #include "coordinator/service/sweep_plan.h"
@@ -30,7 +31,11 @@ bool same_secret(std::string_view given, std::string_view expected) {
 
 json parse_body(const http::Request& request) {
   if (request.body.empty()) throw ApiError(400, "invalid_json", "the request has no JSON body");
-  return json::parse(request.body);  // the router answers 400 invalid_json on a parse error
+  try {
+    return parse_strict_json(request.body, "the request body");
+  } catch (const InputError& error) {
+    throw ApiError(400, "invalid_json", error.what());
+  }
 }
 
 int64_t path_id(const http::Request& request, const char* name) {
@@ -120,7 +125,12 @@ void CoordinatorService::register_agent(http::Request request, http::Responder r
   registration.now_s = unix_now_s();
   writer_->submit(
       [this, registration, token](store::Store& store) -> std::optional<http::Response> {
-        const store::RegisteredAgent agent = store.register_agent(registration);
+        store::RegisteredAgent agent;
+        try {
+          agent = store.register_agent(registration);
+        } catch (const store::DeviceKindConflict& conflict) {
+          throw ApiError(409, "device_kind_conflict", conflict.what());
+        }
         protocol::RegisterResponse response;
         response.agent_id = agent.agent_id;
         response.device_id = agent.device_id;
@@ -258,7 +268,8 @@ void CoordinatorService::create_sweep(http::Request request, http::Responder res
   auto body = std::make_shared<json>(parse_body(request));
   auto spec = std::make_shared<SweepSpec>(parse_sweep_spec(*body));
   writer_->submit(
-      [body, spec](store::Store& store) -> std::optional<http::Response> {
+      [body, spec, max_jobs = options_.max_sweep_jobs](
+          store::Store& store) -> std::optional<http::Response> {
         // Planned inside the write: the fleet it sees is the fleet the jobs go to.
         std::vector<FleetDevice> fleet;
         for (const store::DeviceRow& row : store.devices()) {
@@ -266,7 +277,7 @@ void CoordinatorService::create_sweep(http::Request request, http::Responder res
           device.tags = json::parse(row.tags_json).get<std::vector<std::string>>();
           fleet.push_back(std::move(device));
         }
-        const std::vector<store::PlannedJob> jobs = plan_sweep(*spec, fleet);
+        const std::vector<store::PlannedJob> jobs = plan_sweep(*spec, fleet, max_jobs);
         const int64_t sweep_id = store.create_sweep(spec->name, body->dump(), jobs, unix_now_s());
         return http::json_response(201, {{"sweep_id", sweep_id}, {"jobs", jobs.size()}});
       },
@@ -355,7 +366,7 @@ http::Response CoordinatorService::sql(const http::Request& request) {
   const JsonFields fields(body, "sql request");
   fields.reject_unknown({"sql", "max_rows", "timeout_ms"});
   // A caller may ask for less than the server's limits, never more.
-  store::QueryLimits limits{options_.sql_max_rows, options_.sql_timeout};
+  store::QueryLimits limits{options_.sql_max_rows, options_.sql_max_bytes, options_.sql_timeout};
   if (fields.has("max_rows")) {
     limits.max_rows = std::min(limits.max_rows, fields.integer("max_rows", 1));
   }
@@ -365,8 +376,12 @@ http::Response CoordinatorService::sql(const http::Request& request) {
   }
   const store::QueryResult result =
       store::run_read_only_query(stores_.path(), fields.text("sql"), limits);
-  return http::json_response(
-      200, {{"columns", result.columns}, {"rows", result.rows}, {"truncated", result.truncated}});
+  return http::json_response(200, {{"columns", result.columns},
+                                   {"rows", result.rows},
+                                   {"truncated", result.truncated},
+                                   {"truncated_by", result.truncated_by.empty()
+                                                        ? json(nullptr)
+                                                        : json(result.truncated_by)}});
 }
 
 }  // namespace tailsweep::coordinator

@@ -15,8 +15,10 @@
 #include "coordinator/http/router.h"
 #include "coordinator/http/server.h"
 #include "coordinator/service/lease_waiters.h"
+#include "coordinator/service/sweep_plan.h"
 #include "coordinator/service/store_pool.h"
 #include "coordinator/service/write_batcher.h"
+#include "coordinator/store/read_only_query.h"
 
 namespace tailsweep::coordinator {
 
@@ -28,7 +30,9 @@ struct CoordinatorOptions {
   double heartbeat_interval_s = 10;
   std::chrono::milliseconds maintenance_period{500};
   int64_t sql_max_rows = 10000;
+  std::size_t sql_max_bytes = store::kDefaultMaxAnswerBytes;
   std::chrono::milliseconds sql_timeout{10000};
+  std::size_t max_sweep_jobs = kDefaultMaxSweepJobs;
 };
 
 class CoordinatorService {

@@ -192,13 +192,13 @@ SweepSpec parse_sweep_spec(const json& spec) {
   const JsonFields f(spec, "sweep spec");
   f.reject_unknown({"name", "devices", "workloads"});
   SweepSpec result;
-  result.name = f.text("name");
+  result.name = f.name("name");
   if (f.has("devices")) {
     const JsonFields d = f.object("devices");
     d.reject_unknown({"names", "kinds", "tags"});
-    if (d.has("names")) result.devices.names = d.string_list("names");
+    if (d.has("names")) result.devices.names = d.name_list("names");
     if (d.has("kinds")) result.devices.kinds = d.string_list("kinds");
-    if (d.has("tags")) result.devices.tags = d.string_list("tags");
+    if (d.has("tags")) result.devices.tags = d.name_list("tags");
   }
   const json& workloads = f.array("workloads", true);
   for (std::size_t i = 0; i < workloads.size(); ++i) {
@@ -218,7 +218,8 @@ bool selects(const DeviceSelector& selector, const FleetDevice& device) {
 }
 
 std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
-                                          const std::vector<FleetDevice>& fleet) {
+                                          const std::vector<FleetDevice>& fleet,
+                                          std::size_t max_jobs) {
   std::vector<FleetDevice> devices;
   for (const FleetDevice& device : fleet) {
     if (selects(spec.devices, device)) devices.push_back(device);
@@ -231,6 +232,17 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
   const bool has_real_device = std::any_of(devices.begin(), devices.end(),
                                            [](const FleetDevice& d) { return !d.simulated; });
   std::vector<store::PlannedJob> jobs;
+  // Checked as jobs are added, so a spec that would expand to millions is
+  // refused before it costs the memory.
+  const auto add = [&](store::PlannedJob job) {
+    if (jobs.size() == max_jobs) {
+      throw InputError(fmt::format(
+          "sweep {}: it plans more than {} jobs, the coordinator's limit per sweep "
+          "(--max-sweep-jobs); split it, or select fewer devices, batches or methods",
+          spec.name, max_jobs));
+    }
+    jobs.push_back(std::move(job));
+  };
   for (const Workload& workload : spec.workloads) {
     const VitConfig config = parse_model_spec(workload.model);
     if ((workload.accuracy || workload.evaluations) && !has_real_device) {
@@ -243,15 +255,15 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
     if (workload.curves) {
       for (const FleetDevice& device : devices) {
         profile_jobs.emplace_back(&device, jobs.size());
-        jobs.push_back(agent_job("profile", device.id, protocol::to_json(profile_spec(workload)),
-                                 kProfilePriority));
+        add(agent_job("profile", device.id, protocol::to_json(profile_spec(workload)),
+                      kProfilePriority));
       }
     }
     std::optional<std::size_t> accuracy_job;
     if (workload.accuracy) {
       accuracy_job = jobs.size();
-      jobs.push_back(agent_job("accuracy_curve", std::nullopt,
-                               protocol::to_json(accuracy_curve_spec(workload)), kAccuracyPriority));
+      add(agent_job("accuracy_curve", std::nullopt, protocol::to_json(accuracy_curve_spec(workload)),
+                    kAccuracyPriority));
     }
     if (workload.schedule) {
       for (const auto& [device, profile_index] : profile_jobs) {
@@ -275,7 +287,7 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
           job.device_id = device->id;
           job.spec_json = to_json(schedule).dump();
           job.depends_on = {profile_index, *accuracy_job};
-          jobs.push_back(std::move(job));
+          add(std::move(job));
         }
       }
     }
@@ -287,7 +299,7 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
       for (const std::string& method : methods) {
         protocol::EvalJobSpec eval = eval_template(workload, *workload.evaluations);
         eval.method = method;
-        jobs.push_back(agent_job("eval", std::nullopt, protocol::to_json(eval), kEvalPriority));
+        add(agent_job("eval", std::nullopt, protocol::to_json(eval), kEvalPriority));
       }
     }
   }

@@ -103,11 +103,18 @@ struct FleetDevice {
 
 bool selects(const DeviceSelector& selector, const FleetDevice& device);
 
+// The default of `tailsweep serve --max-sweep-jobs`: far above a real
+// sweep (the ImageNet example plans 13 jobs per Jetson), and small enough
+// that planning and storing a sweep holds the writer well under a second.
+inline constexpr std::size_t kDefaultMaxSweepJobs = 10'000;
+
 // The jobs of a sweep over the fleet as it is now. Throws InputError when
-// the selector matches no device, or when accuracy or evaluations are asked
-// and no real (non-simulated) device is selected to run them.
+// the selector matches no device, when accuracy or evaluations are asked
+// and no real (non-simulated) device is selected to run them, or when the
+// sweep would plan more than max_jobs jobs.
 std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
-                                          const std::vector<FleetDevice>& fleet);
+                                          const std::vector<FleetDevice>& fleet,
+                                          std::size_t max_jobs = kDefaultMaxSweepJobs);
 
 // The spec of a schedule job (what the coordinator needs to compute it and
 // to queue POMT's evaluation afterwards).

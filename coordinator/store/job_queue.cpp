@@ -8,8 +8,10 @@
 
 #include "common/errors.h"
 #include "common/sha256.h"
+#include "common/strict_json.h"
 #include "coordinator/store/job_rows.h"
 #include "coordinator/store/result_bodies.h"
+#include "coordinator/store/result_checks.h"
 #include "coordinator/store/result_ingest.h"
 #include "coordinator/store/store.h"
 #include "tailsweep/build_info.h"
@@ -154,20 +156,22 @@ SubmitOutcome Store::submit_result(int64_t job_id, std::string_view lease_id, in
   }
   if (!holds_current_lease(*existing, lease_id, agent_id)) return SubmitOutcome::stale_lease;
 
-  // Parsed before anything is written: a malformed body stores nothing.
+  auto agent = db_.cached(
+      "SELECT a.device_id, a.version, a.git_sha, d.facts, d.simulated FROM agents a "
+      "JOIN devices d ON d.id = a.device_id WHERE a.id = ?");
+  agent->bind(1, agent_id);
+  if (!agent->step()) throw InputError(fmt::format("no agent {}", agent_id));
+  const int64_t device_id = agent->column_int64(0);
+
+  // Parsed and checked against its job before anything is written: a
+  // malformed body, or one that does not answer this job, stores nothing.
   const AgentResultBody body =
-      parse_agent_result_body(existing->kind, parse_json_text(body_json, "the result body"));
+      parse_agent_result_body(existing->kind, parse_strict_json(body_json, "the result body"));
+  check_result_against_job(existing->spec_json, body, agent->column_int64(4) != 0);
   const BodyProvenance& provenance = provenance_of(body);
 
-  int64_t device_id = 0;
   int64_t result_id = 0;
   {
-    auto agent = db_.cached(
-        "SELECT a.device_id, a.version, a.git_sha, d.facts FROM agents a "
-        "JOIN devices d ON d.id = a.device_id WHERE a.id = ?");
-    agent->bind(1, agent_id);
-    if (!agent->step()) throw InputError(fmt::format("no agent {}", agent_id));
-    device_id = agent->column_int64(0);
     // The body's own provenance is the most precise; the registration's is
     // the fallback.
     auto insert = db_.cached(
@@ -342,7 +346,7 @@ void Store::complete_coordinator_job(int64_t job_id, std::string_view body_json,
     throw InputError(fmt::format("job {} is a {} '{}' job, not a queued coordinator job",
                                  job_id, existing->state, existing->kind));
   }
-  const nlohmann::json body = parse_json_text(body_json, "the result body");
+  const nlohmann::json body = parse_strict_json(body_json, "the result body");
   std::optional<int64_t> device_id = existing->device_id;
   if (existing->kind == "schedule") {
     const ScheduleBody parsed = parse_schedule_body(body);

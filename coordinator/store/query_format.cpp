@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/errors.h"
+#include "common/text.h"
 
 namespace tailsweep::store {
 namespace {
@@ -23,17 +24,9 @@ std::size_t display_width(std::string_view text) {
       text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));
 }
 
-// A table cell stays on one line.
-std::string one_line(std::string text) {
-  std::string escaped;
-  for (char c : text) {
-    if (c == '\n') escaped += "\\n";
-    else if (c == '\r') escaped += "\\r";
-    else if (c == '\t') escaped += "\\t";
-    else escaped += c;
-  }
-  return escaped;
-}
+// A table cell stays on one line, and a stored name cannot send escape
+// sequences to the terminal: control characters are written as \xNN.
+std::string one_line(std::string_view text) { return printable(text); }
 
 void append_padded(std::string& line, const std::string& text, std::size_t width,
                    bool right_align) {
@@ -42,6 +35,11 @@ void append_padded(std::string& line, const std::string& text, std::size_t width
 }
 
 }  // namespace
+
+std::string truncation_note(const QueryResult& result) {
+  if (result.truncated_by == "max_bytes") return "truncated at the byte limit";
+  return "truncated at the row limit";
+}
 
 QueryFormat parse_query_format(std::string_view text) {
   if (text == "table") return QueryFormat::table;
@@ -83,7 +81,7 @@ std::string render_table(const QueryResult& result) {
     for (const auto& texts : cells) append_line(texts);
   }
   out += fmt::format("({} row{}{})\n", result.rows.size(), result.rows.size() == 1 ? "" : "s",
-                     result.truncated ? ", truncated at the row limit" : "");
+                     result.truncated ? ", " + truncation_note(result) : "");
   return out;
 }
 
@@ -116,8 +114,12 @@ std::string render_csv(const QueryResult& result) {
 std::string render_json(const QueryResult& result) {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& row : result.rows) rows.push_back(row);
-  return nlohmann::json{{"columns", result.columns}, {"rows", rows},
-                        {"truncated", result.truncated}}
+  return nlohmann::json{{"columns", result.columns},
+                        {"rows", rows},
+                        {"truncated", result.truncated},
+                        {"truncated_by", result.truncated_by.empty()
+                                             ? nlohmann::json(nullptr)
+                                             : nlohmann::json(result.truncated_by)}}
              // Text that is not UTF-8 is replaced, not an exception.
              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
          "\n";

@@ -23,10 +23,14 @@ std::string render_table(const QueryResult& result);
 // empty field. Truncation is not marked in the data: callers say it aside.
 std::string render_csv(const QueryResult& result);
 
-// {"columns": [...], "rows": [[...], ...], "truncated": bool}
+// {"columns": [...], "rows": [[...], ...], "truncated": bool,
+//  "truncated_by": "max_rows" | "max_bytes" | null}
 std::string render_json(const QueryResult& result);
 
 std::string render(const QueryResult& result, QueryFormat format);
+
+// "truncated at the row limit" or "... byte limit", for a truncated result.
+std::string truncation_note(const QueryResult& result);
 
 // One CSV field, quoted when RFC 4180 requires it.
 std::string csv_field(std::string_view text);

@@ -88,12 +88,17 @@ int check_deadline(void* user_data) {
 // within a millisecond or so, large enough that the clock costs nothing.
 constexpr int kProgressInstructions = 10000;
 
-void lock_down(sqlite3* db, AuthorizerState& authorizer, ProgressState& progress) {
+void lock_down(sqlite3* db, AuthorizerState& authorizer, ProgressState& progress,
+               const QueryLimits& limits) {
   check_sqlite(db, sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr),
                "disabling extensions");
   check_sqlite(db, sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr),
                "enabling defensive mode");
   sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+  // No value larger than the whole answer may be built at all (a BLOB's hex
+  // is twice its size; the count below catches that).
+  sqlite3_limit(db, SQLITE_LIMIT_LENGTH,
+                static_cast<int>(std::min<std::size_t>(limits.max_bytes, INT32_MAX)));
   check_sqlite(db, sqlite3_set_authorizer(db, authorize, &authorizer), "setting the authorizer");
   sqlite3_progress_handler(db, kProgressInstructions, check_deadline, &progress);
 }
@@ -108,6 +113,25 @@ std::string blob_hex(const Statement& statement, int column) {
     hex += kDigits[bytes[i] & 0x0f];
   }
   return hex;
+}
+
+// The bytes a cell adds to the answer's JSON text, close enough to bound
+// memory: a number's longest text, a string's bytes and quotes (escapes may
+// add a little), and a BLOB's hex, before anything is built.
+std::size_t answer_bytes(const Statement& statement, int column) {
+  constexpr std::size_t kNumberBytes = 24, kSeparatorBytes = 1, kQuoteBytes = 2;
+  switch (statement.column_type(column)) {
+    case ColumnType::integer:
+    case ColumnType::real: return kNumberBytes + kSeparatorBytes;
+    case ColumnType::text:
+      return static_cast<std::size_t>(sqlite3_column_bytes(statement.handle(), column)) +
+             kQuoteBytes + kSeparatorBytes;
+    case ColumnType::blob:
+      return 2 * static_cast<std::size_t>(sqlite3_column_bytes(statement.handle(), column)) +
+             kQuoteBytes + kSeparatorBytes;
+    case ColumnType::null: break;
+  }
+  return 4 + kSeparatorBytes;
 }
 
 nlohmann::json cell(const Statement& statement, int column) {
@@ -127,10 +151,11 @@ QueryResult run_read_only_query(const std::string& database_path, std::string_vi
                                 const QueryLimits& limits) {
   if (limits.max_rows < 1) throw InputError("the row limit must be at least 1");
   if (limits.timeout.count() < 1) throw InputError("the time limit must be at least 1 ms");
+  if (limits.max_bytes < 1) throw InputError("the byte limit must be at least 1");
   Database db(database_path, OpenOptions{.read_only = true, .create = false});
   AuthorizerState authorizer;
   ProgressState progress{std::chrono::steady_clock::now() + limits.timeout};
-  lock_down(db.handle(), authorizer, progress);
+  lock_down(db.handle(), authorizer, progress, limits);
 
   const auto refuse = [&](const SqliteError& error) -> InputError {
     if (progress.timed_out) {
@@ -153,14 +178,29 @@ QueryResult run_read_only_query(const std::string& database_path, std::string_vi
     if (!statement.is_read_only()) {
       throw InputError("only statements that read are allowed");
     }
+    std::size_t answer_size = 0;
     for (int column = 0; column < statement.column_count(); ++column) {
       result.columns.push_back(statement.column_name(column));
+      answer_size += result.columns.back().size() + 3;
     }
+    const auto truncate = [&result](const char* limit) {
+      result.truncated = true;
+      result.truncated_by = limit;
+    };
     while (statement.step()) {
       if (static_cast<int64_t>(result.rows.size()) == limits.max_rows) {
-        result.truncated = true;
+        truncate("max_rows");
         break;
       }
+      std::size_t row_size = 2;
+      for (int column = 0; column < statement.column_count(); ++column) {
+        row_size += answer_bytes(statement, column);
+      }
+      if (answer_size + row_size > limits.max_bytes) {
+        truncate("max_bytes");
+        break;
+      }
+      answer_size += row_size;
       std::vector<nlohmann::json> row;
       row.reserve(result.columns.size());
       for (int column = 0; column < statement.column_count(); ++column) {

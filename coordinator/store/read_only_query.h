@@ -3,11 +3,13 @@
 // user text through run_read_only_query, which can only read. Three layers
 // guard that: the connection is opened read-only, an authorizer refuses every
 // action but reading (no writes, ATTACH, PRAGMA assignments, extensions), and
-// the statement must be read-only by SQLite's own account. A time limit and a
-// row limit keep one query from holding the coordinator.
+// the statement must be read-only by SQLite's own account. A time limit, a
+// row limit and a byte limit keep one query from holding the coordinator or
+// its memory: `SELECT randomblob(1e9)` once took 21 s and 6 GB.
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -15,8 +17,19 @@
 
 namespace tailsweep::store {
 
+// 64 MiB: the answer of one query, as the JSON text it becomes.
+inline constexpr std::size_t kDefaultMaxAnswerBytes = std::size_t{64} << 20;
+
 struct QueryLimits {
   int64_t max_rows = 10000;  // rows beyond this are dropped and the result flagged truncated
+  // Rows past this many bytes of answer (counted as their JSON text, a
+  // BLOB as its hex) are dropped and the result flagged truncated. A single
+  // value longer than this fails the query ("string or blob too big").
+  std::size_t max_bytes = kDefaultMaxAnswerBytes;
+  // Covers running the statement and building the rows: the progress
+  // handler runs inside every step, so time spent here between steps is
+  // seen at the next one. Serialising the answer afterwards is bounded by
+  // max_bytes instead.
   std::chrono::milliseconds timeout{10000};
 };
 
@@ -26,6 +39,7 @@ struct QueryResult {
   // its lower-case hex as a string.
   std::vector<std::vector<nlohmann::json>> rows;
   bool truncated = false;
+  std::string truncated_by;  // "max_rows" or "max_bytes" when truncated
 };
 
 // Runs exactly one statement (a trailing semicolon is fine, a second

@@ -20,6 +20,8 @@ BodyProvenance read_provenance(const JsonFields& fields) {
   if (fields.has("device") && !fields.is_null("device")) {
     if (!fields.at("device").is_object()) fields.fail("device", "expected a JSON object");
     provenance.device_json = fields.at("device").dump();
+    const JsonFields device = fields.object("device");
+    if (device.has("simulated")) provenance.device_simulated = device.boolean("simulated");
   }
   return provenance;
 }
@@ -50,26 +52,19 @@ ProfilePoint read_profile_point(const JsonFields& point) {
   result.stable = point.boolean("stable");
   result.reached_precision = point.boolean("reached_precision");
   const json& raw = point.array("raw_ms", true);
+  result.raw_ms.reserve(raw.size());
   for (std::size_t i = 0; i < raw.size(); ++i) {
     if (!raw[i].is_number()) {
       point.fail(fmt::format("raw_ms[{}]", i), "expected a number (every sample is kept)");
     }
+    result.raw_ms.push_back(raw[i].get<double>());
   }
-  result.raw_ms_json = raw.dump();
   result.power = read_point_power(point);
   result.method = point.optional_text("method");
   return result;
 }
 
 }  // namespace
-
-json parse_json_text(std::string_view text, std::string_view what) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& error) {
-    throw InputError(fmt::format("{} is not valid JSON: {}", what, error.what()));
-  }
-}
 
 ProfileBody parse_profile_body(const json& body) {
   const JsonFields fields(body, "profile result");

@@ -22,6 +22,7 @@ struct BodyProvenance {
   std::optional<std::string> version;
   std::optional<std::string> git_sha;
   std::optional<std::string> device_json;  // the "device" object, serialised
+  std::optional<bool> device_simulated;    // its "simulated", when it has one
 };
 
 struct PointPower {
@@ -43,7 +44,7 @@ struct ProfilePoint {
   int64_t samples = 0;
   bool stable = false;
   bool reached_precision = false;
-  std::string raw_ms_json;            // the array of every sample, as JSON text
+  std::vector<double> raw_ms;         // every sample
   std::optional<PointPower> power;    // nullable: null when there is no sensor
   std::optional<std::string> method;  // optional: set on the points of a latency job
 };
@@ -154,8 +155,5 @@ EvalBody parse_eval_body(const nlohmann::json& body);
 AccuracyCurveBody parse_accuracy_curve_body(const nlohmann::json& body);
 ScheduleBody parse_schedule_body(const nlohmann::json& body);
 MatchBody parse_match_body(const nlohmann::json& body);
-
-// Parses JSON text; InputError (with the parser's position) when it is not JSON.
-nlohmann::json parse_json_text(std::string_view text, std::string_view what);
 
 }  // namespace tailsweep::store

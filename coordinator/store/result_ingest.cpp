@@ -65,7 +65,7 @@ void insert_profile(Database& db, const ResultTarget& target, const ProfileBody&
         .bind(5, body.mode)
         .bind(6, point.batch)
         .bind(7, point.tokens)
-        .bind(21, point.raw_ms_json);
+        .bind(21, nlohmann::json(point.raw_ms).dump());
     bind_statistics(*statement, point);
     statement->execute();
     insert_power(db, db.last_insert_rowid(), body, point);
@@ -89,7 +89,7 @@ void insert_latency(Database& db, const ResultTarget& target, const LatencyBody&
         .bind(7, point.tokens)
         .bind(21, point.power ? point.power->average_w : std::nullopt)
         .bind(22, point.power ? point.power->joules_per_image : std::nullopt)
-        .bind(23, point.raw_ms_json);
+        .bind(23, nlohmann::json(point.raw_ms).dump());
     bind_statistics(*statement, point);
     statement->execute();
   }

@@ -1,6 +1,8 @@
 #include "coordinator/store/sqlite.h"
 
 #include <fmt/core.h>
+
+#include <filesystem>
 #include <sqlite3.h>
 
 #include <utility>
@@ -218,6 +220,14 @@ CachedStatement::~CachedStatement() {
 // ---- Database ----
 
 Database::Database(const std::string& path, const OpenOptions& options) : path_(path) {
+  // SQLite would open a device or a FIFO and then create its journal and
+  // WAL beside it (/dev/null-journal): a database is a regular file.
+  std::error_code status_error;
+  const auto status = std::filesystem::status(path, status_error);
+  if (!status_error && std::filesystem::exists(status) &&
+      !std::filesystem::is_regular_file(status)) {
+    throw InputError(fmt::format("cannot open database '{}': not a regular file", path));
+  }
   int flags = options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (options.create && !options.read_only) flags |= SQLITE_OPEN_CREATE;
   // One connection per thread (see the header), so SQLite's own mutexes on

@@ -9,6 +9,8 @@
 
 #include "common/errors.h"
 #include "common/sha256.h"
+#include "common/strict_json.h"
+#include "common/text.h"
 #include "coordinator/store/job_rows.h"
 #include "coordinator/store/result_ingest.h"
 #include "coordinator/store/result_bodies.h"
@@ -16,10 +18,11 @@
 namespace tailsweep::store {
 namespace {
 
-void require_json(std::string_view text, std::string_view what) { parse_json_text(text, what); }
+void require_json(std::string_view text, std::string_view what) { parse_strict_json(text, what); }
 
 void validate_registration(const AgentRegistration& registration) {
-  if (registration.device_name.empty()) throw InputError("a device needs a name");
+  check_name("device name", registration.device_name);
+  for (const std::string& tag : registration.tags) check_name("tag", tag);
   const std::string& kind = registration.device_kind;
   if (kind != "cpu" && kind != "cuda" && kind != "jetson" && kind != "sim") {
     throw InputError(fmt::format("device kind '{}' is not one of cpu, cuda, jetson, sim", kind));
@@ -33,7 +36,7 @@ void validate_registration(const AgentRegistration& registration) {
     // A guard against storing a token in clear by mistake.
     throw InputError("an agent's token must be stored as its SHA-256 (64 lower-case hex digits)");
   }
-  if (!parse_json_text(registration.facts_json, "device facts").is_object()) {
+  if (!parse_strict_json(registration.facts_json, "device facts").is_object()) {
     throw InputError("device facts must be a JSON object");
   }
 }
@@ -106,10 +109,20 @@ RegisteredAgent Store::register_agent(const AgentRegistration& registration) {
   Transaction transaction(db_);
   RegisteredAgent registered;
   {
+    auto known = db_.cached("SELECT kind FROM devices WHERE name = ?");
+    known->bind(1, registration.device_name);
+    if (known->step() && known->column_text(0) != registration.device_kind) {
+      throw DeviceKindConflict(fmt::format(
+          "device \"{}\" is registered as kind '{}', not '{}': its results stay labelled as "
+          "they were measured; give this agent another name (--name)",
+          registration.device_name, known->column_text(0), registration.device_kind));
+    }
+  }
+  {
     auto upsert = db_.cached(
         "INSERT INTO devices (name, kind, simulated, tags, facts, first_seen, last_seen) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) "
-        "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, simulated = excluded.simulated, "
+        "ON CONFLICT (name) DO UPDATE SET "
         "tags = excluded.tags, facts = excluded.facts, last_seen = excluded.last_seen "
         "RETURNING id");
     upsert->bind(1, registration.device_name)

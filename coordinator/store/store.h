@@ -17,10 +17,19 @@
 #include <string_view>
 #include <vector>
 
+#include "common/errors.h"
 #include "coordinator/store/migrations.h"
 #include "coordinator/store/sqlite.h"
 
 namespace tailsweep::store {
+
+// A registration under a device name that the fleet knows as another kind.
+// The device's stored results are labelled by its kind (a simulated curve
+// must never show as real), so the kind of a name never changes.
+class DeviceKindConflict : public InputError {
+ public:
+  using InputError::InputError;
+};
 
 struct AgentRegistration {
   std::string device_name;
@@ -178,8 +187,10 @@ class Store {
   static MigrationReport migrate(const std::string& path);
 
   // ---- agents and devices ----
-  // Upserts the device by name (kind, simulated, tags, facts, last_seen) and
-  // adds an agent for it holding the token's hash.
+  // Upserts the device by name (tags, facts, last_seen) and adds an agent
+  // for it holding the token's hash. A name already registered with another
+  // kind throws DeviceKindConflict and changes nothing. Names and tags must
+  // pass check_name (common/text.h).
   RegisteredAgent register_agent(const AgentRegistration& registration);
   std::optional<AgentRow> agent_by_token_hash(std::string_view token_sha256);
   void touch_agent(int64_t agent_id, double now_s);

@@ -86,6 +86,12 @@ class FakeCoordinator {
     const std::lock_guard lock(mutex_);
     lease_lost_ = true;
   }
+  // The next lease is answered with this text as it is (a hostile or broken
+  // coordinator), before the queued jobs.
+  void answer_next_lease_with(std::string raw_body) {
+    const std::lock_guard lock(mutex_);
+    raw_lease_answers_.push_back(std::move(raw_body));
+  }
   void set_heartbeat_interval_s(double seconds) {
     const std::lock_guard lock(mutex_);
     heartbeat_interval_s_ = seconds;
@@ -151,6 +157,12 @@ class FakeCoordinator {
     router.add_sync("POST", "/v1/lease", [this](const http::Request& request) {
       if (auto refused = record_agent_call("lease", request)) return *refused;
       const std::lock_guard lock(mutex_);
+      if (!raw_lease_answers_.empty()) {
+        http::Response raw;
+        raw.body = std::move(raw_lease_answers_.front());
+        raw_lease_answers_.pop_front();
+        return raw;
+      }
       protocol::LeaseResponse response;
       if (!jobs_.empty()) {
         response.job = jobs_.front();
@@ -184,6 +196,7 @@ class FakeCoordinator {
   mutable std::mutex mutex_;
   std::deque<protocol::JobAssignment> jobs_;
   std::deque<std::pair<unsigned, json>> result_answers_;
+  std::deque<std::string> raw_lease_answers_;
   std::vector<Call> calls_;
   std::string valid_token_;
   int64_t registrations_ = 0;
@@ -307,6 +320,40 @@ TEST_F(AgentRunTest, AResultLeftByAnEarlierRunIsPostedAtStartUp) {
   EXPECT_EQ(routes[1], "result");
   EXPECT_EQ(outbox_files(), 0u);
   EXPECT_THAT(run.err, HasSubstr("--exit-when-idle"));
+}
+
+// A result file of 70,000 nested objects once crashed the agent at every
+// start (stack overflow) and never left the outbox.
+TEST_F(AgentRunTest, ADeeplyNestedOutboxFileIsSetAsideAndTheAgentGoesOn) {
+  std::filesystem::create_directories(outbox_dir());
+  std::string nested = R"({"job_id": 77, "lease_id": "x", "result": )";
+  for (int i = 0; i < 70'000; ++i) nested += R"({"a":)";
+  nested += "1" + std::string(70'000, '}') + "}";
+  std::ofstream(outbox_dir() / "job-77-x.json") << nested;
+  coordinator_.queue_job(job(5, "profile", profile_spec()));
+  const CommandResult run = agent("--device sim:jetson-nano --max-jobs 1");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("is not a pending result"));
+  EXPECT_THAT(run.err, HasSubstr("nested deeper than 64"));
+  EXPECT_TRUE(std::filesystem::exists(outbox_dir() / "rejected" / "job-77-x.json"));
+  EXPECT_EQ(coordinator_.calls("result").size(), 1u);  // the new job's, not the file's
+}
+
+// Any coordinator reached over plain HTTP could crash every agent with a
+// lease whose spec is nested 100,000 deep.
+TEST_F(AgentRunTest, ADeeplyNestedLeaseAnswerIsRefusedAndTheAgentAsksAgain) {
+  std::string nested = R"({"job": {"job_id": 3, "lease_id": "l", "kind": "profile", "spec": )";
+  for (int i = 0; i < 100'000; ++i) nested += "[";
+  nested += std::string(100'000, ']') + R"(, "attempt": 1, "expires_at_s": 1e9}})";
+  coordinator_.answer_next_lease_with(nested);
+  coordinator_.answer_next_lease_with(R"({"job": null, "job": null})");  // duplicate keys
+  coordinator_.queue_job(job(5, "profile", profile_spec()));
+  const CommandResult run = agent("--device sim:jetson-nano --max-jobs 1");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("nested deeper than 64"));
+  EXPECT_THAT(run.err, HasSubstr("duplicate key \"job\""));
+  ASSERT_EQ(coordinator_.calls("result").size(), 1u);
+  EXPECT_EQ(coordinator_.calls("result")[0].job_id, 5);
 }
 
 TEST_F(AgentRunTest, AStaleResultIsDroppedNotPostedAgain) {

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 
+#include "agent/runtime.h"
 #include "common/errors.h"
 #include "common/token_schedule.h"
 #include "reference_vit.h"
@@ -133,4 +134,23 @@ TEST_F(ModelTest, RefusesInputOfTheWrongShapeOrType) {
 }
 
 }  // namespace
+// A failed allocation in LibTorch (a model or batch too large for the
+// device) carries a C++ backtrace of 17 frames or more in what(). The user
+// and the coordinator get its first line only.
+TEST(ErrorMessage, CutsLibTorchsBacktraceToOneLine) {
+  try {
+    (void)at::empty({int64_t{1} << 40, int64_t{1} << 20});  // 4 EiB of floats
+    FAIL() << "the allocation succeeded";
+  } catch (const std::exception& error) {
+    const std::string full = error.what();
+    const std::string message = error_message(error);
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    EXPECT_THAT(message, ::testing::StartsWith("LibTorch: "));
+    EXPECT_THAT(message, ::testing::HasSubstr("can't allocate memory"));
+    EXPECT_THAT(full, ::testing::HasSubstr("frame #1"));
+  }
+  const std::runtime_error plain("plain message");
+  EXPECT_EQ(error_message(plain), "plain message");
+}
+
 }  // namespace tailsweep::agent

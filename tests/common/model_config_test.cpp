@@ -25,6 +25,33 @@ TEST(ModelConfig, NamedModelsMatchTimm) {
   EXPECT_EQ(large.head_dim(), 64);
 }
 
+// timm's counts: deit_tiny_patch16_224 5,717,416; deit_small 22,050,664;
+// deit_base 86,567,656 parameters.
+TEST(ModelConfig, ParameterCountsMatchTimm) {
+  EXPECT_DOUBLE_EQ(parse_model_spec("deit-tiny").parameter_count(), 5'717'416);
+  EXPECT_DOUBLE_EQ(parse_model_spec("deit-small").parameter_count(), 22'050'664);
+  EXPECT_DOUBLE_EQ(parse_model_spec("deit-base").parameter_count(), 86'567'656);
+}
+
+// A sweep once carried dim 100,000 x depth 100,000; the agent then failed
+// deep in LibTorch with a 34-line backtrace. It is refused here, in one line.
+TEST(ModelConfig, CustomModelsAreBounded) {
+  const auto refusal = [](const char* spec) {
+    try {
+      parse_model_spec(spec);
+    } catch (const InputError& error) {
+      return std::string(error.what());
+    }
+    return std::string("(accepted)");
+  };
+  EXPECT_THAT(refusal("custom:dim=100000,depth=100000,heads=10"), HasSubstr("dim 100000 is over"));
+  EXPECT_THAT(refusal("custom:depth=100000"), HasSubstr("depth 100000 is over"));
+  EXPECT_THAT(refusal("custom:image=4096,patch=1"), HasSubstr("the token count"));
+  EXPECT_THAT(refusal("custom:dim=8192,depth=256,heads=8"), HasSubstr("the parameter count"));
+  EXPECT_THAT(refusal("custom:classes=1000000"), HasSubstr("classes 1000000 is over"));
+  EXPECT_EQ(refusal("custom:dim=1664,depth=48,heads=16,image=224,patch=14"), "(accepted)");
+}
+
 TEST(ModelConfig, CustomConfigsOverrideDefaults) {
   const VitConfig custom =
       parse_model_spec("custom:dim=64,depth=2,heads=4,mlp=2,patch=8,image=32,channels=1,classes=10");

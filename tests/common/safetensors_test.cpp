@@ -421,10 +421,10 @@ std::vector<MalformedCase> malformed_cases() {
        {"tensor 'w'", "hole"}},
       {"TrailingBytes", make_image("{" + w + "}", 10), {"<memory>", "2 trailing bytes", "'w'"}},
       {"TrailingBytesNoTensors", make_image("{}", 3), {"<memory>", "3 trailing bytes"}},
-      {"DuplicateTensor", make_image("{" + w + "," + w + "}", 8), {"duplicate key 'w'"}},
+      {"DuplicateTensor", make_image("{" + w + "," + w + "}", 8), {"duplicate key \"w\""}},
       {"DuplicateKeyInEntry",
        make_image("{" + entry("w", kGoodEntry + R"(,"dtype":"I64")") + "}", 8),
-       {"duplicate key 'dtype'"}},
+       {"duplicate key \"dtype\""}},
       {"MetadataNotObject",
        make_image(R"({"__metadata__":"x"})"),
        {"<memory>", "__metadata__ must be an object"}},
@@ -436,7 +436,7 @@ std::vector<MalformedCase> malformed_cases() {
        {"__metadata__ key 'a'"}},
       {"MetadataDuplicateKey",
        make_image(R"({"__metadata__":{"a":"1","a":"2"}})"),
-       {"duplicate key 'a'"}},
+       {"duplicate key \"a\""}},
   };
 }
 

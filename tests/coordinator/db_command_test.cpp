@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include "../support/run_command.h"
 #include "../support/temp_dir.h"
@@ -55,6 +57,47 @@ TEST(DbMigrateCommand, NeedsADatabasePath) {
   const auto unwritable = run_command(migrate("/nonexistent-dir/results.db"));
   EXPECT_EQ(unwritable.exit_code, 2);
   EXPECT_THAT(unwritable.err, HasSubstr("cannot open database"));
+}
+
+// Before: SQLite opened /dev/null and created /dev/null-journal beside it.
+TEST(DbMigrateCommand, RefusesAPathThatIsNotARegularFile) {
+  const testing::TempDir dir("tailsweep-cli-db");
+  for (const std::string path : {std::string("/dev/null"), dir.path().string()}) {
+    const auto refused = run_command(migrate(path));
+    EXPECT_EQ(refused.exit_code, 2) << path;
+    EXPECT_THAT(refused.err, HasSubstr("not a regular file")) << path;
+  }
+  EXPECT_FALSE(std::filesystem::exists("/dev/null-journal"));
+  EXPECT_FALSE(std::filesystem::exists("/dev/null-wal"));
+}
+
+// Before: 9223372036854775808 was read as INT64_MAX, another sweep's id.
+TEST(IdArguments, AnIdPastInt64IsRefusedNotClamped) {
+  for (const std::string command :
+       {std::string(TAILSWEEP_BIN) + " report --db x.db --out x --sweep=9223372036854775808",
+        std::string(TAILSWEEP_BIN) +
+            " sweep status 9223372036854775808 --coordinator http://127.0.0.1:1 --admin-token t",
+        std::string(TAILSWEEP_BIN) + " sweep cancel 0 --coordinator http://127.0.0.1:1 --admin-token t"}) {
+    const auto refused = run_command(command);
+    EXPECT_EQ(refused.exit_code, 2) << command;
+    EXPECT_THAT(refused.err, HasSubstr("is not an id")) << command;
+  }
+}
+
+// Before: a number past double's range in a spec exited 1 ("failed").
+TEST(SweepCreateCommand, ASpecThatIsNotStrictJsonExits2BeforeAnyCall) {
+  const testing::TempDir dir("tailsweep-cli-db");
+  const auto spec = dir / "spec.json";
+  for (const char* text : {R"({"name": "x", "workloads": [{"curves": {"precision": 1e400}}]})",
+                           R"({"name": "x", "name": "y"})", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]"}) {
+    std::ofstream(spec) << text;
+    const auto refused = run_command(std::string(TAILSWEEP_BIN) + " sweep create " +
+                                      shell_quote(spec.string()) +
+                                      " --coordinator http://127.0.0.1:1 --admin-token t");
+    EXPECT_EQ(refused.exit_code, 2) << text << ": " << refused.err;
+    EXPECT_THAT(refused.err, HasSubstr("spec.json")) << text;
+    EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
+  }
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -55,7 +56,7 @@ json profile_body(const std::vector<Point>& points, bool simulated) {
                      {"stable", true},
                      {"reached_precision", true},
                      {"power", nullptr},
-                     {"raw_ms", {p.median_ms}}});
+                     {"raw_ms", std::vector<double>(10, p.median_ms)}});
   }
   body["points"] = array;
   return body;
@@ -71,7 +72,8 @@ json eval_body(const std::string& method, double top1, double latency_ms) {
           {"images", 1000},
           {"top1", top1},
           {"top5", 0.99},
-          {"latency", {{"median_ms", latency_ms}}}};
+          {"latency", {{"median_ms", latency_ms}}},
+          {"device", {{"kind", "cpu"}, {"simulated", false}}}};
 }
 
 json accuracy_curve_body() {
@@ -80,6 +82,7 @@ json accuracy_curve_body() {
           {"dataset", "fashion-mnist"},
           {"split", "test"},
           {"method", "random"},
+          {"device", {{"kind", "cpu"}, {"simulated", false}}},
           {"points", json::parse(R"([{"tokens": 100, "top1": 0.7, "top5": 0.95, "images": 1000},
                                      {"tokens": 128, "top1": 0.85, "top5": 0.98, "images": 1000},
                                      {"tokens": 137, "top1": 0.9, "top5": 0.99, "images": 1000}])")}};
@@ -113,24 +116,33 @@ class ReportDatabaseTest : public store::StoreTest {
     PlannedJob schedule = job("schedule", sim_.device_id, "{}");
     schedule.runner = "coordinator";
     schedule.depends_on = {1, 2};
+    const std::string curve = R"({"model": "deit-tiny", "batches": [1], "tokens": "2:197"})";
+    const auto eval = [](const char* method) {
+      return json{{"model", "deit-tiny"}, {"method", method}, {"batch", 1}}.dump();
+    };
+    // What each evaluated method scores, and its latency.
+    const std::map<std::string, std::pair<double, double>> evaluated = {
+        {"tome:8", {0.88, 30.5}}, {"none", {0.9, 34.0}}, {"pomt:7", {0.885, 32.0}},
+        {"topk:5", {0.1, 1.0}}};
     const int64_t sweep = store().create_sweep(
         "smoke & cliffs", "{}",
-        {job("profile", cpu_.device_id, "{}"), job("profile", sim_.device_id, "{}"),
-         job("accuracy_curve", std::nullopt, "{}"),
-         job("eval", std::nullopt, R"({"method": "tome:8", "top1": 0.88, "ms": 30.5})"),
-         job("eval", std::nullopt, R"({"method": "none", "top1": 0.9, "ms": 34.0})"),
-         job("eval", std::nullopt, R"({"method": "pomt:7", "top1": 0.885, "ms": 32.0})"), schedule},
+        {job("profile", cpu_.device_id, curve), job("profile", sim_.device_id, curve),
+         job("accuracy_curve", std::nullopt,
+             R"({"model": "deit-tiny", "tokens": "2:197", "method": "random"})"),
+         job("eval", std::nullopt, eval("tome:8")), job("eval", std::nullopt, eval("none")),
+         job("eval", std::nullopt, eval("pomt:7")), schedule},
         10);
     // A second sweep whose results must not appear in the first one's report.
-    store().create_sweep(
-        "other", "{}",
-        {job("eval", std::nullopt, R"({"method": "topk:5", "top1": 0.1, "ms": 1.0})")}, 10);
+    store().create_sweep("other", "{}", {job("eval", std::nullopt, eval("topk:5"))}, 10);
     while (auto lease = store().lease_job(cpu_.agent_id, 20, kTtlS)) {
       const json spec = json::parse(lease->spec_json);
       json body;
       if (lease->kind == "profile") body = profile_body(kCpuCurve, false);
       if (lease->kind == "accuracy_curve") body = accuracy_curve_body();
-      if (lease->kind == "eval") body = eval_body(spec["method"], spec["top1"], spec["ms"]);
+      if (lease->kind == "eval") {
+        const auto& [top1, ms] = evaluated.at(spec["method"]);
+        body = eval_body(spec["method"], top1, ms);
+      }
       EXPECT_EQ(
           store().submit_result(lease->job_id, lease->lease_id, cpu_.agent_id, body.dump(), 21),
           store::SubmitOutcome::accepted);

@@ -173,6 +173,27 @@ TEST(RenderLatex, BooktabsWithEscapedCellsAndProvenanceComments) {
   EXPECT_THAT(tex, HasSubstr("a\\_b|c & 1.5 \\\\\nx\\%\\&\\$\\# &  \\\\\n\\bottomrule"));
 }
 
+// Before: a name with a newline ended the provenance comment, and the rest
+// of the name (\input{...}) was live LaTeX in tables.tex.
+TEST(RenderLatex, NamesCannotEscapeTheProvenanceComments) {
+  Provenance p = provenance();
+  p.sweep_name = "x\n\\input{/etc/passwd}";
+  p.devices = {{"dev\r\n\\write18{rm -rf x}", false}};
+  const std::string tex = render_latex(p, {small_table()}, {});
+  std::size_t line_start = 0;
+  while (line_start < tex.size()) {
+    const std::size_t line_end = tex.find('\n', line_start);
+    const std::string line = tex.substr(line_start, line_end - line_start);
+    EXPECT_FALSE(line.starts_with("\\input") || line.starts_with("\\write18")) << line;
+    if (line.find("input{/etc") != std::string::npos || line.find("write18") != std::string::npos) {
+      EXPECT_TRUE(line.starts_with("% ")) << line;
+    }
+    if (line_end == std::string::npos) break;
+    line_start = line_end + 1;
+  }
+  EXPECT_THAT(tex, HasSubstr("% sweep: 7 'x\\x0a\\input{/etc/passwd}', state done\n"));
+}
+
 TEST(ReportJson, CarriesNumbersDeltasAndNulls) {
   ReportData data;
   data.provenance = provenance();

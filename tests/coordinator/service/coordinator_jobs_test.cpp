@@ -29,15 +29,17 @@ json timing_point(int64_t tokens, double median_ms, const std::string& method = 
                 {"mean_ms", median_ms}, {"stddev_ms", 0.1},     {"p5_ms", median_ms},
                 {"p25_ms", median_ms},  {"p75_ms", median_ms},  {"p95_ms", median_ms},
                 {"mad_ms", 0.05},       {"samples", 20},        {"stable", true},
-                {"reached_precision", true}, {"power", nullptr}, {"raw_ms", {median_ms}}};
+                {"reached_precision", true}, {"power", nullptr},
+                {"raw_ms", std::vector<double>(20, median_ms)}};
   if (!method.empty()) point["method"] = method;
   return point;
 }
 
-json timing_body(json points) {
+json timing_body(json points, bool simulated) {
   return {{"model", {{"name", "fmnist-vit"}}},
           {"mode", "model"},
           {"power", {{"available", false}, {"reason", "test"}}},
+          {"device", {{"simulated", simulated}}},
           {"points", std::move(points)}};
 }
 
@@ -90,7 +92,7 @@ json agent_answer(const std::string& kind, const json& spec, bool nano) {
     const std::vector<int64_t> tokens = {2, 50, 100, 150, 197};
     json points = json::array();
     for (std::size_t i = 0; i < tokens.size(); ++i) points.push_back(timing_point(tokens[i], ms[i]));
-    return timing_body(points);
+    return timing_body(points, nano);
   }
   if (kind == "latency") {
     json points = json::array();
@@ -102,12 +104,12 @@ json agent_answer(const std::string& kind, const json& spec, bool nano) {
       if (method.starts_with("tome:")) ms = 27 - 0.4 * r();
       points.push_back(timing_point(197, nano ? ms : 2 * ms, method));
     }
-    return timing_body(points);
+    return timing_body(points, nano);
   }
   json body = {{"model", "fmnist-vit"}, {"weights_sha256", nullptr}, {"dataset", "fashion-mnist"},
                {"split", "test"},       {"method", spec.at("method")}, {"batch", 64},
                {"images", 100},         {"top1", 0.8},                {"top5", 0.99},
-               {"latency", nullptr}};
+               {"latency", nullptr},    {"device", {{"simulated", false}}}};
   if (kind == "accuracy_curve") {
     body["method"] = "random";
     body["points"] = json::array();
@@ -210,7 +212,7 @@ TEST_F(CoordinatorJobsTest, AMatchWithoutPomtsLatencyFailsWithAReason) {
   ASSERT_TRUE(lease);
   ASSERT_EQ(lease->kind, "latency");
   store().submit_result(lease->job_id, lease->lease_id, nano_.agent_id,
-                        timing_body({timing_point(197, 27, "none"), timing_point(197, 26, "topk:1")})
+                        timing_body({timing_point(197, 27, "none"), timing_point(197, 26, "topk:1")}, true)
                             .dump(),
                         111);
   const auto ready = store().ready_coordinator_jobs();

@@ -1,5 +1,6 @@
 #include "coordinator/service/sweep_plan.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -120,6 +121,43 @@ TEST(SweepPlan, SpecsAreParsedStrictly) {
   EXPECT_THAT(error_of(spec), HasSubstr("past the last block"));
   EXPECT_THAT(error_of(json::parse(R"({"name": "x", "workloads": []})")),
               HasSubstr("at least one"));
+}
+
+// One 112 kB spec once planned 235,700 jobs in one transaction; the
+// database grew by 700 MB and leases waited 15 s.
+TEST(SweepPlan, ASweepOverTheJobLimitIsRefusedBeforeItIsBuilt) {
+  // 13 jobs over this fleet (see ExpandsEveryKindWithItsDependencies).
+  EXPECT_EQ(plan_sweep(parse_sweep_spec(full_spec()), kFleet, 13).size(), 13u);
+  try {
+    plan_sweep(parse_sweep_spec(full_spec()), kFleet, 12);
+    FAIL() << "planned past the limit";
+  } catch (const InputError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("sweep full: it plans more than 12 jobs"));
+    EXPECT_THAT(error.what(), HasSubstr("--max-sweep-jobs"));
+  }
+  // Thousands of methods: refused at the default limit, quickly.
+  json huge = full_spec();
+  json methods = json::array();
+  for (int r = 1; r <= 95; ++r) {
+    methods.push_back(fmt::format("topk:{}", r));
+    methods.push_back(fmt::format("tome:{}", r));
+  }
+  huge["workloads"] = json::array();
+  for (int i = 0; i < 60; ++i) {
+    json workload = full_spec()["workloads"][0];
+    workload["evaluations"]["methods"] = methods;
+    huge["workloads"].push_back(workload);
+  }
+  EXPECT_THAT(error_of(huge), HasSubstr("more than 10000 jobs"));
+}
+
+TEST(SweepPlan, NamesAndSelectorsUseTheNameCharacterSet) {
+  json spec = full_spec();
+  spec["name"] = "evil\n\\input{/etc/passwd}";
+  EXPECT_THAT(error_of(spec), HasSubstr("sweep spec: name: \"evil\\x0a\\input"));
+  spec = full_spec();
+  spec["devices"] = {{"tags", {"lab", "no spaces"}}};
+  EXPECT_THAT(error_of(spec), HasSubstr("devices.tags[1]: \"no spaces\" is not a valid name"));
 }
 
 }  // namespace

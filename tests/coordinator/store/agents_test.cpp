@@ -81,5 +81,45 @@ TEST_F(AgentsTest, RefusesBadRegistrations) {
   EXPECT_EQ(count("SELECT count(*) FROM agents"), 1);
 }
 
+// A name once registered as sim and then as cpu turned its stored simulated
+// curves into "real" ones in every view. The kind of a name is now fixed.
+TEST_F(AgentsTest, ANameKeepsItsKindAndItsResultsTheirLabel) {
+  auto simulated = registration("sim-token", 10);
+  simulated.device_kind = "sim";
+  simulated.simulated = true;
+  store().register_agent(simulated);
+  auto real = registration("cpu-token", 20);
+  real.device_kind = "cpu";
+  try {
+    store().register_agent(real);
+    FAIL() << "the kind of a device changed";
+  } catch (const DeviceKindConflict& conflict) {
+    EXPECT_THAT(conflict.what(), HasSubstr("registered as kind 'sim', not 'cpu'"));
+  }
+  const auto devices = store().devices();
+  ASSERT_EQ(devices.size(), 1u);
+  EXPECT_EQ(devices[0].kind, "sim");
+  EXPECT_TRUE(devices[0].simulated);
+  EXPECT_DOUBLE_EQ(devices[0].last_seen_s, 10);  // nothing of the refused registration stayed
+  EXPECT_EQ(count("SELECT count(*) FROM agents"), 1);
+
+  auto same_kind = registration("sim-token-2", 30);
+  same_kind.device_kind = "sim";
+  same_kind.simulated = true;
+  EXPECT_NO_THROW(store().register_agent(same_kind));
+}
+
+TEST_F(AgentsTest, NamesAndTagsUseTheDocumentedCharacterSet) {
+  for (const char* bad : {"evil\n\\input{x}", "a b", "\x1b[2J", ""}) {
+    auto named = registration(std::string("t-") + bad, 1);
+    named.device_name = bad;
+    EXPECT_THROW(store().register_agent(named), InputError) << bad;
+  }
+  auto tagged = registration("t-tag", 1);
+  tagged.tags = {"lab", "bad tag"};
+  EXPECT_THROW(store().register_agent(tagged), InputError);
+  EXPECT_EQ(count("SELECT count(*) FROM devices"), 0);
+}
+
 }  // namespace
 }  // namespace tailsweep::store

@@ -17,13 +17,16 @@ constexpr double kTtlS = 30;
 std::string eval_body(double top1 = 0.72) {
   return R"({"model": "deit-tiny", "weights_sha256": null, "dataset": "fashion-mnist",
              "split": "test", "method": "none", "batch": 1, "images": 1000, "top1": )" +
-         std::to_string(top1) + R"(, "top5": 0.95, "latency": {"median_ms": 3.5}})";
+         std::to_string(top1) +
+         R"(, "top5": 0.95, "latency": {"median_ms": 3.5}, "device": {"simulated": false}})";
 }
 
+// The job that eval_body answers.
 PlannedJob eval_job(std::optional<int64_t> device_id) {
   PlannedJob job;
   job.kind = "eval";
   job.device_id = device_id;
+  job.spec_json = R"({"model": "deit-tiny", "method": "none", "batch": 1})";
   return job;
 }
 

@@ -113,6 +113,7 @@ TEST_F(ReadOnlyQueryTest, StopsAtTheRowLimitAndSaysSo) {
             QueryLimits{.max_rows = 10});
   EXPECT_EQ(result.rows.size(), 10u);
   EXPECT_TRUE(result.truncated);
+  EXPECT_EQ(result.truncated_by, "max_rows");
   const QueryResult exact = query("SELECT 1 UNION ALL SELECT 2", QueryLimits{.max_rows = 2});
   EXPECT_FALSE(exact.truncated);
 }
@@ -122,6 +123,39 @@ TEST_F(ReadOnlyQueryTest, StopsAQueryThatWouldRunForever) {
       refusal("WITH RECURSIVE forever(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM forever) "
               "SELECT count(*) FROM forever",
               QueryLimits{.max_rows = 10, .timeout = std::chrono::milliseconds(200)});
+  EXPECT_THAT(message, HasSubstr("time limit"));
+}
+
+// SELECT randomblob(1e9) once answered 2 GB after 21 s, with a peak RSS of
+// 6.2 GB: no single value may now be larger than the whole answer.
+TEST_F(ReadOnlyQueryTest, RefusesAValueLargerThanTheAnswerMayBe) {
+  EXPECT_THAT(refusal("SELECT randomblob(1e9)"), HasSubstr("too big"));
+  EXPECT_THAT(refusal("SELECT zeroblob(2000)", QueryLimits{.max_bytes = 1000}),
+              HasSubstr("too big"));
+  EXPECT_FALSE(query("SELECT zeroblob(400)", QueryLimits{.max_bytes = 1000}).truncated);
+}
+
+TEST_F(ReadOnlyQueryTest, StopsAtTheByteLimitAndSaysSo) {
+  // Many modest rows: each fits, all together do not. A BLOB counts as its hex.
+  const QueryResult result =
+      query("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 1000) "
+            "SELECT x, randomblob(100) FROM n",
+            QueryLimits{.max_bytes = 10'000});
+  EXPECT_TRUE(result.truncated);
+  EXPECT_EQ(result.truncated_by, "max_bytes");
+  EXPECT_GT(result.rows.size(), 20u);
+  EXPECT_LT(result.rows.size(), 60u);  // about 10,000 / (200 hex + 30) rows
+  std::size_t answer = nlohmann::json(result.rows).dump().size();
+  EXPECT_LE(answer, 10'000u);
+}
+
+TEST_F(ReadOnlyQueryTest, ALongAnswerStopsAtTheTimeLimit) {
+  // Each row is cheap for SQLite; the rows are endless, and the row and byte
+  // limits are out of reach: only the time limit ends it.
+  const std::string message = refusal(
+      "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT x, hex(x) FROM n",
+      QueryLimits{.max_rows = 100'000'000, .max_bytes = std::size_t{1} << 40,
+                  .timeout = std::chrono::milliseconds(300)});
   EXPECT_THAT(message, HasSubstr("time limit"));
 }
 

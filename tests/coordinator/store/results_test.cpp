@@ -51,7 +51,7 @@ json profile_body() {
      "p5_ms": 21.592, "p25_ms": 21.807, "p75_ms": 22.07, "p95_ms": 23.532, "mad_ms": 0.144, "iqr_ms": 0.263,
      "median_ci95_low_ms": 21.781, "median_ci95_high_ms": 22.074,
      "median_ci95_relative_half_width": 0.0089,
-     "samples": 15, "stable": true, "reached_precision": true,
+     "samples": 3, "stable": true, "reached_precision": true,
      "power": null,
      "raw_ms": [22.205, 21.781, 21.976]},
     {"batch": 1, "tokens": 100, "visit_index": 3,
@@ -67,7 +67,8 @@ json profile_body() {
 json eval_body() {
   return json::parse(R"({"model": "deit-tiny", "weights_sha256": "ab12", "dataset": "fashion-mnist",
     "split": "test", "method": "pomt:58", "batch": 8, "images": 1000, "top1": 0.81, "top5": 0.99,
-    "latency": {"median_ms": 4.25, "p95_ms": 4.5}})");
+    "latency": {"median_ms": 4.25, "p95_ms": 4.5},
+    "device": {"kind": "cpu", "name": "AMD EPYC", "simulated": false}})");
 }
 
 json accuracy_curve_body() {
@@ -78,14 +79,28 @@ json accuracy_curve_body() {
   return body;
 }
 
+// The spec of a job that the bodies above answer.
+json job_spec(const std::string& kind) {
+  if (kind == "profile") return {{"model", "deit-tiny"}, {"batches", {1}}, {"tokens", "2:197"}};
+  if (kind == "latency") {
+    return {{"model", "deit-tiny"}, {"batches", {1}}, {"methods", {"none", "pomt:95@3"}}};
+  }
+  if (kind == "eval") {
+    return {{"model", "deit-tiny"}, {"method", "pomt:58"}, {"batch", 8}, {"limit", 1000}};
+  }
+  return {{"model", "deit-tiny"}, {"tokens", "2:197:3"}, {"batch", 64}, {"limit", 1000}};
+}
+
 class ResultsTest : public StoreTest {
  protected:
   // Plans one job of this kind for a fresh agent, leases it and submits body.
-  SubmitOutcome submit(const std::string& kind, const json& body) {
-    agent_ = register_agent("cpu-" + std::to_string(++devices_));
+  SubmitOutcome submit(const std::string& kind, const json& body,
+                       std::optional<json> spec = std::nullopt, bool simulated = false) {
+    agent_ = register_agent((simulated ? "sim-" : "cpu-") + std::to_string(++devices_), simulated);
     PlannedJob job;
     job.kind = kind;
     job.device_id = agent_.device_id;
+    job.spec_json = spec.value_or(job_spec(kind)).dump();
     store().create_sweep("s", "{}", {job}, 1);
     lease_ = store().lease_job(agent_.agent_id, 10, kTtlS).value();
     return store().submit_result(lease_.job_id, lease_.lease_id, agent_.agent_id, body.dump(), 11);
@@ -260,6 +275,80 @@ TEST_F(ResultsTest, MalformedBodiesAreRefusedAndNothingIsStored) {
                InputError);
 }
 
+// What a probe stored before results were checked against their job: each
+// is refused with invalid data named, and nothing is stored.
+TEST_F(ResultsTest, AResultMustAnswerItsJob) {
+  const std::vector<MalformedCase> cases = {
+      {"profile", [](json& b) { b["model"]["name"] = "deit-base"; },
+       "model.name: 'deit-base' is not the job's 'deit-tiny'"},
+      {"profile", [](json& b) { b["points"][1]["tokens"] = 999999; },
+       "points[1].tokens: 999999 is not in the job's token grid 2:197"},
+      {"profile", [](json& b) { b["points"][1]["median_ms"] = -5; }, "points[1].median_ms: -5 ms"},
+      {"profile", [](json& b) { b["points"][1]["p95_ms"] = 1e308; }, "points[1].p95_ms: 1e+308 ms"},
+      {"profile", [](json& b) { b["points"][1]["raw_ms"][2] = 0; }, "points[1].raw_ms[2]: 0 ms"},
+      {"profile", [](json& b) { b["points"][1]["batch"] = 777; },
+       "points[1].batch: 777 is not one of the job's batches (1)"},
+      {"profile", [](json& b) { b["points"][1] = b["points"][0]; }, "points[1]: the same point appears twice"},
+      {"profile", [](json& b) { b["points"][1]["samples"] = 40; }, "40 samples, but raw_ms holds 4"},
+      {"profile", [](json& b) { b["points"][1]["p25_ms"] = 12.0; }, "percentiles are not in order"},
+      {"profile", [](json& b) { b["mode"] = "block"; }, "mode: 'block' is not the job's 'model'"},
+      {"profile", [](json& b) { b["device"]["simulated"] = true; },
+       "device.simulated: the result says true, but the device that sent it is real"},
+      {"profile", [](json& b) { b["device"].erase("simulated"); }, "device.simulated"},
+      {"latency",
+       [](json& b) {
+         b["points"][0]["method"] = "none";
+         b["points"][1]["method"] = "topk:8";
+         b["points"][1]["tokens"] = 197;
+       },
+       "points[1].method: 'topk:8' is not one of the job's methods (none, pomt:95)"},
+      {"latency",
+       [](json& b) {
+         b["points"][0]["method"] = "none";
+         b["points"][1]["method"] = "pomt:95";
+       },
+       "points[1].tokens: 100 is not the model's full input of 197 tokens"},
+      {"eval", [](json& b) { b["batch"] = 100; }, "batch: 100 is not the job's batch 8"},
+      {"eval", [](json& b) { b["method"] = "topk:8"; }, "method: 'topk:8' is not the job's 'pomt:58'"},
+      {"eval", [](json& b) { b["images"] = 5000; }, "images: 5000 is more than the job's limit"},
+      {"eval", [](json& b) { b["latency"]["median_ms"] = 0; }, "latency.median_ms: 0 ms"},
+      {"accuracy_curve", [](json& b) { b["points"][1]["tokens"] = 51; },
+       "points[1].tokens: 51 is not in the job's token grid"},
+      {"accuracy_curve", [](json& b) { b["points"][1]["tokens"] = 197; }, "appears twice"},
+  };
+  for (const MalformedCase& test : cases) {
+    json body = test.kind == "eval"             ? eval_body()
+                : test.kind == "accuracy_curve" ? accuracy_curve_body()
+                                                : profile_body();
+    test.damage(body);
+    try {
+      submit(test.kind, body);
+      ADD_FAILURE() << "accepted: " << test.message;
+    } catch (const InputError& error) {
+      EXPECT_THAT(error.what(), HasSubstr(test.message));
+    }
+    EXPECT_EQ(job_state(lease_.job_id), "leased");
+  }
+  for (const char* table : {"results", "curve_points", "method_latency", "evaluations",
+                            "accuracy_points"}) {
+    EXPECT_EQ(count(std::string("SELECT count(*) FROM ") + table), 0) << table;
+  }
+}
+
+// A simulated agent's result must say so, and is then stored as simulated.
+TEST_F(ResultsTest, ASimulatedDevicesResultMustSayItIsSimulated) {
+  try {
+    submit("profile", profile_body(), std::nullopt, /*simulated=*/true);
+    ADD_FAILURE() << "a simulated device's curve was stored as real";
+  } catch (const InputError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("says false, but the device that sent it is simulated"));
+  }
+  json body = profile_body();
+  body["device"]["simulated"] = true;
+  EXPECT_EQ(submit("profile", body, std::nullopt, /*simulated=*/true), SubmitOutcome::accepted);
+  EXPECT_EQ(count("SELECT count(*) FROM curve WHERE simulated = 1"), 2);
+}
+
 TEST_F(ResultsTest, AScheduleJobRunByTheCoordinatorStoresASchedule) {
   const auto agent = register_agent("orin");
   PlannedJob schedule;
@@ -302,7 +391,8 @@ TEST(ResultBodies, ParsesTheProfileExampleFromTheDocs) {
   EXPECT_EQ(body.model, "deit-tiny");
   EXPECT_FALSE(body.power_available);
   ASSERT_EQ(body.points.size(), 2u);
-  EXPECT_EQ(body.points[0].raw_ms_json, "[22.205,21.781,21.976]");
+  EXPECT_EQ(body.points[0].raw_ms, (std::vector<double>{22.205, 21.781, 21.976}));
+  EXPECT_EQ(body.provenance.device_simulated, false);
   EXPECT_FALSE(body.points[0].power);
   EXPECT_EQ(body.provenance.git_sha, "deadbeef");
 }

@@ -1,0 +1,208 @@
+#include "coordinator/store/result_checks.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "common/errors.h"
+#include "common/method_spec.h"
+#include "common/model_config.h"
+#include "common/profile_plan.h"
+#include "common/protocol.h"
+#include "common/strict_json.h"
+
+namespace tailsweep::store {
+namespace {
+
+// Errors read like the body parser's: "<what>: <field>: <problem>".
+struct Checker {
+  std::string what;
+
+  [[noreturn]] void fail(std::string_view field, std::string_view problem) const {
+    throw InputError(fmt::format("{}: {}: {}", what, field, problem));
+  }
+
+  void same_text(std::string_view field, std::string_view got, std::string_view expected) const {
+    if (got != expected) {
+      fail(field, fmt::format("'{}' is not the job's '{}'", got, expected));
+    }
+  }
+
+  void latency(std::string_view field, double value_ms) const {
+    if (!(std::isfinite(value_ms) && value_ms > 0 && value_ms <= kMaxLatencyMs)) {
+      fail(field, fmt::format("{} ms is not a latency (positive, finite, at most {} ms)", value_ms,
+                              kMaxLatencyMs));
+    }
+  }
+
+  void spread(std::string_view field, double value_ms) const {
+    if (!(std::isfinite(value_ms) && value_ms >= 0 && value_ms <= kMaxLatencyMs)) {
+      fail(field, fmt::format("{} ms is not a spread (0 or more, finite)", value_ms));
+    }
+  }
+
+  void simulated(const BodyProvenance& provenance, bool device_simulated) const {
+    if (provenance.device_simulated != device_simulated) {
+      fail("device.simulated",
+           fmt::format("the result says {}, but the device that sent it is {}",
+                       provenance.device_simulated ? (*provenance.device_simulated ? "true" : "false")
+                                                   : "nothing",
+                       device_simulated ? "simulated" : "real"));
+    }
+  }
+};
+
+std::string canonical_method(std::string_view text) { return to_string(parse_method_spec(text)); }
+
+void check_point_statistics(const Checker& check, const std::string& at, const ProfilePoint& point) {
+  check.latency(at + ".median_ms", point.median_ms);
+  for (const auto& [name, value] :
+       {std::pair{"p5_ms", point.p5_ms}, std::pair{"p25_ms", point.p25_ms},
+        std::pair{"p75_ms", point.p75_ms}, std::pair{"p95_ms", point.p95_ms},
+        std::pair{"mean_ms", point.mean_ms}}) {
+    check.latency(at + "." + name, value);
+  }
+  if (point.median_ci95_low_ms) check.latency(at + ".median_ci95_low_ms", *point.median_ci95_low_ms);
+  if (point.median_ci95_high_ms) check.latency(at + ".median_ci95_high_ms", *point.median_ci95_high_ms);
+  check.spread(at + ".stddev_ms", point.stddev_ms);
+  check.spread(at + ".mad_ms", point.mad_ms);
+  if (!(point.p5_ms <= point.p25_ms && point.p25_ms <= point.median_ms &&
+        point.median_ms <= point.p75_ms && point.p75_ms <= point.p95_ms)) {
+    check.fail(at, "the percentiles are not in order (p5 <= p25 <= median <= p75 <= p95)");
+  }
+  if (point.raw_ms.size() != static_cast<std::size_t>(point.samples)) {
+    check.fail(at + ".samples", fmt::format("{} samples, but raw_ms holds {}", point.samples,
+                                            point.raw_ms.size()));
+  }
+  for (std::size_t i = 0; i < point.raw_ms.size(); ++i) {
+    check.latency(fmt::format("{}.raw_ms[{}]", at, i), point.raw_ms[i]);
+  }
+}
+
+template <typename Key>
+void check_unique(const Checker& check, std::set<Key>& seen, const Key& key, const std::string& at) {
+  if (!seen.insert(key).second) check.fail(at, "the same point appears twice");
+}
+
+void check_batch(const Checker& check, const std::string& at, int64_t batch,
+                 const std::vector<int64_t>& batches) {
+  if (std::find(batches.begin(), batches.end(), batch) == batches.end()) {
+    check.fail(at + ".batch", fmt::format("{} is not one of the job's batches ({})", batch,
+                                          fmt::join(batches, ", ")));
+  }
+}
+
+void check_profile(const Checker& check, const protocol::ProfileJobSpec& spec,
+                   const ProfileBody& body) {
+  check.same_text("model.name", body.model, spec.model);
+  check.same_text("mode", body.mode, spec.mode);
+  const std::vector<int64_t> grid =
+      parse_token_grid(spec.tokens, parse_model_spec(spec.model).total_tokens());
+  std::set<std::pair<int64_t, int64_t>> seen;
+  for (std::size_t i = 0; i < body.points.size(); ++i) {
+    const ProfilePoint& point = body.points[i];
+    const std::string at = fmt::format("points[{}]", i);
+    check_batch(check, at, point.batch, spec.batches);
+    if (!std::binary_search(grid.begin(), grid.end(), point.tokens)) {
+      check.fail(at + ".tokens", fmt::format("{} is not in the job's token grid {}", point.tokens,
+                                             spec.tokens));
+    }
+    check_unique(check, seen, std::pair{point.batch, point.tokens}, at);
+    check_point_statistics(check, at, point);
+  }
+}
+
+void check_latency(const Checker& check, const protocol::ProfileJobSpec& spec,
+                   const LatencyBody& body) {
+  check.same_text("model.name", body.model, spec.model);
+  const int64_t tokens_total = parse_model_spec(spec.model).total_tokens();
+  std::vector<std::string> methods;
+  for (const std::string& method : spec.methods) methods.push_back(canonical_method(method));
+  std::set<std::pair<int64_t, std::string>> seen;
+  for (std::size_t i = 0; i < body.points.size(); ++i) {
+    const ProfilePoint& point = body.points[i];
+    const std::string at = fmt::format("points[{}]", i);
+    check_batch(check, at, point.batch, spec.batches);
+    const std::string method = canonical_method(*point.method);
+    if (std::find(methods.begin(), methods.end(), method) == methods.end()) {
+      check.fail(at + ".method", fmt::format("'{}' is not one of the job's methods ({})", method,
+                                             fmt::join(methods, ", ")));
+    }
+    if (point.tokens != tokens_total) {
+      check.fail(at + ".tokens", fmt::format("{} is not the model's full input of {} tokens",
+                                             point.tokens, tokens_total));
+    }
+    check_unique(check, seen, std::pair{point.batch, method}, at);
+    check_point_statistics(check, at, point);
+  }
+}
+
+void check_eval(const Checker& check, const protocol::EvalJobSpec& spec, const EvalBody& body) {
+  check.same_text("model", body.model, spec.model);
+  check.same_text("method", canonical_method(body.method), canonical_method(spec.method));
+  if (body.batch != spec.batch) {
+    check.fail("batch", fmt::format("{} is not the job's batch {}", body.batch, spec.batch));
+  }
+  if (spec.limit > 0 && body.images > spec.limit) {
+    check.fail("images", fmt::format("{} is more than the job's limit of {}", body.images,
+                                     spec.limit));
+  }
+  if (body.top5 < body.top1) check.fail("top5", "below top1");
+  if (body.latency_median_ms) check.latency("latency.median_ms", *body.latency_median_ms);
+}
+
+void check_accuracy_curve(const Checker& check, const protocol::EvalJobSpec& spec,
+                          const AccuracyCurveBody& body) {
+  check.same_text("model", body.model, spec.model);
+  if (!spec.tokens) check.fail("points", "the job has no token grid");
+  const std::vector<int64_t> grid =
+      parse_token_grid(*spec.tokens, parse_model_spec(spec.model).total_tokens());
+  std::set<int64_t> seen;
+  for (std::size_t i = 0; i < body.points.size(); ++i) {
+    const AccuracyPoint& point = body.points[i];
+    const std::string at = fmt::format("points[{}]", i);
+    if (!std::binary_search(grid.begin(), grid.end(), point.tokens)) {
+      check.fail(at + ".tokens", fmt::format("{} is not in the job's token grid {}", point.tokens,
+                                             *spec.tokens));
+    }
+    check_unique(check, seen, point.tokens, at);
+    if (spec.limit > 0 && point.images > spec.limit) {
+      check.fail(at + ".images", fmt::format("{} is more than the job's limit of {}",
+                                             point.images, spec.limit));
+    }
+    if (point.top5 < point.top1) check.fail(at + ".top5", "below top1");
+  }
+}
+
+}  // namespace
+
+void check_result_against_job(std::string_view job_spec_json, const AgentResultBody& body,
+                              bool device_simulated) {
+  const nlohmann::json spec = parse_strict_json(job_spec_json, "the job's spec");
+  if (const auto* profile = std::get_if<ProfileBody>(&body)) {
+    const Checker check{"profile result"};
+    check.simulated(profile->provenance, device_simulated);
+    check_profile(check, protocol::parse_profile_job_spec(spec), *profile);
+  } else if (const auto* latency = std::get_if<LatencyBody>(&body)) {
+    const Checker check{"latency result"};
+    check.simulated(latency->provenance, device_simulated);
+    check_latency(check, protocol::parse_profile_job_spec(spec), *latency);
+  } else if (const auto* eval = std::get_if<EvalBody>(&body)) {
+    const Checker check{"eval result"};
+    check.simulated(eval->provenance, device_simulated);
+    check_eval(check, protocol::parse_eval_job_spec(spec), *eval);
+  } else {
+    const Checker check{"accuracy-curve result"};
+    const auto& curve = std::get<AccuracyCurveBody>(body);
+    check.simulated(curve.provenance, device_simulated);
+    check_accuracy_curve(check, protocol::parse_eval_job_spec(spec), curve);
+  }
+}
+
+}  // namespace tailsweep::store
