@@ -39,6 +39,9 @@ class RawConnection {
     fd_ = -1;
   }
 
+  // Half-closes: the peer reads end-of-stream after what was sent.
+  void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+
   // Sends everything; false if the peer has gone away.
   bool send(std::string_view bytes) {
     while (!bytes.empty()) {

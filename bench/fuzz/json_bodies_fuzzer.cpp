@@ -1,0 +1,88 @@
+// Fuzzes every reader of untrusted JSON: the strict parser, then each typed
+// body of the protocol, the result bodies, the result checks against a job
+// and the sweep spec with its planner. Refusals (InputError, nlohmann's
+// exceptions, which the router answers 400) are expected; anything else that
+// escapes would be a 500 or a crash, and libFuzzer reports it.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "common/errors.h"
+#include "common/protocol.h"
+#include "common/strict_json.h"
+#include "coordinator/service/sweep_plan.h"
+#include "coordinator/store/result_bodies.h"
+#include "coordinator/store/result_checks.h"
+#include "coordinator/store/result_ingest.h"
+
+namespace {
+
+using nlohmann::json;
+using namespace tailsweep;
+
+void refused_or_read(const std::function<void()>& read) {
+  try {
+    read();
+  } catch (const InputError& refusal) {
+    (void)printable(refusal.what());
+  } catch (const json::exception&) {
+  }
+}
+
+// The job specs a result is checked against: one per agent job kind.
+const std::vector<std::pair<std::string, std::string>>& job_specs() {
+  static const std::vector<std::pair<std::string, std::string>> specs = {
+      {"profile", R"({"model": "deit-tiny", "batches": [1, 4], "tokens": "2:197:5"})"},
+      {"latency", R"({"model": "deit-tiny", "batches": [1], "methods": ["none", "topk:8", "pomt:58"]})"},
+      {"eval", R"({"model": "fmnist-vit", "method": "tome:8", "batch": 64, "limit": 1000})"},
+      {"accuracy_curve", R"({"model": "fmnist-vit", "tokens": "2:197:5", "limit": 1000})"},
+  };
+  return specs;
+}
+
+const std::vector<coordinator::FleetDevice>& fleet() {
+  static const std::vector<coordinator::FleetDevice> devices = {
+      {1, "cpu-1", "cpu", false, {"lab"}}, {2, "nano", "sim", true, {"jetson"}}};
+  return devices;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  json value;
+  try {
+    value = parse_strict_json(text, "input");
+  } catch (const InputError&) {
+    return 0;
+  }
+  // What is read back must also be writable: the answers are dumps.
+  (void)value.dump(-1, ' ', false, json::error_handler_t::replace);
+
+  refused_or_read([&] { protocol::to_json(protocol::parse_register_request(value)); });
+  refused_or_read([&] { protocol::parse_register_response(value); });
+  refused_or_read([&] { protocol::parse_lease_request(value); });
+  refused_or_read([&] { protocol::to_json(protocol::parse_lease_response(value)); });
+  refused_or_read([&] { protocol::parse_heartbeat_request(value); });
+  refused_or_read([&] { protocol::to_json(protocol::parse_result_request(value)); });
+  refused_or_read([&] { protocol::parse_failure_request(value); });
+  refused_or_read([&] { protocol::to_json(protocol::parse_profile_job_spec(value)); });
+  refused_or_read([&] { protocol::to_json(protocol::parse_eval_job_spec(value)); });
+  refused_or_read([&] { protocol::parse_error_body(text); });
+  refused_or_read([&] {
+    coordinator::plan_sweep(coordinator::parse_sweep_spec(value), fleet(), /*max_jobs=*/500);
+  });
+  refused_or_read([&] { store::parse_schedule_body(value); });
+  refused_or_read([&] { store::parse_match_body(value); });
+  for (const auto& job : job_specs()) {  // (clang 14 cannot capture structured bindings)
+    for (const bool simulated : {false, true}) {
+      refused_or_read([&] {
+        store::check_result_against_job(
+            job.second, store::parse_agent_result_body(job.first, value), simulated);
+      });
+    }
+  }
+  return 0;
+}
