@@ -12,12 +12,12 @@
 #include <random>
 #include <nlohmann/json.hpp>
 
-#include "agent/runtime.h"
-#include "agent/vit_model.h"
-#include "common/cli_main.h"
-#include "common/parse.h"
-#include "common/statistics.h"
-#include "common/token_schedule.h"
+#include "agent/engine/runtime.h"
+#include "agent/engine/vit_model.h"
+#include "common/util/cli_main.h"
+#include "common/util/parse.h"
+#include "analysis/statistics.h"
+#include "common/model/token_schedule.h"
 
 namespace {
 

@@ -13,7 +13,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-openmp libdnnl-dev
   # both sides (zlib: the gzipped IDX files of Fashion-MNIST)
   nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
-  # real images for accuracy: Fashion-MNIST, read by common/idx; JPEG/PNG
+  # real images for accuracy: Fashion-MNIST, read by agent/data/idx; JPEG/PNG
   # decoding for ImageNet folders (OpenCV's codecs only, not all of OpenCV)
   dataset-fashion-mnist libopencv-imgcodecs-dev
   # the coordinator: HTTP on Boost.Beast/Asio, TLS and hashing from OpenSSL,

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "common/errors.h"
-#include "common/protocol.h"
-#include "common/strict_json.h"
+#include "common/util/errors.h"
+#include "common/wire/protocol.h"
+#include "common/wire/strict_json.h"
 #include "coordinator/service/sweep_plan.h"
 #include "coordinator/store/result_bodies.h"
 #include "coordinator/store/result_checks.h"

@@ -25,9 +25,9 @@
 
 #include "bench/load/latency_summary.h"
 #include "bench/load/sim_agent.h"
-#include "common/errors.h"
+#include "common/util/errors.h"
 #include "tailsweep/build_info.h"
-#include "common/cli_main.h"
+#include "common/util/cli_main.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "common/statistics.h"
+#include "analysis/statistics.h"
 
 namespace tailsweep::loadgen {
 

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/load/synthetic_profile.h"
-#include "common/protocol.h"
+#include "common/wire/protocol.h"
 #include "tailsweep/build_info.h"
 
 namespace tailsweep::loadgen {

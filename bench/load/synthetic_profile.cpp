@@ -3,10 +3,10 @@
 #include <cmath>
 #include <vector>
 
-#include "common/model_config.h"
-#include "common/profile_plan.h"
-#include "common/protocol.h"
-#include "common/statistics.h"
+#include "common/model/model_config.h"
+#include "analysis/profile_plan.h"
+#include "common/wire/protocol.h"
+#include "analysis/statistics.h"
 #include "tailsweep/build_info.h"
 
 namespace tailsweep::loadgen {

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/text.h"
+#include "common/util/text.h"
 
 namespace tailsweep::http {
 

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "common/errors.h"
+#include "common/util/errors.h"
 #include "coordinator/http/url.h"
 
 namespace tailsweep::http {

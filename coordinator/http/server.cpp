@@ -17,7 +17,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "common/errors.h"
+#include "common/util/errors.h"
 #include "coordinator/http/server_context.h"
 
 namespace tailsweep::http {

@@ -16,7 +16,7 @@
 #include <algorithm>
 #include <optional>
 
-#include "common/errors.h"
+#include "common/util/errors.h"
 #include "coordinator/http/server_context.h"
 #include "coordinator/http/url.h"
 

@@ -2,7 +2,7 @@
 
 #include <fmt/core.h>
 
-#include "common/errors.h"
+#include "common/util/errors.h"
 
 namespace tailsweep::http {
 namespace {

@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-#include "common/method_spec.h"
+#include "common/model/method_spec.h"
 
 namespace tailsweep::report {
 namespace {

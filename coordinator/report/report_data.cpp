@@ -12,7 +12,7 @@
 #include <tuple>
 #include <utility>
 
-#include "common/errors.h"
+#include "common/util/errors.h"
 #include "coordinator/store/migrations.h"
 #include "coordinator/store/sqlite.h"
 #include "tailsweep/build_info.h"

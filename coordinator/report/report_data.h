@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "common/latency_steps.h"
+#include "analysis/latency_steps.h"
 
 namespace tailsweep::report {
 

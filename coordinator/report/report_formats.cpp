@@ -4,7 +4,7 @@
 
 #include <cstdlib>
 
-#include "common/text.h"
+#include "common/util/text.h"
 #include "coordinator/store/query_format.h"
 
 namespace tailsweep::report {

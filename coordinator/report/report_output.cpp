@@ -5,7 +5,7 @@
 #include <fstream>
 #include <system_error>
 
-#include "common/errors.h"
+#include "common/util/errors.h"
 #include "coordinator/report/report_formats.h"
 #include "coordinator/report/report_json.h"
 #include "coordinator/report/report_plots.h"

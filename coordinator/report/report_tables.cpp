@@ -4,7 +4,7 @@
 
 #include <fmt/core.h>
 
-#include "common/token_schedule.h"
+#include "common/model/token_schedule.h"
 #include "coordinator/report/paper_tables.h"
 
 #include <algorithm>

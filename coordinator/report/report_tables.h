@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/latency_steps.h"
+#include "analysis/latency_steps.h"
 #include "coordinator/report/report_data.h"
 
 namespace tailsweep::report {

@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <map>
 
-#include "common/errors.h"
-#include "common/json_fields.h"
-#include "common/matched_latency.h"
-#include "common/method_spec.h"
-#include "common/model_config.h"
-#include "common/pomt_schedule.h"
+#include "common/util/errors.h"
+#include "common/wire/json_fields.h"
+#include "analysis/matched_latency.h"
+#include "common/model/method_spec.h"
+#include "common/model/model_config.h"
+#include "analysis/pomt_schedule.h"
 #include "coordinator/service/sweep_plan.h"
 #include "coordinator/store/sqlite.h"
 

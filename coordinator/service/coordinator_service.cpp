@@ -5,12 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/errors.h"
-#include "common/json_fields.h"
-#include "common/protocol.h"
-#include "common/sha256.h"
-#include "common/strict_json.h"
-#include "common/parse.h"
+#include "common/util/errors.h"
+#include "common/wire/json_fields.h"
+#include "common/wire/protocol.h"
+#include "common/util/sha256.h"
+#include "common/wire/strict_json.h"
+#include "common/util/parse.h"
 #include "coordinator/http/prometheus.h"
 #include "coordinator/service/sweep_plan.h"
 #include "coordinator/store/read_only_query.h"

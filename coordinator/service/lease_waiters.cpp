@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "common/protocol.h"
+#include "common/wire/protocol.h"
 
 namespace tailsweep::coordinator {
 namespace {

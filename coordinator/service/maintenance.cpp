@@ -1,7 +1,6 @@
 // The coordinator's own background work: expired leases back to the queue,
 // and the jobs it runs itself (coordinator_jobs.h).
 #include <fmt/format.h>
-#include <sqlite3.h>
 
 #include "coordinator/service/coordinator_jobs.h"
 #include "coordinator/service/coordinator_service.h"
@@ -18,8 +17,7 @@ void CoordinatorService::run_coordinator_jobs(store::Store& store) {
     try {
       run_coordinator_job(store, job, unix_now_s());
     } catch (const store::SqliteError& error) {
-      const int primary_code = error.code() & 0xff;
-      if (primary_code == SQLITE_BUSY || primary_code == SQLITE_LOCKED) {
+      if (error.busy()) {
         // A busy database, not the job: its transaction rolled back, and the
         // job stays queued for the next period.
         fmt::print(stderr, "tailsweep: job {} ({}) postponed: {}\n", job.id, job.kind,

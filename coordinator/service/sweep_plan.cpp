@@ -4,13 +4,13 @@
 
 #include <algorithm>
 
-#include "common/errors.h"
-#include "common/json_fields.h"
-#include "common/matched_latency.h"
-#include "common/method_spec.h"
-#include "common/model_config.h"
-#include "common/profile_plan.h"
-#include "common/protocol.h"
+#include "common/util/errors.h"
+#include "common/wire/json_fields.h"
+#include "analysis/matched_latency.h"
+#include "common/model/method_spec.h"
+#include "common/model/model_config.h"
+#include "analysis/profile_plan.h"
+#include "common/wire/protocol.h"
 
 namespace tailsweep::coordinator {
 namespace {

@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/errors.h"
-#include "common/sha256.h"
-#include "common/strict_json.h"
+#include "common/util/errors.h"
+#include "common/util/sha256.h"
+#include "common/wire/strict_json.h"
 #include "coordinator/store/job_rows.h"
 #include "coordinator/store/result_bodies.h"
 #include "coordinator/store/result_checks.h"

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "common/errors.h"
+#include "common/util/errors.h"
 
 namespace tailsweep::store {
 namespace {

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "common/errors.h"
-#include "common/text.h"
+#include "common/util/errors.h"
+#include "common/util/text.h"
 
 namespace tailsweep::store {
 namespace {

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <array>
 
-#include "common/errors.h"
+#include "common/util/errors.h"
 #include "coordinator/store/sqlite.h"
 
 namespace tailsweep::store {

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/errors.h"
-#include "common/json_fields.h"
+#include "common/util/errors.h"
+#include "common/wire/json_fields.h"
 
 namespace tailsweep::store {
 namespace {

@@ -10,12 +10,12 @@
 #include <tuple>
 #include <vector>
 
-#include "common/errors.h"
-#include "common/method_spec.h"
-#include "common/model_config.h"
-#include "common/profile_plan.h"
-#include "common/protocol.h"
-#include "common/strict_json.h"
+#include "common/util/errors.h"
+#include "common/model/method_spec.h"
+#include "common/model/model_config.h"
+#include "analysis/profile_plan.h"
+#include "common/wire/protocol.h"
+#include "common/wire/strict_json.h"
 
 namespace tailsweep::store {
 namespace {

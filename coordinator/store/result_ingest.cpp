@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/errors.h"
+#include "common/util/errors.h"
 
 namespace tailsweep::store {
 namespace {

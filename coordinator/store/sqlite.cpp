@@ -7,7 +7,7 @@
 
 #include <utility>
 
-#include "common/errors.h"
+#include "common/util/errors.h"
 
 namespace tailsweep::store {
 namespace {
@@ -40,6 +40,11 @@ bool only_empty_statements(sqlite3* db, const char* tail, const char* end) {
 
 SqliteError::SqliteError(int code, const std::string& message)
     : std::runtime_error(message), code_(code) {}
+
+bool SqliteError::busy() const {
+  const int primary = code_ & 0xff;
+  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+}
 
 void check_sqlite(sqlite3* db, int result, std::string_view doing) {
   if (result == SQLITE_OK || result == SQLITE_ROW || result == SQLITE_DONE) return;

@@ -25,6 +25,9 @@ class SqliteError : public std::runtime_error {
  public:
   SqliteError(int code, const std::string& message);
   int code() const { return code_; }
+  // SQLITE_BUSY or SQLITE_LOCKED: another connection holds the database, so
+  // the same work may succeed later.
+  bool busy() const;
 
  private:
   int code_;

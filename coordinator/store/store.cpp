@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/errors.h"
-#include "common/sha256.h"
-#include "common/strict_json.h"
-#include "common/text.h"
+#include "common/util/errors.h"
+#include "common/util/sha256.h"
+#include "common/wire/strict_json.h"
+#include "common/util/text.h"
 #include "coordinator/store/job_rows.h"
 #include "coordinator/store/result_ingest.h"
 #include "coordinator/store/result_bodies.h"

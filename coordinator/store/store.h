@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/errors.h"
+#include "common/util/errors.h"
 #include "coordinator/store/migrations.h"
 #include "coordinator/store/sqlite.h"
 

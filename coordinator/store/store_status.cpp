@@ -1,7 +1,7 @@
 // Store: counts and listings for status pages, the CLI and /metrics.
 #include <fmt/core.h>
 
-#include "common/errors.h"
+#include "common/util/errors.h"
 #include "coordinator/store/store.h"
 
 namespace tailsweep::store {

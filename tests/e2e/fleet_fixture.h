@@ -16,7 +16,7 @@
 #include "../support/child_process.h"
 #include "../support/run_command.h"
 #include "../support/temp_dir.h"
-#include "common/http_client.h"
+#include "common/util/http_client.h"
 
 namespace tailsweep::e2e {
 

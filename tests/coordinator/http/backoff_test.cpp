@@ -4,7 +4,7 @@
 
 #include <limits>
 
-#include "common/http_client.h"
+#include "common/util/http_client.h"
 
 namespace tailsweep {
 namespace {

@@ -11,8 +11,8 @@
 #include <mutex>
 #include <optional>
 
-#include "common/errors.h"
-#include "common/http_client.h"
+#include "common/util/errors.h"
+#include "common/util/http_client.h"
 #include "test_server.h"
 
 namespace tailsweep::http {

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "../../support/temp_dir.h"
-#include "common/errors.h"
-#include "common/http_client.h"
+#include "common/util/errors.h"
+#include "common/util/http_client.h"
 #include "coordinator/http/server.h"
 #include "self_signed_cert.h"
 #include "test_server.h"

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "../store/store_fixture.h"
-#include "common/errors.h"
+#include "common/util/errors.h"
 #include "coordinator/report/report_data.h"
 #include "coordinator/report/report_output.h"
 

@@ -12,7 +12,7 @@
 #include <functional>
 
 #include "../store/store_fixture.h"
-#include "common/errors.h"
+#include "common/util/errors.h"
 #include "coordinator/service/sweep_plan.h"
 
 namespace tailsweep::coordinator {

@@ -4,8 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "common/errors.h"
-#include "common/protocol.h"
+#include "common/util/errors.h"
+#include "common/wire/protocol.h"
 
 namespace tailsweep::coordinator {
 namespace {

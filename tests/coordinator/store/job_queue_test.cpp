@@ -3,7 +3,7 @@
 
 #include <set>
 
-#include "common/errors.h"
+#include "common/util/errors.h"
 #include "store_fixture.h"
 
 namespace tailsweep::store {

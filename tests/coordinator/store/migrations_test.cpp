@@ -6,7 +6,7 @@
 #include <array>
 
 #include "../../support/temp_dir.h"
-#include "common/errors.h"
+#include "common/util/errors.h"
 #include "coordinator/store/store.h"
 
 namespace tailsweep::store {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/errors.h"
+#include "common/util/errors.h"
 
 namespace tailsweep::store {
 namespace {

@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "common/errors.h"
+#include "common/util/errors.h"
 #include "store_fixture.h"
 
 namespace tailsweep::store {

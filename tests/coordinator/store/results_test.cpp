@@ -8,7 +8,7 @@
 
 #include <functional>
 
-#include "common/errors.h"
+#include "common/util/errors.h"
 #include "coordinator/store/result_bodies.h"
 #include "store_fixture.h"
 

@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "../../support/temp_dir.h"
-#include "common/errors.h"
+#include "common/util/errors.h"
 
 namespace tailsweep::store {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "../../support/temp_dir.h"
-#include "common/sha256.h"
+#include "common/util/sha256.h"
 #include "coordinator/store/store.h"
 
 namespace tailsweep::store {

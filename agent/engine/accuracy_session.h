@@ -1,0 +1,65 @@
+#pragma once
+// The engine as an accuracy counter: one model on one compute device over
+// one labelled dataset, counting top-1/top-5 hits for batches of images
+// under token-reduction methods, and timing the forward pass of one batch.
+// What agent/measure's evaluation needs of LibTorch, behind a header
+// without it.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/model/method_spec.h"
+#include "common/model/model_config.h"
+
+namespace tailsweep::agent {
+
+class ComputeDevice;
+
+// The --dataset grammar, for help texts.
+inline constexpr const char* kDatasetSpecHelp =
+    "fashion-mnist (Debian's dataset-fashion-mnist) | fashion-mnist:DIR | "
+    "imagenet-folder:PATH (one sub-folder per class, JPEG/PNG; class = sorted folder order)";
+
+struct AccuracyTally {
+  int64_t top1 = 0;
+  int64_t top5 = 0;
+  int64_t images = 0;
+};
+
+class AccuracySession {
+ public:
+  // Opens the dataset (InputError when it or its classes do not fit the
+  // model) and builds the model on the device.
+  AccuracySession(const VitConfig& config, const std::string& weights, uint64_t seed,
+                  const ComputeDevice& device, const std::string& dataset,
+                  const std::string& split);
+  ~AccuracySession();
+  AccuracySession(const AccuracySession&) = delete;
+  AccuracySession& operator=(const AccuracySession&) = delete;
+
+  std::string dataset_name() const;  // "fashion-mnist", "imagenet-folder:PATH"
+  std::string split() const;
+  int classes() const;
+  const std::vector<int32_t>& labels() const;
+
+  // Decodes these images once and runs each method on them (random draws
+  // from `seed`), adding the hits to tallies[m]. InputError naming an image
+  // that cannot be decoded.
+  void count(std::span<const std::size_t> images, const std::vector<MethodSpec>& methods,
+             uint64_t seed, std::vector<AccuracyTally>& tallies);
+
+  // Keeps these images on the device for time_forward.
+  void stage_for_timing(std::span<const std::size_t> images);
+  // One forward pass of the staged images, synchronised with the device
+  // before the clock starts and before it stops.
+  std::chrono::duration<double, std::milli> time_forward(const MethodSpec& method, uint64_t seed);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tailsweep::agent

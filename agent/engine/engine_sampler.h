@@ -1,0 +1,57 @@
+#pragma once
+// The engine as a latency sampler: one model on one compute device, with a
+// fixed input per batch size, timing one forward pass at a time. What
+// agent/measure's profiling needs of LibTorch, behind a header without it.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "agent/device/device_facts.h"
+#include "common/model/method_spec.h"
+#include "common/model/model_config.h"
+
+namespace tailsweep::agent {
+
+class ComputeDevice;
+
+struct EngineSamplerOptions {
+  VitConfig config;
+  std::string weights;  // empty: random weights from seed
+  uint64_t seed = 0;    // random weights, the inputs, and random:N's tokens
+  int threads = 0;      // 0: one per hardware thread
+  std::vector<int64_t> batches;   // one input is drawn per batch size
+  bool block_mode = false;        // time one block on token embeddings instead of the model
+  std::vector<MethodSpec> methods;  // what a method index below refers to
+};
+
+class EngineSampler {
+ public:
+  // Builds the model on the device and draws the inputs (on the CPU, so a
+  // seed gives the same inputs on every device). InputError for weights
+  // that do not fit the config.
+  EngineSampler(const EngineSamplerOptions& options, const ComputeDevice& device);
+  ~EngineSampler();
+  EngineSampler(const EngineSampler&) = delete;
+  EngineSampler& operator=(const EngineSampler&) = delete;
+
+  // One timed forward pass, synchronised with the device before the clock
+  // starts and before it stops. method < 0: the curve's random:tokens (the
+  // token subset drawn inside the call, as in POMT's protocol); otherwise
+  // the index of a method, on the full input. In block mode, one block on
+  // `tokens` tokens.
+  std::chrono::duration<double, std::milli> time_forward(int64_t batch, int64_t tokens,
+                                                          int method);
+
+  // The results' `device` object, with the GPU's facts after the run.
+  nlohmann::json device_json(const HostFacts& host) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tailsweep::agent

@@ -1,0 +1,45 @@
+#include "agent/engine/inference_run.h"
+
+#include <ATen/ATen.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "agent/engine/runtime.h"
+#include "agent/engine/tensor_io.h"
+#include "agent/engine/vit_model.h"
+#include "agent/engine/vit_weights.h"
+#include "common/model/method_spec.h"
+#include "common/model/model_config.h"
+
+namespace tailsweep::agent {
+
+nlohmann::json run_inference(const InferRequest& request) {
+  const VitConfig config = parse_model_spec(request.run.model);
+  const MethodSpec method = parse_method_spec(request.method);
+  validate_for_model(method, config);
+  const RuntimeInfo runtime = configure_runtime(request.run.threads);
+  const VitModel model(
+      config, load_or_random_weights(config, request.run.weights, request.run.seed));
+  const at::Tensor images = read_named_tensor(request.input, "input");
+
+  ForwardTrace trace;
+  const auto start = std::chrono::steady_clock::now();
+  const at::Tensor logits = model.forward(images, method, {request.run.seed}, &trace);
+  const std::chrono::duration<double, std::milli> elapsed =
+      std::chrono::steady_clock::now() - start;
+  write_named_tensor(request.out, "logits", logits);
+  return {
+      {"model", config.name},
+      {"weights", request.run.weights_label()},
+      {"method", to_string(method)},
+      {"batch", images.size(0)},
+      {"tokens_in", trace.tokens_in},
+      {"tokens_after_block", trace.tokens_after_block},
+      {"elapsed_ms", elapsed.count()},
+      {"runtime", runtime},
+      {"out", request.out},
+  };
+}
+
+}  // namespace tailsweep::agent

@@ -1,0 +1,150 @@
+#include "agent/measure/evaluation.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <numeric>
+#include <nlohmann/json.hpp>
+
+#include "agent/data/subset.h"
+#include "agent/device/device_facts.h"
+#include "agent/device/device_spec.h"
+#include "agent/engine/accuracy_session.h"
+#include "agent/engine/compute_device.h"
+#include "agent/engine/runtime.h"
+#include "agent/measure/sampling.h"
+#include "analysis/profile_plan.h"
+#include "analysis/statistics.h"
+#include "common/model/method_spec.h"
+#include "common/model/model_config.h"
+#include "common/util/errors.h"
+#include "common/util/sha256.h"
+#include "tailsweep/build_info.h"
+
+namespace tailsweep::agent {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double fraction(int64_t part, int64_t whole) {
+  return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
+}
+
+// The forward pass of one configuration on its first batch of images,
+// timed to a stated precision like a profile point: a few untimed passes,
+// then the shared timing loop (sampling.h).
+nlohmann::json measure_latency(AccuracySession& session, std::span<const std::size_t> images,
+                               const MethodSpec& method, const EvalRequest& request) {
+  const StoppingRule rule{request.latency_precision, 10,
+                          std::chrono::duration<double>(request.latency_time_cap_s), false};
+  session.stage_for_timing(images);
+  for (int i = 0; i < 3; ++i) session.time_forward(method, request.run.seed);
+  const Sampled sampled = *sample_until_stop(
+      [&] { return session.time_forward(method, request.run.seed).count(); }, rule);
+  const stats::Summary s = stats::summarize(sampled.samples_ms);
+  const auto batch = static_cast<int64_t>(images.size());
+  return {{"batch", batch},
+          {"median_ms", s.median},
+          {"p5_ms", s.p5},
+          {"p95_ms", s.p95},
+          {"mean_ms", s.mean},
+          {"stddev_ms", s.stddev},
+          {"median_ci95_relative_half_width", s.median_ci_relative_half_width},
+          {"samples", s.count},
+          {"stable", s.stable},
+          {"reached_precision", sampled.stop == StopReason::kPrecisionReached},
+          {"per_image_ms", s.median / static_cast<double>(batch)}};
+}
+
+}  // namespace
+
+nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& progress) {
+  const VitConfig config = parse_model_spec(request.run.model);
+  if (request.batch < 1) throw InputError(fmt::format("batch {} must be at least 1", request.batch));
+  if (request.limit < 0) throw InputError(fmt::format("limit {} must be >= 0", request.limit));
+  const bool curve = !request.tokens_grid.empty();
+  std::vector<MethodSpec> methods;
+  std::vector<int64_t> grid;
+  if (curve) {
+    grid = parse_token_grid(request.tokens_grid, config.total_tokens());
+    for (const int64_t n : grid) methods.push_back(parse_method_spec(fmt::format("random:{}", n)));
+  } else {
+    methods.push_back(parse_method_spec(request.method));
+  }
+  for (const MethodSpec& method : methods) validate_for_model(method, config);
+
+  const auto started_at = std::chrono::system_clock::now();
+  const auto started = Clock::now();
+  const ComputeDevice device(parse_device_spec(request.device));
+  const RuntimeInfo runtime = configure_runtime(request.run.threads);
+  const std::string weights_sha256 =
+      request.run.weights.empty() ? std::string() : file_sha256_hex(request.run.weights);
+  AccuracySession session(config, request.run.weights, request.run.seed, device, request.dataset,
+                          request.split);
+  std::vector<std::size_t> indices;
+  if (request.limit > 0) {
+    indices = datasets::stratified_subset(session.labels(), session.classes(),
+                                          static_cast<std::size_t>(request.limit), request.run.seed);
+  } else {
+    indices.resize(session.labels().size());
+    std::iota(indices.begin(), indices.end(), std::size_t{0});
+  }
+
+  // Batches outside, methods inside: each batch is decoded once however many
+  // grid points there are.
+  std::vector<AccuracyTally> tallies(methods.size());
+  const std::span<const std::size_t> all(indices);
+  for (std::size_t begin = 0; begin < all.size(); begin += static_cast<std::size_t>(request.batch)) {
+    const auto chunk = all.subspan(begin, std::min<std::size_t>(request.batch, all.size() - begin));
+    // A different draw for every batch, the same for a given seed.
+    session.count(chunk, methods, request.run.seed + begin, tallies);
+    if (progress) progress(begin + chunk.size(), all.size());
+  }
+  const double accuracy_s = std::chrono::duration<double>(Clock::now() - started).count();
+
+  nlohmann::json result = {
+      {"tool", "tailsweep-agent eval"},
+      {"kind", curve ? "accuracy_curve" : "eval"},
+      {"version", build_info::kVersion},
+      {"git_sha", build_info::kGitSha},
+      {"build_type", build_info::kBuildType},
+      {"started_at",
+       fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(started_at)))},
+      {"model", config.name},
+      {"weights", request.run.weights_label()},
+      {"weights_sha256", weights_sha256.empty() ? nlohmann::json(nullptr)
+                                                : nlohmann::json(weights_sha256)},
+      {"dataset", session.dataset_name()},
+      {"split", session.split()},
+      {"limit", request.limit > 0 ? nlohmann::json(request.limit) : nlohmann::json(nullptr)},
+      {"seed", request.run.seed},
+      {"batch", request.batch},
+      {"images", indices.size()},
+      {"device", device.describe(runtime, read_host_facts())},
+  };
+  if (curve) {
+    result["method"] = "random";
+    nlohmann::json points = nlohmann::json::array();
+    for (std::size_t m = 0; m < methods.size(); ++m) {
+      points.push_back({{"tokens", grid[m]},
+                        {"method", to_string(methods[m])},
+                        {"top1", fraction(tallies[m].top1, tallies[m].images)},
+                        {"top5", fraction(tallies[m].top5, tallies[m].images)},
+                        {"images", tallies[m].images}});
+    }
+    result["points"] = std::move(points);
+  } else {
+    result["method"] = to_string(methods.front());
+    result["top1"] = fraction(tallies.front().top1, tallies.front().images);
+    result["top5"] = fraction(tallies.front().top5, tallies.front().images);
+    const auto first = all.first(std::min<std::size_t>(request.batch, all.size()));
+    result["latency"] = measure_latency(session, first, methods.front(), request);
+  }
+  result["images_per_s"] =
+      static_cast<double>(indices.size() * methods.size()) / std::max(accuracy_s, 1e-9);
+  result["elapsed_s"] = std::chrono::duration<double>(Clock::now() - started).count();
+  return result;
+}
+
+}  // namespace tailsweep::agent

@@ -1,0 +1,39 @@
+#pragma once
+// Latency curves L(n): what `tailsweep-agent profile` runs, and what an agent
+// runs for a profile job. Plain types only in this header.
+#include <atomic>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "agent/engine/model_run.h"
+
+namespace tailsweep::agent {
+
+struct ProfileRequest {
+  ModelRunOptions run;
+  std::string device = "cpu";  // cpu, cuda[:N] or sim:NAME (common/device_spec.h)
+  std::string batches = "1";   // "1" or "1,4,8"
+  std::string tokens;          // "2:197[:STEP]" or "2,50,100"; empty with methods
+  // Instead of a curve: the latency of each of these method specs on the
+  // full input (none, topk:8, pomt:58@3, tome:8, ...), every batch.
+  std::vector<std::string> methods;
+  double precision = 0.01;
+  std::string mode = "model";  // model | block
+  double warmup_s = 2.0;
+  double time_cap_s = 10.0;
+  std::size_t min_samples = 10;
+  double fixed_time_s = 0;  // > 0: POMT's protocol, for comparison (docs/profile.md)
+  int power_period_ms = 10;  // power sensor read period; 0: no power sampling
+  // When set (by a signal handler, say), measuring stops before the next
+  // sample: the document holds the points finished, with "interrupted": true.
+  const std::atomic<bool>* interrupt = nullptr;
+};
+
+// Measures every point and returns the document of docs/profile.md. Throws
+// InputError on a bad request. Progress goes to stderr when it is a terminal.
+nlohmann::json run_profiling(const ProfileRequest& request);
+
+}  // namespace tailsweep::agent

@@ -1,0 +1,48 @@
+#include "analysis/latency_steps.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/util/errors.h"
+
+namespace tailsweep::schedule {
+
+std::vector<LatencyStep> find_latency_steps(std::span<const LatencyPoint> points,
+                                            const StepRules& rules) {
+  std::vector<LatencyPoint> curve(points.begin(), points.end());
+  std::sort(curve.begin(), curve.end(),
+            [](const LatencyPoint& a, const LatencyPoint& b) { return a.tokens < b.tokens; });
+  for (std::size_t i = 1; i < curve.size(); ++i) {
+    if (curve[i].tokens == curve[i - 1].tokens) {
+      throw InputError(fmt::format("two latency points at {} tokens", curve[i].tokens));
+    }
+  }
+  std::vector<LatencyStep> steps;
+  if (curve.size() < 2) return steps;
+  std::vector<double> rises;
+  for (std::size_t i = 1; i < curve.size(); ++i) {
+    rises.push_back(std::fabs(curve[i].median_ms - curve[i - 1].median_ms));
+  }
+  std::vector<double> sorted = rises;
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2),
+                   sorted.end());
+  const double typical_rise = sorted[sorted.size() / 2];
+  const double full_ms = curve.back().median_ms;
+  for (std::size_t i = 1; i < curve.size(); ++i) {
+    const LatencyPoint& below = curve[i - 1];
+    const LatencyPoint& above = curve[i];
+    const double rise = above.median_ms - below.median_ms;
+    const bool separated = above.ci_low_ms > below.ci_high_ms;
+    const bool tall = rise >= rules.min_rise_fraction * below.median_ms;
+    const bool steeper_than_slope = rise >= rules.slope_factor * typical_rise;
+    if (separated && tall && steeper_than_slope) {
+      steps.push_back(LatencyStep{below.tokens, above.tokens, below.median_ms, above.median_ms,
+                                  rise, rise / below.median_ms, full_ms - below.median_ms});
+    }
+  }
+  return steps;
+}
+
+}  // namespace tailsweep::schedule

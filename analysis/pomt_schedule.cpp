@@ -1,0 +1,73 @@
+#include "analysis/pomt_schedule.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "common/util/errors.h"
+
+namespace tailsweep::schedule {
+namespace {
+
+std::map<int64_t, double> by_tokens(std::span<const CurvePoint> curve, const char* what) {
+  std::map<int64_t, double> points;
+  for (const CurvePoint& point : curve) {
+    if (!std::isfinite(point.value)) {
+      throw InputError(fmt::format("{} at {} tokens is not a finite number", what, point.tokens));
+    }
+    if (!points.emplace(point.tokens, point.value).second) {
+      throw InputError(fmt::format("{} has two points at {} tokens", what, point.tokens));
+    }
+  }
+  return points;
+}
+
+}  // namespace
+
+PomtSchedule pomt_schedule(std::span<const CurvePoint> latency_ms,
+                           std::span<const CurvePoint> accuracy, double alpha,
+                           int64_t tokens_total) {
+  if (!(alpha >= 0 && alpha <= 1)) throw InputError(fmt::format("alpha {} is outside [0, 1]", alpha));
+  if (tokens_total < 2) throw InputError(fmt::format("tokens_total {} is below 2", tokens_total));
+  const auto latency = by_tokens(latency_ms, "latency");
+  const auto top1 = by_tokens(accuracy, "accuracy");
+  PomtSchedule result;
+  double max_latency = 0;
+  double max_accuracy = 0;
+  for (const auto& [tokens, ms] : latency) {
+    const auto found = top1.find(tokens);
+    if (found == top1.end()) continue;
+    if (!(ms > 0)) throw InputError(fmt::format("latency at {} tokens is {} ms", tokens, ms));
+    if (found->second < 0) {
+      throw InputError(fmt::format("accuracy at {} tokens is {}", tokens, found->second));
+    }
+    result.grid.push_back(tokens);
+    max_latency = std::max(max_latency, ms);
+    max_accuracy = std::max(max_accuracy, found->second);
+  }
+  if (result.grid.empty()) {
+    throw InputError("the latency and accuracy curves have no token count in common");
+  }
+  for (const int64_t tokens : result.grid) {
+    const double accuracy_term = max_accuracy > 0 ? top1.at(tokens) / max_accuracy : 0.0;
+    result.utilities.push_back(alpha * (1.0 - latency.at(tokens) / max_latency) +
+                               (1.0 - alpha) * accuracy_term);
+  }
+  // Descending scan, strict improvement: ties keep the larger n.
+  std::size_t best = result.grid.size() - 1;
+  for (std::size_t i = result.grid.size(); i-- > 0;) {
+    if (result.utilities[i] > result.utilities[best]) best = i;
+  }
+  result.n_star = result.grid[best];
+  result.utility = result.utilities[best];
+  result.r = std::max<int64_t>(0, (tokens_total - 1) - (result.n_star + 1));
+  result.tokens_after_pruning = tokens_total - result.r;
+  result.latency_at_n_star_ms = latency.at(result.n_star);
+  result.baseline_latency_ms = latency.rbegin()->second;
+  result.accuracy_at_n_star = top1.at(result.n_star);
+  return result;
+}
+
+}  // namespace tailsweep::schedule

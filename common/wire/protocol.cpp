@@ -1,0 +1,239 @@
+#include "common/wire/protocol.h"
+
+#include <fmt/format.h>
+
+#include "common/util/errors.h"
+#include "common/wire/json_fields.h"
+#include "common/wire/strict_json.h"
+
+namespace tailsweep::protocol {
+namespace {
+
+using nlohmann::json;
+
+const std::vector<std::string_view> kDeviceKinds = {"cpu", "cuda", "jetson", "sim"};
+
+void check_kind(const JsonFields& fields, const std::string& kind) {
+  for (const std::string_view known : kDeviceKinds) {
+    if (kind == known) return;
+  }
+  fields.fail("kind", fmt::format("'{}' is not one of cpu, cuda, jetson, sim", kind));
+}
+
+void put_optional(json& out, const char* key, const std::optional<std::string>& value) {
+  if (value) out[key] = *value;
+}
+
+}  // namespace
+
+RegisterRequest parse_register_request(const json& body) {
+  const JsonFields fields(body, "register request");
+  fields.reject_unknown({"name", "kind", "tags", "facts", "version", "git_sha"});
+  RegisterRequest request;
+  request.name = fields.name("name");
+  request.kind = fields.text("kind");
+  check_kind(fields, request.kind);
+  if (fields.has("tags")) request.tags = fields.name_list("tags");
+  if (fields.has("facts")) {
+    fields.object("facts");  // must be an object
+    request.facts = fields.at("facts");
+  }
+  request.version = fields.text("version");
+  request.git_sha = fields.text("git_sha");
+  return request;
+}
+
+json to_json(const RegisterRequest& request) {
+  return {{"name", request.name},       {"kind", request.kind},
+          {"tags", request.tags},       {"facts", request.facts},
+          {"version", request.version}, {"git_sha", request.git_sha}};
+}
+
+RegisterResponse parse_register_response(const json& body) {
+  const JsonFields fields(body, "register response");
+  RegisterResponse response;
+  response.agent_id = fields.integer("agent_id", 1);
+  response.device_id = fields.integer("device_id", 1);
+  response.token = fields.text("token");
+  response.lease_ttl_s = fields.number("lease_ttl_s");
+  response.heartbeat_interval_s = fields.number("heartbeat_interval_s");
+  return response;
+}
+
+json to_json(const RegisterResponse& response) {
+  return {{"agent_id", response.agent_id},
+          {"device_id", response.device_id},
+          {"token", response.token},
+          {"lease_ttl_s", response.lease_ttl_s},
+          {"heartbeat_interval_s", response.heartbeat_interval_s}};
+}
+
+LeaseRequest parse_lease_request(const json& body) {
+  const JsonFields fields(body, "lease request");
+  fields.reject_unknown({"wait_s"});
+  LeaseRequest request;
+  if (fields.has("wait_s")) {
+    request.wait_s = fields.number("wait_s");
+    if (!(request.wait_s >= 0 && request.wait_s <= kMaxLeaseWaitS)) {
+      fields.fail("wait_s", fmt::format("{} is outside 0..{}", request.wait_s, kMaxLeaseWaitS));
+    }
+  }
+  return request;
+}
+
+json to_json(const LeaseRequest& request) { return {{"wait_s", request.wait_s}}; }
+
+LeaseResponse parse_lease_response(const json& body) {
+  const JsonFields fields(body, "lease response");
+  LeaseResponse response;
+  if (fields.is_null("job")) return response;
+  const JsonFields job = fields.object("job");
+  JobAssignment assignment;
+  assignment.job_id = job.integer("job_id", 1);
+  assignment.lease_id = job.text("lease_id");
+  assignment.kind = job.text("kind");
+  job.object("spec");  // must be an object
+  assignment.spec = job.at("spec");
+  assignment.attempt = job.integer("attempt", 1);
+  assignment.expires_at_s = job.number("expires_at_s");
+  response.job = std::move(assignment);
+  return response;
+}
+
+json to_json(const LeaseResponse& response) {
+  if (!response.job) return {{"job", nullptr}};
+  const JobAssignment& job = *response.job;
+  return {{"job",
+           {{"job_id", job.job_id},
+            {"lease_id", job.lease_id},
+            {"kind", job.kind},
+            {"spec", job.spec},
+            {"attempt", job.attempt},
+            {"expires_at_s", job.expires_at_s}}}};
+}
+
+HeartbeatRequest parse_heartbeat_request(const json& body) {
+  const JsonFields fields(body, "heartbeat");
+  fields.reject_unknown({"lease_id"});
+  return {fields.text("lease_id")};
+}
+
+json to_json(const HeartbeatRequest& request) { return {{"lease_id", request.lease_id}}; }
+
+ResultRequest parse_result_request(const json& body) {
+  const JsonFields fields(body, "result");
+  fields.reject_unknown({"lease_id", "result"});
+  ResultRequest request;
+  request.lease_id = fields.text("lease_id");
+  fields.object("result");  // must be an object; its contents are checked by kind when stored
+  request.result = fields.at("result");
+  return request;
+}
+
+json to_json(const ResultRequest& request) {
+  return {{"lease_id", request.lease_id}, {"result", request.result}};
+}
+
+FailureRequest parse_failure_request(const json& body) {
+  const JsonFields fields(body, "failure");
+  fields.reject_unknown({"lease_id", "error"});
+  return {fields.text("lease_id"), fields.text("error")};
+}
+
+json to_json(const FailureRequest& request) {
+  return {{"lease_id", request.lease_id}, {"error", request.error}};
+}
+
+ProfileJobSpec parse_profile_job_spec(const json& spec) {
+  const JsonFields fields(spec, "profile job");
+  fields.reject_unknown({"model", "weights", "batches", "tokens", "methods", "precision", "mode",
+                         "time_cap_s", "warmup_s", "seed"});
+  ProfileJobSpec result;
+  result.model = fields.text("model");
+  result.weights = fields.optional_text("weights");
+  if (fields.has("batches")) {
+    const json& batches = fields.array("batches", true);
+    result.batches.clear();
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+      if (!batches[i].is_number_integer() || batches[i].get<int64_t>() < 1) {
+        fields.fail(fmt::format("batches[{}]", i), "expected a batch size >= 1");
+      }
+      result.batches.push_back(batches[i].get<int64_t>());
+    }
+  }
+  if (fields.has("tokens")) result.tokens = fields.text("tokens");
+  if (fields.has("methods")) result.methods = fields.string_list("methods");
+  if (result.tokens.empty() == result.methods.empty()) {
+    fields.fail("tokens", "give either \"tokens\" (a curve) or \"methods\" (each timed on the "
+                          "full input)");
+  }
+  if (fields.has("precision")) {
+    result.precision = fields.number("precision");
+    if (!(result.precision > 0 && result.precision < 1)) {
+      fields.fail("precision", fmt::format("{} is outside (0, 1)", result.precision));
+    }
+  }
+  if (fields.has("mode")) result.mode = fields.text("mode");
+  if (result.mode != "model" && result.mode != "block") {
+    fields.fail("mode", fmt::format("'{}' is neither model nor block", result.mode));
+  }
+  if (fields.has("time_cap_s")) result.time_cap_s = fields.number("time_cap_s");
+  if (fields.has("warmup_s")) result.warmup_s = fields.number("warmup_s");
+  if (!(result.time_cap_s > 0) || !(result.warmup_s >= 0)) {
+    fields.fail("time_cap_s", "time_cap_s must be positive and warmup_s not negative");
+  }
+  if (fields.has("seed")) result.seed = static_cast<uint64_t>(fields.integer("seed", 0));
+  return result;
+}
+
+json to_json(const ProfileJobSpec& spec) {
+  json out = {{"model", spec.model},       {"batches", spec.batches},
+              {"precision", spec.precision}, {"mode", spec.mode},
+              {"time_cap_s", spec.time_cap_s}, {"warmup_s", spec.warmup_s},
+              {"seed", spec.seed}};
+  if (spec.methods.empty()) {
+    out["tokens"] = spec.tokens;
+  } else {
+    out["methods"] = spec.methods;
+  }
+  put_optional(out, "weights", spec.weights);
+  return out;
+}
+
+EvalJobSpec parse_eval_job_spec(const json& spec) {
+  const JsonFields fields(spec, "eval job");
+  fields.reject_unknown({"model", "weights", "dataset", "split", "limit", "method", "tokens",
+                         "batch", "seed"});
+  EvalJobSpec result;
+  result.model = fields.text("model");
+  result.weights = fields.optional_text("weights");
+  if (fields.has("dataset")) result.dataset = fields.text("dataset");
+  if (fields.has("split")) result.split = fields.text("split");
+  if (fields.has("limit")) result.limit = fields.integer("limit", 0);
+  if (fields.has("method")) result.method = fields.text("method");
+  result.tokens = fields.optional_text("tokens");
+  if (fields.has("batch")) result.batch = fields.integer("batch", 1);
+  if (fields.has("seed")) result.seed = static_cast<uint64_t>(fields.integer("seed", 0));
+  return result;
+}
+
+json to_json(const EvalJobSpec& spec) {
+  json out = {{"model", spec.model}, {"dataset", spec.dataset}, {"split", spec.split},
+              {"limit", spec.limit}, {"method", spec.method},   {"batch", spec.batch},
+              {"seed", spec.seed}};
+  put_optional(out, "weights", spec.weights);
+  put_optional(out, "tokens", spec.tokens);
+  return out;
+}
+
+ErrorBody parse_error_body(std::string_view text) {
+  try {
+    const json body = parse_strict_json(text, "an error answer");
+    const json& error = body.at("error");
+    return {error.at("code").get<std::string>(), error.at("message").get<std::string>()};
+  } catch (const std::exception&) {  // InputError from the parser, json::exception from at()
+    return {"unknown", printable(text.substr(0, 200))};
+  }
+}
+
+}  // namespace tailsweep::protocol

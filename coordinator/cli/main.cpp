@@ -1,0 +1,18 @@
+// tailsweep: the coordinator and the user's command line.
+#include <CLI/CLI.hpp>
+
+#include "common/util/cli_main.h"
+#include "coordinator/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tailsweep: fleet benchmarks of token-pruned vision transformers", "tailsweep"};
+  app.require_subcommand(1);
+  tailsweep::cli::register_tokens_command(app);
+  tailsweep::cli::register_db_command(app);
+  tailsweep::cli::register_serve_command(app);
+  tailsweep::cli::register_schedule_command(app);
+  tailsweep::cli::register_sweep_commands(app);
+  tailsweep::cli::register_sql_command(app);
+  tailsweep::cli::register_report_command(app);
+  return tailsweep::run_cli(app, argc, argv, "tailsweep");
+}

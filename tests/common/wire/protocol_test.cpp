@@ -1,0 +1,93 @@
+#include "common/wire/protocol.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/util/errors.h"
+
+namespace tailsweep::protocol {
+namespace {
+
+using ::testing::HasSubstr;
+using nlohmann::json;
+
+template <typename Parse>
+std::string error_of(Parse parse, const json& body) {
+  try {
+    parse(body);
+  } catch (const InputError& error) {
+    return error.what();
+  }
+  return "accepted";
+}
+
+TEST(Protocol, EveryBodyRoundTrips) {
+  RegisterRequest reg{"orin-1", "jetson", {"lab", "b"}, {{"cpu", "x"}}, "0.1.0", "abc"};
+  const RegisterRequest reg2 = parse_register_request(to_json(reg));
+  EXPECT_EQ(reg2.name, "orin-1");
+  EXPECT_EQ(reg2.tags, reg.tags);
+  EXPECT_EQ(reg2.facts, reg.facts);
+
+  LeaseResponse lease{JobAssignment{7, "ab12", "profile", {{"model", "deit-tiny"}}, 2, 99.5}};
+  const LeaseResponse lease2 = parse_lease_response(to_json(lease));
+  ASSERT_TRUE(lease2.job.has_value());
+  EXPECT_EQ(lease2.job->job_id, 7);
+  EXPECT_EQ(lease2.job->attempt, 2);
+  EXPECT_FALSE(parse_lease_response(to_json(LeaseResponse{})).job.has_value());
+
+  ProfileJobSpec profile;
+  profile.model = "deit-tiny";
+  profile.tokens = "2,197";
+  profile.batches = {1, 4};
+  profile.weights = "w";
+  const ProfileJobSpec profile2 = parse_profile_job_spec(to_json(profile));
+  EXPECT_EQ(profile2.batches, profile.batches);
+  EXPECT_EQ(profile2.weights, "w");
+  ProfileJobSpec latency = profile;
+  latency.tokens.clear();
+  latency.methods = {"none", "tome:8", "pomt:95"};
+  EXPECT_EQ(parse_profile_job_spec(to_json(latency)).methods, latency.methods);
+  EXPECT_FALSE(to_json(latency).contains("tokens"));
+
+  EvalJobSpec eval;
+  eval.model = "fmnist-vit";
+  eval.tokens = "2:197:5";
+  const EvalJobSpec eval2 = parse_eval_job_spec(to_json(eval));
+  EXPECT_EQ(eval2.tokens, "2:197:5");
+  EXPECT_FALSE(eval2.weights.has_value());
+}
+
+TEST(Protocol, BadBodiesNameTheField) {
+  EXPECT_THAT(error_of(parse_register_request, json{{"name", "a"}}), HasSubstr("kind: missing"));
+  EXPECT_THAT(error_of(parse_register_request,
+                       json{{"name", "a"}, {"kind", "gpu"}, {"version", "1"}, {"git_sha", "x"}}),
+              HasSubstr("not one of cpu, cuda, jetson, sim"));
+  EXPECT_THAT(error_of(parse_lease_request, json{{"wait_s", 61}}), HasSubstr("outside 0..60"));
+  EXPECT_THAT(error_of(parse_lease_request, json{{"wait_s", "5"}}), HasSubstr("expected a number"));
+  EXPECT_THAT(error_of(parse_lease_request, json{{"wait", 5}}), HasSubstr("unknown field"));
+  EXPECT_THAT(error_of(parse_result_request, json{{"lease_id", "x"}, {"result", 3}}),
+              HasSubstr("result: expected a JSON object"));
+  EXPECT_THAT(error_of(parse_heartbeat_request, json::array()), HasSubstr("expected a JSON object"));
+  EXPECT_THAT(error_of(parse_profile_job_spec,
+                       json{{"model", "m"}, {"tokens", "2"}, {"batches", {0}}}),
+              HasSubstr("batches[0]"));
+  EXPECT_THAT(error_of(parse_profile_job_spec,
+                       json{{"model", "m"}, {"tokens", "2"}, {"precision", 1.5}}),
+              HasSubstr("precision"));
+  // A curve or a list of methods: exactly one.
+  EXPECT_THAT(error_of(parse_profile_job_spec, json{{"model", "m"}}), HasSubstr("tokens"));
+  EXPECT_THAT(error_of(parse_profile_job_spec,
+                       json{{"model", "m"}, {"tokens", "2"}, {"methods", {"none"}}}),
+              HasSubstr("either"));
+}
+
+TEST(Protocol, ErrorBodiesAreReadBestEffort) {
+  const ErrorBody error =
+      parse_error_body(R"({"error": {"code": "stale_lease", "message": "gone"}})");
+  EXPECT_EQ(error.code, "stale_lease");
+  EXPECT_EQ(error.message, "gone");
+  EXPECT_EQ(parse_error_body("<html>bad gateway</html>").code, "unknown");
+}
+
+}  // namespace
+}  // namespace tailsweep::protocol
