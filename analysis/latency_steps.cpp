@@ -1,9 +1,9 @@
 #include "analysis/latency_steps.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
+
+#include <fmt/format.h>
 
 #include "common/util/errors.h"
 

@@ -18,7 +18,7 @@ namespace tailsweep::schedule {
 struct LatencyPoint {
   int64_t tokens = 0;
   double median_ms = 0;
-  double ci_low_ms = 0;   // the median's 95% CI; equal to the median when unknown
+  double ci_low_ms = 0;  // the median's 95% CI; equal to the median when unknown
   double ci_high_ms = 0;
 };
 
@@ -32,8 +32,8 @@ struct LatencyStep {
   int64_t tokens_above = 0;  // b: the first count after it
   double below_ms = 0;
   double above_ms = 0;
-  double height_ms = 0;       // above - below
-  double height_fraction = 0; // height / below
+  double height_ms = 0;        // above - below
+  double height_fraction = 0;  // height / below
   // Pruning from the largest count measured down to just below the step.
   double saved_from_full_ms = 0;
 };

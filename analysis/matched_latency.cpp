@@ -1,8 +1,8 @@
 #include "analysis/matched_latency.h"
 
-#include <fmt/format.h>
-
 #include <cmath>
+
+#include <fmt/format.h>
 
 #include "common/util/errors.h"
 
@@ -28,8 +28,8 @@ MatchedBaseline match_latency(double target_ms, std::span<const MethodLatency> c
   const MethodLatency* best = nullptr;
   for (const MethodLatency& candidate : candidates) {
     if (!(std::isfinite(candidate.median_ms) && candidate.median_ms > 0)) {
-      throw InputError(fmt::format("{}: latency {} ms is not a positive number",
-                                   candidate.method, candidate.median_ms));
+      throw InputError(fmt::format("{}: latency {} ms is not a positive number", candidate.method,
+                                   candidate.median_ms));
     }
     if (best == nullptr ||
         std::abs(candidate.median_ms - target_ms) < std::abs(best->median_ms - target_ms)) {

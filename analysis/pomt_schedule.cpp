@@ -1,10 +1,10 @@
 #include "analysis/pomt_schedule.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
+
+#include <fmt/format.h>
 
 #include "common/util/errors.h"
 
@@ -29,7 +29,8 @@ std::map<int64_t, double> by_tokens(std::span<const CurvePoint> curve, const cha
 PomtSchedule pomt_schedule(std::span<const CurvePoint> latency_ms,
                            std::span<const CurvePoint> accuracy, double alpha,
                            int64_t tokens_total) {
-  if (!(alpha >= 0 && alpha <= 1)) throw InputError(fmt::format("alpha {} is outside [0, 1]", alpha));
+  if (!(alpha >= 0 && alpha <= 1))
+    throw InputError(fmt::format("alpha {} is outside [0, 1]", alpha));
   if (tokens_total < 2) throw InputError(fmt::format("tokens_total {} is below 2", tokens_total));
   const auto latency = by_tokens(latency_ms, "latency");
   const auto top1 = by_tokens(accuracy, "accuracy");

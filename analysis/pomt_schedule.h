@@ -19,14 +19,14 @@ struct CurvePoint {
 
 struct PomtSchedule {
   int64_t n_star = 0;
-  int64_t r = 0;                  // clamped at 0
+  int64_t r = 0;                     // clamped at 0
   int64_t tokens_after_pruning = 0;  // N - R
-  double utility = 0;             // U(n*)
+  double utility = 0;                // U(n*)
   double latency_at_n_star_ms = 0;
   double baseline_latency_ms = 0;  // L at the largest grid point (N when measured)
   double accuracy_at_n_star = 0;
-  std::vector<int64_t> grid;       // the token counts both curves have, ascending
-  std::vector<double> utilities;   // U on that grid
+  std::vector<int64_t> grid;      // the token counts both curves have, ascending
+  std::vector<double> utilities;  // U on that grid
 };
 
 // Uses the token counts present in both curves. Ties go to the larger n,

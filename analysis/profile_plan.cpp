@@ -1,9 +1,9 @@
 #include "analysis/profile_plan.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <random>
+
+#include <fmt/format.h>
 
 #include "common/util/errors.h"
 #include "common/util/parse.h"

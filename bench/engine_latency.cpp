@@ -2,22 +2,22 @@
 // per method, with the same protocol as bench/pytorch_vit.py (warm-up by
 // time, then interleaved rounds over the methods in shuffled order). Driven by
 // bench/engine_vs_pytorch.py, which runs both in the same session.
-#include <ATen/ATen.h>
-#include <CLI/CLI.hpp>
-#include <fmt/core.h>
-
 #include <algorithm>
 #include <chrono>
 #include <numeric>
 #include <random>
+
+#include <ATen/ATen.h>
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "agent/engine/runtime.h"
 #include "agent/engine/vit_model.h"
-#include "common/util/cli_main.h"
-#include "common/util/parse.h"
 #include "analysis/statistics.h"
 #include "common/model/token_schedule.h"
+#include "common/util/cli_main.h"
+#include "common/util/parse.h"
 
 namespace {
 
@@ -58,8 +58,8 @@ void run(const Options& options) {
   const VitConfig config = parse_model_spec(options.model);
   const agent::RuntimeInfo runtime = agent::configure_runtime(options.threads);
   const agent::VitModel model(config, agent::random_weights(config, 0));
-  const at::Tensor images = at::randn(
-      {options.batch, config.in_channels, config.image_size, config.image_size});
+  const at::Tensor images =
+      at::randn({options.batch, config.in_channels, config.image_size, config.image_size});
   std::vector<std::string> specs;
   for (const auto part : split(options.methods, ';')) specs.emplace_back(part);
   std::vector<MethodSpec> methods;
@@ -89,20 +89,20 @@ void run(const Options& options) {
   }
   for (std::size_t i = 0; i < methods.size(); ++i) {
     const TokenSchedule schedule = token_schedule(methods[i], config);
-    fmt::print("{}\n", nlohmann::json{{"impl", "tailsweep"},
-                                      {"model", config.name},
-                                      {"method", specs[i]},
-                                      {"batch", options.batch},
-                                      {"threads", runtime.intra_op_threads},
-                                      {"blas", runtime.blas_config},
-                                      {"gemm", runtime.gemm_backend},
-                                      {"gflop", config.forward_flops(options.batch,
-                                                                     schedule.tokens_into_block) /
-                                                    1e9},
-                                      {"median_ms", median(samples[i])},
-                                      {"round_medians_ms", round_medians[i]},
-                                      {"samples_ms", samples[i]}}
-                           .dump());
+    fmt::print("{}\n",
+               nlohmann::json{
+                   {"impl", "tailsweep"},
+                   {"model", config.name},
+                   {"method", specs[i]},
+                   {"batch", options.batch},
+                   {"threads", runtime.intra_op_threads},
+                   {"blas", runtime.blas_config},
+                   {"gemm", runtime.gemm_backend},
+                   {"gflop", config.forward_flops(options.batch, schedule.tokens_into_block) / 1e9},
+                   {"median_ms", median(samples[i])},
+                   {"round_medians_ms", round_medians[i]},
+                   {"samples_ms", samples[i]}}
+                   .dump());
   }
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 // Each agent command registers its CLI11 subcommand here; main wires them up.
-#include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 #include "agent/engine/model_run.h"
 #include "common/model/model_config.h"

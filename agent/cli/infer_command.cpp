@@ -1,6 +1,5 @@
 // tailsweep-agent infer: logits for a batch of images under a method spec.
 #include <fmt/core.h>
-
 #include <nlohmann/json.hpp>
 
 #include "agent/cli/commands.h"
@@ -24,8 +23,7 @@ void register_infer_command(CLI::App& app) {
       "Run one forward pass: reads the float tensor 'input' (B x C x H x W) from a safetensors "
       "file and writes the tensor 'logits' (B x classes).");
   add_model_run_options(command, options->run, "seed for random weights and random:N");
-  command->add_option("--method", options->method, kMethodSpecHelp)
-      ->capture_default_str();
+  command->add_option("--method", options->method, kMethodSpecHelp)->capture_default_str();
   command->add_option("--input", options->input, "safetensors file holding 'input'")
       ->required()
       ->check(CLI::ExistingFile);

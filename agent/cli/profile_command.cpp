@@ -1,18 +1,19 @@
 // tailsweep-agent profile: latency against the token count, to a stated
 // precision (agent/profiling.h; docs/profile.md).
-#include <fmt/format.h>
 #include <signal.h>
 
 #include <atomic>
 #include <cstring>
 #include <fstream>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "agent/cli/commands.h"
-#include "agent/measure/profiling.h"
 #include "agent/device/device_spec.h"
-#include "common/util/errors.h"
+#include "agent/measure/profiling.h"
 #include "common/util/cli_main.h"
+#include "common/util/errors.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -55,10 +56,10 @@ void run_profile_command(ProfileCommandOptions options) {
     if (!out_file.flush()) throw InputError(fmt::format("cannot write --out {}", options.out));
   }
   if (report.at("interrupted").get<bool>()) {
-    throw std::runtime_error(fmt::format(
-        "interrupted after {} of {} points; those are in {} (\"interrupted\": true)",
-        report.at("points").size(), report.at("points_planned").get<std::size_t>(),
-        options.out.empty() ? std::string("the output") : options.out));
+    throw std::runtime_error(
+        fmt::format("interrupted after {} of {} points; those are in {} (\"interrupted\": true)",
+                    report.at("points").size(), report.at("points_planned").get<std::size_t>(),
+                    options.out.empty() ? std::string("the output") : options.out));
   }
 }
 
@@ -74,14 +75,15 @@ void register_profile_command(CLI::App& app) {
                         "seed for the visiting order, the inputs and random weights");
   command->add_option("--device", options->request.device, device_spec_help())
       ->capture_default_str();
-  command->add_option("--batch", options->request.batches, "batch sizes, e.g. 1,4")->capture_default_str();
+  command->add_option("--batch", options->request.batches, "batch sizes, e.g. 1,4")
+      ->capture_default_str();
   CLI::Option* tokens =
       command->add_option("--tokens", options->request.tokens,
                           "FROM:TO[:STEP] or a list N1,N2,... (counts include CLS, 2..model's)");
-  CLI::Option* methods = command->add_option(
-      "--methods", options->request.methods,
-      "instead of a curve: time these method specs on the full input, e.g. "
-      "--methods none topk:8 tome:8 pomt:58@3 (points carry \"method\")");
+  CLI::Option* methods =
+      command->add_option("--methods", options->request.methods,
+                          "instead of a curve: time these method specs on the full input, e.g. "
+                          "--methods none topk:8 tome:8 pomt:58@3 (points carry \"method\")");
   tokens->excludes(methods);
   command->callback([options, tokens, methods] {
     if (tokens->count() == 0 && methods->count() == 0) {
@@ -89,28 +91,33 @@ void register_profile_command(CLI::App& app) {
     }
     run_profile_command(*options);
   });
-  command->add_option("--precision", options->request.precision,
-                      "stop a point when the median's 95% CI is within this fraction of it")
+  command
+      ->add_option("--precision", options->request.precision,
+                   "stop a point when the median's 95% CI is within this fraction of it")
       ->capture_default_str();
-  command->add_option("--mode", options->request.mode,
-                      "model: the whole forward pass; block: one transformer block")
+  command
+      ->add_option("--mode", options->request.mode,
+                   "model: the whole forward pass; block: one transformer block")
       ->capture_default_str();
   command->add_option("--out", options->out, "write the JSON here (default: stdout)");
-  command->add_option("--warmup", options->request.warmup_s, "warm-up seconds before the first point")
+  command
+      ->add_option("--warmup", options->request.warmup_s, "warm-up seconds before the first point")
       ->capture_default_str();
   command->add_option("--time-cap", options->request.time_cap_s, "seconds per point at most")
       ->capture_default_str();
   command->add_option("--min-samples", options->request.min_samples, "samples per point at least")
       ->capture_default_str()
       ->check(CLI::Range(6, 1000000));
-  command->add_option("--fixed-time", options->request.fixed_time_s,
-                      "instead: sample every point for this many seconds, most tokens first "
-                      "(POMT's protocol, for comparison; 0 = off)")
+  command
+      ->add_option("--fixed-time", options->request.fixed_time_s,
+                   "instead: sample every point for this many seconds, most tokens first "
+                   "(POMT's protocol, for comparison; 0 = off)")
       ->capture_default_str()
       ->check(tailsweep::cli::kNonNegative);
-  command->add_option("--power-period", options->request.power_period_ms,
-                      "read the power sensor every this many ms while measuring (0 = no power, "
-                      "e.g. to check that reading it does not disturb what is timed)")
+  command
+      ->add_option("--power-period", options->request.power_period_ms,
+                   "read the power sensor every this many ms while measuring (0 = no power, "
+                   "e.g. to check that reading it does not disturb what is timed)")
       ->capture_default_str()
       ->check(tailsweep::cli::kNonNegative);
 }

@@ -6,8 +6,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -23,6 +21,8 @@
 #include <sstream>
 #include <thread>
 #include <type_traits>
+
+#include <fmt/format.h>
 
 #include "agent/cli/commands.h"
 #include "agent/device/device_spec.h"
@@ -106,9 +106,10 @@ class SignalWatcher {
       const ssize_t got = ::read(pipe_fds_[0], &number, 1);
       if (got < 0 && errno == EINTR) continue;
       if (got <= 0 || number == 0) return;
-      log_event(fmt::format("received {}: stopping after the current job (signal again to exit "
-                            "now)",
-                            number == SIGINT ? "SIGINT" : "SIGTERM"));
+      log_event(
+          fmt::format("received {}: stopping after the current job (signal again to exit "
+                      "now)",
+                      number == SIGINT ? "SIGINT" : "SIGTERM"));
       stop_.request();
     }
   }
@@ -142,13 +143,13 @@ std::string default_agent_name(const AgentDevice& device) {
 void check_options(const RunOptions& options) {
   if (options.coordinator.empty()) throw InputError("--coordinator URL is required");
   if (!options.coordinator.starts_with("http://") && !options.coordinator.starts_with("https://")) {
-    throw InputError(fmt::format("--coordinator '{}': expected http://HOST:PORT or https://HOST:PORT",
-                                 options.coordinator));
+    throw InputError(fmt::format(
+        "--coordinator '{}': expected http://HOST:PORT or https://HOST:PORT", options.coordinator));
   }
   check_agent_device(options.device);
   if (!(options.wait_s > 0 && options.wait_s <= protocol::kMaxLeaseWaitS)) {
-    throw InputError(fmt::format("--wait-s {} is outside (0, {}]", options.wait_s,
-                                 protocol::kMaxLeaseWaitS));
+    throw InputError(
+        fmt::format("--wait-s {} is outside (0, {}]", options.wait_s, protocol::kMaxLeaseWaitS));
   }
   if (options.max_jobs < 0) throw InputError("--max-jobs must be 0 (no limit) or more");
   if (!options.ca_cert.empty() && !fs::is_regular_file(options.ca_cert)) {
@@ -164,8 +165,8 @@ void run_agent(RunOptions options) {
   if (options.name.empty()) options.name = default_agent_name(options.device);
   check_name("--name", options.name);
   for (const std::string& tag : options.tags) check_name("--tags:", tag);
-  const fs::path state_dir = options.state_dir.empty() ? default_state_root() / options.name
-                                                       : fs::path(options.state_dir);
+  const fs::path state_dir =
+      options.state_dir.empty() ? default_state_root() / options.name : fs::path(options.state_dir);
   const StateDirLock lock(state_dir);
   StopFlag stop;
   // Before any other thread starts, so every thread shares the handlers.
@@ -210,9 +211,11 @@ void register_run_command(CLI::App& app) {
                       "TAILSWEEP_ENROLL_TOKEN)");
   command->add_option("--enroll-token-file", options->enroll_token_file,
                       "file holding the enrollment token");
-  command->add_option("--device", options->device.device,
-                      device_spec_help() + "; a simulated agent takes latency jobs only, never "
-                      "accuracy")
+  command
+      ->add_option("--device", options->device.device,
+                   device_spec_help() +
+                       "; a simulated agent takes latency jobs only, never "
+                       "accuracy")
       ->capture_default_str();
   command->add_option("--name", options->name,
                       "this device's name in the fleet (default: the host name, plus -sim-NAME "

@@ -1,10 +1,11 @@
 #include "agent/data/idx.h"
 
-#include <fmt/format.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <array>
+
+#include <fmt/format.h>
 
 #include "common/util/errors.h"
 
@@ -45,7 +46,8 @@ uint32_t big_endian_u32(const uint8_t* p) {
 
 IdxArray parse_idx(std::span<const uint8_t> bytes, const std::string& origin) {
   if (bytes.size() < 4) {
-    throw InputError(fmt::format("{}: {} bytes, too short for an IDX header", origin, bytes.size()));
+    throw InputError(
+        fmt::format("{}: {} bytes, too short for an IDX header", origin, bytes.size()));
   }
   if (bytes[0] != 0 || bytes[1] != 0) {
     throw InputError(fmt::format("{}: bad IDX magic (first bytes {:02x} {:02x}, expected 00 00)",
@@ -66,7 +68,8 @@ IdxArray parse_idx(std::span<const uint8_t> bytes, const std::string& origin) {
   for (std::size_t i = 0; i < rank; ++i) {
     array.dims.push_back(big_endian_u32(bytes.data() + 4 + 4 * i));
     elements *= array.dims.back();
-    if (elements > kMaxElements) throw InputError(fmt::format("{}: IDX dimensions too large", origin));
+    if (elements > kMaxElements)
+      throw InputError(fmt::format("{}: IDX dimensions too large", origin));
   }
   if (bytes.size() - header != elements) {
     throw InputError(fmt::format("{}: IDX dimensions say {} bytes of data, the file has {}", origin,
@@ -86,9 +89,10 @@ ImageSet read_fashion_mnist(const std::filesystem::path& dir, const std::string&
     throw InputError(fmt::format("fashion-mnist has splits train and test, not '{}'", split));
   }
   if (!std::filesystem::is_directory(dir)) {
-    throw InputError(fmt::format("{}: not found; install Debian's dataset-fashion-mnist package "
-                                 "(apt-get install dataset-fashion-mnist)",
-                                 dir.string()));
+    throw InputError(
+        fmt::format("{}: not found; install Debian's dataset-fashion-mnist package "
+                    "(apt-get install dataset-fashion-mnist)",
+                    dir.string()));
   }
   const std::string stem = split == "train" ? "train" : "t10k";
   auto locate = [&](const std::string& name) {
@@ -100,19 +104,19 @@ ImageSet read_fashion_mnist(const std::filesystem::path& dir, const std::string&
   IdxArray images = read_idx_file(images_path);
   IdxArray labels = read_idx_file(labels_path);
   if (images.dims.size() != 3) {
-    throw InputError(fmt::format("{}: images must be 3-D, not {}-D", images_path.string(),
-                                 images.dims.size()));
+    throw InputError(
+        fmt::format("{}: images must be 3-D, not {}-D", images_path.string(), images.dims.size()));
   }
   if (labels.dims.size() != 1) {
-    throw InputError(fmt::format("{}: labels must be 1-D, not {}-D", labels_path.string(),
-                                 labels.dims.size()));
+    throw InputError(
+        fmt::format("{}: labels must be 1-D, not {}-D", labels_path.string(), labels.dims.size()));
   }
   if (images.dims[0] != labels.dims[0]) {
     throw InputError(fmt::format("{} has {} images but {} has {} labels", images_path.string(),
                                  images.dims[0], labels_path.string(), labels.dims[0]));
   }
-  const auto bad = std::find_if(labels.data.begin(), labels.data.end(),
-                                [](uint8_t label) { return label > 9; });
+  const auto bad =
+      std::find_if(labels.data.begin(), labels.data.end(), [](uint8_t label) { return label > 9; });
   if (bad != labels.data.end()) {
     throw InputError(fmt::format("{}: label {} at index {} is outside 0..9", labels_path.string(),
                                  *bad, bad - labels.data.begin()));

@@ -1,10 +1,10 @@
 #include "agent/data/image_transform.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cfenv>
 #include <cmath>
+
+#include <fmt/format.h>
 
 #include "common/util/errors.h"
 
@@ -27,10 +27,10 @@ double bicubic_filter(double x) {
 // For each output pixel along one axis: the first input pixel, how many
 // input pixels it reads, and their fixed-point weights.
 struct AxisCoefficients {
-  int64_t taps = 0;                 // weights per output pixel (ksize)
-  std::vector<int64_t> first;       // xmin per output pixel
-  std::vector<int64_t> count;       // xmax per output pixel
-  std::vector<int32_t> weights;     // out * taps
+  int64_t taps = 0;              // weights per output pixel (ksize)
+  std::vector<int64_t> first;    // xmin per output pixel
+  std::vector<int64_t> count;    // xmax per output pixel
+  std::vector<int32_t> weights;  // out * taps
 };
 
 AxisCoefficients precompute_coefficients(int64_t in_size, int64_t out_size) {
@@ -75,8 +75,8 @@ uint8_t clip8(int64_t accumulator) {
 }
 
 // One pass along x (horizontal) or y, reading rows [row_offset, ...) of in.
-Image8 resample_horizontal(const Image8& in, int64_t out_width, int64_t row_offset,
-                           int64_t rows, const AxisCoefficients& axis) {
+Image8 resample_horizontal(const Image8& in, int64_t out_width, int64_t row_offset, int64_t rows,
+                           const AxisCoefficients& axis) {
   Image8 out{rows, out_width, in.channels, {}};
   out.pixels.resize(static_cast<std::size_t>(rows * out_width * in.channels));
   for (int64_t y = 0; y < rows; ++y) {
@@ -118,7 +118,8 @@ Image8 resample_vertical(const Image8& in, int64_t out_height, int64_t first_row
 
 void check_image(const Image8& image) {
   if (image.height <= 0 || image.width <= 0 || image.channels <= 0 ||
-      image.pixels.size() != static_cast<std::size_t>(image.height * image.width * image.channels)) {
+      image.pixels.size() !=
+          static_cast<std::size_t>(image.height * image.width * image.channels)) {
     throw InputError(fmt::format("image of {}x{}x{} has {} bytes", image.height, image.width,
                                  image.channels, image.pixels.size()));
   }
@@ -181,8 +182,9 @@ Image8 center_crop(const Image8& image, int64_t size) {
   const auto row_bytes = static_cast<std::size_t>(size * image.channels);
   for (int64_t y = 0; y < size; ++y) {
     const auto from = static_cast<std::size_t>(((top + y) * image.width + left) * image.channels);
-    std::copy_n(image.pixels.begin() + static_cast<std::ptrdiff_t>(from), row_bytes,
-                out.pixels.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(y) * row_bytes));
+    std::copy_n(
+        image.pixels.begin() + static_cast<std::ptrdiff_t>(from), row_bytes,
+        out.pixels.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(y) * row_bytes));
   }
   return out;
 }
@@ -194,7 +196,8 @@ int64_t EvalTransform::resize_to() const {
 
 void apply_eval_transform(const Image8& rgb, const EvalTransform& transform, float* out) {
   if (rgb.channels != 3) {
-    throw InputError(fmt::format("the ImageNet transform needs RGB, got {} channels", rgb.channels));
+    throw InputError(
+        fmt::format("the ImageNet transform needs RGB, got {} channels", rgb.channels));
   }
   const Image8 cropped =
       center_crop(resize_shorter_side(rgb, transform.resize_to()), transform.image_size);

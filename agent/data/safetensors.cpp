@@ -1,7 +1,5 @@
 #include "agent/data/safetensors.h"
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <unistd.h>  // getpid, fsync, fileno: write_file needs POSIX anyway
 
 #include <algorithm>
@@ -12,10 +10,13 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
 #include <tuple>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
 #include "common/wire/strict_json.h"
@@ -401,10 +402,17 @@ std::vector<float> to_float32(const Tensor& tensor, const std::string& tensor_na
   const std::byte* p = tensor.data.data();
   for (std::size_t i = 0; i < out.size(); ++i, p += width) {
     switch (dtype) {
-      case DType::F32: out[i] = std::bit_cast<float>(load_le<std::uint32_t>(p)); break;
-      case DType::F16: out[i] = half_to_float(load_le<std::uint16_t>(p)); break;
-      case DType::BF16: out[i] = bfloat16_to_float(load_le<std::uint16_t>(p)); break;
-      default: out[i] = static_cast<float>(std::bit_cast<double>(load_le<std::uint64_t>(p)));
+      case DType::F32:
+        out[i] = std::bit_cast<float>(load_le<std::uint32_t>(p));
+        break;
+      case DType::F16:
+        out[i] = half_to_float(load_le<std::uint16_t>(p));
+        break;
+      case DType::BF16:
+        out[i] = bfloat16_to_float(load_le<std::uint16_t>(p));
+        break;
+      default:
+        out[i] = static_cast<float>(std::bit_cast<double>(load_le<std::uint64_t>(p)));
     }
   }
   return out;

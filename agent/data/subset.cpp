@@ -1,9 +1,9 @@
 #include "agent/data/subset.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <random>
+
+#include <fmt/format.h>
 
 #include "common/util/errors.h"
 
@@ -14,8 +14,8 @@ std::vector<std::size_t> stratified_subset(std::span<const int32_t> labels, int 
   std::vector<std::vector<std::size_t>> by_class(static_cast<std::size_t>(classes));
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] < 0 || labels[i] >= classes) {
-      throw InputError(fmt::format("label {} at index {} is outside 0..{}", labels[i], i,
-                                   classes - 1));
+      throw InputError(
+          fmt::format("label {} at index {} is outside 0..{}", labels[i], i, classes - 1));
     }
     by_class[static_cast<std::size_t>(labels[i])].push_back(i);
   }

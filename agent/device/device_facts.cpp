@@ -1,12 +1,12 @@
 #include "agent/device/device_facts.h"
 
-#include "agent/device/sysfs.h"
+#include <algorithm>
+#include <sstream>
 
 #include <fmt/format.h>
-
-#include <algorithm>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "agent/device/sysfs.h"
 
 namespace tailsweep {
 namespace {

@@ -21,7 +21,7 @@ struct Temperature {
 struct HostFacts {
   std::optional<std::string> cpu_model;
   std::optional<int> logical_cpus;
-  std::optional<std::string> governor;       // cpu0's cpufreq governor
+  std::optional<std::string> governor;  // cpu0's cpufreq governor
   std::optional<int64_t> cpu_cur_khz, cpu_max_khz;
   std::optional<int64_t> memory_bytes;
   std::optional<std::string> kernel;

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "common/util/errors.h"
 #include "agent/device/gpu_sim.h"
+#include "common/util/errors.h"
 #include "common/util/parse.h"
 
 namespace tailsweep {
@@ -17,17 +17,21 @@ constexpr std::string_view kCudaPrefix = "cuda:";
 
 std::string DeviceSpec::text() const {
   switch (kind) {
-    case DeviceKind::kCpu: return "cpu";
-    case DeviceKind::kCuda: return fmt::format("cuda:{}", cuda_index);
-    case DeviceKind::kSimulated: return fmt::format("sim:{}", simulated_gpu);
+    case DeviceKind::kCpu:
+      return "cpu";
+    case DeviceKind::kCuda:
+      return fmt::format("cuda:{}", cuda_index);
+    case DeviceKind::kSimulated:
+      return fmt::format("sim:{}", simulated_gpu);
   }
   return "cpu";
 }
 
 std::string device_spec_help() {
-  return fmt::format("cpu, cuda[:N] (a CUDA GPU; needs a CUDA build of LibTorch), or a simulated "
-                     "GPU sim:{} (latency from a model, labelled simulated)",
-                     fmt::join(sim::simulated_gpu_names(), " | sim:"));
+  return fmt::format(
+      "cpu, cuda[:N] (a CUDA GPU; needs a CUDA build of LibTorch), or a simulated "
+      "GPU sim:{} (latency from a model, labelled simulated)",
+      fmt::join(sim::simulated_gpu_names(), " | sim:"));
 }
 
 DeviceSpec parse_device_spec(const std::string& text) {

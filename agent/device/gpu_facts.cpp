@@ -1,8 +1,8 @@
 #include "agent/device/gpu_facts.h"
 
-#include <fmt/format.h>
-
 #include <array>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "agent/device/nvml.h"
@@ -96,14 +96,22 @@ class CudaDriver {
   std::shared_ptr<const SharedLibrary> library_;
 };
 
-constexpr const char* kCudaFactNames[] = {
-    "name",           "uuid",          "pci_bus_id",          "compute_capability",
-    "sm_count",       "max_threads_per_sm", "sm_clock_max_mhz", "memory_clock_max_mhz",
-    "memory_bus_width_bits", "l2_cache_bytes", "memory_bytes", "driver_cuda_version"};
+constexpr const char* kCudaFactNames[] = {"name",
+                                          "uuid",
+                                          "pci_bus_id",
+                                          "compute_capability",
+                                          "sm_count",
+                                          "max_threads_per_sm",
+                                          "sm_clock_max_mhz",
+                                          "memory_clock_max_mhz",
+                                          "memory_bus_width_bits",
+                                          "l2_cache_bytes",
+                                          "memory_bytes",
+                                          "driver_cuda_version"};
 
 constexpr const char* kNvmlFactNames[] = {
-    "driver_version", "sm_clock_mhz", "memory_clock_mhz", "temperature_c", "performance_state",
-    "power_limit_w",  "power_draw_w", "clock_event_reasons"};
+    "driver_version",    "sm_clock_mhz",  "memory_clock_mhz", "temperature_c",
+    "performance_state", "power_limit_w", "power_draw_w",     "clock_event_reasons"};
 
 template <std::size_t N>
 void all_unavailable(GpuFacts& facts, const char* const (&names)[N], const std::string& reason) {
@@ -125,9 +133,9 @@ void read_cuda_facts(const GpuLibraries& libraries, GpuFacts& facts) {
   std::string error;
   auto library = SharedLibrary::open(libraries.cuda_driver, &error);
   if (!library) {
-    return all_unavailable(facts, kCudaFactNames,
-                           fmt::format("{} cannot be loaded (no NVIDIA driver): {}",
-                                       libraries.cuda_driver, error));
+    return all_unavailable(
+        facts, kCudaFactNames,
+        fmt::format("{} cannot be loaded (no NVIDIA driver): {}", libraries.cuda_driver, error));
   }
   const CudaDriver driver(std::move(library));
   if (!driver.init(&error)) return all_unavailable(facts, kCudaFactNames, error);
@@ -140,9 +148,9 @@ void read_cuda_facts(const GpuLibraries& libraries, GpuFacts& facts) {
   if (count && facts.ordinal >= *count) {
     error = fmt::format("CUDA device {} does not exist: the driver sees {}", facts.ordinal, *count);
   }
-  const auto device =
-      count && facts.ordinal < *count ? driver.call<int>("cuDeviceGet", &error, facts.ordinal)
-                                      : std::nullopt;
+  const auto device = count && facts.ordinal < *count
+                          ? driver.call<int>("cuDeviceGet", &error, facts.ordinal)
+                          : std::nullopt;
   if (!device) {
     const auto version = facts.driver_cuda_version;
     all_unavailable(facts, kCudaFactNames, error);
@@ -180,8 +188,8 @@ void read_cuda_facts(const GpuLibraries& libraries, GpuFacts& facts) {
   keep(facts, facts.memory_clock_max_mhz, "memory_clock_max_mhz",
        mhz(attribute(kMemoryClockRateKhz)),
        "cuDeviceGetAttribute(MEMORY_CLOCK_RATE) gave nothing: " + error);
-  keep(facts, facts.memory_bus_width_bits, "memory_bus_width_bits",
-       attribute(kMemoryBusWidthBits), error);
+  keep(facts, facts.memory_bus_width_bits, "memory_bus_width_bits", attribute(kMemoryBusWidthBits),
+       error);
   keep(facts, facts.l2_cache_bytes, "l2_cache_bytes", attribute(kL2CacheBytes), error);
   keep(facts, facts.memory_bytes, "memory_bytes",
        driver.call<std::size_t>("cuDeviceTotalMem_v2", &error, *device), error);
@@ -248,10 +256,15 @@ nlohmann::json or_null(const std::optional<T>& value) {
 
 std::vector<std::string> clock_event_reason_names(uint64_t bits) {
   // nvmlClocksEventReason* bits 0..8, from nvml.h.
-  static constexpr const char* kNames[] = {
-      "gpu_idle",           "applications_clocks_setting", "sw_power_cap",
-      "hw_slowdown",        "sync_boost",                  "sw_thermal_slowdown",
-      "hw_thermal_slowdown", "hw_power_brake_slowdown",    "display_clock_setting"};
+  static constexpr const char* kNames[] = {"gpu_idle",
+                                           "applications_clocks_setting",
+                                           "sw_power_cap",
+                                           "hw_slowdown",
+                                           "sync_boost",
+                                           "sw_thermal_slowdown",
+                                           "hw_thermal_slowdown",
+                                           "hw_power_brake_slowdown",
+                                           "display_clock_setting"};
   std::vector<std::string> names;
   for (std::size_t bit = 0; bit < 64; ++bit) {
     if ((bits >> bit & 1U) == 0) continue;

@@ -1,13 +1,13 @@
 #include "agent/device/gpu_sim.h"
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
 #include <algorithm>
 #include <cmath>
 
-#include "common/util/errors.h"
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "common/model/token_schedule.h"
+#include "common/util/errors.h"
 
 namespace tailsweep::sim {
 namespace {
@@ -43,12 +43,12 @@ const std::vector<GpuSpec>& simulated_gpus() {
       make("jetson-tx2", "Jetson TX2 (simulated)", "Pascal GP10B", 2, 1300.0, 59.7, 30.0,
            "NVIDIA Jetson TX2 module data sheet: 256-core Pascal GPU (2 SMs), 1.3 GHz (MAXN), "
            "8 GB 128-bit LPDDR4 59.7 GB/s"),
-      make("jetson-orin-nano", "Jetson Orin Nano 8GB (simulated)", "Ampere GA10B", 8, 625.0,
-           68.0, 20.0,
+      make("jetson-orin-nano", "Jetson Orin Nano 8GB (simulated)", "Ampere GA10B", 8, 625.0, 68.0,
+           20.0,
            "NVIDIA Jetson Orin Nano 8GB data sheet (JetPack 5/6.0, 15 W): 1024-core Ampere GPU "
            "(8 SMs), 625 MHz, 128-bit LPDDR5 68 GB/s"),
-      make("jetson-agx-orin", "Jetson AGX Orin 64GB (simulated)", "Ampere GA10B", 16, 1300.0,
-           204.8, 15.0,
+      make("jetson-agx-orin", "Jetson AGX Orin 64GB (simulated)", "Ampere GA10B", 16, 1300.0, 204.8,
+           15.0,
            "NVIDIA Jetson AGX Orin Series Technical Brief: 2048-core Ampere GPU (16 SMs), "
            "1.3 GHz, 256-bit LPDDR5 204.8 GB/s"),
   };
@@ -110,8 +110,8 @@ void append_reduction(const GpuSpec& gpu, const VitConfig& config, int64_t batch
   const double score_bytes = static_cast<double>(batch * tokens_before) * kBytesPerFloat;
   if (reduction == MethodKind::kTome) {
     const int64_t half = (tokens_before + 1) / 2;
-    kernels.push_back(memory_cost(gpu, "tome_keys_mean",
-                                  2 * static_cast<double>(tokens_before) * token_bytes));
+    kernels.push_back(
+        memory_cost(gpu, "tome_keys_mean", 2 * static_cast<double>(tokens_before) * token_bytes));
     kernels.push_back(gemm_cost(gpu, "tome_similarity", half, tokens_before - half, c, batch));
     kernels.push_back(memory_cost(gpu, "tome_match",
                                   static_cast<double>(half * (tokens_before - half)) *
@@ -124,11 +124,10 @@ void append_reduction(const GpuSpec& gpu, const VitConfig& config, int64_t batch
   // Top-K's score is the CLS row of the attention already computed (h x n per
   // image); POMT's reads every row (a max over heads, summed over queries) and v.
   const double heads = static_cast<double>(config.num_heads);
-  const double score_inputs =
-      reduction == MethodKind::kPomt
-          ? heads * static_cast<double>(tokens_before) * score_bytes +
-                static_cast<double>(tokens_before) * token_bytes
-          : heads * score_bytes;
+  const double score_inputs = reduction == MethodKind::kPomt
+                                  ? heads * static_cast<double>(tokens_before) * score_bytes +
+                                        static_cast<double>(tokens_before) * token_bytes
+                                  : heads * score_bytes;
   kernels.push_back(memory_cost(gpu, "token_scores", score_inputs));
   kernels.push_back(memory_cost(gpu, "token_sort", 4 * score_bytes));
   kernels.push_back(memory_cost(gpu, "token_gather",
@@ -158,8 +157,8 @@ void append_block(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
   kernels.push_back(gemm_cost(gpu, "attn@v", tokens, d, tokens, heads));
   kernels.push_back(gemm_cost(gpu, "proj", rows, c, c));
   kernels.push_back(memory_cost(gpu, "residual1", 3 * activation));
-  if (mlp_tokens != attention_tokens) append_reduction(gpu, config, batch, tokens, mlp_tokens,
-                                                       reduction, kernels);
+  if (mlp_tokens != attention_tokens)
+    append_reduction(gpu, config, batch, tokens, mlp_tokens, reduction, kernels);
   const int64_t mlp_rows = batch * mlp_tokens;
   const double mlp_activation = static_cast<double>(mlp_rows * c) * kBytesPerFloat;
   kernels.push_back(memory_cost(gpu, "norm2", 2 * mlp_activation));
@@ -184,9 +183,10 @@ std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig&
   const int64_t patch_k = config.in_channels * config.patch_size * config.patch_size;
   kernels.push_back(
       gemm_cost(gpu, "patch_embed", batch * config.patch_tokens(), config.embed_dim, patch_k));
-  kernels.push_back(memory_cost(
-      gpu, "pos_embed+drop",
-      3.0 * static_cast<double>(batch * config.total_tokens() * config.embed_dim) * kBytesPerFloat));
+  kernels.push_back(
+      memory_cost(gpu, "pos_embed+drop",
+                  3.0 * static_cast<double>(batch * config.total_tokens() * config.embed_dim) *
+                      kBytesPerFloat));
   bool merged = false;
   for (std::size_t block = 0; block < schedule.tokens_into_block.size(); ++block) {
     append_block(gpu, config, batch, schedule.tokens_into_block[block],
@@ -194,9 +194,8 @@ std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig&
                  merged && method.kind == MethodKind::kTome, kernels);
     merged = merged || schedule.tokens_after_block[block] != schedule.tokens_into_block[block];
   }
-  const int64_t tokens_out = schedule.tokens_after_block.empty()
-                                 ? schedule.tokens_in
-                                 : schedule.tokens_after_block.back();
+  const int64_t tokens_out =
+      schedule.tokens_after_block.empty() ? schedule.tokens_in : schedule.tokens_after_block.back();
   kernels.push_back(memory_cost(
       gpu, "norm",
       2.0 * static_cast<double>(batch * tokens_out * config.embed_dim) * kBytesPerFloat));
@@ -212,8 +211,7 @@ std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig&
   return vit_forward_kernels(gpu, config, batch, keep);
 }
 
-double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
-                      int64_t tokens) {
+double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch, int64_t tokens) {
   return total_ms(vit_forward_kernels(gpu, config, batch, tokens));
 }
 

@@ -34,9 +34,9 @@ struct GpuSpec {
   double launch_overhead_us = 0;  // per kernel, framework dispatch included
   int64_t tile_m = 128;           // output tile of one thread block
   int64_t tile_n = 64;
-  int blocks_per_sm = 1;          // resident tiles per SM in one wave
-  double gemm_efficiency = 0.6;   // fraction of peak FP32 a full tile reaches
-  std::string source;             // where the numbers come from
+  int blocks_per_sm = 1;         // resident tiles per SM in one wave
+  double gemm_efficiency = 0.6;  // fraction of peak FP32 a full tile reaches
+  std::string source;            // where the numbers come from
 
   double sm_flops_per_s() const { return 2.0 * fp32_lanes_per_sm * clock_mhz * 1e6; }
 };
@@ -70,8 +70,7 @@ std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig&
 std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig& config,
                                             int64_t batch, const MethodSpec& method);
 // Noise-free latency of that forward pass, in milliseconds.
-double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
-                      int64_t tokens);
+double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch, int64_t tokens);
 double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
                       const MethodSpec& method);
 // One transformer block (for --mode block).

@@ -5,9 +5,9 @@
 namespace tailsweep::nvml {
 namespace {
 
-constexpr int kSuccess = 0;             // NVML_SUCCESS
-constexpr unsigned kTextLength = 96;    // > NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE (80)
-constexpr int kTemperatureGpu = 0;      // NVML_TEMPERATURE_GPU
+constexpr int kSuccess = 0;           // NVML_SUCCESS
+constexpr unsigned kTextLength = 96;  // > NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE (80)
+constexpr int kTemperatureGpu = 0;    // NVML_TEMPERATURE_GPU
 
 std::string describe_status(const SharedLibrary& library, int status) {
   const auto text = library.function<const char* (*)(int)>("nvmlErrorString");
@@ -22,7 +22,8 @@ std::shared_ptr<const Nvml> Nvml::open(const std::string& library, std::string* 
   std::string error;
   auto loaded = SharedLibrary::open(library, &error);
   if (!loaded) {
-    *reason = fmt::format("{} cannot be loaded (no NVIDIA driver, or a Jetson): {}", library, error);
+    *reason =
+        fmt::format("{} cannot be loaded (no NVIDIA driver, or a Jetson): {}", library, error);
     return nullptr;
   }
   const auto init = loaded->function<int (*)()>("nvmlInit_v2");
@@ -41,15 +42,14 @@ Nvml::~Nvml() {
   if (const auto shutdown = library_->function<int (*)()>("nvmlShutdown")) shutdown();
 }
 
-std::string Nvml::error_text(int status) const {
-  return describe_status(*library_, status);
-}
+std::string Nvml::error_text(int status) const { return describe_status(*library_, status); }
 
 // Calls `int symbol(args..., T* out)`.
 template <typename T, typename... Args>
 Reading<T> Nvml::call(const char* symbol, Args... args) const {
   const auto function = library_->function<int (*)(Args..., T*)>(symbol);
-  if (function == nullptr) return {std::nullopt, fmt::format("{} has no {}", library_->name(), symbol)};
+  if (function == nullptr)
+    return {std::nullopt, fmt::format("{} has no {}", library_->name(), symbol)};
   T out{};
   if (const int status = function(args..., &out); status != kSuccess) {
     return {std::nullopt, fmt::format("{}: {}", symbol, error_text(status))};
@@ -62,8 +62,7 @@ Reading<Nvml::Device> Nvml::device_by_uuid(const std::string& uuid) const {
 }
 
 Reading<std::string> Nvml::driver_version() const {
-  const auto function =
-      library_->function<int (*)(char*, unsigned)>("nvmlSystemGetDriverVersion");
+  const auto function = library_->function<int (*)(char*, unsigned)>("nvmlSystemGetDriverVersion");
   if (function == nullptr) {
     return {std::nullopt, fmt::format("{} has no nvmlSystemGetDriverVersion", library_->name())};
   }
@@ -117,7 +116,9 @@ class NvmlSensor final : public power::PowerSensor {
  public:
   NvmlSensor(std::shared_ptr<const Nvml> nvml, Nvml::Device device, std::string uuid,
              bool energy_counter)
-      : nvml_(std::move(nvml)), device_(device), uuid_(std::move(uuid)),
+      : nvml_(std::move(nvml)),
+        device_(device),
+        uuid_(std::move(uuid)),
         energy_counter_(energy_counter) {}
   std::string description() const override {
     return fmt::format("NVML {} ({})", energy_counter_ ? "total energy counter" : "power reading",

@@ -1,10 +1,10 @@
 #include "agent/device/power.h"
 
-#include "agent/device/sysfs.h"
+#include <algorithm>
 
 #include <fmt/format.h>
 
-#include <algorithm>
+#include "agent/device/sysfs.h"
 
 namespace tailsweep::power {
 namespace {
@@ -57,17 +57,29 @@ struct RailLayout {
   const char* node_dir;  // "" when the nodes sit in the device folder
   const char* node_prefix;
   int first_channel, last_channel;
-  const char* label_file;                  // fmt pattern of the channel
-  std::vector<const char*> value_files;    // fmt patterns of the channel
+  const char* label_file;                // fmt pattern of the channel
+  std::vector<const char*> value_files;  // fmt patterns of the channel
   double scale;
 };
 
 const std::vector<RailLayout>& rail_layouts() {
   static const std::vector<RailLayout> layouts = {
-      {"/sys/bus/i2c/drivers/ina3221", "hwmon", "hwmon", 1, 4, "in{}_label",
-       {"in{}_input", "curr{}_input"}, 1e-6},
-      {"/sys/bus/i2c/drivers/ina3221x", "", "iio:device", 0, 3, "rail_name_{}",
-       {"in_power{}_input"}, 1e-3},
+      {"/sys/bus/i2c/drivers/ina3221",
+       "hwmon",
+       "hwmon",
+       1,
+       4,
+       "in{}_label",
+       {"in{}_input", "curr{}_input"},
+       1e-6},
+      {"/sys/bus/i2c/drivers/ina3221x",
+       "",
+       "iio:device",
+       0,
+       3,
+       "rail_name_{}",
+       {"in_power{}_input"},
+       1e-3},
   };
   return layouts;
 }
@@ -77,8 +89,7 @@ class RaplPackage : public PowerSensor {
  public:
   RaplPackage(fs::path dir, double range_uj) : dir_(std::move(dir)), range_uj_(range_uj) {}
   std::string description() const override {
-    return fmt::format("RAPL {} ({})", read_line(dir_ / "name").value_or("package"),
-                       dir_.string());
+    return fmt::format("RAPL {} ({})", read_line(dir_ / "name").value_or("package"), dir_.string());
   }
   bool is_energy_counter() const override { return true; }
   std::optional<double> read() override {
@@ -103,7 +114,8 @@ SensorProbe find_jetson_sensor(const fs::path& root) {
     for (const auto& device : children(under(root, layout.driver), "")) {
       for (const auto& node : children(device / layout.node_dir, layout.node_prefix)) {
         for (int channel = layout.first_channel; channel <= layout.last_channel; ++channel) {
-          const auto label = read_line(node / fmt::format(fmt::runtime(layout.label_file), channel));
+          const auto label =
+              read_line(node / fmt::format(fmt::runtime(layout.label_file), channel));
           if (!label || !is_total_input_rail(*label)) continue;
           std::vector<fs::path> files;
           for (const char* pattern : layout.value_files) {
@@ -237,9 +249,8 @@ std::optional<WindowPower> Sampler::window(Clock::time_point begin, Clock::time_
   // A window that has just ended has no reading after it yet, and an energy
   // counter needs one on each side to be interpolated: wait for the next
   // reading (a few periods at most, in case the sensor stops answering).
-  read_.wait_for(lock, 3 * period_ + std::chrono::milliseconds(100), [&] {
-    return stopping_ || (!readings_.empty() && readings_.back().at >= end);
-  });
+  read_.wait_for(lock, 3 * period_ + std::chrono::milliseconds(100),
+                 [&] { return stopping_ || (!readings_.empty() && readings_.back().at >= end); });
   return window_power(readings_, sensor_->is_energy_counter(), begin, end);
 }
 

@@ -1,10 +1,10 @@
 #include "agent/device/sysfs.h"
 
-#include "common/util/parse.h"
-
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+
+#include "common/util/parse.h"
 
 namespace tailsweep::sysfs {
 
@@ -20,9 +20,8 @@ std::optional<std::string> read_text(const fs::path& path) {
   std::ostringstream text;
   text << stream.rdbuf();
   std::string value = text.str();
-  while (!value.empty() &&
-         (value.back() == '\n' || value.back() == '\0' || value.back() == ' ' ||
-          value.back() == '\r')) {
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\0' || value.back() == ' ' ||
+                            value.back() == '\r')) {
     value.pop_back();
   }
   return value;

@@ -46,9 +46,9 @@ struct AccuracySession::Impl {
   at::Tensor staged;
 };
 
-AccuracySession::AccuracySession(const VitConfig& config, const std::string& weights,
-                                 uint64_t seed, const ComputeDevice& device,
-                                 const std::string& dataset, const std::string& split)
+AccuracySession::AccuracySession(const VitConfig& config, const std::string& weights, uint64_t seed,
+                                 const ComputeDevice& device, const std::string& dataset,
+                                 const std::string& split)
     : impl_(std::make_unique<Impl>(config, weights, seed, device, dataset, split)) {}
 
 AccuracySession::~AccuracySession() = default;

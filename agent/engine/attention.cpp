@@ -1,12 +1,11 @@
 #include "agent/engine/attention.h"
 
-#include <ATen/ATen.h>
-#include <ATen/Parallel.h>
-
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
-#include <cmath>
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 namespace tailsweep::agent {
 
@@ -57,8 +56,7 @@ void attend_in_row_tasks(const at::Tensor& query, const at::Tensor& keys, const 
       const int64_t rows = std::min(rows_per_chunk, tokens - first_row);
       if (rows <= 0) continue;
       at::Tensor block_probs = probs[image][head].narrow(0, first_row, rows);
-      at::mm_out(block_probs, query[image][head].narrow(0, first_row, rows),
-                 keys[image][head].t());
+      at::mm_out(block_probs, query[image][head].narrow(0, first_row, rows), keys[image][head].t());
       if (bias_rows.defined()) block_probs.add_(bias_rows[image]);
       at::_softmax_out(block_probs, block_probs, -1, false);
       at::Tensor out_rows =
@@ -93,9 +91,8 @@ AttentionResult multi_head_attention(const at::Tensor& x, const AttentionWeights
   const int64_t head_dim = dim / heads;
 
   // (B, N, 3C) -> (3, B, H, N, d) as views; q, k, v are strided, not copied.
-  const at::Tensor qkv = weights.qkv.forward(x)
-                             .view({batch, tokens, 3, heads, head_dim})
-                             .permute({2, 0, 3, 1, 4});
+  const at::Tensor qkv =
+      weights.qkv.forward(x).view({batch, tokens, 3, heads, head_dim}).permute({2, 0, 3, 1, 4});
   const at::Tensor query = qkv.select(0, 0);
   const at::Tensor keys = qkv.select(0, 1);
   const at::Tensor values = qkv.select(0, 2);

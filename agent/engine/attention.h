@@ -3,9 +3,9 @@
 // token-reduction method run on: explicit softmax(q k^T * d^-0.5 + bias) v.
 // (The POMT reference compares PyTorch's fused SDPA baseline against explicit
 // softmax for the pruned models; here the comparison is like for like.)
-#include <ATen/core/Tensor.h>
-
 #include <cstdint>
+
+#include <ATen/core/Tensor.h>
 
 #include "agent/engine/packed_linear.h"
 

@@ -1,21 +1,20 @@
 #include "agent/engine/compute_device.h"
 
-#include <fmt/format.h>
 #include <c10/core/Device.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <torch/csrc/api/include/torch/cuda.h>
 #include <torch/csrc/api/include/torch/version.h>
 
-#include <nlohmann/json.hpp>
-
-#include "common/util/errors.h"
 #include "agent/device/nvml.h"
+#include "common/util/errors.h"
 
 namespace tailsweep::agent {
 
 ComputeDevice::ComputeDevice(const DeviceSpec& spec) : spec_(spec) {
   if (spec_.simulated()) {
-    throw InputError(fmt::format("{} is a simulated device: the engine does not run there",
-                                 spec_.text()));
+    throw InputError(
+        fmt::format("{} is a simulated device: the engine does not run there", spec_.text()));
   }
   if (!is_cuda()) return;
   GpuFacts facts = read_gpu_facts(spec_.cuda_index);
@@ -43,8 +42,9 @@ ComputeDevice::ComputeDevice(const DeviceSpec& spec) : spec_(spec) {
 }
 
 c10::Device ComputeDevice::torch_device() const {
-  return is_cuda() ? c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(spec_.cuda_index))
-                   : c10::Device(c10::DeviceType::CPU);
+  return is_cuda()
+             ? c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(spec_.cuda_index))
+             : c10::Device(c10::DeviceType::CPU);
 }
 
 void ComputeDevice::synchronize() const {
@@ -77,10 +77,11 @@ power::SensorProbe ComputeDevice::find_power_sensor() const {
   // A discrete GPU's board power is NVML's to tell; a host sensor (RAPL)
   // would measure the CPU package instead. A Jetson's GPU shares the board,
   // whose total input the INA3221 reads.
-  power::SensorProbe nvml =
-      gpu_before_->uuid ? nvml::find_nvml_power_sensor(*gpu_before_->uuid)
-                        : power::SensorProbe{nullptr, "NVML needs the GPU's UUID, and the CUDA "
-                                                      "driver gave none"};
+  power::SensorProbe nvml = gpu_before_->uuid
+                                ? nvml::find_nvml_power_sensor(*gpu_before_->uuid)
+                                : power::SensorProbe{nullptr,
+                                                     "NVML needs the GPU's UUID, and the CUDA "
+                                                     "driver gave none"};
   if (nvml.sensor) return nvml;
   power::SensorProbe jetson = power::find_jetson_sensor("/");
   if (jetson.sensor) return jetson;

@@ -8,11 +8,11 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "agent/engine/runtime.h"
 #include "agent/device/device_facts.h"
 #include "agent/device/device_spec.h"
 #include "agent/device/gpu_facts.h"
 #include "agent/device/power.h"
+#include "agent/engine/runtime.h"
 
 namespace c10 {
 struct Device;

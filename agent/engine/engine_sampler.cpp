@@ -1,10 +1,10 @@
 #include "agent/engine/engine_sampler.h"
 
+#include <map>
+
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/Device.h>
-
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "agent/engine/compute_device.h"
@@ -20,8 +20,7 @@ struct EngineSampler::Impl {
   Impl(const EngineSamplerOptions& options, const ComputeDevice& compute_device)
       : device(compute_device),
         runtime(configure_runtime(options.threads)),
-        model(options.config,
-              load_or_random_weights(options.config, options.weights, options.seed),
+        model(options.config, load_or_random_weights(options.config, options.weights, options.seed),
               compute_device.torch_device()),
         block_mode(options.block_mode),
         seed(options.seed),
@@ -32,8 +31,7 @@ struct EngineSampler::Impl {
     for (const int64_t batch : options.batches) {
       inputs[batch] =
           (block_mode ? at::randn({batch, config.total_tokens(), config.embed_dim}, generator)
-                      : at::randn({batch, config.in_channels, config.image_size,
-                                   config.image_size},
+                      : at::randn({batch, config.in_channels, config.image_size, config.image_size},
                                   generator))
               .to(compute_device.torch_device());
     }
@@ -53,8 +51,7 @@ EngineSampler::EngineSampler(const EngineSamplerOptions& options, const ComputeD
 
 EngineSampler::~EngineSampler() = default;
 
-std::chrono::duration<double, std::milli> EngineSampler::time_forward(int64_t batch,
-                                                                      int64_t tokens,
+std::chrono::duration<double, std::milli> EngineSampler::time_forward(int64_t batch, int64_t tokens,
                                                                       int method) {
   Impl& s = *impl_;
   const at::Tensor& input = s.inputs.at(batch);

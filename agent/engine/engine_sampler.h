@@ -20,11 +20,11 @@ class ComputeDevice;
 
 struct EngineSamplerOptions {
   VitConfig config;
-  std::string weights;  // empty: random weights from seed
-  uint64_t seed = 0;    // random weights, the inputs, and random:N's tokens
-  int threads = 0;      // 0: one per hardware thread
-  std::vector<int64_t> batches;   // one input is drawn per batch size
-  bool block_mode = false;        // time one block on token embeddings instead of the model
+  std::string weights;              // empty: random weights from seed
+  uint64_t seed = 0;                // random weights, the inputs, and random:N's tokens
+  int threads = 0;                  // 0: one per hardware thread
+  std::vector<int64_t> batches;     // one input is drawn per batch size
+  bool block_mode = false;          // time one block on token embeddings instead of the model
   std::vector<MethodSpec> methods;  // what a method index below refers to
 };
 
@@ -43,8 +43,7 @@ class EngineSampler {
   // token subset drawn inside the call, as in POMT's protocol); otherwise
   // the index of a method, on the full input. In block mode, one block on
   // `tokens` tokens.
-  std::chrono::duration<double, std::milli> time_forward(int64_t batch, int64_t tokens,
-                                                          int method);
+  std::chrono::duration<double, std::milli> time_forward(int64_t batch, int64_t tokens, int method);
 
   // The results' `device` object, with the GPU's facts after the run.
   nlohmann::json device_json(const HostFacts& host) const;

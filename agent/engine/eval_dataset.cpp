@@ -1,10 +1,10 @@
 #include "agent/engine/eval_dataset.h"
 
-#include "agent/engine/accuracy_session.h"
-
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
+
+#include "agent/engine/accuracy_session.h"
 #ifdef TAILSWEEP_HAVE_OPENCV
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -15,10 +15,10 @@
 #include <filesystem>
 #include <set>
 
-#include "agent/engine/image_data.h"
-#include "common/util/errors.h"
 #include "agent/data/idx.h"
 #include "agent/data/image_transform.h"
+#include "agent/engine/image_data.h"
+#include "common/util/errors.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -28,7 +28,8 @@ namespace fs = std::filesystem;
 class FashionMnist final : public EvalDataset {
  public:
   FashionMnist(const fs::path& dir, const std::string& split)
-      : set_(datasets::read_fashion_mnist(dir, split)), split_(split),
+      : set_(datasets::read_fashion_mnist(dir, split)),
+        split_(split),
         labels_(set_.labels.begin(), set_.labels.end()) {}
 
   std::string name() const override { return "fashion-mnist"; }
@@ -115,9 +116,10 @@ class ImageFolder final : public EvalDataset {
  private:
   static images::Image8 decode_rgb(const fs::path& file) {
 #ifndef TAILSWEEP_HAVE_OPENCV
-    throw InputError(fmt::format("cannot decode image {}: this tailsweep-agent was built without "
-                                 "OpenCV (-DTAILSWEEP_WITH_OPENCV=OFF)",
-                                 file.string()));
+    throw InputError(
+        fmt::format("cannot decode image {}: this tailsweep-agent was built without "
+                    "OpenCV (-DTAILSWEEP_WITH_OPENCV=OFF)",
+                    file.string()));
 #else
     // PIL ignores EXIF orientation in timm's loader; so do we.
     const cv::Mat bgr = cv::imread(file.string(), cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
@@ -150,8 +152,8 @@ void require_input_shape(const VitConfig& config, int64_t channels, int64_t size
                          const std::string& dataset) {
   if (config.in_channels != channels || config.image_size != size) {
     throw InputError(fmt::format("model {} takes {}x{}x{} images; {} gives {}x{}x{}", config.name,
-                                 config.in_channels, config.image_size, config.image_size,
-                                 dataset, channels, size, size));
+                                 config.in_channels, config.image_size, config.image_size, dataset,
+                                 channels, size, size));
   }
 }
 

@@ -2,13 +2,13 @@
 // Labelled images for `tailsweep-agent eval`, loaded a batch at a time (an
 // ImageNet validation set does not fit in memory as floats).
 // Agent-internal header (ATen types).
-#include <ATen/core/Tensor.h>
-
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
+
+#include <ATen/core/Tensor.h>
 
 #include "common/model/model_config.h"
 

@@ -1,9 +1,9 @@
 #include "agent/engine/image_data.h"
 
-#include <ATen/ATen.h>
-
 #include <numeric>
 #include <vector>
+
+#include <ATen/ATen.h>
 
 namespace tailsweep::agent {
 

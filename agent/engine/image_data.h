@@ -1,12 +1,12 @@
 #pragma once
 // Images as the models see them: Fashion-MNIST normalised with its own mean
 // and standard deviation, 1 x 28 x 28. Agent-internal header (ATen types).
-#include <ATen/core/Tensor.h>
-
 #include <span>
 
-#include "agent/engine/vit_trainer.h"
+#include <ATen/core/Tensor.h>
+
 #include "agent/data/idx.h"
+#include "agent/engine/vit_trainer.h"
 
 namespace tailsweep::agent {
 

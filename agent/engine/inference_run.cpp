@@ -1,8 +1,8 @@
 #include "agent/engine/inference_run.h"
 
-#include <ATen/ATen.h>
-
 #include <chrono>
+
+#include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
 #include "agent/engine/runtime.h"
@@ -19,8 +19,8 @@ nlohmann::json run_inference(const InferRequest& request) {
   const MethodSpec method = parse_method_spec(request.method);
   validate_for_model(method, config);
   const RuntimeInfo runtime = configure_runtime(request.run.threads);
-  const VitModel model(
-      config, load_or_random_weights(config, request.run.weights, request.run.seed));
+  const VitModel model(config,
+                       load_or_random_weights(config, request.run.weights, request.run.seed));
   const at::Tensor images = read_named_tensor(request.input, "input");
 
   ForwardTrace trace;

@@ -1,13 +1,13 @@
 #include "agent/engine/packed_linear.h"
 
-#include <ATen/ATen.h>
-#include <fmt/format.h>
-
 #include <cstdlib>
 #include <map>
-#include <string_view>
 #include <mutex>
+#include <string_view>
 #include <utility>
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
 
 #ifdef TAILSWEEP_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
@@ -52,11 +52,10 @@ struct PackedLinear::Packed {
     dnnl::primitive_attr attributes;
     attributes.set_post_ops(post_ops);
     const dnnl::matmul::primitive_desc descriptor(
-        dnnl::matmul::desc(memory::desc({rows, in_features}, memory::data_type::f32,
-                                        memory::format_tag::ab),
-                           packed_weights_desc, bias.get_desc(),
-                           memory::desc({rows, out_features}, memory::data_type::f32,
-                                        memory::format_tag::ab)),
+        dnnl::matmul::desc(
+            memory::desc({rows, in_features}, memory::data_type::f32, memory::format_tag::ab),
+            packed_weights_desc, bias.get_desc(),
+            memory::desc({rows, out_features}, memory::data_type::f32, memory::format_tag::ab)),
         attributes, cpu_engine());
     return primitives.emplace(key, dnnl::matmul(descriptor)).first->second;
   }
@@ -71,8 +70,7 @@ GemmBackend default_gemm_backend() {
                                                                  : GemmBackend::kOneDnn;
 }
 
-PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias,
-                           GemmBackend backend)
+PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias, GemmBackend backend)
     : in_features_(weight.size(1)),
       out_features_(weight.size(0)),
       weight_(weight.contiguous()),
@@ -114,12 +112,12 @@ void PackedLinear::run(const at::Tensor& input, at::Tensor& out, Epilogue epilog
   if (packed_) {
     const int64_t rows = rows_in.size(0);
     dnnl::matmul primitive = packed_->primitive(rows, in_features_, out_features_, epilogue);
-    memory source(memory::desc({rows, in_features_}, memory::data_type::f32,
-                               memory::format_tag::ab),
-                  cpu_engine(), rows_in.data_ptr<float>());
-    memory destination(memory::desc({rows, out_features_}, memory::data_type::f32,
-                                    memory::format_tag::ab),
-                       cpu_engine(), rows_out.data_ptr<float>());
+    memory source(
+        memory::desc({rows, in_features_}, memory::data_type::f32, memory::format_tag::ab),
+        cpu_engine(), rows_in.data_ptr<float>());
+    memory destination(
+        memory::desc({rows, out_features_}, memory::data_type::f32, memory::format_tag::ab),
+        cpu_engine(), rows_out.data_ptr<float>());
     thread_local dnnl::stream stream(cpu_engine());
     primitive.execute(stream, {{DNNL_ARG_SRC, source},
                                {DNNL_ARG_WEIGHTS, packed_->packed_weights},

@@ -6,10 +6,10 @@
 // re-packs the constant weights on every call: at ViT sizes that is ~15% of
 // a forward pass. Where LibTorch's oneDNN is absent (Jetson builds), the
 // same interface runs on ATen.
-#include <ATen/core/Tensor.h>
-
 #include <memory>
 #include <string>
+
+#include <ATen/core/Tensor.h>
 
 namespace tailsweep::agent {
 

@@ -1,18 +1,19 @@
 #include "agent/engine/runtime.h"
 
-#include "agent/engine/packed_linear.h"
-
-#include <ATen/Parallel.h>
-#include <c10/util/Exception.h>
 #include <dlfcn.h>
 #include <malloc.h>
-#include <fmt/format.h>
-#include <torch/csrc/api/include/torch/version.h>
 
 #include <cstdio>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <thread>
+
+#include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/csrc/api/include/torch/version.h>
+
+#include "agent/engine/packed_linear.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -78,14 +79,11 @@ RuntimeInfo configure_runtime(int threads) {
 }
 
 void to_json(nlohmann::json& out, const RuntimeInfo& info) {
-  out = nlohmann::json{{"torch_version", info.torch_version},
-                        {"blas_library", info.blas_library},
-                        {"blas_config", info.blas_config},
-                        {"blas_is_reference", info.blas_is_reference},
-                        {"gemm_backend", info.gemm_backend},
-                        {"intra_op_threads", info.intra_op_threads},
-                        {"blas_threads", info.blas_threads},
-                        {"hardware_threads", info.hardware_threads}};
+  out = nlohmann::json{
+      {"torch_version", info.torch_version}, {"blas_library", info.blas_library},
+      {"blas_config", info.blas_config},     {"blas_is_reference", info.blas_is_reference},
+      {"gemm_backend", info.gemm_backend},   {"intra_op_threads", info.intra_op_threads},
+      {"blas_threads", info.blas_threads},   {"hardware_threads", info.hardware_threads}};
 }
 
 nlohmann::json cpu_device_json(const RuntimeInfo& runtime, const HostFacts& host) {
@@ -100,12 +98,17 @@ nlohmann::json simulated_device_json(const sim::GpuSpec& spec, const HostFacts& 
   return {{"kind", "sim"},
           {"name", spec.display_name},
           {"simulated", true},
-          {"gpu", {{"name", spec.name}, {"architecture", spec.architecture},
-                   {"sm_count", spec.sm_count}, {"fp32_lanes_per_sm", spec.fp32_lanes_per_sm},
-                   {"clock_mhz", spec.clock_mhz}, {"memory_gb_per_s", spec.memory_gb_per_s},
-                   {"launch_overhead_us", spec.launch_overhead_us},
-                   {"tile", {spec.tile_m, spec.tile_n}}, {"gemm_efficiency", spec.gemm_efficiency},
-                   {"source", spec.source}}},
+          {"gpu",
+           {{"name", spec.name},
+            {"architecture", spec.architecture},
+            {"sm_count", spec.sm_count},
+            {"fp32_lanes_per_sm", spec.fp32_lanes_per_sm},
+            {"clock_mhz", spec.clock_mhz},
+            {"memory_gb_per_s", spec.memory_gb_per_s},
+            {"launch_overhead_us", spec.launch_overhead_us},
+            {"tile", {spec.tile_m, spec.tile_n}},
+            {"gemm_efficiency", spec.gemm_efficiency},
+            {"source", spec.source}}},
           {"simulated_on", host}};
 }
 

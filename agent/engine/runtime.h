@@ -15,12 +15,12 @@ namespace tailsweep::agent {
 
 struct RuntimeInfo {
   std::string torch_version;
-  std::string blas_library;   // the shared object that provides sgemm_
-  std::string blas_config;    // openblas_get_config(), or "" when not OpenBLAS
+  std::string blas_library;        // the shared object that provides sgemm_
+  std::string blas_config;         // openblas_get_config(), or "" when not OpenBLAS
   bool blas_is_reference = false;  // netlib's reference BLAS: >10x slower
-  std::string gemm_backend;   // what the linear layers run on (packed_linear.h)
+  std::string gemm_backend;        // what the linear layers run on (packed_linear.h)
   int intra_op_threads = 0;
-  int blas_threads = 0;       // -1 when the BLAS cannot tell
+  int blas_threads = 0;  // -1 when the BLAS cannot tell
   int hardware_threads = 0;
 };
 

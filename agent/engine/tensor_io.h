@@ -1,9 +1,9 @@
 #pragma once
 // Conversions between our safetensors tensors and ATen float tensors.
-#include <ATen/core/Tensor.h>
-
 #include <filesystem>
 #include <string>
+
+#include <ATen/core/Tensor.h>
 
 #include "agent/data/safetensors.h"
 

@@ -1,8 +1,8 @@
 #include "agent/engine/token_reduction.h"
 
-#include <ATen/ATen.h>
-
 #include <limits>
+
+#include <ATen/ATen.h>
 
 namespace tailsweep::agent {
 namespace {
@@ -30,8 +30,8 @@ at::Tensor random_keep(const at::Tensor& x, int64_t keep_tokens, at::Generator& 
   // A uniformly random subset per image: the first k of a random permutation,
   // put back in token order so the result reads like the input.
   const at::Tensor noise = at::rand({batch, patches}, generator);
-  at::Tensor chosen = std::get<1>(noise.sort(/*stable=*/true, 1, false))
-                          .narrow(1, 0, keep_tokens - 1);
+  at::Tensor chosen =
+      std::get<1>(noise.sort(/*stable=*/true, 1, false)).narrow(1, 0, keep_tokens - 1);
   // Drawn on the CPU whatever the device, so a seed picks the same tokens
   // on every device; a GPU receives only the indices.
   chosen = (std::get<0>(chosen.sort(1)) + 1).to(x.device());
@@ -80,7 +80,7 @@ TomeState tome_merge(const at::Tensor& x, const at::Tensor& size, const at::Tens
   const at::Tensor metric_a = metric.index({Slice(), Slice(None, None, 2)});
   const at::Tensor metric_b = metric.index({Slice(), Slice(1, None, 2)});
   at::Tensor similarity = at::matmul(metric_a, metric_b.transpose(-1, -2));  // (B, Ta, Tb)
-  similarity.select(1, 0).fill_(-std::numeric_limits<float>::infinity());  // CLS never merges
+  similarity.select(1, 0).fill_(-std::numeric_limits<float>::infinity());    // CLS never merges
 
   const auto [best, partner] = similarity.max(-1);  // (B, Ta)
   const at::Tensor edge_order = descending_order(best);

@@ -5,10 +5,10 @@
 // keys are (B, H, N, d). Definitions follow the reference code (see
 // docs/engine.md); the only intended difference is that every sort here is
 // stable, so equal scores break ties by token index and runs are repeatable.
+#include <cstdint>
+
 #include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
-
-#include <cstdint>
 
 namespace tailsweep::agent {
 

@@ -1,11 +1,11 @@
 #include "agent/engine/training_run.h"
 
-#include <ATen/ATen.h>
-#include <fmt/format.h>
-
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "agent/data/idx.h"
@@ -53,8 +53,7 @@ void run_training(const TrainRequest& options) {
     throw InputError(fmt::format(
         "model {} takes {}x{}x{} images and {} classes; Fashion-MNIST needs 1x28x28 and 10 "
         "(use fmnist-vit or custom:...,image=28,channels=1,classes=10)",
-        config.name, config.in_channels, config.image_size, config.image_size,
-        config.num_classes));
+        config.name, config.in_channels, config.image_size, config.image_size, config.num_classes));
   }
   const std::filesystem::path out = options.out;
   const std::filesystem::path log_path =
@@ -69,16 +68,24 @@ void run_training(const TrainRequest& options) {
 
   nlohmann::json log = {
       {"model", config.name},
-      {"dataset", {{"name", "fashion-mnist"}, {"dir", options.data_dir},
-                   {"train_images", train.images.size(0)}, {"test_images", test.images.size(0)},
-                   {"train_limit", options.limit == 0 ? nlohmann::json(nullptr)
-                                                      : nlohmann::json(options.limit)}}},
-      {"settings", {{"epochs", settings.epochs}, {"batch", settings.batch},
-                    {"optimizer", "AdamW"}, {"peak_lr", settings.peak_lr},
-                    {"warmup_epochs", settings.warmup_epochs}, {"schedule", "cosine"},
-                    {"weight_decay", settings.weight_decay},
-                    {"label_smoothing", settings.label_smoothing},
-                    {"horizontal_flip", settings.horizontal_flip}, {"seed", settings.seed}}},
+      {"dataset",
+       {{"name", "fashion-mnist"},
+        {"dir", options.data_dir},
+        {"train_images", train.images.size(0)},
+        {"test_images", test.images.size(0)},
+        {"train_limit",
+         options.limit == 0 ? nlohmann::json(nullptr) : nlohmann::json(options.limit)}}},
+      {"settings",
+       {{"epochs", settings.epochs},
+        {"batch", settings.batch},
+        {"optimizer", "AdamW"},
+        {"peak_lr", settings.peak_lr},
+        {"warmup_epochs", settings.warmup_epochs},
+        {"schedule", "cosine"},
+        {"weight_decay", settings.weight_decay},
+        {"label_smoothing", settings.label_smoothing},
+        {"horizontal_flip", settings.horizontal_flip},
+        {"seed", settings.seed}}},
       {"runtime", runtime},
       {"git_sha", build_info::kGitSha},
       {"epochs", nlohmann::json::array()},
@@ -91,22 +98,25 @@ void run_training(const TrainRequest& options) {
   // seed still fixes the order and the flips.
   VitWeights weights = options.init.empty() ? initial_training_weights(config, settings.seed)
                                             : load_weights(config, options.init);
-  log["init"] = options.init.empty()
-                    ? nlohmann::json(nullptr)
-                    : nlohmann::json{{"weights", options.init},
-                                     {"sha256", file_sha256_hex(options.init)}};
+  log["init"] = options.init.empty() ? nlohmann::json(nullptr)
+                                     : nlohmann::json{{"weights", options.init},
+                                                      {"sha256", file_sha256_hex(options.init)}};
   ProgressLine progress;
   const auto on_step = [&](int64_t step, int64_t total) {
     progress.update(static_cast<std::size_t>(step), static_cast<std::size_t>(total), "steps");
   };
   const auto on_epoch = [&](const EpochReport& report) {
-    fmt::print(stderr, "{}epoch {}/{}: loss {:.4f}, train top-1 {:.4f}, test top-1 {:.4f}, "
+    fmt::print(stderr,
+               "{}epoch {}/{}: loss {:.4f}, train top-1 {:.4f}, test top-1 {:.4f}, "
                "lr {:.2e}, {:.0f}s\n",
                progress.enabled() ? "\n" : "", report.epoch, settings.epochs, report.train_loss,
                report.train_top1, report.test_top1, report.lr_end, report.elapsed.count());
-    log["epochs"].push_back({{"epoch", report.epoch}, {"train_loss", report.train_loss},
-                             {"train_top1", report.train_top1}, {"test_top1", report.test_top1},
-                             {"lr_end", report.lr_end}, {"elapsed_s", report.elapsed.count()}});
+    log["epochs"].push_back({{"epoch", report.epoch},
+                             {"train_loss", report.train_loss},
+                             {"train_top1", report.train_top1},
+                             {"test_top1", report.test_top1},
+                             {"lr_end", report.lr_end},
+                             {"elapsed_s", report.elapsed.count()}});
     write_log(log_path, log);
   };
   train_vit(config, weights, train, &test, settings, on_step, on_epoch);
@@ -118,6 +128,5 @@ void run_training(const TrainRequest& options) {
   write_log(log_path, log);
   fmt::print(stderr, "train: wrote {} and {}\n", out.string(), log_path.string());
 }
-
 
 }  // namespace tailsweep::agent

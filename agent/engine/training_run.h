@@ -12,9 +12,9 @@ namespace tailsweep::agent {
 struct TrainSettings {
   int epochs = 10;
   int64_t batch = 128;
-  double peak_lr = 2e-3;        // AdamW, after a linear warm-up, then cosine to 0
+  double peak_lr = 2e-3;  // AdamW, after a linear warm-up, then cosine to 0
   double warmup_epochs = 1.0;
-  double weight_decay = 0.05;   // matrices only: not biases, norms, embeddings
+  double weight_decay = 0.05;  // matrices only: not biases, norms, embeddings
   double label_smoothing = 0.1;
   bool horizontal_flip = true;  // random left-right flip, half the images
   uint64_t seed = 0;

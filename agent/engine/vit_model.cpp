@@ -34,19 +34,21 @@ VitModel::VitModel(VitConfig config, const VitWeights& host_weights, at::Device 
                                  host_weights.blocks.size(), config_.depth));
   }
   VitWeights weights = host_weights;  // handles: copies no data on the CPU
-  for_each_parameter(config_, weights, [&](const std::string&, const std::vector<int64_t>&,
-                                           at::Tensor& tensor) { tensor = tensor.to(device_); });
+  for_each_parameter(config_, weights,
+                     [&](const std::string&, const std::vector<int64_t>&, at::Tensor& tensor) {
+                       tensor = tensor.to(device_);
+                     });
   cls_token_ = weights.cls_token;
   pos_embed_ = weights.pos_embed;
   patch_weight_ = weights.patch_weight.contiguous();
   patch_bias_ = weights.patch_bias;
   for (const auto& block : weights.blocks) {
-    blocks_.push_back(Block{
-        block.norm1_weight, block.norm1_bias, block.norm2_weight, block.norm2_bias,
-        prepare_attention(block.qkv_weight, block.qkv_bias, block.proj_weight, block.proj_bias,
-                          config_.num_heads),
-        PackedLinear(block.fc1_weight, block.fc1_bias),
-        PackedLinear(block.fc2_weight, block.fc2_bias)});
+    blocks_.push_back(Block{block.norm1_weight, block.norm1_bias, block.norm2_weight,
+                            block.norm2_bias,
+                            prepare_attention(block.qkv_weight, block.qkv_bias, block.proj_weight,
+                                              block.proj_bias, config_.num_heads),
+                            PackedLinear(block.fc1_weight, block.fc1_bias),
+                            PackedLinear(block.fc2_weight, block.fc2_bias)});
   }
   norm_weight_ = weights.norm_weight;
   norm_bias_ = weights.norm_bias;
@@ -67,27 +69,27 @@ void VitModel::check_input(const at::Tensor& images) const {
     throw InputError("input must be float32");
   }
   if (images.device() != device_) {
-    throw InputError(fmt::format("input is on {} but the model is on {}", images.device().str(),
-                                 device_.str()));
+    throw InputError(
+        fmt::format("input is on {} but the model is on {}", images.device().str(), device_.str()));
   }
 }
 
 at::Tensor VitModel::embed(const at::Tensor& images) const {
   const int64_t batch = images.size(0);
   // (B, C, h, w) -> (B, h*w, C): row-major patches, as timm flattens them.
-  const at::Tensor patches = at::conv2d(images, patch_weight_, patch_bias_,
-                                        {config_.patch_size, config_.patch_size})
-                                 .flatten(2)
-                                 .transpose(1, 2);
+  const at::Tensor patches =
+      at::conv2d(images, patch_weight_, patch_bias_, {config_.patch_size, config_.patch_size})
+          .flatten(2)
+          .transpose(1, 2);
   at::Tensor x = at::cat({cls_token_.expand({batch, 1, config_.embed_dim}), patches}, 1);
   x.add_(pos_embed_);
   return x;
 }
 
 AttentionResult VitModel::attention_half(const Block& block, at::Tensor& x,
-                                        const at::Tensor& logit_bias) {
-  return multi_head_attention(layer_norm(x, block.norm1_weight, block.norm1_bias),
-                              block.attention, logit_bias, &x);
+                                         const at::Tensor& logit_bias) {
+  return multi_head_attention(layer_norm(x, block.norm1_weight, block.norm1_bias), block.attention,
+                              logit_bias, &x);
 }
 
 void VitModel::mlp_half(const Block& block, at::Tensor& x) {
@@ -145,7 +147,9 @@ at::Tensor VitModel::forward(const at::Tensor& images, const MethodSpec& method,
     const AttentionResult attention = attention_half(block, x, logit_bias);
 
     switch (method.kind) {
-      case MethodKind::kTopK: x = topk_prune(x, attention.probs, method.r); break;
+      case MethodKind::kTopK:
+        x = topk_prune(x, attention.probs, method.r);
+        break;
       case MethodKind::kPomt:
         if (index == method.layer && method.r > 0) {
           x = pomt_prune(x, pomt_scores(attention.probs, attention.values), method.r);
@@ -162,7 +166,8 @@ at::Tensor VitModel::forward(const at::Tensor& images, const MethodSpec& method,
         break;
       }
       case MethodKind::kNone:
-      case MethodKind::kRandom: break;
+      case MethodKind::kRandom:
+        break;
     }
 
     mlp_half(block, x);

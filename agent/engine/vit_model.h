@@ -1,9 +1,9 @@
 #pragma once
 // A timm ViT/DeiT forward pass with token reduction chosen per call.
-#include <ATen/core/Tensor.h>
-
 #include <cstdint>
 #include <vector>
+
+#include <ATen/core/Tensor.h>
 
 #include "agent/engine/attention.h"
 #include "agent/engine/vit_weights.h"
@@ -61,7 +61,6 @@ class VitModel {
   static AttentionResult attention_half(const Block& block, at::Tensor& x,
                                         const at::Tensor& logit_bias);
   static void mlp_half(const Block& block, at::Tensor& x);
-
 
   VitConfig config_;
   at::Device device_;

@@ -1,11 +1,11 @@
 #include "agent/engine/vit_trainer.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-#include <torch/torch.h>
-
 #include <cmath>
 #include <limits>
 #include <numbers>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
 
 namespace tailsweep::agent {
 namespace {
@@ -72,29 +72,28 @@ VitWeights initial_training_weights(const VitConfig& config, uint64_t seed) {
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
   VitWeights weights;
   weights.blocks.resize(static_cast<std::size_t>(config.depth));
-  for_each_parameter(config, weights,
-                     [&](const std::string& name, const std::vector<int64_t>& shape,
-                         at::Tensor& tensor) {
-                       tensor = at::empty(shape, at::kFloat);
-                       const bool is_norm = name.find("norm") != std::string::npos;
-                       const bool is_bias = name.size() >= 4 &&
-                                            name.compare(name.size() - 4, 4, "bias") == 0;
-                       if (name == "patch_embed.proj.weight") {
-                         const double fan_in = static_cast<double>(shape[1] * shape[2] * shape[3]);
-                         const double bound = 1.0 / std::sqrt(fan_in);
-                         tensor.uniform_(-bound, bound, generator);
-                       } else if (name == "patch_embed.proj.bias") {
-                         tensor.zero_();
-                       } else if (name == "cls_token") {
-                         tensor.normal_(0.0, 1e-6, generator);
-                       } else if (is_norm) {
-                         is_bias ? tensor.zero_() : tensor.fill_(1.0);
-                       } else if (is_bias) {
-                         tensor.zero_();
-                       } else {
-                         tensor.normal_(0.0, 0.02, generator);  // matrices and pos_embed
-                       }
-                     });
+  for_each_parameter(
+      config, weights,
+      [&](const std::string& name, const std::vector<int64_t>& shape, at::Tensor& tensor) {
+        tensor = at::empty(shape, at::kFloat);
+        const bool is_norm = name.find("norm") != std::string::npos;
+        const bool is_bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
+        if (name == "patch_embed.proj.weight") {
+          const double fan_in = static_cast<double>(shape[1] * shape[2] * shape[3]);
+          const double bound = 1.0 / std::sqrt(fan_in);
+          tensor.uniform_(-bound, bound, generator);
+        } else if (name == "patch_embed.proj.bias") {
+          tensor.zero_();
+        } else if (name == "cls_token") {
+          tensor.normal_(0.0, 1e-6, generator);
+        } else if (is_norm) {
+          is_bias ? tensor.zero_() : tensor.fill_(1.0);
+        } else if (is_bias) {
+          tensor.zero_();
+        } else {
+          tensor.normal_(0.0, 0.02, generator);  // matrices and pos_embed
+        }
+      });
   return weights;
 }
 
@@ -110,11 +109,13 @@ void train_vit(const VitConfig& config, VitWeights& weights, const TrainingData&
                        (decays(name, tensor) ? decayed : not_decayed).push_back(tensor);
                      });
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decayed, std::make_unique<torch::optim::AdamWOptions>(
-                                   torch::optim::AdamWOptions(settings.peak_lr)
-                                       .weight_decay(settings.weight_decay)));
-  groups.emplace_back(not_decayed, std::make_unique<torch::optim::AdamWOptions>(
-                                       torch::optim::AdamWOptions(settings.peak_lr).weight_decay(0)));
+  groups.emplace_back(
+      decayed,
+      std::make_unique<torch::optim::AdamWOptions>(
+          torch::optim::AdamWOptions(settings.peak_lr).weight_decay(settings.weight_decay)));
+  groups.emplace_back(not_decayed,
+                      std::make_unique<torch::optim::AdamWOptions>(
+                          torch::optim::AdamWOptions(settings.peak_lr).weight_decay(0)));
   torch::optim::AdamW optimizer(groups, torch::optim::AdamWOptions(settings.peak_lr));
 
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(settings.seed + 1);
@@ -139,8 +140,7 @@ void train_vit(const VitConfig& config, VitWeights& weights, const TrainingData&
       at::Tensor images = train.images.index_select(0, indices);
       const at::Tensor labels = train.labels.index_select(0, indices);
       if (settings.horizontal_flip) {
-        const at::Tensor flip =
-            at::rand({settings.batch, 1, 1, 1}, generator, at::kFloat).lt(0.5);
+        const at::Tensor flip = at::rand({settings.batch, 1, 1, 1}, generator, at::kFloat).lt(0.5);
         images = at::where(flip, images.flip({3}), images);
       }
       lr = lr_at(settings, step, steps_total, warmup_steps);

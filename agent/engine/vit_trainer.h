@@ -5,12 +5,12 @@
 // VitWeights, so what it trains is what the engine loads (timm names, LayerNorm
 // eps 1e-6, exact GELU, CLS pooling).
 // Agent-internal header (ATen types).
-#include <ATen/core/Tensor.h>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <vector>
+
+#include <ATen/core/Tensor.h>
 
 #include "agent/engine/training_run.h"  // TrainSettings
 #include "agent/engine/vit_weights.h"

@@ -1,16 +1,16 @@
 #include "agent/engine/vit_weights.h"
 
+#include <set>
+
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <set>
-
+#include "agent/data/safetensors.h"
 #include "agent/engine/tensor_io.h"
 #include "agent/engine/weights_check.h"
 #include "common/util/errors.h"
-#include "agent/data/safetensors.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -27,15 +27,16 @@ VitWeights random_weights(const VitConfig& config, uint64_t seed) {
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
   VitWeights weights;
   weights.blocks.resize(static_cast<std::size_t>(config.depth));
-  for_each_parameter(config, weights, [&](const std::string& name,
-                                          const std::vector<int64_t>& shape, at::Tensor& slot) {
-    const bool is_norm = name.find("norm") != std::string::npos;
-    if (is_norm && ends_with(name, ".weight")) {
-      slot = 1.0 + 0.1 * at::normal(0.0, 1.0, shape, generator);
-    } else {
-      slot = at::normal(0.0, 0.02, shape, generator);
-    }
-  });
+  for_each_parameter(
+      config, weights,
+      [&](const std::string& name, const std::vector<int64_t>& shape, at::Tensor& slot) {
+        const bool is_norm = name.find("norm") != std::string::npos;
+        if (is_norm && ends_with(name, ".weight")) {
+          slot = 1.0 + 0.1 * at::normal(0.0, 1.0, shape, generator);
+        } else {
+          slot = at::normal(0.0, 0.02, shape, generator);
+        }
+      });
   return weights;
 }
 
@@ -45,22 +46,24 @@ VitWeights load_weights(const VitConfig& config, const std::filesystem::path& pa
   VitWeights weights;
   weights.blocks.resize(static_cast<std::size_t>(config.depth));
   std::set<std::string> expected;
-  for_each_parameter(config, weights, [&](const std::string& name,
-                                          const std::vector<int64_t>& shape, at::Tensor& slot) {
-    expected.insert(name);
-    const auto found = file.tensors.find(name);
-    if (found == file.tensors.end()) {
-      throw InputError(fmt::format("{}: missing tensor '{}' for model {} (weights for another "
-                                   "model or depth?)",
-                                   path.string(), name, config.name));
-    }
-    if (found->second.shape != shape) {
-      throw InputError(fmt::format("{}: tensor '{}' has shape [{}] but model {} needs [{}]",
-                                   path.string(), name, fmt::join(found->second.shape, ", "),
-                                   config.name, fmt::join(shape, ", ")));
-    }
-    slot = to_aten_float(found->second, fmt::format("{}: {}", path.string(), name));
-  });
+  for_each_parameter(
+      config, weights,
+      [&](const std::string& name, const std::vector<int64_t>& shape, at::Tensor& slot) {
+        expected.insert(name);
+        const auto found = file.tensors.find(name);
+        if (found == file.tensors.end()) {
+          throw InputError(
+              fmt::format("{}: missing tensor '{}' for model {} (weights for another "
+                          "model or depth?)",
+                          path.string(), name, config.name));
+        }
+        if (found->second.shape != shape) {
+          throw InputError(fmt::format("{}: tensor '{}' has shape [{}] but model {} needs [{}]",
+                                       path.string(), name, fmt::join(found->second.shape, ", "),
+                                       config.name, fmt::join(shape, ", ")));
+        }
+        slot = to_aten_float(found->second, fmt::format("{}: {}", path.string(), name));
+      });
   for (const auto& [name, tensor] : file.tensors) {
     if (!expected.contains(name)) {
       throw InputError(fmt::format("{}: unexpected tensor '{}' for model {} (depth {})",
@@ -74,8 +77,7 @@ void check_weights_file(const VitConfig& config, const std::filesystem::path& pa
   (void)load_weights(config, path);
 }
 
-VitWeights load_or_random_weights(const VitConfig& config, const std::string& path,
-                                  uint64_t seed) {
+VitWeights load_or_random_weights(const VitConfig& config, const std::string& path, uint64_t seed) {
   return path.empty() ? random_weights(config, seed) : load_weights(config, path);
 }
 
@@ -84,10 +86,11 @@ void save_weights(const VitConfig& config, const VitWeights& weights,
   safetensors::File file;
   file.metadata["format"] = "pt";
   file.metadata["tailsweep_model"] = config.name;
-  for_each_parameter(config, weights, [&](const std::string& name, const std::vector<int64_t>&,
-                                          const at::Tensor& slot) {
-    file.tensors.emplace(name, from_aten_float(slot));
-  });
+  for_each_parameter(
+      config, weights,
+      [&](const std::string& name, const std::vector<int64_t>&, const at::Tensor& slot) {
+        file.tensors.emplace(name, from_aten_float(slot));
+      });
   write_safetensors(path, file);
 }
 

@@ -2,12 +2,12 @@
 // The parameters of a timm ViT/DeiT, with timm's state-dict names, so that
 // timm's model.safetensors for deit_{tiny,small,base}_patch16_224 load as is.
 // Agent-internal header (ATen types); nothing outside agent/ includes it.
-#include <ATen/core/Tensor.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <ATen/core/Tensor.h>
 
 #include "common/model/model_config.h"
 
@@ -18,8 +18,8 @@ struct BlockWeights {
   at::Tensor qkv_weight, qkv_bias;    // (3C, C), (3C): q, k, v stacked, heads split after
   at::Tensor proj_weight, proj_bias;  // (C, C), (C)
   at::Tensor norm2_weight, norm2_bias;
-  at::Tensor fc1_weight, fc1_bias;    // (hidden, C), (hidden)
-  at::Tensor fc2_weight, fc2_bias;    // (C, hidden), (C)
+  at::Tensor fc1_weight, fc1_bias;  // (hidden, C), (hidden)
+  at::Tensor fc2_weight, fc2_bias;  // (C, hidden), (C)
 };
 
 struct VitWeights {
@@ -76,8 +76,7 @@ VitWeights random_weights(const VitConfig& config, uint64_t seed);
 // naming the file and the tensor.
 VitWeights load_weights(const VitConfig& config, const std::filesystem::path& path);
 // load_weights(path) or, when path is empty, random_weights(seed).
-VitWeights load_or_random_weights(const VitConfig& config, const std::string& path,
-                                  uint64_t seed);
+VitWeights load_or_random_weights(const VitConfig& config, const std::string& path, uint64_t seed);
 void save_weights(const VitConfig& config, const VitWeights& weights,
                   const std::filesystem::path& path);
 

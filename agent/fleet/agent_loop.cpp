@@ -1,12 +1,12 @@
 #include "agent/fleet/agent_loop.h"
 
-#include <fmt/format.h>
-
 #include <chrono>
 #include <ctime>
 #include <random>
 #include <thread>
 #include <type_traits>
+
+#include <fmt/format.h>
 
 #include "agent/fleet/coordinator_client.h"
 #include "agent/fleet/result_outbox.h"
@@ -31,7 +31,8 @@ constexpr Seconds kEmptyLeasePause{1.0};
 void log_event(const std::string& message) {
   const auto now = std::chrono::system_clock::now();
   const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const auto millis = std::chrono::duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+  const auto millis =
+      std::chrono::duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char stamp[32];
@@ -89,8 +90,8 @@ class AgentLoop::Impl {
         wait = std::min(wait, left);
       }
       const Clock::time_point asked = Clock::now();
-      const std::optional<protocol::JobAssignment> job =
-          with_retries("lease", [&] { return client_.lease(wait); }, true);
+      const std::optional<protocol::JobAssignment> job = with_retries(
+          "lease", [&] { return client_.lease(wait); }, true);
       if (!job) {
         if (Clock::now() - asked < wait / 2) stop_.wait_for(std::min(kEmptyLeasePause, wait));
         continue;
@@ -166,11 +167,11 @@ class AgentLoop::Impl {
         if (stop_.wait_for(delay)) throw StopRequested{};
       }
     }
-    log_event(fmt::format("registered as agent {} (device {}, name {}, kind {}); lease ttl {} s, "
-                          "heartbeat every {} s",
-                          registered_.agent_id, registered_.device_id, registration_.name,
-                          registration_.kind, registered_.lease_ttl_s,
-                          registered_.heartbeat_interval_s));
+    log_event(
+        fmt::format("registered as agent {} (device {}, name {}, kind {}); lease ttl {} s, "
+                    "heartbeat every {} s",
+                    registered_.agent_id, registered_.device_id, registration_.name,
+                    registration_.kind, registered_.lease_ttl_s, registered_.heartbeat_interval_s));
   }
 
   milliseconds heartbeat_interval() const {
@@ -194,8 +195,8 @@ class AgentLoop::Impl {
     const double elapsed_s = Seconds(Clock::now() - start).count();
     const std::string lease_note = lease_lost ? " (its lease was lost meanwhile)" : "";
     if (!outcome.result) {
-      log_event(fmt::format("job {} failed after {:.1f} s{}: {}", job.job_id, elapsed_s,
-                            lease_note, outcome.error));
+      log_event(fmt::format("job {} failed after {:.1f} s{}: {}", job.job_id, elapsed_s, lease_note,
+                            outcome.error));
       report_failure(job, outcome.error);
       return;
     }
@@ -273,8 +274,8 @@ class AgentLoop::Impl {
     OutboxScan scan = outbox_.pending();
     for (const std::string& problem : scan.problems) log_event(problem);
     for (const PendingResult& entry : scan.results) {
-      log_event(fmt::format("job {}: posting the result left in {}", entry.job_id,
-                            entry.file.string()));
+      log_event(
+          fmt::format("job {}: posting the result left in {}", entry.job_id, entry.file.string()));
       deliver(entry);
     }
   }

@@ -56,10 +56,10 @@ struct JobOutcome {
 using JobRunner = std::function<JobOutcome(const protocol::JobAssignment&)>;
 
 struct AgentLoopOptions {
-  std::string coordinator;  // http(s)://HOST:PORT
-  std::string ca_cert;      // PEM file for an https coordinator; empty: the system's
-  double wait_s = 30;       // long-poll wait
-  int64_t max_jobs = 0;     // exit after this many jobs; 0: no limit
+  std::string coordinator;       // http(s)://HOST:PORT
+  std::string ca_cert;           // PEM file for an https coordinator; empty: the system's
+  double wait_s = 30;            // long-poll wait
+  int64_t max_jobs = 0;          // exit after this many jobs; 0: no limit
   double exit_when_idle_s = -1;  // exit after this long without a job; < 0: never
 };
 
@@ -67,8 +67,8 @@ class AgentLoop {
  public:
   // The state folder holds the outbox; the caller holds its lock.
   AgentLoop(AgentLoopOptions options, protocol::RegisterRequest registration,
-            std::string enrollment_token, const std::filesystem::path& state_dir,
-            StopFlag& stop, JobRunner run_job);
+            std::string enrollment_token, const std::filesystem::path& state_dir, StopFlag& stop,
+            JobRunner run_job);
   ~AgentLoop();
   AgentLoop(const AgentLoop&) = delete;
   AgentLoop& operator=(const AgentLoop&) = delete;

@@ -1,8 +1,8 @@
 #include "agent/fleet/coordinator_client.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
+
+#include <fmt/format.h>
 
 #include "common/util/errors.h"
 #include "common/wire/strict_json.h"
@@ -80,12 +80,18 @@ std::string job_path(int64_t job_id, std::string_view what) {
 
 std::string_view to_string(ResultOutcome outcome) {
   switch (outcome) {
-    case ResultOutcome::accepted: return "accepted";
-    case ResultOutcome::duplicate: return "duplicate";
-    case ResultOutcome::stale: return "stale";
-    case ResultOutcome::conflict: return "conflict";
-    case ResultOutcome::unknown_job: return "unknown_job";
-    case ResultOutcome::rejected: return "rejected";
+    case ResultOutcome::accepted:
+      return "accepted";
+    case ResultOutcome::duplicate:
+      return "duplicate";
+    case ResultOutcome::stale:
+      return "stale";
+    case ResultOutcome::conflict:
+      return "conflict";
+    case ResultOutcome::unknown_job:
+      return "unknown_job";
+    case ResultOutcome::rejected:
+      return "rejected";
   }
   return "?";
 }
@@ -96,9 +102,12 @@ std::string_view to_string(HeartbeatOutcome outcome) {
 
 std::string_view to_string(FailureOutcome outcome) {
   switch (outcome) {
-    case FailureOutcome::requeued: return "requeued";
-    case FailureOutcome::failed: return "failed";
-    case FailureOutcome::refused: return "refused";
+    case FailureOutcome::requeued:
+      return "requeued";
+    case FailureOutcome::failed:
+      return "failed";
+    case FailureOutcome::refused:
+      return "refused";
   }
   return "?";
 }
@@ -156,8 +165,7 @@ CoordinatorClient::CoordinatorClient(ClientOptions options, std::string agent_to
     : options_(options), http_(std::move(options)), agent_token_(std::move(agent_token)) {}
 
 HttpResult CoordinatorClient::post(const std::string& path, const json& body,
-                                   const std::string& token,
-                                   std::optional<milliseconds> timeout) {
+                                   const std::string& token, std::optional<milliseconds> timeout) {
   return http_.request("POST", path, body.dump(), token, timeout);
 }
 
@@ -172,10 +180,8 @@ protocol::RegisterResponse CoordinatorClient::register_agent(
   }
   throw_if_unauthorized_or_unavailable(answer, route);
   if (!is_success(answer)) throw_unexpected(answer, route);
-  protocol::RegisterResponse response =
-      parse_answer(answer, route, [](const json& body) {
-        return protocol::parse_register_response(body);
-      });
+  protocol::RegisterResponse response = parse_answer(
+      answer, route, [](const json& body) { return protocol::parse_register_response(body); });
   agent_token_ = response.token;
   return response;
 }
@@ -191,9 +197,9 @@ std::optional<protocol::JobAssignment> CoordinatorClient::lease(
       post("/v1/lease", protocol::to_json(protocol::LeaseRequest{wait_s}), agent_token_, timeout);
   throw_if_unauthorized_or_unavailable(answer, route);
   if (!is_success(answer)) throw_unexpected(answer, route);
-  return parse_answer(answer, route, [](const json& body) {
-           return protocol::parse_lease_response(body);
-         }).job;
+  return parse_answer(answer, route,
+                      [](const json& body) { return protocol::parse_lease_response(body); })
+      .job;
 }
 
 Answer<HeartbeatOutcome> CoordinatorClient::heartbeat(int64_t job_id, const std::string& lease_id) {

@@ -4,8 +4,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -14,6 +12,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
+
+#include <fmt/format.h>
 
 #include "common/util/errors.h"
 #include "common/wire/strict_json.h"
@@ -131,8 +131,7 @@ fs::path ResultOutbox::put(int64_t job_id, const std::string& lease_id, const js
   const std::string text =
       json{{"job_id", job_id}, {"lease_id", lease_id}, {"result", result}}.dump() + "\n";
   {
-    FileDescriptor fd(
-        ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    FileDescriptor fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (fd.get() < 0) throw_errno(fmt::format("cannot create {}", temp_path.string()));
     write_all(fd.get(), text, temp_path);
     if (::fsync(fd.get()) != 0) throw_errno(fmt::format("cannot sync {}", temp_path.string()));
@@ -207,12 +206,12 @@ StateDirLock::StateDirLock(const fs::path& state_dir) {
     const int reason = errno;
     ::close(fd_);
     fd_ = -1;
-    throw InputError(reason == EWOULDBLOCK
-                         ? fmt::format("another agent is using the state folder {} (give each "
-                                       "agent its own --state-dir)",
-                                       state_dir.string())
-                         : fmt::format("cannot lock {}: {}", lock_path.string(),
-                                       std::strerror(reason)));
+    throw InputError(
+        reason == EWOULDBLOCK
+            ? fmt::format("another agent is using the state folder {} (give each "
+                          "agent its own --state-dir)",
+                          state_dir.string())
+            : fmt::format("cannot lock {}: {}", lock_path.string(), std::strerror(reason)));
   }
 }
 

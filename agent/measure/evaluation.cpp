@@ -1,10 +1,10 @@
 #include "agent/measure/evaluation.h"
 
-#include <fmt/chrono.h>
-#include <fmt/format.h>
-
 #include <chrono>
 #include <numeric>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "agent/data/subset.h"
@@ -61,7 +61,8 @@ nlohmann::json measure_latency(AccuracySession& session, std::span<const std::si
 
 nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& progress) {
   const VitConfig config = parse_model_spec(request.run.model);
-  if (request.batch < 1) throw InputError(fmt::format("batch {} must be at least 1", request.batch));
+  if (request.batch < 1)
+    throw InputError(fmt::format("batch {} must be at least 1", request.batch));
   if (request.limit < 0) throw InputError(fmt::format("limit {} must be >= 0", request.limit));
   const bool curve = !request.tokens_grid.empty();
   std::vector<MethodSpec> methods;
@@ -84,8 +85,9 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
                           request.split);
   std::vector<std::size_t> indices;
   if (request.limit > 0) {
-    indices = datasets::stratified_subset(session.labels(), session.classes(),
-                                          static_cast<std::size_t>(request.limit), request.run.seed);
+    indices =
+        datasets::stratified_subset(session.labels(), session.classes(),
+                                    static_cast<std::size_t>(request.limit), request.run.seed);
   } else {
     indices.resize(session.labels().size());
     std::iota(indices.begin(), indices.end(), std::size_t{0});
@@ -95,7 +97,8 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
   // grid points there are.
   std::vector<AccuracyTally> tallies(methods.size());
   const std::span<const std::size_t> all(indices);
-  for (std::size_t begin = 0; begin < all.size(); begin += static_cast<std::size_t>(request.batch)) {
+  for (std::size_t begin = 0; begin < all.size();
+       begin += static_cast<std::size_t>(request.batch)) {
     const auto chunk = all.subspan(begin, std::min<std::size_t>(request.batch, all.size() - begin));
     // A different draw for every batch, the same for a given seed.
     session.count(chunk, methods, request.run.seed + begin, tallies);
@@ -113,8 +116,8 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
        fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(started_at)))},
       {"model", config.name},
       {"weights", request.run.weights_label()},
-      {"weights_sha256", weights_sha256.empty() ? nlohmann::json(nullptr)
-                                                : nlohmann::json(weights_sha256)},
+      {"weights_sha256",
+       weights_sha256.empty() ? nlohmann::json(nullptr) : nlohmann::json(weights_sha256)},
       {"dataset", session.dataset_name()},
       {"split", session.split()},
       {"limit", request.limit > 0 ? nlohmann::json(request.limit) : nlohmann::json(nullptr)},

@@ -3,12 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-
+#include "agent/device/device_spec.h"
+#include "agent/device/gpu_sim.h"
 #include "agent/engine/compute_device.h"
 #include "agent/engine/runtime.h"
-#include "agent/device/device_spec.h"
 #include "common/util/errors.h"
-#include "agent/device/gpu_sim.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -85,9 +84,10 @@ json run_job(const protocol::JobAssignment& job, const AgentDevice& device) {
   if (job.kind == "profile" || job.kind == "latency") {
     const protocol::ProfileJobSpec spec = protocol::parse_profile_job_spec(job.spec);
     if ((job.kind == "latency") == spec.methods.empty()) {
-      throw InputError(fmt::format("{} job: a profile job takes \"tokens\", a latency job "
-                                   "\"methods\"",
-                                   job.kind));
+      throw InputError(
+          fmt::format("{} job: a profile job takes \"tokens\", a latency job "
+                      "\"methods\"",
+                      job.kind));
     }
     return run_profiling(profile_request_for(spec, device));
   }
@@ -96,11 +96,11 @@ json run_job(const protocol::JobAssignment& job, const AgentDevice& device) {
         eval_request_for(job.kind, protocol::parse_eval_job_spec(job.spec), device));
   }
   throw InputError(fmt::format(
-      "unknown job kind '{}' (this agent runs profile, latency, eval and accuracy_curve)", job.kind));
+      "unknown job kind '{}' (this agent runs profile, latency, eval and accuracy_curve)",
+      job.kind));
 }
 
-JobOutcome run_job_reporting_errors(const protocol::JobAssignment& job,
-                                    const AgentDevice& device) {
+JobOutcome run_job_reporting_errors(const protocol::JobAssignment& job, const AgentDevice& device) {
   // Whatever goes wrong in a job becomes its failure report: the agent
   // itself must go on to the next job.
   try {

@@ -9,10 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/device/device_facts.h"
 #include "agent/fleet/agent_loop.h"
 #include "agent/measure/evaluation.h"
 #include "agent/measure/profiling.h"
-#include "agent/device/device_facts.h"
 #include "common/wire/protocol.h"
 
 namespace tailsweep::agent {
@@ -44,7 +44,6 @@ nlohmann::json run_job(const protocol::JobAssignment& job, const AgentDevice& de
 // run_job that never throws, the agent loop's JobRunner: the result, or the
 // failure as one line (LibTorch's backtraces cut: error_message).
 JobOutcome run_job_reporting_errors(const protocol::JobAssignment& job, const AgentDevice& device);
-
 
 // Registration: the device's kind (sim; jetson on a Jetson board, whatever it
 // computes on; else cuda or cpu) and its facts: for a simulated GPU, the

@@ -1,8 +1,7 @@
 // Latency against the token count, to a stated precision: what `profile`
 // runs and what an agent runs for a profile job. docs/profile.md has the
 // method and the output format.
-#include <fmt/chrono.h>
-#include <fmt/core.h>
+#include "agent/measure/profiling.h"
 
 #include <algorithm>
 #include <atomic>
@@ -12,24 +11,26 @@
 #include <optional>
 #include <thread>
 #include <tuple>
+
+#include <fmt/chrono.h>
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "agent/engine/compute_device.h"
-#include "agent/measure/profiling.h"
-#include "agent/measure/sampling.h"
-#include "agent/engine/engine_sampler.h"
-#include "agent/engine/runtime.h"
-#include "agent/engine/weights_check.h"
 #include "agent/device/device_facts.h"
 #include "agent/device/device_spec.h"
 #include "agent/device/gpu_sim.h"
 #include "agent/device/power.h"
-#include "common/util/errors.h"
+#include "agent/engine/compute_device.h"
+#include "agent/engine/engine_sampler.h"
+#include "agent/engine/runtime.h"
+#include "agent/engine/weights_check.h"
+#include "agent/measure/sampling.h"
+#include "analysis/profile_plan.h"
+#include "analysis/statistics.h"
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
-#include "analysis/profile_plan.h"
+#include "common/util/errors.h"
 #include "common/util/progress.h"
-#include "analysis/statistics.h"
 #include "tailsweep/build_info.h"
 
 namespace tailsweep::agent {
@@ -128,36 +129,35 @@ std::string method_of(const ProfilePoint& point, const MethodNames& methods) {
 nlohmann::json point_json(const PointResult& result, const MethodNames& methods) {
   const stats::Summary& s = result.summary;
   nlohmann::json point = {{"batch", result.point.batch},
-          {"tokens", result.point.tokens},
-          {"visit_index", result.visit_index},
-          {"median_ms", s.median},
-          {"mean_ms", s.mean},
-          {"stddev_ms", s.stddev},
-          {"min_ms", s.min},
-          {"max_ms", s.max},
-          {"p5_ms", s.p5},
-          {"p25_ms", s.p25},
-          {"p75_ms", s.p75},
-          {"p95_ms", s.p95},
-          {"mad_ms", s.mad},
-          {"iqr_ms", s.iqr},
-          {"median_ci95_low_ms", s.median_ci_low},
-          {"median_ci95_high_ms", s.median_ci_high},
-          {"median_ci95_relative_half_width", s.median_ci_relative_half_width},
-          {"samples", s.count},
-          {"stable", s.stable},
-          {"reached_precision", result.stop == StopReason::kPrecisionReached},
-          {"power", power_json(result)},
-          {"raw_ms", result.samples_ms}};
+                          {"tokens", result.point.tokens},
+                          {"visit_index", result.visit_index},
+                          {"median_ms", s.median},
+                          {"mean_ms", s.mean},
+                          {"stddev_ms", s.stddev},
+                          {"min_ms", s.min},
+                          {"max_ms", s.max},
+                          {"p5_ms", s.p5},
+                          {"p25_ms", s.p25},
+                          {"p75_ms", s.p75},
+                          {"p95_ms", s.p95},
+                          {"mad_ms", s.mad},
+                          {"iqr_ms", s.iqr},
+                          {"median_ci95_low_ms", s.median_ci_low},
+                          {"median_ci95_high_ms", s.median_ci_high},
+                          {"median_ci95_relative_half_width", s.median_ci_relative_half_width},
+                          {"samples", s.count},
+                          {"stable", s.stable},
+                          {"reached_precision", result.stop == StopReason::kPrecisionReached},
+                          {"power", power_json(result)},
+                          {"raw_ms", result.samples_ms}};
   if (result.point.method >= 0) point["method"] = method_of(result.point, methods);
   return point;
 }
 
 std::string progress_detail(const PointResult& last, const MethodNames& methods) {
   const stats::Summary& s = last.summary;
-  const std::string what = last.point.method < 0
-                               ? fmt::format("tokens {}", last.point.tokens)
-                               : method_of(last.point, methods);
+  const std::string what = last.point.method < 0 ? fmt::format("tokens {}", last.point.tokens)
+                                                 : method_of(last.point, methods);
   return fmt::format("batch {} {}: {:.3f} ms +-{:.1f}% ({} samples{})", last.point.batch, what,
                      s.median, 100 * s.median_ci_relative_half_width, s.count,
                      last.stop == StopReason::kTimeCap ? ", time cap" : "");
@@ -169,10 +169,10 @@ class EngineLatency {
   EngineLatency(const ProfileRequest& options, const VitConfig& config,
                 const std::vector<int64_t>& batches, std::vector<MethodSpec> methods,
                 const ComputeDevice& device)
-      : sampler_(EngineSamplerOptions{config, options.run.weights, options.run.seed,
-                                      options.run.threads, batches, options.mode == "block",
-                                      std::move(methods)},
-                 device) {}
+      : sampler_(
+            EngineSamplerOptions{config, options.run.weights, options.run.seed, options.run.threads,
+                                 batches, options.mode == "block", std::move(methods)},
+            device) {}
 
   double operator()(const ProfilePoint& point) {
     return sampler_.time_forward(point.batch, point.tokens, point.method).count();
@@ -236,7 +236,7 @@ class SimSampler {
 
 struct Measured {
   nlohmann::json points = nlohmann::json::array();
-  std::size_t capped = 0;  // points that hit the time cap short of the precision
+  std::size_t capped = 0;    // points that hit the time cap short of the precision
   bool interrupted = false;  // stopped early: points holds those finished
   Seconds elapsed{0};
 };
@@ -248,13 +248,13 @@ struct PointPlan {
 };
 
 PointPlan plan_points(const ProfileRequest& options, const VitConfig& config,
-                      const std::vector<int64_t>& batches,
-                      const std::vector<MethodSpec>& methods, bool fixed_time) {
+                      const std::vector<int64_t>& batches, const std::vector<MethodSpec>& methods,
+                      bool fixed_time) {
   PointPlan plan;
   if (!methods.empty()) {
     for (const MethodSpec& method : methods) plan.methods.push_back(to_string(method));
-    plan.order = shuffled_method_points(batches, methods.size(), config.total_tokens(),
-                                        options.run.seed);
+    plan.order =
+        shuffled_method_points(batches, methods.size(), config.total_tokens(), options.run.seed);
     return plan;
   }
   const std::vector<int64_t> tokens = parse_token_grid(options.tokens, config.total_tokens());
@@ -268,11 +268,11 @@ Measured measure_all(Sampler& sampler, const ProfileRequest& options, const Stop
                      const PointPlan& plan, power::Sampler* power_sampler) {
   // Warm up on the most expensive point: the largest batch with all tokens;
   // among methods, the first listed (a latency job lists the baseline first).
-  const auto heaviest = std::max_element(
-      plan.order.begin(), plan.order.end(), [](const ProfilePoint& a, const ProfilePoint& b) {
-        return std::make_tuple(a.batch, a.tokens, -a.method) <
-               std::make_tuple(b.batch, b.tokens, -b.method);
-      });
+  const auto heaviest = std::max_element(plan.order.begin(), plan.order.end(),
+                                         [](const ProfilePoint& a, const ProfilePoint& b) {
+                                           return std::make_tuple(a.batch, a.tokens, -a.method) <
+                                                  std::make_tuple(b.batch, b.tokens, -b.method);
+                                         });
   sampler.warm_up(*heaviest, Seconds(options.warmup_s));
   const std::vector<ProfilePoint>& order = plan.order;
   std::vector<PointResult> results;
@@ -335,10 +335,9 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
   } else {
     const ComputeDevice compute_device(device_spec);
     const std::chrono::milliseconds power_period(options.power_period_ms);
-    power::SensorProbe probe =
-        power_period.count() > 0
-            ? compute_device.find_power_sensor()
-            : power::SensorProbe{nullptr, "not sampled (--power-period 0)"};
+    power::SensorProbe probe = power_period.count() > 0
+                                   ? compute_device.find_power_sensor()
+                                   : power::SensorProbe{nullptr, "not sampled (--power-period 0)"};
     std::unique_ptr<power::Sampler> power_sampler;
     if (probe.sensor) {
       const std::string sensor = probe.sensor->description();
@@ -367,22 +366,26 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
       {"started_at",
        fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(started)))},
       {"elapsed_s", measured.elapsed.count()},
-      {"model", {{"name", config.name}, {"dim", config.embed_dim}, {"depth", config.depth},
-                 {"heads", config.num_heads}, {"tokens", config.total_tokens()}}},
+      {"model",
+       {{"name", config.name},
+        {"dim", config.embed_dim},
+        {"depth", config.depth},
+        {"heads", config.num_heads},
+        {"tokens", config.total_tokens()}}},
       {"weights", options.run.weights_label()},
       {"mode", options.mode},
       {"methods", plan.methods.empty() ? nlohmann::json(nullptr) : nlohmann::json(plan.methods)},
-      {"method", {{"precision", options.precision},
-                  {"confidence", 0.95},
-                  {"min_samples", options.min_samples},
-                  {"time_cap_s", rule.time_cap.count()},
-                  {"warmup_s", options.warmup_s},
-                  {"order_seed", options.run.seed},
-                  {"protocol", fixed_time
-                                   ? fmt::format("fixed {} s per point, descending (POMT's)",
-                                                 options.fixed_time_s)
-                                   : std::string("adaptive: to the precision, random order")},
-                  {"points_at_time_cap", measured.capped}}},
+      {"method",
+       {{"precision", options.precision},
+        {"confidence", 0.95},
+        {"min_samples", options.min_samples},
+        {"time_cap_s", rule.time_cap.count()},
+        {"warmup_s", options.warmup_s},
+        {"order_seed", options.run.seed},
+        {"protocol",
+         fixed_time ? fmt::format("fixed {} s per point, descending (POMT's)", options.fixed_time_s)
+                    : std::string("adaptive: to the precision, random order")},
+        {"points_at_time_cap", measured.capped}}},
       {"device", device},
       {"power", power_info},
       {"points_planned", plan.order.size()},

@@ -25,7 +25,7 @@ struct ProfileRequest {
   double warmup_s = 2.0;
   double time_cap_s = 10.0;
   std::size_t min_samples = 10;
-  double fixed_time_s = 0;  // > 0: POMT's protocol, for comparison (docs/profile.md)
+  double fixed_time_s = 0;   // > 0: POMT's protocol, for comparison (docs/profile.md)
   int power_period_ms = 10;  // power sensor read period; 0: no power sampling
   // When set (by a signal handler, say), measuring stops before the next
   // sample: the document holds the points finished, with "interrupted": true.

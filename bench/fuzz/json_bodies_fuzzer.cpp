@@ -35,7 +35,8 @@ void refused_or_read(const std::function<void()>& read) {
 const std::vector<std::pair<std::string, std::string>>& job_specs() {
   static const std::vector<std::pair<std::string, std::string>> specs = {
       {"profile", R"({"model": "deit-tiny", "batches": [1, 4], "tokens": "2:197:5"})"},
-      {"latency", R"({"model": "deit-tiny", "batches": [1], "methods": ["none", "topk:8", "pomt:58"]})"},
+      {"latency",
+       R"({"model": "deit-tiny", "batches": [1], "methods": ["none", "topk:8", "pomt:58"]})"},
       {"eval", R"({"model": "fmnist-vit", "method": "tome:8", "batch": 64, "limit": 1000})"},
       {"accuracy_curve", R"({"model": "fmnist-vit", "tokens": "2:197:5", "limit": 1000})"},
   };

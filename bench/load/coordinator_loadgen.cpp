@@ -4,7 +4,6 @@
 // leases and answers jobs as fast as the coordinator hands them out.
 // Prints one JSON object: completed jobs per second, lease latency
 // percentiles, errors by kind.
-#include <fmt/core.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -20,14 +19,14 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "bench/load/latency_summary.h"
 #include "bench/load/sim_agent.h"
+#include "common/util/cli_main.h"
 #include "common/util/errors.h"
 #include "tailsweep/build_info.h"
-#include "common/util/cli_main.h"
 
 namespace {
 
@@ -85,9 +84,10 @@ json sweep_spec(const LoadOptions& options) {
                          {"seed", i},
                          {"curves", {{"batches", {1}}, {"tokens", options.tokens}}}});
   }
-  return {{"name", fmt::format("loadgen-{}-agents-{}-workloads", options.agents, options.workloads)},
-          {"devices", {{"kinds", {"sim"}}, {"tags", {options.tag}}}},
-          {"workloads", std::move(workloads)}};
+  return {
+      {"name", fmt::format("loadgen-{}-agents-{}-workloads", options.agents, options.workloads)},
+      {"devices", {{"kinds", {"sim"}}, {"tags", {options.tag}}}},
+      {"workloads", std::move(workloads)}};
 }
 
 // An admin POST on its own connection; throws on anything but `expected`.
@@ -100,8 +100,7 @@ json admin_post(asio::io_context& io, const asio::ip::tcp::endpoint& endpoint,
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        reply = co_await connection.post(target, admin_token, body.dump(),
-                                         std::chrono::minutes(5));
+        reply = co_await connection.post(target, admin_token, body.dump(), std::chrono::minutes(5));
       },
       [&](std::exception_ptr error) { failure = error; });
   run_phase(io, 1);
@@ -194,20 +193,22 @@ json run_load(const LoadOptions& options) {
       {"tool", "tailsweep-loadgen"},
       {"version", tailsweep::build_info::kVersion},
       {"git_sha", tailsweep::build_info::kGitSha},
-      {"note", "simulated agents posting synthetic results: a load test of the coordinator, "
-               "not a measurement of any device"},
-      {"requested", {{"agents", options.agents},
-                     {"workloads", options.workloads},
-                     {"model", options.model},
-                     {"tokens", options.tokens},
-                     {"duration_s", options.duration_s},
-                     {"lease_wait_s", options.lease_wait_s},
-                     {"samples_per_point", options.samples_per_point},
-                     {"jobs_per_s_per_agent", options.jobs_per_s_per_agent},
-                     {"offered_jobs_per_s", options.jobs_per_s_per_agent > 0
-                                                ? json(options.jobs_per_s_per_agent * registered)
-                                                : json("unlimited (closed loop)")},
-                     {"loadgen_threads", options.threads}}},
+      {"note",
+       "simulated agents posting synthetic results: a load test of the coordinator, "
+       "not a measurement of any device"},
+      {"requested",
+       {{"agents", options.agents},
+        {"workloads", options.workloads},
+        {"model", options.model},
+        {"tokens", options.tokens},
+        {"duration_s", options.duration_s},
+        {"lease_wait_s", options.lease_wait_s},
+        {"samples_per_point", options.samples_per_point},
+        {"jobs_per_s_per_agent", options.jobs_per_s_per_agent},
+        {"offered_jobs_per_s", options.jobs_per_s_per_agent > 0
+                                   ? json(options.jobs_per_s_per_agent * registered)
+                                   : json("unlimited (closed loop)")},
+        {"loadgen_threads", options.threads}}},
       {"agents_registered", registered},
       {"register_phase_s", register_s},
       {"sweep_id", sweep.at("sweep_id")},

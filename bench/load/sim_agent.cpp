@@ -1,14 +1,12 @@
 #include "bench/load/sim_agent.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
-
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "bench/load/synthetic_profile.h"
@@ -74,9 +72,9 @@ asio::awaitable<void> SimAgent::register_with(std::string enroll_token, std::str
   request.version = build_info::kVersion;
   request.git_sha = build_info::kGitSha;
   try {
-    const HttpReply reply = co_await connection_.post(
-        "/v1/agents/register", enroll_token, protocol::to_json(request).dump(),
-        kShortRequestTimeout);
+    const HttpReply reply =
+        co_await connection_.post("/v1/agents/register", enroll_token,
+                                  protocol::to_json(request).dump(), kShortRequestTimeout);
     if (reply.status != 201) {
       count_http_error("register", reply);
       co_return;
@@ -90,10 +88,11 @@ asio::awaitable<void> SimAgent::register_with(std::string enroll_token, std::str
 }
 
 asio::awaitable<void> SimAgent::work(LoadRun& run) {
-  const std::string lease_request = protocol::to_json(protocol::LeaseRequest{run.lease_wait_s}).dump();
-  const auto lease_timeout =
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::duration<double>(run.lease_wait_s)) + kLongPollMargin;
+  const std::string lease_request =
+      protocol::to_json(protocol::LeaseRequest{run.lease_wait_s}).dump();
+  const auto lease_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::duration<double>(run.lease_wait_s)) +
+                             kLongPollMargin;
   const bool paced = run.pace_interval > Clock::duration::zero();
   Clock::time_point next_start = Clock::now() + run.pace_interval * index_ / run.agents;
   while (!run.finished()) {
@@ -165,8 +164,7 @@ asio::awaitable<void> SimAgent::answer(LoadRun& run, const std::string& lease_bo
     co_return;
   }
   const Clock::time_point accepted = Clock::now();
-  stats_.result_ms.push_back(
-      std::chrono::duration<double, std::milli>(accepted - sent).count());
+  stats_.result_ms.push_back(std::chrono::duration<double, std::milli>(accepted - sent).count());
   ++stats_.results_accepted;
   run.record_completion(accepted);
 }

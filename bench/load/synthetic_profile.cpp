@@ -3,10 +3,10 @@
 #include <cmath>
 #include <vector>
 
-#include "common/model/model_config.h"
 #include "analysis/profile_plan.h"
-#include "common/wire/protocol.h"
 #include "analysis/statistics.h"
+#include "common/model/model_config.h"
+#include "common/wire/protocol.h"
 #include "tailsweep/build_info.h"
 
 namespace tailsweep::loadgen {
@@ -70,17 +70,19 @@ json synthetic_profile_result(const json& spec_json, int samples_per_point) {
   const std::vector<int64_t> tokens = parse_token_grid(spec.tokens, config.total_tokens());
   json points = json::array();
   for (const int64_t batch : spec.batches) {
-    for (const int64_t count : tokens) points.push_back(point_json(batch, count, samples_per_point));
+    for (const int64_t count : tokens)
+      points.push_back(point_json(batch, count, samples_per_point));
   }
-  return {{"tool", "tailsweep-loadgen"},
-          {"note", kNote},
-          {"version", build_info::kVersion},
-          {"git_sha", build_info::kGitSha},
-          {"model", {{"name", spec.model}}},
-          {"mode", spec.mode},
-          {"power", {{"available", false}, {"reason", "simulated load agent: no sensor, no model"}}},
-          {"device", loadgen_device_facts()},
-          {"points", std::move(points)}};
+  return {
+      {"tool", "tailsweep-loadgen"},
+      {"note", kNote},
+      {"version", build_info::kVersion},
+      {"git_sha", build_info::kGitSha},
+      {"model", {{"name", spec.model}}},
+      {"mode", spec.mode},
+      {"power", {{"available", false}, {"reason", "simulated load agent: no sensor, no model"}}},
+      {"device", loadgen_device_facts()},
+      {"points", std::move(points)}};
 }
 
 }  // namespace tailsweep::loadgen

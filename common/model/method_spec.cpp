@@ -53,11 +53,16 @@ MethodSpec parse_tome(std::string_view whole, std::string_view args) {
 
 std::string_view method_kind_name(MethodKind kind) {
   switch (kind) {
-    case MethodKind::kNone: return "none";
-    case MethodKind::kRandom: return "random";
-    case MethodKind::kTopK: return "topk";
-    case MethodKind::kPomt: return "pomt";
-    case MethodKind::kTome: return "tome";
+    case MethodKind::kNone:
+      return "none";
+    case MethodKind::kRandom:
+      return "random";
+    case MethodKind::kTopK:
+      return "topk";
+    case MethodKind::kPomt:
+      return "pomt";
+    case MethodKind::kTome:
+      return "tome";
   }
   return "?";
 }
@@ -94,17 +99,23 @@ MethodSpec parse_method_spec(std::string_view text) {
 
 std::string to_string(const MethodSpec& method) {
   switch (method.kind) {
-    case MethodKind::kNone: return "none";
-    case MethodKind::kRandom: return fmt::format("random:{}", method.keep_tokens);
-    case MethodKind::kTopK: return fmt::format("topk:{}", method.r);
+    case MethodKind::kNone:
+      return "none";
+    case MethodKind::kRandom:
+      return fmt::format("random:{}", method.keep_tokens);
+    case MethodKind::kTopK:
+      return fmt::format("topk:{}", method.r);
     case MethodKind::kPomt:
       return method.layer == kDefaultPomtLayer ? fmt::format("pomt:{}", method.r)
                                                : fmt::format("pomt:{}@{}", method.r, method.layer);
     case MethodKind::kTome:
       switch (method.tome_form) {
-        case TomeForm::kConstant: return fmt::format("tome:{}", method.r);
-        case TomeForm::kInflect: return fmt::format("tome:{},{}", method.r, method.tome_inflect);
-        case TomeForm::kList: return fmt::format("tome:[{}]", fmt::join(method.tome_list, ","));
+        case TomeForm::kConstant:
+          return fmt::format("tome:{}", method.r);
+        case TomeForm::kInflect:
+          return fmt::format("tome:{},{}", method.r, method.tome_inflect);
+        case TomeForm::kList:
+          return fmt::format("tome:[{}]", fmt::join(method.tome_list, ","));
       }
   }
   return "?";
@@ -119,8 +130,8 @@ void validate_for_model(const MethodSpec& method, const VitConfig& config) {
     fail(fmt::format("model {} has only {} tokens", config.name, config.total_tokens()));
   }
   if (method.kind == MethodKind::kPomt && method.layer >= config.depth) {
-    fail(fmt::format("layer {} is past the last block ({} of {})", method.layer,
-                     config.depth - 1, config.name));
+    fail(fmt::format("layer {} is past the last block ({} of {})", method.layer, config.depth - 1,
+                     config.name));
   }
   if (method.kind == MethodKind::kTome && method.tome_form == TomeForm::kList &&
       static_cast<int64_t>(method.tome_list.size()) > config.depth) {

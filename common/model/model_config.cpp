@@ -68,14 +68,22 @@ VitConfig parse_custom(std::string_view body) {
     }
     const std::string_view key = item.substr(0, eq);
     const std::string_view value = item.substr(eq + 1);
-    if (key == "dim") config.embed_dim = parse_positive_int(key, value);
-    else if (key == "depth") config.depth = parse_positive_int(key, value);
-    else if (key == "heads") config.num_heads = parse_positive_int(key, value);
-    else if (key == "mlp") config.mlp_ratio = parse_positive_double(key, value);
-    else if (key == "patch") config.patch_size = parse_positive_int(key, value);
-    else if (key == "image") config.image_size = parse_positive_int(key, value);
-    else if (key == "channels") config.in_channels = parse_positive_int(key, value);
-    else if (key == "classes") config.num_classes = parse_positive_int(key, value);
+    if (key == "dim")
+      config.embed_dim = parse_positive_int(key, value);
+    else if (key == "depth")
+      config.depth = parse_positive_int(key, value);
+    else if (key == "heads")
+      config.num_heads = parse_positive_int(key, value);
+    else if (key == "mlp")
+      config.mlp_ratio = parse_positive_double(key, value);
+    else if (key == "patch")
+      config.patch_size = parse_positive_int(key, value);
+    else if (key == "image")
+      config.image_size = parse_positive_int(key, value);
+    else if (key == "channels")
+      config.in_channels = parse_positive_int(key, value);
+    else if (key == "classes")
+      config.num_classes = parse_positive_int(key, value);
     else {
       throw InputError(fmt::format(
           "custom model: unknown key '{}' (known: dim, depth, heads, mlp, patch, image, "
@@ -100,10 +108,10 @@ double VitConfig::forward_flops(int64_t batch, const std::vector<int64_t>& token
   double macs = static_cast<double>(patch_tokens()) * patch_k * c;
   for (const int64_t tokens : tokens_per_block) {
     const double n = static_cast<double>(tokens);
-    macs += n * c * 3 * c;      // qkv
-    macs += 2 * n * n * c;      // q k^T and attn v, all heads together
-    macs += n * c * c;          // proj
-    macs += 2 * n * c * hidden; // fc1, fc2
+    macs += n * c * 3 * c;       // qkv
+    macs += 2 * n * n * c;       // q k^T and attn v, all heads together
+    macs += n * c * c;           // proj
+    macs += 2 * n * c * hidden;  // fc1, fc2
   }
   macs += c * static_cast<double>(num_classes);
   return 2.0 * macs * static_cast<double>(batch);
@@ -129,7 +137,8 @@ void VitConfig::validate() const {
   // is refused here, in one line, instead of by an allocation deep inside
   // LibTorch on an agent.
   const auto at_most = [&](std::string_view what, double value, double limit) {
-    if (value > limit) fail(fmt::format("{} {} is over this harness's limit of {}", what, value, limit));
+    if (value > limit)
+      fail(fmt::format("{} {} is over this harness's limit of {}", what, value, limit));
   };
   at_most("dim", static_cast<double>(embed_dim), kMaxEmbedDim);
   at_most("depth", static_cast<double>(depth), kMaxDepth);
@@ -147,10 +156,11 @@ double VitConfig::parameter_count() const {
   const double hidden = static_cast<double>(mlp_hidden_dim());
   const double patch_k = static_cast<double>(in_channels * patch_size * patch_size);
   const double embedding = patch_k * c + c + (static_cast<double>(total_tokens()) + 1) * c;
-  const double block = 4 * c * c + 4 * c     // qkv and proj, with biases
+  const double block = 4 * c * c + 4 * c              // qkv and proj, with biases
                        + 2 * c * hidden + hidden + c  // fc1, fc2
-                       + 4 * c;                         // two layer norms
-  const double head = 2 * c + c * static_cast<double>(num_classes) + static_cast<double>(num_classes);
+                       + 4 * c;                       // two layer norms
+  const double head =
+      2 * c + c * static_cast<double>(num_classes) + static_cast<double>(num_classes);
   return embedding + static_cast<double>(depth) * block + head;
 }
 

@@ -53,7 +53,8 @@ std::vector<std::string> named_model_names();
 
 // The --model help text every command shows.
 inline constexpr const char* kModelSpecHelp =
-    "deit-tiny | deit-small | deit-base | vit-large | fmnist-vit | custom:dim=..,depth=..,heads=..,mlp=..,"
+    "deit-tiny | deit-small | deit-base | vit-large | fmnist-vit | "
+    "custom:dim=..,depth=..,heads=..,mlp=..,"
     "patch=..,image=..,channels=..,classes=..";
 
 // Accepts a named model or "custom:dim=64,depth=6,heads=4,mlp=4,patch=16,

@@ -26,7 +26,9 @@ TokenSchedule token_schedule(const MethodSpec& method, const VitConfig& config) 
   for (int64_t block = 0; block < config.depth; ++block) {
     schedule.tokens_into_block.push_back(tokens);
     switch (method.kind) {
-      case MethodKind::kTopK: tokens = topk_tokens_after(tokens, method.r); break;
+      case MethodKind::kTopK:
+        tokens = topk_tokens_after(tokens, method.r);
+        break;
       case MethodKind::kPomt:
         if (block == method.layer) tokens = pomt_tokens_after(tokens, method.r);
         break;
@@ -34,7 +36,8 @@ TokenSchedule token_schedule(const MethodSpec& method, const VitConfig& config) 
         tokens = tome_tokens_after(tokens, tome_r[static_cast<std::size_t>(block)]);
         break;
       case MethodKind::kNone:
-      case MethodKind::kRandom: break;
+      case MethodKind::kRandom:
+        break;
     }
     schedule.tokens_after_block.push_back(tokens);
   }

@@ -11,9 +11,9 @@
 namespace tailsweep {
 
 struct TokenSchedule {
-  int64_t tokens_in = 0;                   // after the embedding (and random keep)
-  std::vector<int64_t> tokens_into_block;  // what block i computes attention on
-  std::vector<int64_t> tokens_after_block; // what block i hands on
+  int64_t tokens_in = 0;                    // after the embedding (and random keep)
+  std::vector<int64_t> tokens_into_block;   // what block i computes attention on
+  std::vector<int64_t> tokens_after_block;  // what block i hands on
 };
 
 // The count each method leaves after one block, given n tokens entering it

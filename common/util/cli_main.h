@@ -2,12 +2,12 @@
 // The shared shape of both executables' main(): parse, run the chosen
 // subcommand, and turn every failure into one line on stderr with an exit
 // code (2 for bad input, 1 for anything else), never a stack trace.
-#include <CLI/CLI.hpp>
-#include <fmt/core.h>
-
 #include <cstdint>
 #include <exception>
 #include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
 
 #include "common/util/errors.h"
 #include "common/util/parse.h"
@@ -28,7 +28,8 @@ inline CLI::Validator number_check(bool (*accept)(double), const char* what) {
   return CLI::Validator(
       [accept, what](std::string& text) -> std::string {
         double value = 0;
-        if (!CLI::detail::lexical_cast(text, value)) return fmt::format("'{}' is not a number", text);
+        if (!CLI::detail::lexical_cast(text, value))
+          return fmt::format("'{}' is not a number", text);
         return accept(value) ? std::string() : fmt::format("{} must be {}", text, what);
       },
       what);

@@ -1,11 +1,11 @@
 #include "common/util/http_client.h"
 
-#include <curl/curl.h>
-#include <fmt/core.h>
-
 #include <algorithm>
 #include <csignal>
 #include <mutex>
+
+#include <curl/curl.h>
+#include <fmt/core.h>
 
 namespace tailsweep {
 namespace {
@@ -63,7 +63,8 @@ class HttpClient::Impl {
   }
 
   HttpResult request(std::string_view method, std::string_view path, std::string_view body,
-                     std::string_view bearer_token, std::optional<std::chrono::milliseconds> timeout) {
+                     std::string_view bearer_token,
+                     std::optional<std::chrono::milliseconds> timeout) {
     CURL* curl = handle_.get();
     // Resets the options but keeps the open connection, so requests reuse it.
     curl_easy_reset(curl);
@@ -75,7 +76,8 @@ class HttpClient::Impl {
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options_.connect_timeout.count()));
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
                      static_cast<long>(timeout.value_or(options_.request_timeout).count()));
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -102,7 +104,8 @@ class HttpClient::Impl {
     // No "Expect: 100-continue" round trip before bodies: our bodies are small.
     append_header(headers, "Expect:");
     if (!body.empty()) append_header(headers, "Content-Type: application/json");
-    if (!bearer_token.empty()) append_header(headers, "Authorization: Bearer " + std::string(bearer_token));
+    if (!bearer_token.empty())
+      append_header(headers, "Authorization: Bearer " + std::string(bearer_token));
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
 
     const CURLcode code = curl_easy_perform(curl);
@@ -125,8 +128,8 @@ HttpClient::~HttpClient() = default;
 HttpClient::HttpClient(HttpClient&&) noexcept = default;
 HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
 
-HttpResult HttpClient::request(std::string_view method, std::string_view path, std::string_view body,
-                               std::string_view bearer_token,
+HttpResult HttpClient::request(std::string_view method, std::string_view path,
+                               std::string_view body, std::string_view bearer_token,
                                std::optional<std::chrono::milliseconds> timeout) {
   return impl_->request(method, path, body, bearer_token, timeout);
 }

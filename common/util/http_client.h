@@ -15,7 +15,7 @@
 namespace tailsweep {
 
 struct ClientOptions {
-  std::string base_url;      // "http://host:port" or "https://host:port"; request paths append to it
+  std::string base_url;  // "http://host:port" or "https://host:port"; request paths append to it
   std::string ca_cert_file;  // PEM; verifies an https peer against it instead of the system store
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds request_timeout{60'000};  // the whole request, body included

@@ -1,13 +1,13 @@
 #include "common/util/progress.h"
 
-#include <fmt/format.h>
 #include <unistd.h>
+
+#include <fmt/format.h>
 
 namespace tailsweep {
 
 ProgressLine::ProgressLine()
-    : enabled_(::isatty(STDERR_FILENO) == 1),
-      start_(std::chrono::steady_clock::now()) {}
+    : enabled_(::isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()) {}
 
 void ProgressLine::update(std::size_t done, std::size_t total, std::string_view detail) {
   if (!enabled_ || done == 0) return;

@@ -1,10 +1,10 @@
 #include "common/util/secrets.h"
 
-#include <fmt/format.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+
+#include <fmt/format.h>
 
 #include "common/util/errors.h"
 
@@ -36,8 +36,8 @@ std::string resolve_secret(const SecretSource& source, const std::string& what) 
       if (std::string secret = trimmed(value); !secret.empty()) return secret;
     }
   }
-  throw InputError(fmt::format("no {} given: use the flag, its -file form or ${}", what,
-                               source.env_name));
+  throw InputError(
+      fmt::format("no {} given: use the flag, its -file form or ${}", what, source.env_name));
 }
 
 }  // namespace tailsweep

@@ -1,14 +1,14 @@
 #include "common/util/sha256.h"
 
-#include <fmt/format.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include <array>
 #include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <vector>
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "common/util/errors.h"
 

@@ -48,7 +48,8 @@ std::string printable(std::string_view text) {
     }
     const std::size_t length = lead < 0x80 ? 0 : utf8_sequence_length(text, at);
     // U+0080..U+009F (C2 80..C2 9F) are C1 controls: 0x9b starts a CSI.
-    const bool c1_control = length == 2 && lead == 0xc2 && static_cast<unsigned char>(text[at + 1]) < 0xa0;
+    const bool c1_control =
+        length == 2 && lead == 0xc2 && static_cast<unsigned char>(text[at + 1]) < 0xa0;
     if (length > 0 && !c1_control) {
       out.append(text.substr(at, length));
       at += length;
@@ -81,7 +82,8 @@ std::string invalid_name_message(std::string_view name) {
 }
 
 void check_name(std::string_view what, std::string_view name) {
-  if (!is_valid_name(name)) throw InputError(fmt::format("{} {}", what, invalid_name_message(name)));
+  if (!is_valid_name(name))
+    throw InputError(fmt::format("{} {}", what, invalid_name_message(name)));
 }
 
 }  // namespace tailsweep

@@ -3,15 +3,15 @@
 // specs, result bodies): every error is an InputError naming the full path
 // of the field ("eval result: latency.median_ms: expected a number"), and
 // unknown fields can be refused.
-#include <fmt/format.h>
-
 #include <cstdint>
 #include <initializer_list>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
 #include "common/util/text.h"
@@ -137,12 +137,15 @@ class JsonFields {
   std::vector<std::string> name_list(std::string_view key) const {
     std::vector<std::string> names = string_list(key);
     for (std::size_t i = 0; i < names.size(); ++i) {
-      if (!is_valid_name(names[i])) fail(fmt::format("{}[{}]", key, i), invalid_name_message(names[i]));
+      if (!is_valid_name(names[i]))
+        fail(fmt::format("{}[{}]", key, i), invalid_name_message(names[i]));
     }
     return names;
   }
 
-  JsonFields object(std::string_view key) const { return JsonFields(at(key), what_, child_path(key)); }
+  JsonFields object(std::string_view key) const {
+    return JsonFields(at(key), what_, child_path(key));
+  }
   JsonFields element(std::string_view key, std::size_t index, const nlohmann::json& value) const {
     return JsonFields(value, what_, fmt::format("{}[{}]", child_path(key), index));
   }

@@ -44,9 +44,8 @@ RegisterRequest parse_register_request(const json& body) {
 }
 
 json to_json(const RegisterRequest& request) {
-  return {{"name", request.name},       {"kind", request.kind},
-          {"tags", request.tags},       {"facts", request.facts},
-          {"version", request.version}, {"git_sha", request.git_sha}};
+  return {{"name", request.name},   {"kind", request.kind},       {"tags", request.tags},
+          {"facts", request.facts}, {"version", request.version}, {"git_sha", request.git_sha}};
 }
 
 RegisterResponse parse_register_response(const json& body) {
@@ -164,8 +163,9 @@ ProfileJobSpec parse_profile_job_spec(const json& spec) {
   if (fields.has("tokens")) result.tokens = fields.text("tokens");
   if (fields.has("methods")) result.methods = fields.string_list("methods");
   if (result.tokens.empty() == result.methods.empty()) {
-    fields.fail("tokens", "give either \"tokens\" (a curve) or \"methods\" (each timed on the "
-                          "full input)");
+    fields.fail("tokens",
+                "give either \"tokens\" (a curve) or \"methods\" (each timed on the "
+                "full input)");
   }
   if (fields.has("precision")) {
     result.precision = fields.number("precision");
@@ -187,9 +187,8 @@ ProfileJobSpec parse_profile_job_spec(const json& spec) {
 }
 
 json to_json(const ProfileJobSpec& spec) {
-  json out = {{"model", spec.model},       {"batches", spec.batches},
-              {"precision", spec.precision}, {"mode", spec.mode},
-              {"time_cap_s", spec.time_cap_s}, {"warmup_s", spec.warmup_s},
+  json out = {{"model", spec.model}, {"batches", spec.batches},       {"precision", spec.precision},
+              {"mode", spec.mode},   {"time_cap_s", spec.time_cap_s}, {"warmup_s", spec.warmup_s},
               {"seed", spec.seed}};
   if (spec.methods.empty()) {
     out["tokens"] = spec.tokens;
@@ -202,8 +201,8 @@ json to_json(const ProfileJobSpec& spec) {
 
 EvalJobSpec parse_eval_job_spec(const json& spec) {
   const JsonFields fields(spec, "eval job");
-  fields.reject_unknown({"model", "weights", "dataset", "split", "limit", "method", "tokens",
-                         "batch", "seed"});
+  fields.reject_unknown(
+      {"model", "weights", "dataset", "split", "limit", "method", "tokens", "batch", "seed"});
   EvalJobSpec result;
   result.model = fields.text("model");
   result.weights = fields.optional_text("weights");

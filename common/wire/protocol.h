@@ -91,8 +91,8 @@ struct ProfileJobSpec {
   std::string model;
   std::optional<std::string> weights;  // a path on the agent; absent: random weights
   std::vector<int64_t> batches{1};
-  std::string tokens;                  // profile: grid, "2:197:5" or "2,50,100"
-  std::vector<std::string> methods;    // latency: method specs (exactly one of the two)
+  std::string tokens;                // profile: grid, "2:197:5" or "2,50,100"
+  std::vector<std::string> methods;  // latency: method specs (exactly one of the two)
   double precision = 0.01;
   std::string mode = "model";
   double time_cap_s = 10.0;

@@ -1,10 +1,10 @@
 #include "common/wire/strict_json.h"
 
-#include <fmt/format.h>
-
 #include <set>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "common/util/errors.h"
 #include "common/util/text.h"

@@ -7,9 +7,9 @@
 // a key twice (nlohmann keeps the last silently, so two readers of the same
 // text could disagree). Both are refused while parsing, before a deep value
 // exists.
-#include <nlohmann/json.hpp>
-
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 namespace tailsweep {
 

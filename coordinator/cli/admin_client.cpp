@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include "common/util/errors.h"
-#include "common/wire/strict_json.h"
 #include "common/util/http_client.h"
 #include "common/wire/protocol.h"
+#include "common/wire/strict_json.h"
 
 namespace tailsweep::cli {
 
@@ -34,8 +34,8 @@ nlohmann::json admin_call(const AdminConnection& connection, std::string_view me
   }
   if (result.status < 200 || result.status >= 300) {
     const protocol::ErrorBody error = protocol::parse_error_body(result.body);
-    throw InputError(fmt::format("coordinator answered {} {}: {}", result.status, error.code,
-                                 error.message));
+    throw InputError(
+        fmt::format("coordinator answered {} {}: {}", result.status, error.code, error.message));
   }
   try {
     return parse_strict_json(result.body, "the coordinator's answer");

@@ -1,11 +1,10 @@
 #pragma once
 // The user commands that talk to a running coordinator (sweep, devices,
 // sql --coordinator) share these flags and this call.
-#include <CLI/CLI.hpp>
-
 #include <string>
 #include <string_view>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "common/util/secrets.h"

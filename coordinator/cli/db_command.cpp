@@ -1,9 +1,9 @@
 // tailsweep db migrate: creates the results database or brings its schema up
 // to this binary's version.
-#include <fmt/core.h>
-
 #include <memory>
 #include <string>
+
+#include <fmt/core.h>
 
 #include "coordinator/cli/commands.h"
 #include "coordinator/store/store.h"
@@ -31,8 +31,8 @@ void register_db_command(CLI::App& app) {
   CLI::App* db = app.add_subcommand("db", "Manage the results database");
   db->require_subcommand(1);
   auto options = std::make_shared<DbMigrateOptions>();
-  CLI::App* migrate = db->add_subcommand(
-      "migrate", "Create the database, or apply the schema migrations it lacks");
+  CLI::App* migrate =
+      db->add_subcommand("migrate", "Create the database, or apply the schema migrations it lacks");
   migrate->add_option("--db", options->database_path, "the SQLite database file")->required();
   migrate->callback([options] { run_db_migrate(*options); });
 }

@@ -1,9 +1,9 @@
 // tailsweep report: one sweep's tables and figures from the results database,
 // read-only, into a folder (docs/report.md).
-#include <fmt/core.h>
-
 #include <memory>
 #include <string>
+
+#include <fmt/core.h>
 
 #include "common/util/cli_main.h"
 #include "coordinator/cli/commands.h"

@@ -1,17 +1,17 @@
 // tailsweep schedule pomt: POMT's schedule from a latency and an accuracy
 // curve in CSV files, without a coordinator (common/pomt_schedule.h).
-#include <fmt/format.h>
-
 #include <fstream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "common/util/errors.h"
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 #include "analysis/latency_steps.h"
-#include "common/util/parse.h"
 #include "analysis/pomt_schedule.h"
+#include "common/util/errors.h"
+#include "common/util/parse.h"
 #include "coordinator/cli/commands.h"
 
 namespace tailsweep::cli {
@@ -34,8 +34,8 @@ std::vector<schedule::CurvePoint> read_curve_csv(const std::string& path,
   std::getline(file, line);
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line != expected_header) {
-    throw InputError(fmt::format("{}: the header is '{}', expected '{}'", path, line,
-                                 expected_header));
+    throw InputError(
+        fmt::format("{}: the header is '{}', expected '{}'", path, line, expected_header));
   }
   std::vector<schedule::CurvePoint> points;
   for (int number = 2; std::getline(file, line); ++number) {
@@ -59,7 +59,8 @@ void run_pomt(const ScheduleOptions& options) {
   const schedule::PomtSchedule result =
       schedule::pomt_schedule(latency, accuracy, options.alpha, options.tokens_total);
   std::vector<schedule::LatencyPoint> curve;
-  for (const auto& point : latency) curve.push_back({point.tokens, point.value, point.value, point.value});
+  for (const auto& point : latency)
+    curve.push_back({point.tokens, point.value, point.value, point.value});
   nlohmann::json steps = nlohmann::json::array();
   // Without confidence intervals in the CSV, only height and slope can tell a step.
   for (const auto& step : schedule::find_latency_steps(curve)) {
@@ -102,7 +103,8 @@ void register_schedule_command(CLI::App& app) {
   pomt->add_option("--alpha", options->alpha, "weight of latency against accuracy")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  pomt->add_option("--tokens-total", options->tokens_total, "N, tokens with CLS (197 for DeiT at 224)")
+  pomt->add_option("--tokens-total", options->tokens_total,
+                   "N, tokens with CLS (197 for DeiT at 224)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{2}, int64_t{100000}));
   pomt->callback([options] { run_pomt(*options); });

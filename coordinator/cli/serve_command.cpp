@@ -1,10 +1,10 @@
 // tailsweep serve: the coordinator (docs/protocol.md). Migrates the database,
 // listens, and serves until SIGINT or SIGTERM.
-#include <fmt/core.h>
-
 #include <filesystem>
 #include <fstream>
 #include <memory>
+
+#include <fmt/core.h>
 
 #include "common/util/errors.h"
 #include "common/util/parse.h"
@@ -37,11 +37,11 @@ struct ServeOptions {
 
 std::pair<std::string, uint16_t> parse_listen(const std::string& listen) {
   const auto colon = listen.rfind(':');
-  const auto port = colon == std::string::npos ? std::nullopt
-                                               : parse_integer(listen.substr(colon + 1));
+  const auto port =
+      colon == std::string::npos ? std::nullopt : parse_integer(listen.substr(colon + 1));
   if (!port || *port < 0 || *port > 65535) {
-    throw InputError(fmt::format("--listen {}: expected ADDRESS:PORT (port 0 picks a free one)",
-                                 listen));
+    throw InputError(
+        fmt::format("--listen {}: expected ADDRESS:PORT (port 0 picks a free one)", listen));
   }
   std::string address = listen.substr(0, colon);
   if (address.size() > 2 && address.front() == '[' && address.back() == ']') {
@@ -123,11 +123,12 @@ void register_serve_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   command->add_option("--tls-key", options->tls_key, "PEM private key of --tls-cert")
       ->check(CLI::ExistingFile);
-  command->add_option("--lease-ttl", options->lease_ttl_s,
-                      "seconds a lease lives without a heartbeat")
+  command
+      ->add_option("--lease-ttl", options->lease_ttl_s, "seconds a lease lives without a heartbeat")
       ->capture_default_str();
-  command->add_option("--heartbeat-interval", options->heartbeat_interval_s,
-                      "seconds between an agent's heartbeats (told to agents)")
+  command
+      ->add_option("--heartbeat-interval", options->heartbeat_interval_s,
+                   "seconds between an agent's heartbeats (told to agents)")
       ->capture_default_str();
   command->add_option("--max-body-bytes", options->max_body_bytes, "largest request body (413)")
       ->capture_default_str();
@@ -136,17 +137,20 @@ void register_serve_command(CLI::App& app) {
   command->add_option("--io-threads", options->io_threads, "network threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
-  command->add_option("--worker-threads", options->worker_threads,
-                      "threads for handlers (SQLite work stays off the network threads)")
+  command
+      ->add_option("--worker-threads", options->worker_threads,
+                   "threads for handlers (SQLite work stays off the network threads)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
-  command->add_option("--max-sweep-jobs", options->max_sweep_jobs,
-                      "most jobs one sweep may plan (a larger sweep is refused with 400)")
+  command
+      ->add_option("--max-sweep-jobs", options->max_sweep_jobs,
+                   "most jobs one sweep may plan (a larger sweep is refused with 400)")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
-  command->add_option("--sql-max-bytes", options->sql_max_bytes,
-                      "largest answer of one /v1/sql query (rows past it are dropped and the "
-                      "answer marked truncated)")
+  command
+      ->add_option("--sql-max-bytes", options->sql_max_bytes,
+                   "largest answer of one /v1/sql query (rows past it are dropped and the "
+                   "answer marked truncated)")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
   command->add_option("--port-file", options->port_file,

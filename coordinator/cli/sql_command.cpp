@@ -1,10 +1,10 @@
 // tailsweep sql: one read-only SQL query against the results database,
 // printed as a table, CSV or JSON.
-#include <fmt/core.h>
-
 #include <chrono>
 #include <memory>
 #include <string>
+
+#include <fmt/core.h>
 
 #include "common/util/errors.h"
 #include "coordinator/cli/admin_client.h"
@@ -33,11 +33,10 @@ store::QueryResult run_query(const SqlOptions& options, const store::QueryLimits
   if (!options.database_path.empty()) {
     return store::run_read_only_query(options.database_path, options.query, limits);
   }
-  const nlohmann::json answer =
-      admin_call(options.coordinator, "POST", "/v1/sql",
-                 {{"sql", options.query},
-                  {"max_rows", limits.max_rows},
-                  {"timeout_ms", limits.timeout.count()}});
+  const nlohmann::json answer = admin_call(options.coordinator, "POST", "/v1/sql",
+                                           {{"sql", options.query},
+                                            {"max_rows", limits.max_rows},
+                                            {"timeout_ms", limits.timeout.count()}});
   store::QueryResult result;
   result.columns = answer.at("columns").get<std::vector<std::string>>();
   result.rows = answer.at("rows").get<std::vector<std::vector<nlohmann::json>>>();
@@ -57,8 +56,7 @@ void run_sql(const SqlOptions& options) {
   fmt::print("{}", store::render(result, format));
   if (result.truncated && format == store::QueryFormat::csv) {
     // The table and JSON forms say so themselves; CSV has no place for it.
-    fmt::print(stderr, "tailsweep: note: output truncated ({})\n",
-               store::truncation_note(result));
+    fmt::print(stderr, "tailsweep: note: output truncated ({})\n", store::truncation_note(result));
   }
 }
 
@@ -72,8 +70,7 @@ void register_sql_command(CLI::App& app) {
       ->required();
   command->add_option("--db", options->database_path, "the SQLite database file");
   add_admin_connection_options(command, options->coordinator, /*coordinator_required=*/false);
-  command->add_option("--format", options->format, "table, csv or json")
-      ->capture_default_str();
+  command->add_option("--format", options->format, "table, csv or json")->capture_default_str();
   command->add_option("--max-rows", options->max_rows, "stop after this many rows (flagged)")
       ->capture_default_str();
   command->add_option("--timeout-ms", options->timeout_ms, "stop the query after this long")

@@ -1,19 +1,19 @@
 // tailsweep sweep create|status|wait|cancel, and tailsweep devices: the user's
 // side of a running coordinator (docs/sweeps.md).
-#include <fmt/format.h>
-
 #include <chrono>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <thread>
 
-#include "common/util/errors.h"
-#include "common/wire/strict_json.h"
-#include "common/util/text.h"
-#include "common/util/progress.h"
-#include "coordinator/cli/admin_client.h"
+#include <fmt/format.h>
+
 #include "common/util/cli_main.h"
+#include "common/util/errors.h"
+#include "common/util/progress.h"
+#include "common/util/text.h"
+#include "common/wire/strict_json.h"
+#include "coordinator/cli/admin_client.h"
 #include "coordinator/cli/commands.h"
 
 namespace tailsweep::cli {
@@ -61,8 +61,7 @@ void print_status(const json& status) {
              shown(status.at("name")), status.at("state").get<std::string>(),
              finished_of(status.at("jobs")), total_of(status.at("jobs")));
   for (const json& device : status.at("devices")) {
-    fmt::print("  {:<32} {}\n", shown(device.at("device")),
-               counts_text(device.at("jobs")));
+    fmt::print("  {:<32} {}\n", shown(device.at("device")), counts_text(device.at("jobs")));
   }
 }
 
@@ -137,8 +136,7 @@ void list_devices(const SweepOptions& options) {
              "state", "agents", "last seen");
   for (const json& device : answer.at("devices")) {
     fmt::print("{:<4} {:<32} {:<7} {:<10} {:<8} {:<7} {:.0f} s ago\n",
-               device.at("id").get<int64_t>(), shown(device.at("name")),
-               shown(device.at("kind")),
+               device.at("id").get<int64_t>(), shown(device.at("name")), shown(device.at("kind")),
                device.at("simulated").get<bool>() ? "yes" : "no",
                device.at("state").get<std::string>(), device.at("agents").get<int64_t>(),
                now_s - device.at("last_seen_s").get<double>());
@@ -154,8 +152,8 @@ CLI::App* add_sweep_id(CLI::App* command, SweepOptions& options) {
 
 void register_sweep_commands(CLI::App& app) {
   auto options = std::make_shared<SweepOptions>();
-  CLI::App* sweep = app.add_subcommand(
-      "sweep", "Create, follow and cancel fleet-wide sweeps (docs/sweeps.md)");
+  CLI::App* sweep =
+      app.add_subcommand("sweep", "Create, follow and cancel fleet-wide sweeps (docs/sweeps.md)");
   sweep->require_subcommand(1);
   const auto common = [&](CLI::App* command) {
     add_admin_connection_options(command, options->connection);

@@ -1,13 +1,12 @@
 // tailsweep tokens: the tokens each block sees under a method, and the work.
 #include <fmt/core.h>
-
 #include <nlohmann/json.hpp>
 
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
 #include "common/model/token_schedule.h"
-#include "coordinator/cli/commands.h"
 #include "common/util/cli_main.h"
+#include "coordinator/cli/commands.h"
 
 namespace tailsweep::cli {
 namespace {
@@ -40,8 +39,8 @@ void run_tokens(const TokensOptions& options) {
                            .dump());
     return;
   }
-  fmt::print("{} with {} (batch {}): {} tokens in\n", config.name, to_string(method),
-             options.batch, schedule.tokens_in);
+  fmt::print("{} with {} (batch {}): {} tokens in\n", config.name, to_string(method), options.batch,
+             schedule.tokens_in);
   fmt::print("{:>5}  {:>9}  {:>10}\n", "block", "tokens in", "tokens out");
   for (std::size_t i = 0; i < schedule.tokens_into_block.size(); ++i) {
     fmt::print("{:>5}  {:>9}  {:>10}\n", i, schedule.tokens_into_block[i],
@@ -57,10 +56,8 @@ void register_tokens_command(CLI::App& app) {
   auto options = std::make_shared<TokensOptions>();
   CLI::App* command = app.add_subcommand(
       "tokens", "Print the tokens each block sees under a token-reduction method, and the FLOPs");
-  command->add_option("--model", options->model, kModelSpecHelp)
-      ->required();
-  command->add_option("--method", options->method, kMethodSpecHelp)
-      ->capture_default_str();
+  command->add_option("--model", options->model, kModelSpecHelp)->required();
+  command->add_option("--method", options->method, kMethodSpecHelp)->capture_default_str();
   command->add_option("--batch", options->batch, "batch size for the FLOP count")
       ->capture_default_str()
       ->check(tailsweep::cli::kPositive);

@@ -1,9 +1,9 @@
 #include "coordinator/http/prometheus.h"
 
-#include <fmt/core.h>
-
 #include <cmath>
 #include <stdexcept>
+
+#include <fmt/core.h>
 
 namespace tailsweep::http {
 namespace {
@@ -12,8 +12,8 @@ bool is_valid_name(std::string_view name, bool allow_colon) {
   if (name.empty()) return false;
   for (std::size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                        (allow_colon && c == ':');
+    const bool letter =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (allow_colon && c == ':');
     const bool digit = c >= '0' && c <= '9';
     if (!letter && !(digit && i > 0)) return false;
   }

@@ -8,7 +8,8 @@
 
 namespace tailsweep::http {
 
-inline constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr std::string_view kPrometheusContentType =
+    "text/plain; version=0.0.4; charset=utf-8";
 
 enum class MetricType { counter, gauge, untyped };
 

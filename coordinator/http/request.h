@@ -3,22 +3,24 @@
 // library underneath (no Beast or Asio here, so route code compiles fast), and
 // the one JSON error shape: {"error": {"code": "...", "message": "..."}}.
 #include <map>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/util/text.h"
 
 namespace tailsweep::http {
 
 struct Request {
-  std::string method;  // "GET", "POST", ... as sent
-  std::string path;    // the target up to '?', still percent-encoded
-  std::map<std::string, std::string> query;        // percent-decoded; a repeated key keeps the last
-  std::map<std::string, std::string> path_params;  // "{id}" segments of the matched pattern, decoded
+  std::string method;                        // "GET", "POST", ... as sent
+  std::string path;                          // the target up to '?', still percent-encoded
+  std::map<std::string, std::string> query;  // percent-decoded; a repeated key keeps the last
+  std::map<std::string, std::string>
+      path_params;  // "{id}" segments of the matched pattern, decoded
   std::string body;
   std::string bearer_token;  // from "Authorization: Bearer ...", empty if none
   std::string remote_address;

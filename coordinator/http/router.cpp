@@ -1,10 +1,10 @@
 #include "coordinator/http/router.h"
 
-#include <fmt/core.h>
-
 #include <atomic>
 #include <cstdio>
 #include <stdexcept>
+
+#include <fmt/core.h>
 
 #include "common/util/errors.h"
 #include "coordinator/http/url.h"

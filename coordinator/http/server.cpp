@@ -3,7 +3,11 @@
 // stop() needs no locks: it posts there.
 #include "coordinator/http/server.h"
 
-#include <fmt/core.h>
+#include <csignal>
+#include <cstdio>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -11,11 +15,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <csignal>
-#include <cstdio>
-#include <mutex>
-#include <stdexcept>
-#include <thread>
+#include <fmt/core.h>
 
 #include "common/util/errors.h"
 #include "coordinator/http/server_context.h"
@@ -33,12 +33,14 @@ constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 // How often stop() checks whether the connections have drained.
 constexpr std::chrono::milliseconds kDrainPollInterval{20};
 
-void log_line(const std::string& line) { std::fputs(("tailsweep http: " + line + "\n").c_str(), stderr); }
+void log_line(const std::string& line) {
+  std::fputs(("tailsweep http: " + line + "\n").c_str(), stderr);
+}
 
 std::string busy_response() {
-  const std::string body =
-      error_response(503, "too_many_connections", "the server is at its connection limit; retry later")
-          .body;
+  const std::string body = error_response(503, "too_many_connections",
+                                          "the server is at its connection limit; retry later")
+                               .body;
   return fmt::format(
       "HTTP/1.1 503 Service Unavailable\r\nServer: tailsweep\r\nContent-Type: application/json\r\n"
       "Content-Length: {}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{}",
@@ -161,19 +163,20 @@ class Server::Impl {
     }
     tls.use_private_key_file(files.private_key_pem, net::ssl::context::pem, ec);
     if (ec) {
-      throw InputError(fmt::format("cannot load the TLS private key {}: {}",
-                                   files.private_key_pem, ec.message()));
+      throw InputError(fmt::format("cannot load the TLS private key {}: {}", files.private_key_pem,
+                                   ec.message()));
     }
   }
 
   void listen() {
     boost::system::error_code ec;
     const net::ip::address address = net::ip::make_address(options_.address, ec);
-    if (ec) throw InputError(fmt::format("\"{}\" is not an IP address to listen on", options_.address));
+    if (ec)
+      throw InputError(fmt::format("\"{}\" is not an IP address to listen on", options_.address));
     const tcp::endpoint endpoint(address, options_.port);
     const auto fail = [&](std::string_view step) {
-      throw InputError(fmt::format("cannot {} {}:{}: {}", step, options_.address, options_.port,
-                                   ec.message()));
+      throw InputError(
+          fmt::format("cannot {} {}:{}: {}", step, options_.address, options_.port, ec.message()));
     };
     acceptor_.open(endpoint.protocol(), ec);
     if (ec) fail("open a socket for");

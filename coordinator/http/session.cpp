@@ -4,7 +4,8 @@
 // limits, and keep-alive. The shared request/response logic lives in
 // HttpSession<Derived>; PlainSession and TlsSession add their stream and how
 // each one closes.
-#include <fmt/core.h>
+#include <algorithm>
+#include <optional>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -13,8 +14,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <algorithm>
-#include <optional>
+#include <fmt/core.h>
 
 #include "common/util/errors.h"
 #include "coordinator/http/server_context.h"
@@ -78,10 +78,9 @@ class HttpSession : public SessionBase {
         std::min<std::size_t>(context_.options.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(context_.options.max_body_bytes);
     derived().tcp_layer().expires_after(context_.options.read_timeout);
-    bhttp::async_read_header(derived().stream(), buffer_, *parser_,
-                             [self = shared()](beast::error_code ec, std::size_t) {
-                               self->on_header(ec);
-                             });
+    bhttp::async_read_header(
+        derived().stream(), buffer_, *parser_,
+        [self = shared()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   // Hard close; idempotent. Drops the registry's reference, so the session
@@ -144,10 +143,11 @@ class HttpSession : public SessionBase {
                                      "over the limit of {} bytes",
                                      context_.options.max_header_bytes)));
     }
-    const bool parse_error = ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category();
+    const bool parse_error =
+        ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category();
     if (parse_error && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-      return answer_and_close(
-          error_response(400, "malformed_request", fmt::format("malformed HTTP request: {}", ec.message())));
+      return answer_and_close(error_response(
+          400, "malformed_request", fmt::format("malformed HTTP request: {}", ec.message())));
     }
     // The client closed, went quiet past a timeout, or the network failed:
     // nobody to answer.
@@ -187,15 +187,15 @@ class HttpSession : public SessionBase {
     request.remote_address = remote_address_;
 
     // Handlers run on the worker pool; the answer comes back to this strand.
-    Responder responder([weak = std::weak_ptr<SessionBase>(this->shared_from_this())](
-                            Response response) {
-      const std::shared_ptr<SessionBase> base = weak.lock();
-      if (!base) return;  // the connection (or the server) is gone
-      auto self = std::static_pointer_cast<Derived>(base);
-      net::post(self->executor_, [self, response = std::move(response)]() mutable {
-        self->write_response(std::move(response));
-      });
-    });
+    Responder responder(
+        [weak = std::weak_ptr<SessionBase>(this->shared_from_this())](Response response) {
+          const std::shared_ptr<SessionBase> base = weak.lock();
+          if (!base) return;  // the connection (or the server) is gone
+          auto self = std::static_pointer_cast<Derived>(base);
+          net::post(self->executor_, [self, response = std::move(response)]() mutable {
+            self->write_response(std::move(response));
+          });
+        });
     net::post(context_.workers, [&router = context_.router, request = std::move(request),
                                  responder = std::move(responder)]() mutable {
       router.dispatch(std::move(request), std::move(responder));
@@ -235,10 +235,9 @@ class HttpSession : public SessionBase {
     }
 
     derived().tcp_layer().expires_after(context_.options.read_timeout);
-    bhttp::async_write(derived().stream(), response_,
-                       [self = shared()](beast::error_code ec, std::size_t) {
-                         self->on_write(ec);
-                       });
+    bhttp::async_write(
+        derived().stream(), response_,
+        [self = shared()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
@@ -255,13 +254,13 @@ class HttpSession : public SessionBase {
     if (context_.stopping.load()) return derived().close_gracefully();
     if (buffer_.size() > 0) return read_request();  // pipelined: already here
     derived().tcp_layer().expires_after(context_.options.idle_timeout);
-    derived().stream().async_read_some(
-        buffer_.prepare(kReadChunkBytes),
-        [self = shared()](beast::error_code ec, std::size_t bytes) {
-          if (ec || self->phase_ != Phase::waiting) return self->close();
-          self->buffer_.commit(bytes);
-          self->read_request();
-        });
+    derived().stream().async_read_some(buffer_.prepare(kReadChunkBytes),
+                                       [self = shared()](beast::error_code ec, std::size_t bytes) {
+                                         if (ec || self->phase_ != Phase::waiting)
+                                           return self->close();
+                                         self->buffer_.commit(bytes);
+                                         self->read_request();
+                                       });
   }
 
   std::string remote_address_;
@@ -299,15 +298,15 @@ class PlainSession : public HttpSession<PlainSession> {
  private:
   void drain() {
     buffer_.consume(buffer_.size());
-    stream_.async_read_some(buffer_.prepare(kReadChunkBytes),
-                            [self = shared()](beast::error_code ec, std::size_t bytes) {
-                              self->drained_bytes_ += bytes;
-                              if (ec || self->phase_ != Phase::closing ||
-                                  self->drained_bytes_ > kMaxDrainBytes) {
-                                return self->close();
-                              }
-                              self->drain();
-                            });
+    stream_.async_read_some(
+        buffer_.prepare(kReadChunkBytes),
+        [self = shared()](beast::error_code ec, std::size_t bytes) {
+          self->drained_bytes_ += bytes;
+          if (ec || self->phase_ != Phase::closing || self->drained_bytes_ > kMaxDrainBytes) {
+            return self->close();
+          }
+          self->drain();
+        });
   }
 
   beast::tcp_stream stream_;
@@ -324,11 +323,10 @@ class TlsSession : public HttpSession<TlsSession> {
     net::dispatch(stream_.get_executor(), [self = shared()] {
       // The handshake shares read_timeout, so a silent client cannot hold a slot.
       self->tcp_layer().expires_after(self->context_.options.read_timeout);
-      self->stream_.async_handshake(net::ssl::stream_base::server,
-                                    [self](beast::error_code ec) {
-                                      if (ec) return self->close();
-                                      self->read_request();
-                                    });
+      self->stream_.async_handshake(net::ssl::stream_base::server, [self](beast::error_code ec) {
+        if (ec) return self->close();
+        self->read_request();
+      });
     });
   }
 

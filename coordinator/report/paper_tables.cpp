@@ -1,7 +1,5 @@
 #include "coordinator/report/paper_tables.h"
 
-#include <fmt/core.h>
-
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -9,6 +7,8 @@
 #include <set>
 #include <string>
 #include <utility>
+
+#include <fmt/core.h>
 
 #include "common/model/method_spec.h"
 
@@ -21,7 +21,8 @@ std::optional<double> top1_of(const ReportData& data, const std::string& model,
                               const std::string& method) {
   const EvaluationRow* best = nullptr;
   for (const EvaluationRow& row : data.evaluations) {
-    if (row.model == model && row.method == method && (best == nullptr || row.images > best->images)) {
+    if (row.model == model && row.method == method &&
+        (best == nullptr || row.images > best->images)) {
       best = &row;
     }
   }
@@ -81,9 +82,8 @@ const MatchedRow* matched_for(const ReportData& data, const DeviceRef& device,
 Table paper_table(const ReportData& data, const std::string& model, int64_t batch) {
   std::vector<DeviceRef> devices;
   for (const MethodLatencyRow& row : data.method_latencies) {
-    const bool listed = std::any_of(devices.begin(), devices.end(), [&](const DeviceRef& d) {
-      return d.name == row.device.name;
-    });
+    const bool listed = std::any_of(devices.begin(), devices.end(),
+                                    [&](const DeviceRef& d) { return d.name == row.device.name; });
     if (row.model == model && row.batch == batch && !listed) devices.push_back(row.device);
   }
   std::vector<PaperRow> rows;
@@ -100,14 +100,14 @@ Table paper_table(const ReportData& data, const std::string& model, int64_t batc
                   true});
   std::set<std::string> matched_methods;
   for (const std::string family : {"topk", "tome"}) {
-    rows.push_back({fmt::format("{} at POMT's latency", family == "topk" ? "Top-K" : "ToMe"),
-                    [&data, &model, batch, family](const DeviceRef& device)
-                        -> std::optional<std::string> {
-                      const MatchedRow* row = matched_for(data, device, model, batch, family);
-                      if (row == nullptr) return std::nullopt;
-                      return row->within_tolerance ? row->method : row->method + " *";
-                    },
-                    true});
+    rows.push_back(
+        {fmt::format("{} at POMT's latency", family == "topk" ? "Top-K" : "ToMe"),
+         [&data, &model, batch, family](const DeviceRef& device) -> std::optional<std::string> {
+           const MatchedRow* row = matched_for(data, device, model, batch, family);
+           if (row == nullptr) return std::nullopt;
+           return row->within_tolerance ? row->method : row->method + " *";
+         },
+         true});
   }
   for (const MatchedRow& row : data.matched) {
     if (row.model == model && row.batch == batch) matched_methods.insert(row.method);
@@ -122,7 +122,8 @@ Table paper_table(const ReportData& data, const std::string& model, int64_t batc
     fixed.insert({method_rank(row.method), row.method});
   }
   for (const auto& [rank, method] : fixed) {
-    rows.push_back({method, [method](const DeviceRef&) { return std::optional<std::string>(method); }});
+    rows.push_back(
+        {method, [method](const DeviceRef&) { return std::optional<std::string>(method); }});
   }
 
   Table table{fmt::format("paper-{}-b{}", file_slug(model), batch),

@@ -3,14 +3,14 @@
 // devices never leak into this report.
 #include "coordinator/report/report_data.h"
 
-#include <fmt/chrono.h>
-#include <fmt/core.h>
-
 #include <chrono>
 #include <ctime>
 #include <map>
 #include <tuple>
 #include <utility>
+
+#include <fmt/chrono.h>
+#include <fmt/core.h>
 
 #include "common/util/errors.h"
 #include "coordinator/store/migrations.h"

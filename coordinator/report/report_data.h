@@ -111,8 +111,8 @@ struct MatchedRow {
   int64_t batch = 1;
   std::string target_method;  // pomt:R
   double target_latency_ms = 0;
-  std::string family;         // topk, tome
-  std::string method;         // topk:r, tome:r
+  std::string family;  // topk, tome
+  std::string method;  // topk:r, tome:r
   double latency_ms = 0;
   double relative_gap = 0;
   bool within_tolerance = false;

@@ -1,8 +1,8 @@
 #include "coordinator/report/report_formats.h"
 
-#include <fmt/core.h>
-
 #include <cstdlib>
+
+#include <fmt/core.h>
 
 #include "common/util/text.h"
 #include "coordinator/store/query_format.h"
@@ -165,7 +165,9 @@ std::string render_latex(const Provenance& provenance, const std::vector<Table>&
     text.append("\\noindent\\emph{").append(escape_latex(line)).append("}\\par\n");
   }
   for (const Table& table : tables) {
-    text.append("\n% ").append(printable(table.file_stem)).append("\n\\begin{table}[ht]\n\\centering\n");
+    text.append("\n% ")
+        .append(printable(table.file_stem))
+        .append("\n\\begin{table}[ht]\n\\centering\n");
     text.append("\\caption{").append(escape_latex(table.title)).append("}\n");
     std::string alignment;
     for (std::size_t i = 0; i < table.columns.size(); ++i) {

@@ -1,9 +1,9 @@
 #include "coordinator/report/report_output.h"
 
-#include <fmt/core.h>
-
 #include <fstream>
 #include <system_error>
+
+#include <fmt/core.h>
 
 #include "common/util/errors.h"
 #include "coordinator/report/report_formats.h"

@@ -1,8 +1,8 @@
 #include "coordinator/report/report_plots.h"
 
-#include <fmt/core.h>
-
 #include <set>
+
+#include <fmt/core.h>
 
 #include "coordinator/report/report_tables.h"
 

@@ -2,13 +2,13 @@
 // CSV and LaTeX show the same digits.
 #include "coordinator/report/report_tables.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include <fmt/core.h>
 
 #include "common/model/token_schedule.h"
 #include "coordinator/report/paper_tables.h"
-
-#include <algorithm>
-#include <tuple>
 
 namespace tailsweep::report {
 namespace {
@@ -106,8 +106,7 @@ Table schedule_table(const std::vector<ScheduleEntry>& schedules) {
   Table table{"schedules",
               "POMT schedules",
               {"device", "model", "batch", "n*", "R", "layer", "tokens after pruning",
-               "latency at n* (ms)",
-               "unpruned (ms)", "saved (ms)", "saved (%)", "steps"},
+               "latency at n* (ms)", "unpruned (ms)", "saved (ms)", "saved (%)", "steps"},
               {}};
   for (const ScheduleEntry& entry : schedules) {
     std::optional<double> saved_ms;
@@ -122,9 +121,8 @@ Table schedule_table(const std::vector<ScheduleEntry>& schedules) {
                           std::to_string(entry.layer),
                           // N - R = n* + 2: it can sit just above a step that n* is below.
                           std::to_string(pomt_tokens_after(entry.tokens_total, entry.r)),
-                          fixed(entry.latency_at_n_star_ms, 2),
-                          fixed(entry.unpruned_latency_ms, 2), fixed(saved_ms, 2),
-                          fixed(saved_percent, 1), format_steps(entry.steps)});
+                          fixed(entry.latency_at_n_star_ms, 2), fixed(entry.unpruned_latency_ms, 2),
+                          fixed(saved_ms, 2), fixed(saved_percent, 1), format_steps(entry.steps)});
   }
   return table;
 }
@@ -143,8 +141,7 @@ Table accuracy_table(const std::vector<AccuracyRow>& rows) {
     table.rows.push_back({e.model, e.method, e.dataset + "/" + e.split, std::to_string(e.images),
                           fixed(100 * e.top1, 2), signed_fixed(row.top1_change_points, 2),
                           fixed(100 * e.top5, 2), std::to_string(e.batch),
-                          fixed(e.latency_median_ms, 2),
-                          signed_fixed(row.latency_change_ms, 2),
+                          fixed(e.latency_median_ms, 2), signed_fixed(row.latency_change_ms, 2),
                           signed_fixed(row.latency_change_percent, 1), device_label(e.device)});
   }
   return table;

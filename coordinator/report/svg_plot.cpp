@@ -1,10 +1,10 @@
 #include "coordinator/report/svg_plot.h"
 
-#include <fmt/core.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
+
+#include <fmt/core.h>
 
 namespace tailsweep::report {
 namespace {

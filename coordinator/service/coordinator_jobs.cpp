@@ -1,16 +1,16 @@
 #include "coordinator/service/coordinator_jobs.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <map>
 
-#include "common/util/errors.h"
-#include "common/wire/json_fields.h"
+#include <fmt/format.h>
+
 #include "analysis/matched_latency.h"
+#include "analysis/pomt_schedule.h"
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
-#include "analysis/pomt_schedule.h"
+#include "common/util/errors.h"
+#include "common/wire/json_fields.h"
 #include "coordinator/service/sweep_plan.h"
 #include "coordinator/store/sqlite.h"
 
@@ -64,8 +64,7 @@ std::vector<schedule::CurvePoint> accuracy_curve(store::Database& db, int64_t jo
 }
 
 // Method -> median latency of one latency job at one batch.
-std::map<std::string, double> method_latencies(store::Database& db, int64_t job_id,
-                                               int64_t batch) {
+std::map<std::string, double> method_latencies(store::Database& db, int64_t job_id, int64_t batch) {
   std::map<std::string, double> latencies;
   auto statement = db.cached(
       "SELECT method, median_ms FROM method_latency WHERE job_id = ?1 AND batch = ?2 "
@@ -92,9 +91,7 @@ void queue_eval_once(store::Store& store, int64_t sweep_id, json eval, const std
   store.add_jobs(sweep_id, {planned}, now_s);
 }
 
-std::string canonical(const std::string& method) {
-  return to_string(parse_method_spec(method));
-}
+std::string canonical(const std::string& method) { return to_string(parse_method_spec(method)); }
 
 void run_schedule(store::Store& store, const store::JobRow& job, double now_s) {
   const ScheduleJobSpec spec = parse_schedule_job_spec(json::parse(job.spec_json));
@@ -232,9 +229,12 @@ MatchJobSpec parse_match_job_spec(const json& spec) {
 }
 
 json to_json(const MatchJobSpec& spec) {
-  return {{"device_id", spec.device_id},       {"model", spec.model},
-          {"batch", spec.batch},               {"target_method", spec.target_method},
-          {"tolerance", spec.tolerance},       {"families", spec.families},
+  return {{"device_id", spec.device_id},
+          {"model", spec.model},
+          {"batch", spec.batch},
+          {"target_method", spec.target_method},
+          {"tolerance", spec.tolerance},
+          {"families", spec.families},
           {"eval", spec.eval ? *spec.eval : json(nullptr)}};
 }
 

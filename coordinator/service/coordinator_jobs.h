@@ -27,8 +27,8 @@ struct MatchJobSpec {
   int64_t batch = 1;
   std::string target_method;  // canonical pomt:R[@L]
   double tolerance = 0.05;
-  std::vector<std::string> families;      // topk, tome
-  std::optional<nlohmann::json> eval;     // an EvalJobSpec without its method
+  std::vector<std::string> families;   // topk, tome
+  std::optional<nlohmann::json> eval;  // an EvalJobSpec without its method
 };
 MatchJobSpec parse_match_job_spec(const nlohmann::json& spec);
 nlohmann::json to_json(const MatchJobSpec& spec);

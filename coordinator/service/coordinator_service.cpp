@@ -1,16 +1,15 @@
 #include "coordinator/service/coordinator_service.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 
-#include <nlohmann/json.hpp>
-
 #include "common/util/errors.h"
+#include "common/util/parse.h"
+#include "common/util/sha256.h"
 #include "common/wire/json_fields.h"
 #include "common/wire/protocol.h"
-#include "common/util/sha256.h"
 #include "common/wire/strict_json.h"
-#include "common/util/parse.h"
 #include "coordinator/http/prometheus.h"
 #include "coordinator/service/sweep_plan.h"
 #include "coordinator/store/read_only_query.h"
@@ -18,8 +17,8 @@
 namespace tailsweep::coordinator {
 namespace {
 
-using nlohmann::json;
 using http::ApiError;
+using nlohmann::json;
 
 constexpr std::size_t kAgentTokenBytes = 32;
 
@@ -41,7 +40,8 @@ json parse_body(const http::Request& request) {
 int64_t path_id(const http::Request& request, const char* name) {
   const auto value = parse_integer(request.path_params.at(name));
   if (!value || *value < 1) {
-    throw ApiError(404, "not_found", fmt::format("'{}' is not an id", request.path_params.at(name)));
+    throw ApiError(404, "not_found",
+                   fmt::format("'{}' is not an id", request.path_params.at(name)));
   }
   return *value;
 }
@@ -165,8 +165,8 @@ void CoordinatorService::lease(http::Request request, http::Responder responder)
   const bool touch = agent_due_for_touch(agent.id, now);
   const double ttl_s = options_.lease_ttl_s;
   writer_->submit(
-      [agent, touch, now, ttl_s, wait_s = body.wait_s](
-          store::Store& store) -> std::optional<http::Response> {
+      [agent, touch, now, ttl_s,
+       wait_s = body.wait_s](store::Store& store) -> std::optional<http::Response> {
         if (touch) store.touch_agent(agent.id, now);
         if (auto answer = try_lease(store, agent.id, ttl_s)) return answer;
         if (wait_s > 0) return std::nullopt;  // wait for work, holding no thread
@@ -206,11 +206,12 @@ void CoordinatorService::result(http::Request request, http::Responder responder
       protocol::parse_result_request(parse_body(request)));
   auto result_json = std::make_shared<std::string>(body->result.dump());
   writer_->submit(
-      [this, agent, job_id, body, result_json](store::Store& store) -> std::optional<http::Response> {
+      [this, agent, job_id, body,
+       result_json](store::Store& store) -> std::optional<http::Response> {
         store::SubmitOutcome outcome{};
         try {
-          outcome = store.submit_result(job_id, body->lease_id, agent.id, *result_json,
-                                        unix_now_s());
+          outcome =
+              store.submit_result(job_id, body->lease_id, agent.id, *result_json, unix_now_s());
         } catch (const InputError& error) {
           results_refused_ += 1;
           throw ApiError(400, "invalid_result", error.what());
@@ -223,14 +224,14 @@ void CoordinatorService::result(http::Request request, http::Responder responder
             return http::json_response(200, {{"outcome", std::string(to_string(outcome))}});
           case store::SubmitOutcome::conflict:
             results_refused_ += 1;
-            throw ApiError(409, "conflict",
-                           fmt::format("job {}: this lease already delivered a different result",
-                                       job_id));
+            throw ApiError(
+                409, "conflict",
+                fmt::format("job {}: this lease already delivered a different result", job_id));
           case store::SubmitOutcome::stale_lease:
             results_refused_ += 1;
-            throw ApiError(409, "stale_lease",
-                           fmt::format("job {}: not the job's current lease; the result is refused",
-                                       job_id));
+            throw ApiError(
+                409, "stale_lease",
+                fmt::format("job {}: not the job's current lease; the result is refused", job_id));
           case store::SubmitOutcome::unknown_job:
             break;
         }
@@ -268,8 +269,8 @@ void CoordinatorService::create_sweep(http::Request request, http::Responder res
   auto body = std::make_shared<json>(parse_body(request));
   auto spec = std::make_shared<SweepSpec>(parse_sweep_spec(*body));
   writer_->submit(
-      [body, spec, max_jobs = options_.max_sweep_jobs](
-          store::Store& store) -> std::optional<http::Response> {
+      [body, spec,
+       max_jobs = options_.max_sweep_jobs](store::Store& store) -> std::optional<http::Response> {
         // Planned inside the write: the fleet it sees is the fleet the jobs go to.
         std::vector<FleetDevice> fleet;
         for (const store::DeviceRow& row : store.devices()) {
@@ -342,9 +343,9 @@ http::Response CoordinatorService::devices(const http::Request& request) {
   json out = json::array();
   for (const store::DeviceRow& row : store.devices()) {
     const int64_t leases = leases_by_device.count(row.id) ? leases_by_device.at(row.id) : 0;
-    const char* state = leases > 0                                       ? "busy"
+    const char* state = leases > 0                                      ? "busy"
                         : now - row.last_seen_s <= options_.lease_ttl_s ? "online"
-                                                                         : "offline";
+                                                                        : "offline";
     out.push_back({{"id", row.id},
                    {"name", row.name},
                    {"kind", row.kind},
@@ -371,17 +372,17 @@ http::Response CoordinatorService::sql(const http::Request& request) {
     limits.max_rows = std::min(limits.max_rows, fields.integer("max_rows", 1));
   }
   if (fields.has("timeout_ms")) {
-    limits.timeout = std::min(limits.timeout,
-                              std::chrono::milliseconds(fields.integer("timeout_ms", 1)));
+    limits.timeout =
+        std::min(limits.timeout, std::chrono::milliseconds(fields.integer("timeout_ms", 1)));
   }
   const store::QueryResult result =
       store::run_read_only_query(stores_.path(), fields.text("sql"), limits);
-  return http::json_response(200, {{"columns", result.columns},
-                                   {"rows", result.rows},
-                                   {"truncated", result.truncated},
-                                   {"truncated_by", result.truncated_by.empty()
-                                                        ? json(nullptr)
-                                                        : json(result.truncated_by)}});
+  return http::json_response(
+      200,
+      {{"columns", result.columns},
+       {"rows", result.rows},
+       {"truncated", result.truncated},
+       {"truncated_by", result.truncated_by.empty() ? json(nullptr) : json(result.truncated_by)}});
 }
 
 }  // namespace tailsweep::coordinator

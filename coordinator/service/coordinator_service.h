@@ -15,8 +15,8 @@
 #include "coordinator/http/router.h"
 #include "coordinator/http/server.h"
 #include "coordinator/service/lease_waiters.h"
-#include "coordinator/service/sweep_plan.h"
 #include "coordinator/service/store_pool.h"
+#include "coordinator/service/sweep_plan.h"
 #include "coordinator/service/write_batcher.h"
 #include "coordinator/store/read_only_query.h"
 

@@ -1,8 +1,8 @@
 #include "coordinator/service/lease_waiters.h"
 
-#include <fmt/format.h>
-
 #include <set>
+
+#include <fmt/format.h>
 
 #include "common/wire/protocol.h"
 
@@ -12,13 +12,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kRetryPeriod{1};
 
-http::Response no_job() { return http::json_response(200, protocol::to_json(protocol::LeaseResponse{})); }
+http::Response no_job() {
+  return http::json_response(200, protocol::to_json(protocol::LeaseResponse{}));
+}
 
 }  // namespace
 
 double unix_now_s() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::optional<http::Response> try_lease(store::Store& store, int64_t agent_id, double ttl_s) {

@@ -61,17 +61,23 @@ http::Response CoordinatorService::metrics(const http::Request&) {
   gauge("tailsweep_devices", "Devices known", static_cast<double>(counts.devices));
   gauge("tailsweep_lease_waiters", "Agents long-polling for work now",
         static_cast<double>(waiters_.waiting()));
-  families.push_back({"tailsweep_results_total", "Results posted, by outcome", MetricType::counter,
+  families.push_back({"tailsweep_results_total",
+                      "Results posted, by outcome",
+                      MetricType::counter,
                       {{{{"outcome", "accepted"}}, static_cast<double>(results_accepted_.load())},
                        {{{"outcome", "refused"}}, static_cast<double>(results_refused_.load())}}});
   if (server_stats_) {
     const http::ServerStats stats = server_stats_();
     gauge("tailsweep_http_open_connections", "Open HTTP connections",
           static_cast<double>(stats.open_connections));
-    families.push_back({"tailsweep_http_requests_total", "HTTP requests read",
-                        MetricType::counter, {{{}, static_cast<double>(stats.requests_total)}}});
-    MetricFamily responses{"tailsweep_http_responses_total", "HTTP responses by status class",
-                           MetricType::counter, {}};
+    families.push_back({"tailsweep_http_requests_total",
+                        "HTTP requests read",
+                        MetricType::counter,
+                        {{{}, static_cast<double>(stats.requests_total)}}});
+    MetricFamily responses{"tailsweep_http_responses_total",
+                           "HTTP responses by status class",
+                           MetricType::counter,
+                           {}};
     for (std::size_t i = 0; i < stats.responses_by_class.size(); ++i) {
       responses.samples.push_back({{{"class", fmt::format("{}xx", i + 1)}},
                                    static_cast<double>(stats.responses_by_class[i])});

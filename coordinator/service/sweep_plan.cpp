@@ -1,22 +1,21 @@
 #include "coordinator/service/sweep_plan.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 
-#include "common/util/errors.h"
-#include "common/wire/json_fields.h"
+#include <fmt/format.h>
+
 #include "analysis/matched_latency.h"
+#include "analysis/profile_plan.h"
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
-#include "analysis/profile_plan.h"
+#include "common/util/errors.h"
+#include "common/wire/json_fields.h"
 #include "common/wire/protocol.h"
 
 namespace tailsweep::coordinator {
 namespace {
 
 using nlohmann::json;
-
 
 CurveSettings parse_curves(const JsonFields& f, const VitConfig& config) {
   f.reject_unknown({"batches", "tokens", "precision", "time_cap_s", "warmup_s"});
@@ -104,7 +103,8 @@ Workload parse_workload(const JsonFields& f) {
     }
     workload.schedule = schedule;
   }
-  if (f.has("evaluations")) workload.evaluations = parse_evaluations(f.object("evaluations"), config);
+  if (f.has("evaluations"))
+    workload.evaluations = parse_evaluations(f.object("evaluations"), config);
   if (workload.evaluations && workload.evaluations->pomt && !workload.schedule) {
     f.fail("evaluations.pomt", "POMT's evaluation needs a \"schedule\" (set pomt: false)");
   }
@@ -225,9 +225,10 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
     if (selects(spec.devices, device)) devices.push_back(device);
   }
   if (devices.empty()) {
-    throw InputError(fmt::format("sweep {}: the device selector matches none of the {} "
-                                 "registered devices",
-                                 spec.name, fleet.size()));
+    throw InputError(
+        fmt::format("sweep {}: the device selector matches none of the {} "
+                    "registered devices",
+                    spec.name, fleet.size()));
   }
   const bool has_real_device = std::any_of(devices.begin(), devices.end(),
                                            [](const FleetDevice& d) { return !d.simulated; });
@@ -236,10 +237,10 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
   // refused before it costs the memory.
   const auto add = [&](store::PlannedJob job) {
     if (jobs.size() == max_jobs) {
-      throw InputError(fmt::format(
-          "sweep {}: it plans more than {} jobs, the coordinator's limit per sweep "
-          "(--max-sweep-jobs); split it, or select fewer devices, batches or methods",
-          spec.name, max_jobs));
+      throw InputError(
+          fmt::format("sweep {}: it plans more than {} jobs, the coordinator's limit per sweep "
+                      "(--max-sweep-jobs); split it, or select fewer devices, batches or methods",
+                      spec.name, max_jobs));
     }
     jobs.push_back(std::move(job));
   };
@@ -262,8 +263,8 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
     std::optional<std::size_t> accuracy_job;
     if (workload.accuracy) {
       accuracy_job = jobs.size();
-      add(agent_job("accuracy_curve", std::nullopt, protocol::to_json(accuracy_curve_spec(workload)),
-                    kAccuracyPriority));
+      add(agent_job("accuracy_curve", std::nullopt,
+                    protocol::to_json(accuracy_curve_spec(workload)), kAccuracyPriority));
     }
     if (workload.schedule) {
       for (const auto& [device, profile_index] : profile_jobs) {

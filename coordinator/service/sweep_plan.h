@@ -38,7 +38,7 @@ inline constexpr int64_t kEvalPriority = 0;
 struct DeviceSelector {
   std::vector<std::string> names;  // each list empty: no constraint
   std::vector<std::string> kinds;
-  std::vector<std::string> tags;   // any of them
+  std::vector<std::string> tags;  // any of them
 };
 
 struct CurveSettings {

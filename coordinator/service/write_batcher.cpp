@@ -1,8 +1,8 @@
 #include "coordinator/service/write_batcher.h"
 
-#include <fmt/format.h>
-
 #include <vector>
+
+#include <fmt/format.h>
 
 namespace tailsweep::coordinator {
 namespace {
@@ -31,8 +31,8 @@ void WriteBatcher::submit(Operation operation, http::Responder responder, bool m
                           Otherwise otherwise) {
   {
     const std::lock_guard lock(mutex_);
-    queue_.push_back(Pending{std::move(operation), std::move(responder), may_make_work,
-                             std::move(otherwise)});
+    queue_.push_back(
+        Pending{std::move(operation), std::move(responder), may_make_work, std::move(otherwise)});
   }
   wake_.notify_one();
 }
@@ -76,9 +76,8 @@ void WriteBatcher::run_batch(std::deque<Pending>& batch) {
     const http::Response cause = http::error_response_for(std::current_exception());
     fmt::print(stderr, "tailsweep: a write batch of {} was not committed: {}\n", batch.size(),
                cause.body);
-    answers.assign(batch.size(),
-                   http::error_response(503, "database_unavailable",
-                                        "the database could not commit; retry"));
+    answers.assign(batch.size(), http::error_response(503, "database_unavailable",
+                                                      "the database could not commit; retry"));
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (answers[i]) {

@@ -1,9 +1,8 @@
 // Store: the job queue. Leases, heartbeats, results, failures, expiry, and
 // the state changes that follow a job's end (dependants, sweep completion).
-#include <fmt/core.h>
-
 #include <algorithm>
 
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
@@ -25,8 +24,8 @@ bool holds_current_lease(const JobRow& job, std::string_view lease_id, int64_t a
   return job.state == "leased" && job.lease_id == lease_id && job.lease_agent_id == agent_id;
 }
 
-void record_failure(Database& db, int64_t job_id, std::optional<int64_t> agent_id,
-                    int64_t attempt, std::string_view error, double now_s) {
+void record_failure(Database& db, int64_t job_id, std::optional<int64_t> agent_id, int64_t attempt,
+                    std::string_view error, double now_s) {
   auto insert = db.cached(
       "INSERT INTO failures (job_id, agent_id, attempt, error, at) VALUES (?, ?, ?, ?, ?)");
   insert->bind(1, job_id).bind(2, agent_id).bind(3, attempt).bind(4, error).bind(5, now_s);
@@ -144,8 +143,8 @@ SubmitOutcome Store::submit_result(int64_t job_id, std::string_view lease_id, in
   const std::string body_sha256 = sha256_hex(body_json);
   if (existing->state == "done") {
     // An agent retrying a post whose answer it lost must not store twice.
-    auto previous = db_.cached(
-        "SELECT lease_id, agent_id, body_sha256 FROM results WHERE job_id = ?");
+    auto previous =
+        db_.cached("SELECT lease_id, agent_id, body_sha256 FROM results WHERE job_id = ?");
     previous->bind(1, job_id);
     if (previous->step() && previous->column_optional_text(0) == lease_id &&
         previous->column_optional_int64(1) == agent_id) {
@@ -272,7 +271,8 @@ void Store::finish_job(int64_t job_id, std::string_view state,
         "UPDATE jobs SET state = ?2, last_error = coalesce(?3, last_error), "
         "lease_expires_at = NULL, updated_at = ?4 WHERE id = ?1 RETURNING sweep_id, last_error");
     update->bind(1, job_id).bind(2, state).bind(3, last_error).bind(4, now_s);
-    if (!update->step()) throw std::logic_error(fmt::format("finishing job {}: no such job", job_id));
+    if (!update->step())
+      throw std::logic_error(fmt::format("finishing job {}: no such job", job_id));
     if (const auto sweep = update->column_optional_int64(0)) sweeps.push_back(*sweep);
     root_error = update->column_optional_text(1);
     update->step();
@@ -329,10 +329,10 @@ void Store::finish_sweep_if_complete(int64_t sweep_id, double now_s) {
 // ---- jobs the coordinator runs itself ----
 
 std::vector<JobRow> Store::ready_coordinator_jobs() {
-  auto query = db_.cached(fmt::format(
-      "SELECT {} FROM jobs WHERE state = 'queued' AND runner = 'coordinator' "
-      "ORDER BY priority DESC, id",
-      kJobColumns));
+  auto query = db_.cached(
+      fmt::format("SELECT {} FROM jobs WHERE state = 'queued' AND runner = 'coordinator' "
+                  "ORDER BY priority DESC, id",
+                  kJobColumns));
   std::vector<JobRow> jobs;
   while (query->step()) jobs.push_back(read_job_row(*query));
   return jobs;
@@ -343,8 +343,8 @@ void Store::complete_coordinator_job(int64_t job_id, std::string_view body_json,
   const std::optional<JobRow> existing = job(job_id);
   if (!existing) throw InputError(fmt::format("no job {}", job_id));
   if (existing->runner != kRunnerCoordinator || existing->state != "queued") {
-    throw InputError(fmt::format("job {} is a {} '{}' job, not a queued coordinator job",
-                                 job_id, existing->state, existing->kind));
+    throw InputError(fmt::format("job {} is a {} '{}' job, not a queued coordinator job", job_id,
+                                 existing->state, existing->kind));
   }
   const nlohmann::json body = parse_strict_json(body_json, "the result body");
   std::optional<int64_t> device_id = existing->device_id;
@@ -380,8 +380,7 @@ void Store::complete_coordinator_job(int64_t job_id, std::string_view body_json,
 void Store::fail_coordinator_job(int64_t job_id, std::string_view error, double now_s) {
   Transaction transaction(db_);
   const std::optional<JobRow> existing = job(job_id);
-  if (!existing || existing->runner != kRunnerCoordinator ||
-      is_terminal_state(existing->state)) {
+  if (!existing || existing->runner != kRunnerCoordinator || is_terminal_state(existing->state)) {
     throw InputError(fmt::format("job {} is not an unfinished coordinator job", job_id));
   }
   record_failure(db_, job_id, std::nullopt, existing->attempts, error, now_s);
@@ -389,8 +388,8 @@ void Store::fail_coordinator_job(int64_t job_id, std::string_view error, double 
   transaction.commit();
 }
 
-void Store::insert_matches(std::optional<int64_t> sweep_id, int64_t job_id,
-                           const MatchBody& body, double now_s) {
+void Store::insert_matches(std::optional<int64_t> sweep_id, int64_t job_id, const MatchBody& body,
+                           double now_s) {
   for (const MatchedMethod& match : body.matches) {
     auto insert = db_.cached(
         "INSERT INTO matched_baselines (sweep_id, job_id, latency_job_id, device_id, model, "
@@ -416,8 +415,8 @@ void Store::insert_matches(std::optional<int64_t> sweep_id, int64_t job_id,
     try {
       insert->execute();
     } catch (const SqliteError& error) {
-      throw InputError(fmt::format("matched baseline for device {} refused: {}", body.device_id,
-                                   error.what()));
+      throw InputError(
+          fmt::format("matched baseline for device {} refused: {}", body.device_id, error.what()));
     }
   }
 }
@@ -453,8 +452,8 @@ int64_t Store::insert_schedule_in_transaction(const ScheduleRow& schedule, doubl
     insert->execute();
   } catch (const SqliteError& error) {
     // A CHECK or foreign key: the schedule itself is wrong.
-    throw InputError(fmt::format("schedule for device {} refused: {}", schedule.device_id,
-                                 error.what()));
+    throw InputError(
+        fmt::format("schedule for device {} refused: {}", schedule.device_id, error.what()));
   }
   return db_.last_insert_rowid();
 }

@@ -1,9 +1,9 @@
 #include "coordinator/store/migrations.h"
 
-#include <fmt/core.h>
-
 #include <stdexcept>
 #include <string>
+
+#include <fmt/core.h>
 
 #include "common/util/errors.h"
 

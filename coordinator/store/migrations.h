@@ -11,8 +11,8 @@
 namespace tailsweep::store {
 
 struct Migration {
-  int number = 0;          // NNN of the file name
-  std::string_view name;   // the file name, e.g. "001_initial.sql"
+  int number = 0;         // NNN of the file name
+  std::string_view name;  // the file name, e.g. "001_initial.sql"
   std::string_view sql;
 };
 

@@ -1,8 +1,8 @@
 #include "coordinator/store/query_format.h"
 
-#include <fmt/core.h>
-
 #include <algorithm>
+
+#include <fmt/core.h>
 
 #include "common/util/errors.h"
 #include "common/util/text.h"
@@ -20,8 +20,9 @@ std::string cell_text(const nlohmann::json& value, std::string_view null_text) {
 
 // Display width in code points: UTF-8 continuation bytes take no column.
 std::size_t display_width(std::string_view text) {
-  return static_cast<std::size_t>(std::count_if(
-      text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  }));
 }
 
 // A table cell stays on one line, and a stored name cannot send escape
@@ -114,12 +115,12 @@ std::string render_csv(const QueryResult& result) {
 std::string render_json(const QueryResult& result) {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& row : result.rows) rows.push_back(row);
-  return nlohmann::json{{"columns", result.columns},
-                        {"rows", rows},
-                        {"truncated", result.truncated},
-                        {"truncated_by", result.truncated_by.empty()
-                                             ? nlohmann::json(nullptr)
-                                             : nlohmann::json(result.truncated_by)}}
+  return nlohmann::json{
+             {"columns", result.columns},
+             {"rows", rows},
+             {"truncated", result.truncated},
+             {"truncated_by", result.truncated_by.empty() ? nlohmann::json(nullptr)
+                                                          : nlohmann::json(result.truncated_by)}}
              // Text that is not UTF-8 is replaced, not an exception.
              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
          "\n";
@@ -127,9 +128,12 @@ std::string render_json(const QueryResult& result) {
 
 std::string render(const QueryResult& result, QueryFormat format) {
   switch (format) {
-    case QueryFormat::table: return render_table(result);
-    case QueryFormat::csv: return render_csv(result);
-    case QueryFormat::json: return render_json(result);
+    case QueryFormat::table:
+      return render_table(result);
+    case QueryFormat::csv:
+      return render_csv(result);
+    case QueryFormat::json:
+      return render_json(result);
   }
   return render_json(result);
 }

@@ -1,10 +1,11 @@
 #include "coordinator/store/read_only_query.h"
 
-#include <fmt/core.h>
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
+
+#include <fmt/core.h>
 
 #include "common/util/errors.h"
 #include "coordinator/store/sqlite.h"
@@ -17,12 +18,12 @@ namespace {
 // The table-valued forms (SELECT * FROM pragma_table_info('jobs')) stay
 // refused: SQLite authorises a schema write while it sets them up.
 constexpr std::array kReportingPragmas = {
-    "application_id", "collation_list", "compile_options", "data_version", "database_list",
+    "application_id", "collation_list", "compile_options", "data_version",  "database_list",
     "encoding",       "foreign_keys",   "freelist_count",  "function_list", "journal_mode",
     "module_list",    "page_count",     "page_size",       "pragma_list",   "schema_version",
     "table_list",     "user_version"};
-constexpr std::array kNamePragmas = {"table_info",  "table_xinfo", "index_list",
-                                     "index_info",  "index_xinfo", "foreign_key_list"};
+constexpr std::array kNamePragmas = {"table_info", "table_xinfo", "index_list",
+                                     "index_info", "index_xinfo", "foreign_key_list"};
 // Functions that reach outside the database, even if compiled in.
 constexpr std::array kRefusedFunctions = {"load_extension", "fts3_tokenizer", "readfile",
                                           "writefile", "edit"};
@@ -30,8 +31,9 @@ constexpr std::array kRefusedFunctions = {"load_extension", "fts3_tokenizer", "r
 template <std::size_t N>
 bool contains(const std::array<const char*, N>& names, const char* name) {
   if (name == nullptr) return false;
-  return std::any_of(names.begin(), names.end(),
-                     [name](const char* candidate) { return sqlite3_stricmp(candidate, name) == 0; });
+  return std::any_of(names.begin(), names.end(), [name](const char* candidate) {
+    return sqlite3_stricmp(candidate, name) == 0;
+  });
 }
 
 struct AuthorizerState {
@@ -105,7 +107,8 @@ void lock_down(sqlite3* db, AuthorizerState& authorizer, ProgressState& progress
 
 std::string blob_hex(const Statement& statement, int column) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  const auto* bytes = static_cast<const unsigned char*>(sqlite3_column_blob(statement.handle(), column));
+  const auto* bytes =
+      static_cast<const unsigned char*>(sqlite3_column_blob(statement.handle(), column));
   const int count = sqlite3_column_bytes(statement.handle(), column);
   std::string hex;
   for (int i = 0; i < count; ++i) {
@@ -122,25 +125,32 @@ std::size_t answer_bytes(const Statement& statement, int column) {
   constexpr std::size_t kNumberBytes = 24, kSeparatorBytes = 1, kQuoteBytes = 2;
   switch (statement.column_type(column)) {
     case ColumnType::integer:
-    case ColumnType::real: return kNumberBytes + kSeparatorBytes;
+    case ColumnType::real:
+      return kNumberBytes + kSeparatorBytes;
     case ColumnType::text:
       return static_cast<std::size_t>(sqlite3_column_bytes(statement.handle(), column)) +
              kQuoteBytes + kSeparatorBytes;
     case ColumnType::blob:
       return 2 * static_cast<std::size_t>(sqlite3_column_bytes(statement.handle(), column)) +
              kQuoteBytes + kSeparatorBytes;
-    case ColumnType::null: break;
+    case ColumnType::null:
+      break;
   }
   return 4 + kSeparatorBytes;
 }
 
 nlohmann::json cell(const Statement& statement, int column) {
   switch (statement.column_type(column)) {
-    case ColumnType::integer: return statement.column_int64(column);
-    case ColumnType::real: return statement.column_double(column);
-    case ColumnType::text: return statement.column_text(column);
-    case ColumnType::blob: return blob_hex(statement, column);
-    case ColumnType::null: break;
+    case ColumnType::integer:
+      return statement.column_int64(column);
+    case ColumnType::real:
+      return statement.column_double(column);
+    case ColumnType::text:
+      return statement.column_text(column);
+    case ColumnType::blob:
+      return blob_hex(statement, column);
+    case ColumnType::null:
+      break;
   }
   return nullptr;
 }
@@ -166,8 +176,8 @@ QueryResult run_read_only_query(const std::string& database_path, std::string_vi
     // statement's (SQLite may report it as SQLITE_AUTH or, from inside a
     // virtual table, as a plain error).
     if (!authorizer.refusal.empty()) {
-      return InputError(fmt::format("{} (this connection is read-only): {}", authorizer.refusal,
-                                    error.what()));
+      return InputError(
+          fmt::format("{} (this connection is read-only): {}", authorizer.refusal, error.what()));
     }
     return InputError(error.what());
   };

@@ -6,14 +6,14 @@
 // the statement must be read-only by SQLite's own account. A time limit, a
 // row limit and a byte limit keep one query from holding the coordinator or
 // its memory: `SELECT randomblob(1e9)` once took 21 s and 6 GB.
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace tailsweep::store {
 

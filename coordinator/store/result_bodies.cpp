@@ -1,7 +1,6 @@
 #include "coordinator/store/result_bodies.h"
 
 #include <fmt/core.h>
-
 #include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
@@ -158,8 +157,8 @@ ScheduleBody parse_schedule_body(const json& body) {
   result.tokens_total = fields.integer("tokens_total", 2);
   result.n_star = fields.integer("n_star", 1);
   if (result.n_star > result.tokens_total) {
-    fields.fail("n_star", fmt::format("{} exceeds tokens_total {}", result.n_star,
-                                      result.tokens_total));
+    fields.fail("n_star",
+                fmt::format("{} exceeds tokens_total {}", result.n_star, result.tokens_total));
   }
   result.r = fields.integer("r", 0);
   result.layer = fields.integer("layer", 0);
@@ -194,8 +193,7 @@ MatchBody parse_match_body(const json& body) {
         {"family", "method", "latency_ms", "relative_gap", "within_tolerance", "candidates"});
     result.matches.push_back({match.text("family"), match.text("method"),
                               match.number("latency_ms"), match.number("relative_gap"),
-                              match.boolean("within_tolerance"),
-                              match.integer("candidates", 1)});
+                              match.boolean("within_tolerance"), match.integer("candidates", 1)});
   }
   return result;
 }

@@ -6,13 +6,13 @@
 //
 // A field written as "nullable" below must be present but may be null; an
 // "optional" one may also be absent. Nulls are kept as nulls, never guessed.
-#include <nlohmann/json_fwd.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace tailsweep::store {
 
@@ -37,7 +37,7 @@ struct ProfilePoint {
   int64_t batch = 0;
   int64_t tokens = 0;
   double median_ms = 0;
-  std::optional<double> median_ci95_low_ms;   // optional: too few samples for an interval
+  std::optional<double> median_ci95_low_ms;  // optional: too few samples for an interval
   std::optional<double> median_ci95_high_ms;
   double p5_ms = 0, p25_ms = 0, p75_ms = 0, p95_ms = 0;
   double mean_ms = 0, stddev_ms = 0, mad_ms = 0;

@@ -1,8 +1,5 @@
 #include "coordinator/store/result_checks.h"
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -10,10 +7,13 @@
 #include <tuple>
 #include <vector>
 
-#include "common/util/errors.h"
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "analysis/profile_plan.h"
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
-#include "analysis/profile_plan.h"
+#include "common/util/errors.h"
 #include "common/wire/protocol.h"
 #include "common/wire/strict_json.h"
 
@@ -49,18 +49,19 @@ struct Checker {
 
   void simulated(const BodyProvenance& provenance, bool device_simulated) const {
     if (provenance.device_simulated != device_simulated) {
-      fail("device.simulated",
-           fmt::format("the result says {}, but the device that sent it is {}",
-                       provenance.device_simulated ? (*provenance.device_simulated ? "true" : "false")
-                                                   : "nothing",
-                       device_simulated ? "simulated" : "real"));
+      fail("device.simulated", fmt::format("the result says {}, but the device that sent it is {}",
+                                           provenance.device_simulated
+                                               ? (*provenance.device_simulated ? "true" : "false")
+                                               : "nothing",
+                                           device_simulated ? "simulated" : "real"));
     }
   }
 };
 
 std::string canonical_method(std::string_view text) { return to_string(parse_method_spec(text)); }
 
-void check_point_statistics(const Checker& check, const std::string& at, const ProfilePoint& point) {
+void check_point_statistics(const Checker& check, const std::string& at,
+                            const ProfilePoint& point) {
   check.latency(at + ".median_ms", point.median_ms);
   for (const auto& [name, value] :
        {std::pair{"p5_ms", point.p5_ms}, std::pair{"p25_ms", point.p25_ms},
@@ -68,8 +69,10 @@ void check_point_statistics(const Checker& check, const std::string& at, const P
         std::pair{"mean_ms", point.mean_ms}}) {
     check.latency(at + "." + name, value);
   }
-  if (point.median_ci95_low_ms) check.latency(at + ".median_ci95_low_ms", *point.median_ci95_low_ms);
-  if (point.median_ci95_high_ms) check.latency(at + ".median_ci95_high_ms", *point.median_ci95_high_ms);
+  if (point.median_ci95_low_ms)
+    check.latency(at + ".median_ci95_low_ms", *point.median_ci95_low_ms);
+  if (point.median_ci95_high_ms)
+    check.latency(at + ".median_ci95_high_ms", *point.median_ci95_high_ms);
   check.spread(at + ".stddev_ms", point.stddev_ms);
   check.spread(at + ".mad_ms", point.mad_ms);
   if (!(point.p5_ms <= point.p25_ms && point.p25_ms <= point.median_ms &&
@@ -77,8 +80,8 @@ void check_point_statistics(const Checker& check, const std::string& at, const P
     check.fail(at, "the percentiles are not in order (p5 <= p25 <= median <= p75 <= p95)");
   }
   if (point.raw_ms.size() != static_cast<std::size_t>(point.samples)) {
-    check.fail(at + ".samples", fmt::format("{} samples, but raw_ms holds {}", point.samples,
-                                            point.raw_ms.size()));
+    check.fail(at + ".samples",
+               fmt::format("{} samples, but raw_ms holds {}", point.samples, point.raw_ms.size()));
   }
   for (std::size_t i = 0; i < point.raw_ms.size(); ++i) {
     check.latency(fmt::format("{}.raw_ms[{}]", at, i), point.raw_ms[i]);
@@ -86,7 +89,8 @@ void check_point_statistics(const Checker& check, const std::string& at, const P
 }
 
 template <typename Key>
-void check_unique(const Checker& check, std::set<Key>& seen, const Key& key, const std::string& at) {
+void check_unique(const Checker& check, std::set<Key>& seen, const Key& key,
+                  const std::string& at) {
   if (!seen.insert(key).second) check.fail(at, "the same point appears twice");
 }
 
@@ -110,8 +114,8 @@ void check_profile(const Checker& check, const protocol::ProfileJobSpec& spec,
     const std::string at = fmt::format("points[{}]", i);
     check_batch(check, at, point.batch, spec.batches);
     if (!std::binary_search(grid.begin(), grid.end(), point.tokens)) {
-      check.fail(at + ".tokens", fmt::format("{} is not in the job's token grid {}", point.tokens,
-                                             spec.tokens));
+      check.fail(at + ".tokens",
+                 fmt::format("{} is not in the job's token grid {}", point.tokens, spec.tokens));
     }
     check_unique(check, seen, std::pair{point.batch, point.tokens}, at);
     check_point_statistics(check, at, point);
@@ -150,8 +154,8 @@ void check_eval(const Checker& check, const protocol::EvalJobSpec& spec, const E
     check.fail("batch", fmt::format("{} is not the job's batch {}", body.batch, spec.batch));
   }
   if (spec.limit > 0 && body.images > spec.limit) {
-    check.fail("images", fmt::format("{} is more than the job's limit of {}", body.images,
-                                     spec.limit));
+    check.fail("images",
+               fmt::format("{} is more than the job's limit of {}", body.images, spec.limit));
   }
   if (body.top5 < body.top1) check.fail("top5", "below top1");
   if (body.latency_median_ms) check.latency("latency.median_ms", *body.latency_median_ms);
@@ -168,13 +172,13 @@ void check_accuracy_curve(const Checker& check, const protocol::EvalJobSpec& spe
     const AccuracyPoint& point = body.points[i];
     const std::string at = fmt::format("points[{}]", i);
     if (!std::binary_search(grid.begin(), grid.end(), point.tokens)) {
-      check.fail(at + ".tokens", fmt::format("{} is not in the job's token grid {}", point.tokens,
-                                             *spec.tokens));
+      check.fail(at + ".tokens",
+                 fmt::format("{} is not in the job's token grid {}", point.tokens, *spec.tokens));
     }
     check_unique(check, seen, point.tokens, at);
     if (spec.limit > 0 && point.images > spec.limit) {
-      check.fail(at + ".images", fmt::format("{} is more than the job's limit of {}",
-                                             point.images, spec.limit));
+      check.fail(at + ".images",
+                 fmt::format("{} is more than the job's limit of {}", point.images, spec.limit));
     }
     if (point.top5 < point.top1) check.fail(at + ".top5", "below top1");
   }

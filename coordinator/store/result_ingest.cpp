@@ -1,7 +1,6 @@
 #include "coordinator/store/result_ingest.h"
 
 #include <fmt/core.h>
-
 #include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"

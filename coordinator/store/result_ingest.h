@@ -2,11 +2,11 @@
 // Unpacks a parsed result body into its tables: a profile into curve_points
 // and power, a latency job's into method_latency, an eval into evaluations, an accuracy curve into
 // accuracy_points. Runs inside the caller's transaction.
-#include <nlohmann/json_fwd.hpp>
-
 #include <cstdint>
 #include <string_view>
 #include <variant>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "coordinator/store/result_bodies.h"
 #include "coordinator/store/sqlite.h"

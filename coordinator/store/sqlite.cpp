@@ -1,11 +1,11 @@
 #include "coordinator/store/sqlite.h"
 
-#include <fmt/core.h>
-
-#include <filesystem>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <utility>
+
+#include <fmt/core.h>
 
 #include "common/util/errors.h"
 
@@ -55,8 +55,8 @@ void check_sqlite(sqlite3* db, int result, std::string_view doing) {
 
 Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
   const char* tail = nullptr;
-  const int result = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()),
-                                        &statement_, &tail);
+  const int result =
+      sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &statement_, &tail);
   if (result != SQLITE_OK) {
     throw SqliteError(result, error_message(db, result));
   }
@@ -132,16 +132,15 @@ bool Statement::step() {
 
 void Statement::execute() {
   if (step()) {
-    throw SqliteError(SQLITE_MISUSE,
-                      fmt::format("'{}' returned a row where none was expected",
-                                  sqlite3_sql(statement_)));
+    throw SqliteError(SQLITE_MISUSE, fmt::format("'{}' returned a row where none was expected",
+                                                 sqlite3_sql(statement_)));
   }
 }
 
 void Statement::check_column(int index) const {
   if (index < 0 || index >= sqlite3_column_count(statement_)) {
-    throw SqliteError(SQLITE_RANGE, fmt::format("no column {} in '{}'", index,
-                                                sqlite3_sql(statement_)));
+    throw SqliteError(SQLITE_RANGE,
+                      fmt::format("no column {} in '{}'", index, sqlite3_sql(statement_)));
   }
 }
 
@@ -156,17 +155,20 @@ std::string Statement::column_name(int index) const {
 ColumnType Statement::column_type(int index) const {
   check_column(index);
   switch (sqlite3_column_type(statement_, index)) {
-    case SQLITE_INTEGER: return ColumnType::integer;
-    case SQLITE_FLOAT: return ColumnType::real;
-    case SQLITE_TEXT: return ColumnType::text;
-    case SQLITE_BLOB: return ColumnType::blob;
-    default: return ColumnType::null;
+    case SQLITE_INTEGER:
+      return ColumnType::integer;
+    case SQLITE_FLOAT:
+      return ColumnType::real;
+    case SQLITE_TEXT:
+      return ColumnType::text;
+    case SQLITE_BLOB:
+      return ColumnType::blob;
+    default:
+      return ColumnType::null;
   }
 }
 
-bool Statement::column_is_null(int index) const {
-  return column_type(index) == ColumnType::null;
-}
+bool Statement::column_is_null(int index) const { return column_type(index) == ColumnType::null; }
 
 int64_t Statement::column_int64(int index) const {
   check_column(index);

@@ -122,8 +122,8 @@ class CachedStatement {
 
 struct OpenOptions {
   bool read_only = false;
-  bool create = false;           // create the file when it is missing
-  int busy_timeout_ms = 5000;    // how long a writer waits for another's lock
+  bool create = false;         // create the file when it is missing
+  int busy_timeout_ms = 5000;  // how long a writer waits for another's lock
 };
 
 class Database {

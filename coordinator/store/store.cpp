@@ -4,16 +4,15 @@
 #include "coordinator/store/store.h"
 
 #include <fmt/core.h>
-
 #include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
 #include "common/util/sha256.h"
-#include "common/wire/strict_json.h"
 #include "common/util/text.h"
+#include "common/wire/strict_json.h"
 #include "coordinator/store/job_rows.h"
-#include "coordinator/store/result_ingest.h"
 #include "coordinator/store/result_bodies.h"
+#include "coordinator/store/result_ingest.h"
 
 namespace tailsweep::store {
 namespace {
@@ -52,8 +51,8 @@ void validate_planned_job(const PlannedJob& job, std::size_t index) {
   }
   const std::string_view expected_runner = agent_kind ? kRunnerAgent : kRunnerCoordinator;
   if (job.runner != expected_runner) {
-    throw InputError(fmt::format("job {}: a '{}' job runs on the {}, not the '{}'", index,
-                                 job.kind, expected_runner, job.runner));
+    throw InputError(fmt::format("job {}: a '{}' job runs on the {}, not the '{}'", index, job.kind,
+                                 expected_runner, job.runner));
   }
   if (job.max_attempts < 1) {
     throw InputError(fmt::format("job {}: max_attempts must be at least 1", index));
@@ -72,21 +71,30 @@ void validate_planned_job(const PlannedJob& job, std::size_t index) {
 
 std::string_view to_string(SubmitOutcome outcome) {
   switch (outcome) {
-    case SubmitOutcome::accepted: return "accepted";
-    case SubmitOutcome::duplicate: return "duplicate";
-    case SubmitOutcome::conflict: return "conflict";
-    case SubmitOutcome::stale_lease: return "stale_lease";
-    case SubmitOutcome::unknown_job: return "unknown_job";
+    case SubmitOutcome::accepted:
+      return "accepted";
+    case SubmitOutcome::duplicate:
+      return "duplicate";
+    case SubmitOutcome::conflict:
+      return "conflict";
+    case SubmitOutcome::stale_lease:
+      return "stale_lease";
+    case SubmitOutcome::unknown_job:
+      return "unknown_job";
   }
   return "unknown";
 }
 
 std::string_view to_string(FailOutcome outcome) {
   switch (outcome) {
-    case FailOutcome::requeued: return "requeued";
-    case FailOutcome::failed: return "failed";
-    case FailOutcome::stale_lease: return "stale_lease";
-    case FailOutcome::unknown_job: return "unknown_job";
+    case FailOutcome::requeued:
+      return "requeued";
+    case FailOutcome::failed:
+      return "failed";
+    case FailOutcome::stale_lease:
+      return "stale_lease";
+    case FailOutcome::unknown_job:
+      return "unknown_job";
   }
   return "unknown";
 }
@@ -159,10 +167,9 @@ std::optional<AgentRow> Store::agent_by_token_hash(std::string_view token_sha256
       "a.last_seen FROM agents a JOIN devices d ON d.id = a.device_id WHERE a.token_hash = ?");
   query->bind(1, token_sha256);
   if (!query->step()) return std::nullopt;
-  return AgentRow{query->column_int64(0),   query->column_int64(1),
-                  query->column_text(2),    query->column_int64(3) != 0,
-                  query->column_text(4),    query->column_text(5),
-                  query->column_double(6),  query->column_double(7)};
+  return AgentRow{query->column_int64(0),      query->column_int64(1), query->column_text(2),
+                  query->column_int64(3) != 0, query->column_text(4),  query->column_text(5),
+                  query->column_double(6),     query->column_double(7)};
 }
 
 void Store::touch_agent(int64_t agent_id, double now_s) {
@@ -187,8 +194,8 @@ int64_t Store::create_sweep(std::string_view name, std::string_view spec_json,
   if (name.empty()) throw InputError("a sweep needs a name");
   require_json(spec_json, "the sweep's spec");
   Transaction transaction(db_);
-  auto insert = db_.cached(
-      "INSERT INTO sweeps (name, spec, state, created_at) VALUES (?, ?, 'running', ?)");
+  auto insert =
+      db_.cached("INSERT INTO sweeps (name, spec, state, created_at) VALUES (?, ?, 'running', ?)");
   insert->bind(1, name).bind(2, spec_json).bind(3, now_s);
   insert->execute();
   const int64_t sweep_id = db_.last_insert_rowid();
@@ -245,8 +252,8 @@ std::vector<int64_t> Store::insert_jobs(int64_t sweep_id, const std::vector<Plan
       auto state = db_.cached("SELECT state FROM jobs WHERE id = ?");
       state->bind(1, dependency);
       if (!state->step()) {
-        throw InputError(fmt::format("job {}: depends on job {}, which does not exist", index,
-                                     dependency));
+        throw InputError(
+            fmt::format("job {}: depends on job {}, which does not exist", index, dependency));
       }
       const std::string dependency_state = state->column_text(0);
       all_done = all_done && dependency_state == "done";

@@ -96,8 +96,8 @@ enum class SubmitOutcome {
 std::string_view to_string(SubmitOutcome outcome);
 
 enum class FailOutcome {
-  requeued,     // attempts remain: the job is queued again
-  failed,       // that was the last attempt: the job (and its dependants) failed
+  requeued,  // attempts remain: the job is queued again
+  failed,    // that was the last attempt: the job (and its dependants) failed
   stale_lease,
   unknown_job,
 };

@@ -24,11 +24,10 @@ std::vector<DeviceRow> Store::devices() {
       "(SELECT count(*) FROM agents a WHERE a.device_id = d.id) FROM devices d ORDER BY d.name");
   std::vector<DeviceRow> rows;
   while (query->step()) {
-    rows.push_back(DeviceRow{query->column_int64(0), query->column_text(1),
-                             query->column_text(2), query->column_int64(3) != 0,
-                             query->column_text(4), query->column_text(5),
-                             query->column_double(6), query->column_double(7),
-                             query->column_int64(8)});
+    rows.push_back(DeviceRow{query->column_int64(0), query->column_text(1), query->column_text(2),
+                             query->column_int64(3) != 0, query->column_text(4),
+                             query->column_text(5), query->column_double(6),
+                             query->column_double(7), query->column_int64(8)});
   }
   return rows;
 }
@@ -36,8 +35,8 @@ std::vector<DeviceRow> Store::devices() {
 SweepStatus Store::sweep_status(int64_t sweep_id) {
   SweepStatus status;
   {
-    auto sweep = db_.cached(
-        "SELECT id, name, state, created_at, finished_at FROM sweeps WHERE id = ?");
+    auto sweep =
+        db_.cached("SELECT id, name, state, created_at, finished_at FROM sweeps WHERE id = ?");
     sweep->bind(1, sweep_id);
     if (!sweep->step()) throw InputError(fmt::format("no sweep {}", sweep_id));
     status.id = sweep->column_int64(0);
@@ -75,8 +74,7 @@ QueueCounts Store::queue_counts() {
     while (by_state->step()) counts.jobs[by_state->column_text(0)] = by_state->column_int64(1);
   }
   counts.active_leases = counts.jobs["leased"];
-  auto totals = db_.cached(
-      "SELECT (SELECT count(*) FROM agents), (SELECT count(*) FROM devices)");
+  auto totals = db_.cached("SELECT (SELECT count(*) FROM agents), (SELECT count(*) FROM devices)");
   totals->step();
   counts.agents = totals->column_int64(0);
   counts.devices = totals->column_int64(1);

@@ -36,8 +36,8 @@ TEST(LatencySteps, ASteadySlopeHasNoSteps) {
 
 TEST(LatencySteps, NoiseIsNotAStep) {
   // A 5% jump, but the CIs overlap: the measurement cannot tell it from noise.
-  const std::vector<LatencyPoint> curve = {at(10, 10.0, 0.1), at(11, 10.0, 0.1),
-                                           at(12, 10.5, 0.4), at(13, 10.5, 0.1)};
+  const std::vector<LatencyPoint> curve = {at(10, 10.0, 0.1), at(11, 10.0, 0.1), at(12, 10.5, 0.4),
+                                           at(13, 10.5, 0.1)};
   EXPECT_TRUE(find_latency_steps(curve).empty());
   // The same jump measured tightly is one.
   const std::vector<LatencyPoint> tight = {at(10, 10.0, 0.01), at(11, 10.0, 0.01),

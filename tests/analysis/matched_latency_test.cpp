@@ -1,8 +1,8 @@
 #include "analysis/matched_latency.h"
 
-#include <gtest/gtest.h>
-
 #include <limits>
+
+#include <gtest/gtest.h>
 
 #include "common/util/errors.h"
 

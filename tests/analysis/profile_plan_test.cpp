@@ -1,18 +1,18 @@
 #include "analysis/profile_plan.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <set>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "common/util/errors.h"
 
 namespace tailsweep {
 namespace {
 
-using ::testing::HasSubstr;
 using std::chrono::duration;
+using ::testing::HasSubstr;
 
 std::string grid_error(std::string_view text, int64_t max_tokens = 197) {
   try {
@@ -86,8 +86,8 @@ TEST(ShuffledPoints, MethodPointsCoverEveryBatchAndMethodOnTheFullInput) {
     EXPECT_EQ(p.tokens, 197);
     seen.insert({p.batch, p.method});
   }
-  EXPECT_EQ(seen, (std::set<std::pair<int64_t, int>>{{1, 0}, {1, 1}, {1, 2}, {4, 0}, {4, 1},
-                                                     {4, 2}}));
+  EXPECT_EQ(seen,
+            (std::set<std::pair<int64_t, int>>{{1, 0}, {1, 1}, {1, 2}, {4, 0}, {4, 1}, {4, 2}}));
   const auto again = shuffled_method_points(batches, 3, 197, 7);
   EXPECT_TRUE(std::equal(points.begin(), points.end(), again.begin(), [](auto& a, auto& b) {
     return a.batch == b.batch && a.method == b.method;

@@ -1,10 +1,10 @@
 #include "analysis/statistics.h"
 
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <random>
 #include <stdexcept>
+
+#include <gtest/gtest.h>
 
 namespace tailsweep::stats {
 namespace {
@@ -61,7 +61,7 @@ TEST(Summarize, HandComputedCase) {
   EXPECT_DOUBLE_EQ(s.p75, 7);
   EXPECT_DOUBLE_EQ(s.iqr, 4);
   EXPECT_DOUBLE_EQ(s.p5, 1.4);
-  EXPECT_DOUBLE_EQ(s.mad, 2);  // |x - 5| = 0,1,1,2,2,3,3,4,4
+  EXPECT_DOUBLE_EQ(s.mad, 2);    // |x - 5| = 0,1,1,2,2,3,3,4,4
   ASSERT_TRUE(s.has_median_ci);  // n = 9: ranks 1 and 7 (coverage 96%)
   EXPECT_DOUBLE_EQ(s.median_ci_low, 2);
   EXPECT_DOUBLE_EQ(s.median_ci_high, 8);

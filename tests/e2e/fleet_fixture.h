@@ -3,15 +3,15 @@
 // processes on 127.0.0.1 (port 0), with helpers to call the coordinator as
 // an admin and read its database through /v1/sql. Everything started is
 // stopped when the test ends (ChildProcess), and its logs kept for failures.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <fstream>
 #include <functional>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "../support/child_process.h"
 #include "../support/run_command.h"
@@ -34,16 +34,30 @@ class Fleet : public ::testing::Test {
   void start_coordinator(uint16_t port = 0, std::vector<std::string> extra = {}) {
     const auto port_file = dir_ / "port";
     std::filesystem::remove(port_file);
-    std::vector<std::string> argv = {TAILSWEEP_BIN, "serve", "--db", (dir_ / "fleet.db").string(),
-                                     "--listen", "127.0.0.1:" + std::to_string(port),
-                                     "--port-file", port_file.string(), "--enroll-token", kEnroll,
-                                     "--admin-token", kAdmin, "--lease-ttl", "2",
-                                     "--heartbeat-interval", "0.5"};
+    std::vector<std::string> argv = {TAILSWEEP_BIN,
+                                     "serve",
+                                     "--db",
+                                     (dir_ / "fleet.db").string(),
+                                     "--listen",
+                                     "127.0.0.1:" + std::to_string(port),
+                                     "--port-file",
+                                     port_file.string(),
+                                     "--enroll-token",
+                                     kEnroll,
+                                     "--admin-token",
+                                     kAdmin,
+                                     "--lease-ttl",
+                                     "2",
+                                     "--heartbeat-interval",
+                                     "0.5"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    coordinator_ = std::make_unique<ChildProcess>(argv, dir_ / ("coordinator-" +
-                                                              std::to_string(starts_++) + ".log"));
-    ASSERT_TRUE(eventually([&] { return std::filesystem::exists(port_file) &&
-                                        std::filesystem::file_size(port_file) > 0; }, 10s))
+    coordinator_ = std::make_unique<ChildProcess>(
+        argv, dir_ / ("coordinator-" + std::to_string(starts_++) + ".log"));
+    ASSERT_TRUE(eventually(
+        [&] {
+          return std::filesystem::exists(port_file) && std::filesystem::file_size(port_file) > 0;
+        },
+        10s))
         << testing::slurp(coordinator_->log());
     std::ifstream(port_file) >> port_;
     url_ = "http://127.0.0.1:" + std::to_string(port_);
@@ -54,8 +68,7 @@ class Fleet : public ::testing::Test {
     agents_.push_back(std::make_unique<ChildProcess>(
         std::vector<std::string>{TAILSWEEP_AGENT_BIN, "run", "--coordinator", url_,
                                  "--enroll-token", kEnroll, "--device", device, "--name", name,
-                                 "--state-dir", state.string(), "--threads", "1", "--wait-s",
-                                 "2"},
+                                 "--state-dir", state.string(), "--threads", "1", "--wait-s", "2"},
         dir_ / ("agent-" + name + "-" + std::to_string(agents_.size()) + ".log")));
     return *agents_.back();
   }
@@ -70,9 +83,7 @@ class Fleet : public ::testing::Test {
     EXPECT_LT(result.status, 300) << path << ": " << result.body;
     return json::parse(result.body);
   }
-  json sql(const std::string& query) {
-    return admin("POST", "/v1/sql", {{"sql", query}})["rows"];
-  }
+  json sql(const std::string& query) { return admin("POST", "/v1/sql", {{"sql", query}})["rows"]; }
   int64_t sql_count(const std::string& query) { return sql(query)[0][0].get<int64_t>(); }
 
   static bool eventually(const std::function<bool()>& done, std::chrono::seconds timeout) {
@@ -104,10 +115,14 @@ class Fleet : public ::testing::Test {
                             const std::string& tokens, double time_cap_s, int workloads = 1) {
     json spec = {{"name", name}, {"devices", devices}, {"workloads", json::array()}};
     for (int i = 0; i < workloads; ++i) {
-      spec["workloads"].push_back(
-          {{"model", model}, {"seed", i},
-           {"curves", {{"batches", {1}}, {"tokens", tokens}, {"precision", 0.0001},
-                       {"time_cap_s", time_cap_s}, {"warmup_s", 0.0}}}});
+      spec["workloads"].push_back({{"model", model},
+                                   {"seed", i},
+                                   {"curves",
+                                    {{"batches", {1}},
+                                     {"tokens", tokens},
+                                     {"precision", 0.0001},
+                                     {"time_cap_s", time_cap_s},
+                                     {"warmup_s", 0.0}}}});
     }
     return spec;
   }

@@ -21,10 +21,10 @@ TEST_F(Fleet, ASweepOverSimulatedAgentsDoesEveryJobExactlyOnce) {
   EXPECT_EQ(sql_count("SELECT count(*) FROM curve_points"), 15);
   // Every simulated device shows the wave cliff the model puts between 128 and 129 tokens,
   // and is labelled simulated in the database.
-  const json steps = sql(
-      "SELECT d.name, d.simulated, a.median_ms, b.median_ms FROM curve_points a "
-      "JOIN curve_points b ON a.job_id = b.job_id AND a.tokens = 128 AND b.tokens = 129 "
-      "JOIN devices d ON d.id = a.device_id ORDER BY d.name");
+  const json steps =
+      sql("SELECT d.name, d.simulated, a.median_ms, b.median_ms FROM curve_points a "
+          "JOIN curve_points b ON a.job_id = b.job_id AND a.tokens = 128 AND b.tokens = 129 "
+          "JOIN devices d ON d.id = a.device_id ORDER BY d.name");
   ASSERT_EQ(steps.size(), 3u);
   for (const json& row : steps) {
     EXPECT_EQ(row[1], 1) << row;
@@ -38,9 +38,11 @@ TEST_F(Fleet, AJobOfAnAgentKilledMidJobCompletesOnAnotherAfterItsLeaseExpires) {
   ASSERT_TRUE(eventually([&] { return devices_registered(1); }, 20s)) << logs();
   // Three points at a precision that is never reached: about 3 x 1.5 s of work.
   const int64_t sweep =
-      admin("POST", "/v1/sweeps", profile_sweep("crash", json::object(), kTinyModel, "2,9,17", 1.5))
-          ["sweep_id"].get<int64_t>();
-  ASSERT_TRUE(eventually([&] { return sql_count("SELECT count(*) FROM jobs WHERE state = 'leased'") == 1; }, 20s))
+      admin("POST", "/v1/sweeps",
+            profile_sweep("crash", json::object(), kTinyModel, "2,9,17", 1.5))["sweep_id"]
+          .get<int64_t>();
+  ASSERT_TRUE(eventually(
+      [&] { return sql_count("SELECT count(*) FROM jobs WHERE state = 'leased'") == 1; }, 20s))
       << logs();
   std::this_thread::sleep_for(500ms);
   first.signal(SIGKILL);
@@ -60,12 +62,17 @@ TEST_F(Fleet, ACoordinatorKilledMidSweepLosesNoAcceptedResult) {
   start_agent("nano", "sim:jetson-nano");
   ASSERT_TRUE(eventually([&] { return devices_registered(2); }, 20s)) << logs();
   // Six workloads on two devices: twelve profile jobs, the CPU's ~1 s each.
-  const int64_t sweep = admin("POST", "/v1/sweeps",
-                              profile_sweep("restart", json::object(), kTinyModel, "2,17", 0.5, 6))
-                            ["sweep_id"].get<int64_t>();
-  ASSERT_TRUE(eventually([&] { return sql_count("SELECT count(*) FROM results r JOIN devices d ON "
-                                                "d.id = r.device_id WHERE d.name = 'box'") >= 1; },
-                         30s))
+  const int64_t sweep =
+      admin("POST", "/v1/sweeps",
+            profile_sweep("restart", json::object(), kTinyModel, "2,17", 0.5, 6))["sweep_id"]
+          .get<int64_t>();
+  ASSERT_TRUE(eventually(
+      [&] {
+        return sql_count(
+                   "SELECT count(*) FROM results r JOIN devices d ON "
+                   "d.id = r.device_id WHERE d.name = 'box'") >= 1;
+      },
+      30s))
       << logs();
   const json before = sql("SELECT job_id FROM results ORDER BY job_id");
   coordinator_->signal(SIGKILL);
@@ -91,11 +98,14 @@ TEST_F(Fleet, BadRequestsGetTheirDocumentedStatusAndTheServerKeepsServing) {
   HttpResult bad = call("POST", "/v1/agents/register", "{not json", kEnroll);
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(code_of(bad), "invalid_json");
-  bad = call("POST", "/v1/agents/register", R"({"name": 3, "kind": "cpu", "version": "1", "git_sha": "s"})", kEnroll);
-  EXPECT_EQ(bad.status, 400);
-  EXPECT_THAT(json::parse(bad.body)["error"]["message"].get<std::string>(), ::testing::HasSubstr("name"));
   bad = call("POST", "/v1/agents/register",
-             R"({"name": "x", "kind": "cpu", "version": "1", "git_sha": "s", "extra": 1})", kEnroll);
+             R"({"name": 3, "kind": "cpu", "version": "1", "git_sha": "s"})", kEnroll);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(json::parse(bad.body)["error"]["message"].get<std::string>(),
+              ::testing::HasSubstr("name"));
+  bad =
+      call("POST", "/v1/agents/register",
+           R"({"name": "x", "kind": "cpu", "version": "1", "git_sha": "s", "extra": 1})", kEnroll);
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(call("POST", "/v1/sweeps", std::string(10000, ' ')).status, 413);
   EXPECT_EQ(call("POST", "/v1/sweeps", "{}", "not-admin").status, 401);
@@ -103,20 +113,27 @@ TEST_F(Fleet, BadRequestsGetTheirDocumentedStatusAndTheServerKeepsServing) {
 
   // A result for another agent's lease is refused.
   const json x = json::parse(call("POST", "/v1/agents/register", reg, kEnroll).body);
-  const json y = json::parse(call("POST", "/v1/agents/register",
-      R"({"name": "x", "kind": "cpu", "version": "1", "git_sha": "s"})", kEnroll).body);
+  const json y =
+      json::parse(call("POST", "/v1/agents/register",
+                       R"({"name": "x", "kind": "cpu", "version": "1", "git_sha": "s"})", kEnroll)
+                      .body);
   admin("POST", "/v1/sweeps", profile_sweep("one", json::object(), kTinyModel, "2,17", 0.5));
-  const json lease = json::parse(call("POST", "/v1/lease", "{}", x["token"].get<std::string>()).body);
+  const json lease =
+      json::parse(call("POST", "/v1/lease", "{}", x["token"].get<std::string>()).body);
   ASSERT_FALSE(lease["job"].is_null());
   const std::string result_path = "/v1/jobs/" + lease["job"]["job_id"].dump() + "/result";
   const json post = {{"lease_id", lease["job"]["lease_id"]}, {"result", {{"points", 1}}}};
   bad = call("POST", result_path, post.dump(), y["token"].get<std::string>());
   EXPECT_EQ(bad.status, 409);
   EXPECT_EQ(code_of(bad), "stale_lease");
-  bad = call("POST", result_path, post.dump(), x["token"].get<std::string>());  // the right lease, a broken body
+  bad = call("POST", result_path, post.dump(),
+             x["token"].get<std::string>());  // the right lease, a broken body
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(code_of(bad), "invalid_result");
-  EXPECT_EQ(call("POST", "/v1/jobs/12345/heartbeat", R"({"lease_id": "z"})", x["token"].get<std::string>()).status, 409);
+  EXPECT_EQ(call("POST", "/v1/jobs/12345/heartbeat", R"({"lease_id": "z"})",
+                 x["token"].get<std::string>())
+                .status,
+            409);
   EXPECT_EQ(call("GET", "/healthz", "").status, 200);
   EXPECT_TRUE(coordinator_->running());
 }

@@ -41,8 +41,9 @@ class HostileRequests : public Fleet {
 TEST_F(HostileRequests, DeeplyNestedJsonIsRefusedWith400) {
   start_coordinator();
   for (const int depth : {70'000, 10'000, 65}) {
-    const std::string body = R"({"name": "n", "kind": "cpu", "version": "1", "git_sha": "s", "facts": )" +
-                             nested_objects(depth) + "}";
+    const std::string body =
+        R"({"name": "n", "kind": "cpu", "version": "1", "git_sha": "s", "facts": )" +
+        nested_objects(depth) + "}";
     const HttpResult answer = call("POST", "/v1/agents/register", body, kEnroll);
     EXPECT_EQ(answer.status, 400) << depth;
     EXPECT_EQ(code_of(answer), "invalid_json");
@@ -64,9 +65,9 @@ TEST_F(HostileRequests, DeeplyNestedJsonIsRefusedWith400) {
 
 TEST_F(HostileRequests, DuplicateKeysAndOverflowingNumbersAre400) {
   start_coordinator();
-  HttpResult answer = call("POST", "/v1/agents/register",
-                           R"({"name": "a", "name": "b", "kind": "cpu", "version": "1", "git_sha": "s"})",
-                           kEnroll);
+  HttpResult answer =
+      call("POST", "/v1/agents/register",
+           R"({"name": "a", "name": "b", "kind": "cpu", "version": "1", "git_sha": "s"})", kEnroll);
   EXPECT_EQ(answer.status, 400);
   EXPECT_THAT(message_of(answer), HasSubstr("duplicate key \"name\""));
   answer = call("POST", "/v1/sweeps", R"({"name": "x", "workloads": [{"model": "deit-tiny",
@@ -107,13 +108,26 @@ TEST_F(HostileRequests, AResultThatDoesNotAnswerItsJobIs400) {
   const std::string token = register_device("cpu-1", "cpu");
   admin("POST", "/v1/sweeps", profile_sweep("one", json::object(), kTinyModel, "2,17", 0.5));
   const json lease = json::parse(call("POST", "/v1/lease", "{}", token).body)["job"];
-  json point = {{"batch", 1},       {"tokens", 999999}, {"median_ms", 1.0}, {"p5_ms", 1.0},
-                {"p25_ms", 1.0},    {"p75_ms", 1.0},    {"p95_ms", 1.0},    {"mean_ms", 1.0},
-                {"stddev_ms", 0.0}, {"mad_ms", 0.0},    {"samples", 1},     {"stable", true},
-                {"reached_precision", true}, {"power", nullptr}, {"raw_ms", {1.0}}};
-  json result = {{"model", {{"name", kTinyModel}}}, {"mode", "model"},
+  json point = {{"batch", 1},
+                {"tokens", 999999},
+                {"median_ms", 1.0},
+                {"p5_ms", 1.0},
+                {"p25_ms", 1.0},
+                {"p75_ms", 1.0},
+                {"p95_ms", 1.0},
+                {"mean_ms", 1.0},
+                {"stddev_ms", 0.0},
+                {"mad_ms", 0.0},
+                {"samples", 1},
+                {"stable", true},
+                {"reached_precision", true},
+                {"power", nullptr},
+                {"raw_ms", {1.0}}};
+  json result = {{"model", {{"name", kTinyModel}}},
+                 {"mode", "model"},
                  {"power", {{"available", false}, {"reason", "none"}}},
-                 {"device", {{"simulated", false}}}, {"points", {point}}};
+                 {"device", {{"simulated", false}}},
+                 {"points", {point}}};
   const auto post = [&] {
     return call("POST", "/v1/jobs/" + lease["job_id"].dump() + "/result",
                 json{{"lease_id", lease["lease_id"]}, {"result", result}}.dump(), token);
@@ -121,7 +135,8 @@ TEST_F(HostileRequests, AResultThatDoesNotAnswerItsJobIs400) {
   HttpResult answer = post();
   EXPECT_EQ(answer.status, 400);
   EXPECT_EQ(code_of(answer), "invalid_result");
-  EXPECT_THAT(message_of(answer), HasSubstr("points[0].tokens: 999999 is not in the job's token grid"));
+  EXPECT_THAT(message_of(answer),
+              HasSubstr("points[0].tokens: 999999 is not in the job's token grid"));
   result["points"][0]["tokens"] = 17;
   result["device"]["simulated"] = true;
   EXPECT_THAT(message_of(post()), HasSubstr("device.simulated"));
@@ -137,8 +152,9 @@ TEST_F(HostileRequests, OneSqlQueryCannotTakeTheCoordinatorsMemory) {
   EXPECT_EQ(answer.status, 400);
   EXPECT_THAT(message_of(answer), HasSubstr("too big"));
   const json many = admin("POST", "/v1/sql",
-                          {{"sql", "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
-                                   "LIMIT 100000) SELECT x, hex(randomblob(64)) FROM n"}});
+                          {{"sql",
+                            "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
+                            "LIMIT 100000) SELECT x, hex(randomblob(64)) FROM n"}});
   EXPECT_EQ(many["truncated"], true);
   EXPECT_EQ(many["truncated_by"], "max_bytes");
   EXPECT_LE(many.dump().size(), 100'000u + 200u);
@@ -160,15 +176,17 @@ TEST_F(HostileRequests, SweepsAndTheirModelsAreBounded) {
   EXPECT_EQ(answer.status, 400);
   EXPECT_THAT(message_of(answer), HasSubstr("dim 100000 is over"));
   EXPECT_EQ(sql_count("SELECT count(*) FROM jobs"), 0);
-  EXPECT_EQ(call("POST", "/v1/sweeps", profile_sweep("ok", json::object(), "deit-tiny", "2,197",
-                                                      0.5, 3).dump()).status, 201);
+  EXPECT_EQ(call("POST", "/v1/sweeps",
+                 profile_sweep("ok", json::object(), "deit-tiny", "2,197", 0.5, 3).dump())
+                .status,
+            201);
 }
 
 // Before: a newline in a name escaped a LaTeX comment in tables.tex.
 TEST_F(HostileRequests, NamesOutsideTheCharacterSetAre400) {
   start_coordinator();
-  const json device = {{"name", "a\n\\input{/etc/passwd}"}, {"kind", "cpu"}, {"version", "1"},
-                       {"git_sha", "s"}};
+  const json device = {
+      {"name", "a\n\\input{/etc/passwd}"}, {"kind", "cpu"}, {"version", "1"}, {"git_sha", "s"}};
   HttpResult answer = call("POST", "/v1/agents/register", device.dump(), kEnroll);
   EXPECT_EQ(answer.status, 400);
   EXPECT_THAT(message_of(answer), HasSubstr("is not a valid name"));

@@ -21,7 +21,8 @@ inline std::vector<uint8_t> idx_bytes(std::vector<uint32_t> dims, std::vector<ui
 
 inline void write_plain(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
   std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
 }
 
 // A Fashion-MNIST-shaped split (28x28, 10 classes) where image i has label

@@ -1,6 +1,7 @@
 #pragma once
 // Runs a command line through /bin/sh and captures its exit code, stdout and
 // stderr, for tests that drive the real executables.
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,7 +10,6 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 
 namespace tailsweep::testing {
 
@@ -28,13 +28,12 @@ inline std::string slurp(const std::filesystem::path& path) {
 
 inline CommandResult run_command(const std::string& command_line) {
   static int counter = 0;
-  const auto base = std::filesystem::temp_directory_path() /
-                    ("tailsweep-cmd-" + std::to_string(::getpid()) + "-" +
-                     std::to_string(counter++));
+  const auto base =
+      std::filesystem::temp_directory_path() /
+      ("tailsweep-cmd-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   const std::string out = base.string() + ".out";
   const std::string err = base.string() + ".err";
-  const int status =
-      std::system((command_line + " >" + out + " 2>" + err + " </dev/null").c_str());
+  const int status = std::system((command_line + " >" + out + " 2>" + err + " </dev/null").c_str());
   CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   result.out = slurp(out);

@@ -1,11 +1,12 @@
 #pragma once
 // A scratch folder for one test, removed when the test ends (RAII). Named by
 // the process id and the running test, so parallel ctest runs never collide.
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace tailsweep::testing {
 

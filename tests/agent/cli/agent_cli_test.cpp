@@ -1,11 +1,11 @@
 // Drives the real tailsweep-agent executable: help, a real inference, and
 // every kind of bad input answered with a non-zero exit and one clear line.
+#include <algorithm>
+#include <fstream>
+
 #include <ATen/ATen.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <algorithm>
-#include <fstream>
 
 #include "../../support/run_command.h"
 #include "../../support/temp_dir.h"
@@ -15,9 +15,9 @@
 namespace tailsweep::agent {
 namespace {
 
-using ::testing::HasSubstr;
 using tailsweep::testing::run_command;
 using tailsweep::testing::shell_quote;
+using ::testing::HasSubstr;
 
 constexpr const char* kModel = "custom:dim=32,depth=2,heads=2,patch=8,image=32,classes=7";
 
@@ -31,7 +31,9 @@ class AgentCliTest : public ::testing::Test {
     return run_command(std::string(TAILSWEEP_AGENT_BIN) + " infer --out " +
                        shell_quote((dir_ / "out.safetensors").string()) + " " + extra);
   }
-  std::string input() const { return " --input " + shell_quote((dir_ / "in.safetensors").string()); }
+  std::string input() const {
+    return " --input " + shell_quote((dir_ / "in.safetensors").string());
+  }
 
   tailsweep::testing::TempDir scratch_{"tailsweep-cli"};
   const std::filesystem::path& dir_ = scratch_.path();
@@ -52,9 +54,9 @@ TEST_F(AgentCliTest, HelpDescribesTheOptions) {
 TEST_F(AgentCliTest, WritesLogitsThatMatchTheEngine) {
   const VitConfig config = parse_model_spec(kModel);
   save_weights(config, random_weights(config, 9), dir_ / "w.safetensors");
-  const auto result = infer(std::string("--model ") + shell_quote(kModel) + input() +
-                            " --method tome:4 --weights " +
-                            shell_quote((dir_ / "w.safetensors").string()));
+  const auto result =
+      infer(std::string("--model ") + shell_quote(kModel) + input() +
+            " --method tome:4 --weights " + shell_quote((dir_ / "w.safetensors").string()));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("\"method\":\"tome:4\""));
   EXPECT_THAT(result.out, HasSubstr("\"tokens_after_block\":[13,9]"));

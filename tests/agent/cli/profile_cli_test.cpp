@@ -1,15 +1,15 @@
 // Drives `tailsweep-agent profile` for real on a tiny model: the JSON it
 // writes, and every bad input answered with exit 2 and one line.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <torch/csrc/api/include/torch/cuda.h>
-
 #include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
 #include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <torch/csrc/api/include/torch/cuda.h>
 
 #include "../../support/child_process.h"
 #include "../../support/run_command.h"
@@ -18,13 +18,12 @@
 namespace tailsweep::agent {
 namespace {
 
-using ::testing::HasSubstr;
 using tailsweep::testing::run_command;
 using tailsweep::testing::shell_quote;
+using ::testing::HasSubstr;
 
 // 32x32 images with patch 8: 16 patches + CLS = 17 tokens.
-const std::string kModel =
-    shell_quote("custom:dim=32,depth=2,heads=2,patch=8,image=32,classes=5");
+const std::string kModel = shell_quote("custom:dim=32,depth=2,heads=2,patch=8,image=32,classes=5");
 const std::string kFast = " --warmup 0.05 --time-cap 0.3 --min-samples 6";
 
 std::string profile(const std::string& arguments) {
@@ -34,8 +33,8 @@ std::string profile(const std::string& arguments) {
 TEST(ProfileCli, WritesEveryPointWithRawSamplesAndStatistics) {
   tailsweep::testing::TempDir dir("tailsweep-profile");
   const auto out = (dir / "curve.json").string();
-  const auto result = run_command(profile("--tokens 2,9,17 --batch 1,2 --precision 0.5 --out " +
-                                          shell_quote(out)));
+  const auto result =
+      run_command(profile("--tokens 2,9,17 --batch 1,2 --precision 0.5 --out " + shell_quote(out)));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto report = nlohmann::json::parse(tailsweep::testing::slurp(out));
   EXPECT_EQ(report.at("mode"), "model");
@@ -118,8 +117,10 @@ TEST(ProfileCli, ACudaCurveCarriesTheGpuOrSaysWhyThereIsNone) {
   // the reason on one line.
   tailsweep::testing::TempDir dir("tailsweep-profile");
   const auto out = (dir / "cuda.json").string();
-  const auto result = run_command(profile("--device cuda:0 --tokens 2,9,17 --batch 1,2 "
-                                          "--precision 0.2 --out " + shell_quote(out)));
+  const auto result =
+      run_command(profile("--device cuda:0 --tokens 2,9,17 --batch 1,2 "
+                          "--precision 0.2 --out " +
+                          shell_quote(out)));
   if (!torch::cuda::is_available()) {
     EXPECT_EQ(result.exit_code, 2) << result.err;
     EXPECT_THAT(result.err, HasSubstr("--device cuda:0"));

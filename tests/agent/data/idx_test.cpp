@@ -1,23 +1,24 @@
 #include "agent/data/idx.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <array>
 #include <fstream>
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include "../../support/idx_files.h"
 #include "../../support/temp_dir.h"
-#include "common/util/errors.h"
 #include "agent/data/subset.h"
+#include "common/util/errors.h"
 
 namespace tailsweep::datasets {
 namespace {
 
-using ::testing::HasSubstr;
 using tailsweep::testing::idx_bytes;
 using tailsweep::testing::write_plain;
+using ::testing::HasSubstr;
 
 void write_gzip(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
   gzFile file = gzopen(path.c_str(), "wb");
@@ -84,7 +85,8 @@ class FakeFashionMnist : public ::testing::Test {
                    uint8_t max_label = 9) {
     std::vector<uint8_t> pixels(images * 4);
     std::vector<uint8_t> labels(labels_count);
-    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<uint8_t>(i % (max_label + 1));
+    for (std::size_t i = 0; i < labels.size(); ++i)
+      labels[i] = static_cast<uint8_t>(i % (max_label + 1));
     write_gzip(dir_ / (stem + "-images-idx3-ubyte.gz"), idx_bytes({images, 2, 2}, pixels));
     write_gzip(dir_ / (stem + "-labels-idx1-ubyte.gz"), idx_bytes({labels_count}, labels));
   }
@@ -126,7 +128,8 @@ TEST(FashionMnist, AMissingFolderNamesThePackage) {
 // The real data from Debian's package (scripts/setup.sh installs it).
 TEST(FashionMnist, TheDebianPackageHasBalancedSplits) {
   if (!std::filesystem::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist absent";
-  for (const auto& [split, count] : {std::pair<std::string, int64_t>{"train", 60000}, {"test", 10000}}) {
+  for (const auto& [split, count] :
+       {std::pair<std::string, int64_t>{"train", 60000}, {"test", 10000}}) {
     const ImageSet set = read_fashion_mnist(kFashionMnistDir, split);
     EXPECT_EQ(set.count, count);
     EXPECT_EQ(set.height, 28);

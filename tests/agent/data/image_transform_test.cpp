@@ -1,9 +1,9 @@
 #include "agent/data/image_transform.h"
 
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <vector>
 
 #include "common/util/errors.h"
 
@@ -22,19 +22,17 @@ Image8 test_card(int64_t width, int64_t height) {
   return image;
 }
 
-std::vector<int> as_ints(const Image8& image) {
-  return {image.pixels.begin(), image.pixels.end()};
-}
+std::vector<int> as_ints(const Image8& image) { return {image.pixels.begin(), image.pixels.end()}; }
 
 // The expected pixels are what Pillow 9.4 (Debian's python3-pil) writes for
 // Image.resize(size, Image.BICUBIC) of the same test card.
 TEST(ResizeBicubicPil, ShrinkingMatchesPillowBitForBit) {
   const Image8 out = resize_bicubic_pil(test_card(13, 10), 6, 7);
   EXPECT_THAT(as_ints(out),
-              ::testing::ElementsAreArray(
-                  {26,  117, 124, 135, 44,  131, 123, 70,  144, 115, 91,  97,  144, 108,
-                   114, 128, 175, 106, 131, 130, 186, 103, 136, 98,  63,  123, 131, 93,
-                   87,  129, 117, 70,  100, 137, 103, 137, 114, 83,  175, 148, 96,  99}));
+              ::testing::ElementsAreArray({26,  117, 124, 135, 44,  131, 123, 70,  144, 115, 91,
+                                           97,  144, 108, 114, 128, 175, 106, 131, 130, 186, 103,
+                                           136, 98,  63,  123, 131, 93,  87,  129, 117, 70,  100,
+                                           137, 103, 137, 114, 83,  175, 148, 96,  99}));
 }
 
 TEST(ResizeBicubicPil, EnlargingMatchesPillowBitForBit) {
@@ -106,8 +104,7 @@ TEST(EvalTransform, ConstantImageNormalisesPerChannel) {
 
 TEST(EvalTransform, RefusesAnythingButRgb) {
   std::vector<float> out(3 * 224 * 224);
-  EXPECT_THROW(apply_eval_transform(test_card(300, 300), EvalTransform{}, out.data()),
-               InputError);
+  EXPECT_THROW(apply_eval_transform(test_card(300, 300), EvalTransform{}, out.data()), InputError);
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #include "agent/data/safetensors.h"
 
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <bit>
@@ -11,6 +10,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace st = tailsweep::safetensors;
 

@@ -1,10 +1,10 @@
 #include "agent/data/subset.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <map>
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "common/util/errors.h"
 
@@ -17,7 +17,8 @@ std::vector<int32_t> balanced(int classes, int per_class) {
   return labels;
 }
 
-std::map<int, int> counts(const std::vector<int32_t>& labels, const std::vector<std::size_t>& picked) {
+std::map<int, int> counts(const std::vector<int32_t>& labels,
+                          const std::vector<std::size_t>& picked) {
   std::map<int, int> per_class;
   for (std::size_t i : picked) per_class[labels[i]] += 1;
   return per_class;

@@ -1,8 +1,8 @@
 #include "agent/device/device_facts.h"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
+
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "../../support/temp_dir.h"

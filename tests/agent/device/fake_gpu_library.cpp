@@ -63,15 +63,32 @@ int cuDeviceGetUuid_v2(unsigned char* uuid, int) {
 }
 int cuDeviceGetAttribute(int* value, int attribute, int) {
   switch (attribute) {
-    case 13: *value = 1980000; return 0;   // clock rate, kHz
-    case 16: *value = 132; return 0;       // SMs
-    case 36: *value = 2619000; return 0;   // memory clock, kHz
-    case 37: *value = 5120; return 0;      // bus width
-    case 38: *value = 52428800; return 0;  // L2
-    case 39: *value = 2048; return 0;      // threads per SM
-    case 75: *value = 9; return 0;
-    case 76: *value = 0; return 0;
-    default: return 1;  // CUDA_ERROR_INVALID_VALUE
+    case 13:
+      *value = 1980000;
+      return 0;  // clock rate, kHz
+    case 16:
+      *value = 132;
+      return 0;  // SMs
+    case 36:
+      *value = 2619000;
+      return 0;  // memory clock, kHz
+    case 37:
+      *value = 5120;
+      return 0;  // bus width
+    case 38:
+      *value = 52428800;
+      return 0;  // L2
+    case 39:
+      *value = 2048;
+      return 0;  // threads per SM
+    case 75:
+      *value = 9;
+      return 0;
+    case 76:
+      *value = 0;
+      return 0;
+    default:
+      return 1;  // CUDA_ERROR_INVALID_VALUE
   }
 }
 int cuDeviceTotalMem_v2(std::size_t* bytes, int) {
@@ -84,10 +101,14 @@ int nvmlInit_v2() { return mode() == "no_device" ? 9 : 0; }
 int nvmlShutdown() { return 0; }
 const char* nvmlErrorString(int status) {
   switch (status) {
-    case 3: return "Not Supported";
-    case 6: return "Not Found";
-    case 9: return "Driver Not Loaded";
-    default: return "Unknown Error";
+    case 3:
+      return "Not Supported";
+    case 6:
+      return "Not Found";
+    case 9:
+      return "Driver Not Loaded";
+    default:
+      return "Unknown Error";
   }
 }
 int nvmlSystemGetDriverVersion(char* version, unsigned length) {

@@ -2,12 +2,12 @@
 // (fake_gpu_library.cpp), and against libraries that are not there.
 #include "agent/device/gpu_facts.h"
 
+#include <cstdlib>
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <cstdlib>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "agent/device/nvml.h"
 
@@ -53,7 +53,8 @@ TEST(GpuFacts, ReadsTheDriverAndNvmlFindsTheSameGpuByUuid) {
 }
 
 TEST(GpuFacts, NoDriverLibraryGivesEveryReasonAndNoNumber) {
-  const GpuFacts facts = read_gpu_facts(0, {"/nonexistent/libcuda.so.1", "/nonexistent/libnvml.so"});
+  const GpuFacts facts =
+      read_gpu_facts(0, {"/nonexistent/libcuda.so.1", "/nonexistent/libnvml.so"});
   EXPECT_FALSE(facts.name);
   EXPECT_FALSE(facts.sm_count);
   EXPECT_FALSE(facts.driver_version);
@@ -122,9 +123,8 @@ TEST(NvmlPower, NoReadingsGiveTheReasonsAndNoSensor) {
     EXPECT_FALSE(probe.sensor);
     EXPECT_THAT(probe.unavailable_reason, HasSubstr("Not Supported"));
   }
-  const power::SensorProbe other_gpu =
-      nvml::find_nvml_power_sensor("GPU-ffffffff-0000-0000-0000-000000000000",
-                                   TAILSWEEP_FAKE_GPU_LIBRARY);
+  const power::SensorProbe other_gpu = nvml::find_nvml_power_sensor(
+      "GPU-ffffffff-0000-0000-0000-000000000000", TAILSWEEP_FAKE_GPU_LIBRARY);
   EXPECT_FALSE(other_gpu.sensor);
   EXPECT_THAT(other_gpu.unavailable_reason, HasSubstr("Not Found"));
   const power::SensorProbe no_library =

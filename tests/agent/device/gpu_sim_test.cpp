@@ -1,13 +1,13 @@
 #include "agent/device/gpu_sim.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <set>
 
-#include "common/util/errors.h"
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include "analysis/statistics.h"
+#include "common/util/errors.h"
 
 namespace tailsweep::sim {
 namespace {

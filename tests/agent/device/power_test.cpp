@@ -1,18 +1,18 @@
 #include "agent/device/power.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "../../support/temp_dir.h"
 
 namespace tailsweep::power {
 namespace {
 
-using ::testing::HasSubstr;
 using std::chrono::milliseconds;
+using ::testing::HasSubstr;
 
 void write(const std::filesystem::path& root, const std::string& absolute,
            const std::string& text) {
@@ -25,7 +25,7 @@ TEST(JetsonSensor, ReadsVddInFromHwmonOnJetPack5NotASumOfRails) {
   testing::TempDir root("tailsweep-power");
   const std::string hwmon = "/sys/bus/i2c/drivers/ina3221/1-0040/hwmon/hwmon3/";
   write(root.path(), hwmon + "in1_label", "VDD_IN\n");
-  write(root.path(), hwmon + "in1_input", "5000\n");   // mV
+  write(root.path(), hwmon + "in1_input", "5000\n");    // mV
   write(root.path(), hwmon + "curr1_input", "1200\n");  // mA
   write(root.path(), hwmon + "in2_label", "VDD_CPU_GPU_CV\n");
   write(root.path(), hwmon + "in2_input", "5000\n");
@@ -76,15 +76,14 @@ TEST(PowerSensor, NoSensorGivesEveryReasonAndNoNumber) {
 }
 
 Clock::time_point at_s(double seconds) {
-  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(seconds)));
+  return Clock::time_point(
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds)));
 }
 
 // Readings 2, 4, 6, 2 W at t = 0, 1, 2, 3 s; window [0.5, 2.5]:
 // 0.5 s at 2 W + 1 s at 4 W + 0.5 s at 6 W = 8 J over 2 s = 4 W.
 TEST(WindowPower, PowerReadingsAreTimeWeighted) {
-  const std::vector<Reading> readings = {
-      {at_s(0), 2}, {at_s(1), 4}, {at_s(2), 6}, {at_s(3), 2}};
+  const std::vector<Reading> readings = {{at_s(0), 2}, {at_s(1), 4}, {at_s(2), 6}, {at_s(3), 2}};
   const auto window = window_power(readings, false, at_s(0.5), at_s(2.5));
   ASSERT_TRUE(window.has_value());
   EXPECT_DOUBLE_EQ(window->average_w, 4.0);
@@ -96,8 +95,7 @@ TEST(WindowPower, PowerReadingsAreTimeWeighted) {
 // Counter 0, 5, 15, 18 J at t = 0..3 s; at 0.5 s it reads 2.5 J, at 2.5 s
 // 16.5 J: 14 J over 2 s = 7 W; the fastest interval is 10 W.
 TEST(WindowPower, EnergyCountersAreInterpolatedAtTheEdges) {
-  const std::vector<Reading> readings = {
-      {at_s(0), 0}, {at_s(1), 5}, {at_s(2), 15}, {at_s(3), 18}};
+  const std::vector<Reading> readings = {{at_s(0), 0}, {at_s(1), 5}, {at_s(2), 15}, {at_s(3), 18}};
   const auto window = window_power(readings, true, at_s(0.5), at_s(2.5));
   ASSERT_TRUE(window.has_value());
   EXPECT_DOUBLE_EQ(window->energy_j, 14.0);

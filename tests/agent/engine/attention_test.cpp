@@ -1,9 +1,9 @@
 #include "agent/engine/attention.h"
 
+#include <cmath>
+
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
-
-#include <cmath>
 
 namespace tailsweep::agent {
 namespace {
@@ -13,8 +13,8 @@ struct RawAttention {
 };
 
 RawAttention random_attention(int64_t dim) {
-  return {at::randn({3 * dim, dim}) * 0.2, at::randn({3 * dim}) * 0.1,
-          at::randn({dim, dim}) * 0.2, at::randn({dim}) * 0.1};
+  return {at::randn({3 * dim, dim}) * 0.2, at::randn({3 * dim}) * 0.1, at::randn({dim, dim}) * 0.2,
+          at::randn({dim}) * 0.1};
 }
 
 // timm's Attention.forward with an optional additive bias, written plainly.
@@ -25,8 +25,8 @@ at::Tensor plain_attention(const at::Tensor& x, const RawAttention& w, int64_t h
                        .reshape({b, n, 3, heads, c / heads})
                        .permute({2, 0, 3, 1, 4})
                        .unbind(0);
-  at::Tensor logits = at::matmul(qkv[0], qkv[1].transpose(-2, -1)) *
-                      std::pow(static_cast<double>(c / heads), -0.5);
+  at::Tensor logits =
+      at::matmul(qkv[0], qkv[1].transpose(-2, -1)) * std::pow(static_cast<double>(c / heads), -0.5);
   if (bias.defined()) logits = logits + bias;
   const at::Tensor out = at::matmul(logits.softmax(-1), qkv[2]).transpose(1, 2).reshape({b, n, c});
   return at::linear(out, w.proj_weight, w.proj_bias);

@@ -5,9 +5,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <torch/csrc/api/include/torch/cuda.h>
-
 #include <nlohmann/json.hpp>
+#include <torch/csrc/api/include/torch/cuda.h>
 
 #include "agent/engine/compute_device.h"
 #include "agent/engine/vit_model.h"
@@ -43,8 +42,8 @@ TEST(CudaUnavailable, AskingForAGpuWithoutOneSaysWhy) {
   const std::string error = error_of(parse_device_spec("cuda:0"));
   EXPECT_THAT(error, HasSubstr("--device cuda:0"));
   // Either no driver at all, or a driver and a LibTorch without CUDA.
-  EXPECT_THAT(error, ::testing::AnyOf(HasSubstr("no usable CUDA GPU"),
-                                      HasSubstr("built without CUDA")));
+  EXPECT_THAT(error,
+              ::testing::AnyOf(HasSubstr("no usable CUDA GPU"), HasSubstr("built without CUDA")));
 }
 
 TEST(ComputeDeviceCpu, HasNoGpuFactsAndNothingToWaitFor) {
@@ -62,13 +61,14 @@ TEST_F(CudaTest, EveryMethodGivesTheCpuLogitsAndTokenCounts) {
   const ComputeDevice gpu(parse_device_spec("cuda"));
   const VitModel on_cpu(config, weights);
   const VitModel on_gpu(config, weights, gpu.torch_device());
-  const at::Tensor images =
-      at::randn({3, 3, 56, 56}, at::make_generator<at::CPUGeneratorImpl>(11));
-  for (const char* text : {"none", "random:20", "topk:4", "pomt:10@1", "tome:4", "tome:[6,3,1,0]"}) {
+  const at::Tensor images = at::randn({3, 3, 56, 56}, at::make_generator<at::CPUGeneratorImpl>(11));
+  for (const char* text :
+       {"none", "random:20", "topk:4", "pomt:10@1", "tome:4", "tome:[6,3,1,0]"}) {
     const MethodSpec method = parse_method_spec(text);
     ForwardTrace cpu_trace, gpu_trace;
     const at::Tensor expected = on_cpu.forward(images, method, {5}, &cpu_trace);
-    const at::Tensor logits = on_gpu.forward(images.to(gpu.torch_device()), method, {5}, &gpu_trace);
+    const at::Tensor logits =
+        on_gpu.forward(images.to(gpu.torch_device()), method, {5}, &gpu_trace);
     ASSERT_TRUE(logits.is_cuda()) << text;
     // float32 on both (cuBLAS without TF32, LibTorch's default): only the
     // order of summation differs.

@@ -1,15 +1,14 @@
-#include "agent/engine/vit_model.h"
+#include <cstdlib>
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
 #include "agent/engine/runtime.h"
-#include "common/util/errors.h"
+#include "agent/engine/vit_model.h"
 #include "common/model/token_schedule.h"
+#include "common/util/errors.h"
 #include "reference_vit.h"
 
 namespace tailsweep::agent {
@@ -65,8 +64,8 @@ TEST(Model, BaselineMatchesReferenceWhenTheScaleIsNotAPowerOfTwo) {
   const VitWeights weights = random_weights(config, 3);
   const at::Tensor images = at::randn({2, 3, 32, 32});
   const at::Tensor logits = VitModel(config, weights).forward(images, MethodSpec{});
-  EXPECT_TRUE(at::allclose(logits, testing::reference_vit_forward(config, weights, images), 1e-4,
-                           1e-5));
+  EXPECT_TRUE(
+      at::allclose(logits, testing::reference_vit_forward(config, weights, images), 1e-4, 1e-5));
 }
 
 TEST_F(ModelTest, EveryMethodAtZeroReductionGivesTheBaselineLogits) {
@@ -127,8 +126,7 @@ TEST_F(ModelTest, RefusesInputOfTheWrongShapeOrType) {
   EXPECT_THROW(model_.forward(at::randn({1, 3, 64, 64}), MethodSpec{}), InputError);
   EXPECT_THROW(model_.forward(at::randn({3, 56, 56}), MethodSpec{}), InputError);
   EXPECT_THROW(model_.forward(at::randn({0, 3, 56, 56}), MethodSpec{}), InputError);
-  EXPECT_THROW(model_.forward(at::randn({1, 3, 56, 56}).to(at::kDouble), MethodSpec{}),
-               InputError);
+  EXPECT_THROW(model_.forward(at::randn({1, 3, 56, 56}).to(at::kDouble), MethodSpec{}), InputError);
   EXPECT_THROW(model_.forward(images_, parse_method_spec("pomt:3@4")), InputError);
   EXPECT_THROW(model_.forward(images_, parse_method_spec("random:51")), InputError);
 }

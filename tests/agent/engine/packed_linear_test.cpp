@@ -1,10 +1,10 @@
 #include "agent/engine/packed_linear.h"
 
-#include <ATen/ATen.h>
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <string>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
 
 namespace tailsweep::agent {
 namespace {

@@ -3,9 +3,9 @@
 // timm's vision_transformer.py (scale applied to the logits, q/k/v from
 // unbind, no folding, no in-place tricks) so the engine is checked against
 // something that shares none of its shortcuts.
-#include <ATen/ATen.h>
-
 #include <cmath>
+
+#include <ATen/ATen.h>
 
 #include "agent/engine/vit_weights.h"
 #include "common/model/model_config.h"
@@ -18,8 +18,8 @@ inline at::Tensor reference_vit_forward(const VitConfig& config, const VitWeight
   const int64_t dim = config.embed_dim;
   const int64_t heads = config.num_heads;
   const double scale = std::pow(static_cast<double>(dim / heads), -0.5);
-  at::Tensor x = at::conv2d(images, w.patch_weight, w.patch_bias,
-                            {config.patch_size, config.patch_size});
+  at::Tensor x =
+      at::conv2d(images, w.patch_weight, w.patch_bias, {config.patch_size, config.patch_size});
   x = x.flatten(2).transpose(1, 2);
   x = at::cat({w.cls_token.expand({batch, -1, -1}), x}, 1) + w.pos_embed;
   for (const auto& b : w.blocks) {

@@ -1,11 +1,11 @@
 #include "agent/engine/token_reduction.h"
 
+#include <cmath>
+#include <set>
+
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
-
-#include <cmath>
-#include <set>
 
 namespace tailsweep::agent {
 namespace {
@@ -76,10 +76,9 @@ TEST(Pomt, FusedTokenIsTheMeanOfTheRPlusOneLowestScoringTokens) {
   const int64_t r = 3;
   const at::Tensor x = at::randn({2, tokens, 4});
   // Scores chosen so the order is known: token j+1 scores perm[j].
-  const at::Tensor scores =
-      at::tensor({5.f, 1.f, 9.f, 3.f, 7.f, 2.f, 8.f, 0.f, 6.f, 4.f, 3.f, 2.f, 1.f, 0.f, 9.f, 8.f,
-                  7.f, 6.f})
-          .view({2, tokens - 1});
+  const at::Tensor scores = at::tensor({5.f, 1.f, 9.f, 3.f, 7.f, 2.f, 8.f, 0.f, 6.f, 4.f, 3.f, 2.f,
+                                        1.f, 0.f, 9.f, 8.f, 7.f, 6.f})
+                                .view({2, tokens - 1});
   const at::Tensor out = pomt_prune(x, scores, r);
   ASSERT_EQ(out.size(1), tokens - r);
   // Image 0: scores 5,1,9,3,7,2,8,0,6 for tokens 1..9, so the descending
@@ -108,10 +107,10 @@ TEST(Pomt, DoesNothingWhenTooFewTokensWouldRemain) {
 // b = {1, 3}. Cosine similarities: a2.b3 = 1, a4.b1 = 0.8, a2.b1 = 0,
 // a4.b3 = 0.6; CLS (a0) is excluded.
 at::Tensor hand_keys() {
-  return at::tensor({3.f, 4.f,  // CLS, parallel to b1 but protected
-                     2.f, 0.f,  // b1
-                     0.f, 5.f,  // a2
-                     0.f, 1.f,  // b3
+  return at::tensor({3.f, 4.f,     // CLS, parallel to b1 but protected
+                     2.f, 0.f,     // b1
+                     0.f, 5.f,     // a2
+                     0.f, 1.f,     // b3
                      0.8f, 0.6f})  // a4
       .view({1, 5, 2});
 }

@@ -1,15 +1,14 @@
-#include "agent/engine/vit_weights.h"
+#include <cstring>
 
 #include <ATen/ATen.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstring>
-
 #include "../../support/temp_dir.h"
-#include "agent/engine/tensor_io.h"
-#include "common/util/errors.h"
 #include "agent/data/safetensors.h"
+#include "agent/engine/tensor_io.h"
+#include "agent/engine/vit_weights.h"
+#include "common/util/errors.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -25,18 +24,29 @@ class WeightsTest : public ::testing::Test {
   // taken from the engine's table, so a typo there cannot hide.
   st::File timm_state_dict(st::DType dtype = st::DType::F32) const {
     std::vector<std::pair<std::string, std::vector<int64_t>>> entries = {
-        {"cls_token", {1, 1, 16}}, {"pos_embed", {1, 5, 16}},
-        {"patch_embed.proj.weight", {16, 3, 4, 4}}, {"patch_embed.proj.bias", {16}},
-        {"norm.weight", {16}}, {"norm.bias", {16}}, {"head.weight", {3, 16}},
+        {"cls_token", {1, 1, 16}},
+        {"pos_embed", {1, 5, 16}},
+        {"patch_embed.proj.weight", {16, 3, 4, 4}},
+        {"patch_embed.proj.bias", {16}},
+        {"norm.weight", {16}},
+        {"norm.bias", {16}},
+        {"head.weight", {3, 16}},
         {"head.bias", {3}}};
     for (int block = 0; block < 2; ++block) {
       const std::string p = "blocks." + std::to_string(block) + ".";
-      for (auto [name, shape] : std::vector<std::pair<std::string, std::vector<int64_t>>>{
-               {"norm1.weight", {16}}, {"norm1.bias", {16}}, {"attn.qkv.weight", {48, 16}},
-               {"attn.qkv.bias", {48}}, {"attn.proj.weight", {16, 16}},
-               {"attn.proj.bias", {16}}, {"norm2.weight", {16}}, {"norm2.bias", {16}},
-               {"mlp.fc1.weight", {64, 16}}, {"mlp.fc1.bias", {64}},
-               {"mlp.fc2.weight", {16, 64}}, {"mlp.fc2.bias", {16}}}) {
+      for (auto [name, shape] :
+           std::vector<std::pair<std::string, std::vector<int64_t>>>{{"norm1.weight", {16}},
+                                                                     {"norm1.bias", {16}},
+                                                                     {"attn.qkv.weight", {48, 16}},
+                                                                     {"attn.qkv.bias", {48}},
+                                                                     {"attn.proj.weight", {16, 16}},
+                                                                     {"attn.proj.bias", {16}},
+                                                                     {"norm2.weight", {16}},
+                                                                     {"norm2.bias", {16}},
+                                                                     {"mlp.fc1.weight", {64, 16}},
+                                                                     {"mlp.fc1.bias", {64}},
+                                                                     {"mlp.fc2.weight", {16, 64}},
+                                                                     {"mlp.fc2.bias", {16}}}) {
         entries.emplace_back(p + name, shape);
       }
     }
@@ -84,8 +94,9 @@ TEST_F(WeightsTest, SaveThenLoadGivesTheSameTensors) {
   const VitWeights loaded = load_weights(config, dir_ / "model.safetensors");
   auto flatten = [&](const VitWeights& w) {
     std::vector<std::pair<std::string, at::Tensor>> all;
-    for_each_parameter(config, w, [&](const std::string& name, const std::vector<int64_t>&,
-                                      const at::Tensor& tensor) { all.emplace_back(name, tensor); });
+    for_each_parameter(config, w,
+                       [&](const std::string& name, const std::vector<int64_t>&,
+                           const at::Tensor& tensor) { all.emplace_back(name, tensor); });
     return all;
   };
   const auto original = flatten(weights);
@@ -157,8 +168,7 @@ TEST_F(WeightsTest, RefusesTruncatedAndMissingFiles) {
   st::write_file(path, timm_state_dict());
   std::filesystem::resize_file(path, std::filesystem::file_size(path) - 10);
   EXPECT_THROW(load_weights(parse_model_spec(kTwoBlocks), path), InputError);
-  EXPECT_THROW(load_weights(parse_model_spec(kTwoBlocks), dir_ / "absent.safetensors"),
-               InputError);
+  EXPECT_THROW(load_weights(parse_model_spec(kTwoBlocks), dir_ / "absent.safetensors"), InputError);
   // Weights for another model: deit-tiny wants 12 blocks of dim 192.
   EXPECT_THROW(load_weights(parse_model_spec("deit-tiny"), dir_ / "absent.safetensors"),
                InputError);

@@ -3,14 +3,15 @@
 // outbox and posts them; the fake records every call and answers as each
 // test scripts it (503s, 401s, stale leases). No timing assertions: tests
 // wait for things to happen, never for how fast.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <deque>
 #include <fstream>
 #include <future>
 #include <mutex>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "../../coordinator/http/test_server.h"
@@ -25,19 +26,19 @@ namespace tailsweep::agent {
 namespace {
 
 using nlohmann::json;
-using ::testing::EndsWith;
-using ::testing::HasSubstr;
 using tailsweep::testing::CommandResult;
 using tailsweep::testing::eventually;
 using tailsweep::testing::run_command;
 using tailsweep::testing::shell_quote;
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
 
 constexpr const char* kEnrollToken = "enroll-secret";
 constexpr const char* kModel = "custom:dim=32,depth=2,heads=2,patch=8,image=32,classes=5";
 
 json profile_spec() {
-  return {{"model", kModel}, {"tokens", "2,9,17"}, {"batches", {1, 2}},
-          {"time_cap_s", 0.3}, {"warmup_s", 0.05}, {"seed", 3}};
+  return {{"model", kModel},   {"tokens", "2,9,17"}, {"batches", {1, 2}},
+          {"time_cap_s", 0.3}, {"warmup_s", 0.05},   {"seed", 3}};
 }
 
 protocol::JobAssignment job(int64_t id, std::string kind, json spec) {
@@ -208,9 +209,7 @@ class FakeCoordinator {
 
 class AgentRunTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::ofstream(scratch_ / "enroll.token") << kEnrollToken << "\n";
-  }
+  void SetUp() override { std::ofstream(scratch_ / "enroll.token") << kEnrollToken << "\n"; }
 
   std::string command_line(const std::string& extra) const {
     return std::string(TAILSWEEP_AGENT_BIN) + " run --coordinator " + coordinator_.url() +
@@ -285,8 +284,10 @@ TEST_F(AgentRunTest, HeartbeatsKeepTheLeaseWhileARealJobRuns) {
 
 TEST_F(AgentRunTest, AResultRefusedWith503IsPostedAgainAndThenLeavesTheOutbox) {
   coordinator_.queue_job(job(6, "profile", profile_spec()));
-  coordinator_.answer_results_with(503, {{"error", {{"code", "unavailable"}, {"message", "busy"}}}});
-  coordinator_.answer_results_with(503, {{"error", {{"code", "unavailable"}, {"message", "busy"}}}});
+  coordinator_.answer_results_with(503,
+                                   {{"error", {{"code", "unavailable"}, {"message", "busy"}}}});
+  coordinator_.answer_results_with(503,
+                                   {{"error", {{"code", "unavailable"}, {"message", "busy"}}}});
   const CommandResult run = agent("--device sim:jetson-orin-nano --max-jobs 1");
   ASSERT_EQ(run.exit_code, 0) << run.err;
 
@@ -446,8 +447,7 @@ TEST_F(AgentRunTest, SigtermStopsAfterTheCurrentJob) {
   auto agent_run = std::async(std::launch::async, [&] {
     // Braces: the output redirections apply to the agent, not to `wait`.
     return run_command("{ " + command_line("--device cpu --threads 1 --exit-when-idle 30") +
-                       " & echo $! > " +
-                       shell_quote(pid_file.string()) + "; wait $!; }");
+                       " & echo $! > " + shell_quote(pid_file.string()) + "; wait $!; }");
   });
   // Signal while job 14 runs (its heartbeats show it has started). Should
   // that never happen, --exit-when-idle ends the agent and the test fails.
@@ -466,10 +466,10 @@ TEST_F(AgentRunTest, SigtermStopsAfterTheCurrentJob) {
 }
 
 TEST_F(AgentRunTest, ARefusedEnrollmentTokenExits2) {
-  const CommandResult run = run_command(
-      "TAILSWEEP_ENROLL_TOKEN=wrong " + std::string(TAILSWEEP_AGENT_BIN) +
-      " run --coordinator " + coordinator_.url() + " --state-dir " +
-      shell_quote(state_dir().string()) + " --device sim:jetson-nano");
+  const CommandResult run =
+      run_command("TAILSWEEP_ENROLL_TOKEN=wrong " + std::string(TAILSWEEP_AGENT_BIN) +
+                  " run --coordinator " + coordinator_.url() + " --state-dir " +
+                  shell_quote(state_dir().string()) + " --device sim:jetson-nano");
   EXPECT_EQ(run.exit_code, 2) << run.err;
   EXPECT_THAT(run.err, HasSubstr("refused the enrollment token"));
   EXPECT_THAT(run.err, ::testing::Not(HasSubstr("wrong")));
@@ -478,7 +478,8 @@ TEST_F(AgentRunTest, ARefusedEnrollmentTokenExits2) {
 }
 
 TEST_F(AgentRunTest, BadFlagsExit2WithOneLine) {
-  const std::string bin = "env -u TAILSWEEP_ENROLL_TOKEN " + std::string(TAILSWEEP_AGENT_BIN) + " run";
+  const std::string bin =
+      "env -u TAILSWEEP_ENROLL_TOKEN " + std::string(TAILSWEEP_AGENT_BIN) + " run";
   const std::string state = " --state-dir " + shell_quote(state_dir().string());
   const std::string url = " --coordinator " + coordinator_.url();
   const std::vector<std::pair<std::string, std::string>> cases = {

@@ -1,14 +1,15 @@
 // The on-disk outbox of unsent results: atomic writes, listing, removal,
 // files that are not results, and the lock that keeps two agents apart.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include "agent/fleet/result_outbox.h"
 
 #include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "../../support/run_command.h"
 #include "../../support/temp_dir.h"
-#include "agent/fleet/result_outbox.h"
 #include "common/util/errors.h"
 
 namespace tailsweep::agent {

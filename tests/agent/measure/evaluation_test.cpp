@@ -10,19 +10,20 @@
 #endif
 
 #include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "../../support/idx_files.h"
 #include "../../support/temp_dir.h"
+#include "agent/data/idx.h"
 #include "agent/engine/eval_dataset.h"
-#include "agent/measure/evaluation.h"
 #include "agent/engine/image_data.h"
 #include "agent/engine/vit_model.h"
 #include "agent/engine/vit_trainer.h"
 #include "agent/engine/vit_weights.h"
-#include "common/util/errors.h"
-#include "agent/data/idx.h"
+#include "agent/measure/evaluation.h"
 #include "common/model/model_config.h"
+#include "common/util/errors.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -67,13 +68,14 @@ TEST_F(BandDataset, TrainingLearnsAndTheEngineAgreesWithTheTrainer) {
   settings.seed = 1;
   int epochs_reported = 0;
   int64_t last_step = 0;
-  train_vit(config, weights, train, &test, settings,
-            [&](int64_t step, int64_t total) {
-              EXPECT_EQ(step, last_step + 1);
-              EXPECT_EQ(total, 10 * 12);
-              last_step = step;
-            },
-            [&](const EpochReport& report) { epochs_reported = report.epoch; });
+  train_vit(
+      config, weights, train, &test, settings,
+      [&](int64_t step, int64_t total) {
+        EXPECT_EQ(step, last_step + 1);
+        EXPECT_EQ(total, 10 * 12);
+        last_step = step;
+      },
+      [&](const EpochReport& report) { epochs_reported = report.epoch; });
   EXPECT_EQ(epochs_reported, 10);
   const double after = training_model_top1(config, weights, test, 100);
   EXPECT_LT(before, 0.5);
@@ -153,8 +155,8 @@ class ImageFolderTest : public ::testing::Test {
     ASSERT_TRUE(cv::imwrite(path.string(), cv::Mat(rows, cols, CV_8UC3, bgr)));
   }
   VitConfig model(int classes) const {
-    return parse_model_spec(fmt::format("custom:dim=16,depth=1,heads=2,patch=8,image=32,classes={}",
-                                        classes));
+    return parse_model_spec(
+        fmt::format("custom:dim=16,depth=1,heads=2,patch=8,image=32,classes={}", classes));
   }
   std::string spec() const { return "imagenet-folder:" + dir_.path().string(); }
   tailsweep::testing::TempDir dir_{"tailsweep-folder"};

@@ -1,15 +1,15 @@
 // A leased job's spec becomes the same request the CLI builds, on the
 // agent's device and threads; jobs an agent must not run are refused with a
 // reason, never a crash. Also the coordinator client's status -> outcome map.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
+#include "agent/measure/job_runner.h"
 
 #include <map>
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
 #include "agent/fleet/coordinator_client.h"
-#include "agent/measure/job_runner.h"
 #include "common/util/errors.h"
 
 namespace tailsweep::agent {
@@ -25,10 +25,16 @@ protocol::JobAssignment job(std::string kind, json spec) {
 }
 
 TEST(JobRunnerTest, AProfileSpecRunsOnTheAgentsDeviceAndThreads) {
-  const protocol::ProfileJobSpec spec = protocol::parse_profile_job_spec(
-      {{"model", "deit-tiny"}, {"weights", "/w/deit.safetensors"}, {"batches", {1, 4, 8}},
-       {"tokens", "2:197:5"}, {"precision", 0.02}, {"mode", "block"}, {"time_cap_s", 4.0},
-       {"warmup_s", 0.5}, {"seed", 11}});
+  const protocol::ProfileJobSpec spec =
+      protocol::parse_profile_job_spec({{"model", "deit-tiny"},
+                                        {"weights", "/w/deit.safetensors"},
+                                        {"batches", {1, 4, 8}},
+                                        {"tokens", "2:197:5"},
+                                        {"precision", 0.02},
+                                        {"mode", "block"},
+                                        {"time_cap_s", 4.0},
+                                        {"warmup_s", 0.5},
+                                        {"seed", 11}});
   const ProfileRequest request = profile_request_for(spec, {"sim:jetson-nano", 3});
   EXPECT_EQ(request.device, "sim:jetson-nano");
   EXPECT_EQ(request.run.threads, 3);
@@ -42,18 +48,21 @@ TEST(JobRunnerTest, AProfileSpecRunsOnTheAgentsDeviceAndThreads) {
   EXPECT_DOUBLE_EQ(request.time_cap_s, 4.0);
   EXPECT_DOUBLE_EQ(request.warmup_s, 0.5);
 
-  const ProfileRequest defaults =
-      profile_request_for(protocol::parse_profile_job_spec({{"model", "m"}, {"tokens", "2,9"}}),
-                          {"cpu", 0});
+  const ProfileRequest defaults = profile_request_for(
+      protocol::parse_profile_job_spec({{"model", "m"}, {"tokens", "2,9"}}), {"cpu", 0});
   EXPECT_EQ(defaults.run.weights, "");  // random weights from the seed
   EXPECT_EQ(defaults.batches, "1");
   EXPECT_EQ(defaults.device, "cpu");
 }
 
 TEST(JobRunnerTest, EvalAndAccuracyCurveSpecsBecomeEvalRequests) {
-  const protocol::EvalJobSpec eval = protocol::parse_eval_job_spec(
-      {{"model", "fmnist-vit"}, {"weights", "w.safetensors"}, {"limit", 500},
-       {"method", "pomt:40"}, {"batch", 32}, {"seed", 2}, {"split", "train"}});
+  const protocol::EvalJobSpec eval = protocol::parse_eval_job_spec({{"model", "fmnist-vit"},
+                                                                    {"weights", "w.safetensors"},
+                                                                    {"limit", 500},
+                                                                    {"method", "pomt:40"},
+                                                                    {"batch", 32},
+                                                                    {"seed", 2},
+                                                                    {"split", "train"}});
   const EvalRequest request = eval_request_for("eval", eval, {"cpu", 2});
   EXPECT_EQ(request.run.model, "fmnist-vit");
   EXPECT_EQ(request.run.threads, 2);
@@ -172,9 +181,7 @@ TEST(JobRunnerTest, DescribesTheDeviceItRegisters) {
 // ---- status -> outcome ----
 
 HttpResult answer(long status, json body) { return {status, body.dump()}; }
-json error_body(const std::string& code) {
-  return {{"error", {{"code", code}, {"message", "m"}}}};
-}
+json error_body(const std::string& code) { return {{"error", {{"code", code}, {"message", "m"}}}}; }
 
 TEST(CoordinatorOutcomeTest, ResultAnswers) {
   EXPECT_EQ(result_outcome_of(answer(200, {{"outcome", "accepted"}})).outcome,

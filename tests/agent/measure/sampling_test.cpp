@@ -2,10 +2,10 @@
 // known: it stops at the precision, at the cap, or when interrupted.
 #include "agent/measure/sampling.h"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <chrono>
+
+#include <gtest/gtest.h>
 
 namespace tailsweep::agent {
 namespace {

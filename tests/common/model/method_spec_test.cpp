@@ -52,11 +52,28 @@ TEST(MethodSpec, CanonicalTextRoundTrips) {
 }
 
 TEST(MethodSpec, RefusesMalformedSpecsWithTheGrammar) {
-  for (const char* text :
-       {"", "nothing", "topk", "topk:", "topk:-1", "topk:1.5", "topk:12x", "random:1",
-        "random:abc", "pomt:5@", "pomt:5@x", "pomt:@3", "tome:", "tome:[", "tome:[]",
-        "tome:[1,,2]", "tome:[1,2,]", "tome:16,", "tome:16,abc", "tome:16,nan", "ToMe:16",
-        "topk:99999999999999999999"}) {
+  for (const char* text : {"",
+                           "nothing",
+                           "topk",
+                           "topk:",
+                           "topk:-1",
+                           "topk:1.5",
+                           "topk:12x",
+                           "random:1",
+                           "random:abc",
+                           "pomt:5@",
+                           "pomt:5@x",
+                           "pomt:@3",
+                           "tome:",
+                           "tome:[",
+                           "tome:[]",
+                           "tome:[1,,2]",
+                           "tome:[1,2,]",
+                           "tome:16,",
+                           "tome:16,abc",
+                           "tome:16,nan",
+                           "ToMe:16",
+                           "topk:99999999999999999999"}) {
     try {
       parse_method_spec(text);
       ADD_FAILURE() << "accepted '" << text << "'";

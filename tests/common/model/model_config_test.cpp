@@ -53,8 +53,8 @@ TEST(ModelConfig, CustomModelsAreBounded) {
 }
 
 TEST(ModelConfig, CustomConfigsOverrideDefaults) {
-  const VitConfig custom =
-      parse_model_spec("custom:dim=64,depth=2,heads=4,mlp=2,patch=8,image=32,channels=1,classes=10");
+  const VitConfig custom = parse_model_spec(
+      "custom:dim=64,depth=2,heads=4,mlp=2,patch=8,image=32,channels=1,classes=10");
   EXPECT_EQ(custom.embed_dim, 64);
   EXPECT_EQ(custom.depth, 2);
   EXPECT_EQ(custom.num_heads, 4);

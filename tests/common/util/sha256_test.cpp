@@ -1,11 +1,11 @@
 #include "common/util/sha256.h"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
 
-#include "common/util/errors.h"
+#include <gtest/gtest.h>
+
 #include "../../support/temp_dir.h"
+#include "common/util/errors.h"
 
 namespace tailsweep {
 namespace {

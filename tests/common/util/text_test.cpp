@@ -21,13 +21,15 @@ TEST(Printable, EscapesControlCharactersNulAndTerminalSequences) {
   EXPECT_EQ(printable("\x1b[31mred\x1b[0m"), "\\x1b[31mred\\x1b[0m");
   EXPECT_EQ(printable("\x7f"), "\\x7f");
   // U+009B, a C1 CSI that terminals obey, in UTF-8.
-  EXPECT_EQ(printable("\xc2\x9b" "2J"), "\\xc2\\x9b2J");
+  EXPECT_EQ(printable("\xc2\x9b"
+                      "2J"),
+            "\\xc2\\x9b2J");
 }
 
 TEST(Printable, EscapesBytesThatAreNotUtf8) {
   EXPECT_EQ(printable("\xff"), "\\xff");
-  EXPECT_EQ(printable("\xc3"), "\\xc3");               // truncated sequence
-  EXPECT_EQ(printable("\xc0\xaf"), "\\xc0\\xaf");      // overlong '/'
+  EXPECT_EQ(printable("\xc3"), "\\xc3");                    // truncated sequence
+  EXPECT_EQ(printable("\xc0\xaf"), "\\xc0\\xaf");           // overlong '/'
   EXPECT_EQ(printable("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a surrogate
 }
 
@@ -45,8 +47,8 @@ TEST(Names, FollowTheDocumentedCharacterSet) {
   for (const char* good : {"vm", "vm-sim-jetson-nano", "orin-nano-1", "host.lab_2", "A", "7z"}) {
     EXPECT_TRUE(is_valid_name(good)) << good;
   }
-  for (const char* bad : {"", "-lead", ".hidden", "_x", "a b", "a\nb", "x\\input{y}", "é",
-                          "a/b", "a;b"}) {
+  for (const char* bad :
+       {"", "-lead", ".hidden", "_x", "a b", "a\nb", "x\\input{y}", "é", "a/b", "a;b"}) {
     EXPECT_FALSE(is_valid_name(bad)) << bad;
   }
   EXPECT_TRUE(is_valid_name(std::string(kMaxNameLength, 'a')));

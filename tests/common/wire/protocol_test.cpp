@@ -8,8 +8,8 @@
 namespace tailsweep::protocol {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 template <typename Parse>
 std::string error_of(Parse parse, const json& body) {
@@ -67,13 +67,14 @@ TEST(Protocol, BadBodiesNameTheField) {
   EXPECT_THAT(error_of(parse_lease_request, json{{"wait", 5}}), HasSubstr("unknown field"));
   EXPECT_THAT(error_of(parse_result_request, json{{"lease_id", "x"}, {"result", 3}}),
               HasSubstr("result: expected a JSON object"));
-  EXPECT_THAT(error_of(parse_heartbeat_request, json::array()), HasSubstr("expected a JSON object"));
-  EXPECT_THAT(error_of(parse_profile_job_spec,
-                       json{{"model", "m"}, {"tokens", "2"}, {"batches", {0}}}),
-              HasSubstr("batches[0]"));
-  EXPECT_THAT(error_of(parse_profile_job_spec,
-                       json{{"model", "m"}, {"tokens", "2"}, {"precision", 1.5}}),
-              HasSubstr("precision"));
+  EXPECT_THAT(error_of(parse_heartbeat_request, json::array()),
+              HasSubstr("expected a JSON object"));
+  EXPECT_THAT(
+      error_of(parse_profile_job_spec, json{{"model", "m"}, {"tokens", "2"}, {"batches", {0}}}),
+      HasSubstr("batches[0]"));
+  EXPECT_THAT(
+      error_of(parse_profile_job_spec, json{{"model", "m"}, {"tokens", "2"}, {"precision", 1.5}}),
+      HasSubstr("precision"));
   // A curve or a list of methods: exactly one.
   EXPECT_THAT(error_of(parse_profile_job_spec, json{{"model", "m"}}), HasSubstr("tokens"));
   EXPECT_THAT(error_of(parse_profile_job_spec,

@@ -1,9 +1,9 @@
 #include "common/wire/strict_json.h"
 
+#include <string>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <string>
 
 #include "common/util/errors.h"
 

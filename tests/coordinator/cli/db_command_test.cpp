@@ -1,9 +1,9 @@
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "../../support/run_command.h"
 #include "../../support/temp_dir.h"
@@ -11,9 +11,9 @@
 namespace tailsweep {
 namespace {
 
-using ::testing::HasSubstr;
 using tailsweep::testing::run_command;
 using tailsweep::testing::shell_quote;
+using ::testing::HasSubstr;
 
 std::string migrate(const std::string& db) {
   return std::string(TAILSWEEP_BIN) + " db migrate --db " + shell_quote(db);
@@ -77,7 +77,8 @@ TEST(IdArguments, AnIdPastInt64IsRefusedNotClamped) {
        {std::string(TAILSWEEP_BIN) + " report --db x.db --out x --sweep=9223372036854775808",
         std::string(TAILSWEEP_BIN) +
             " sweep status 9223372036854775808 --coordinator http://127.0.0.1:1 --admin-token t",
-        std::string(TAILSWEEP_BIN) + " sweep cancel 0 --coordinator http://127.0.0.1:1 --admin-token t"}) {
+        std::string(TAILSWEEP_BIN) +
+            " sweep cancel 0 --coordinator http://127.0.0.1:1 --admin-token t"}) {
     const auto refused = run_command(command);
     EXPECT_EQ(refused.exit_code, 2) << command;
     EXPECT_THAT(refused.err, HasSubstr("is not an id")) << command;
@@ -88,12 +89,14 @@ TEST(IdArguments, AnIdPastInt64IsRefusedNotClamped) {
 TEST(SweepCreateCommand, ASpecThatIsNotStrictJsonExits2BeforeAnyCall) {
   const testing::TempDir dir("tailsweep-cli-db");
   const auto spec = dir / "spec.json";
-  for (const char* text : {R"({"name": "x", "workloads": [{"curves": {"precision": 1e400}}]})",
-                           R"({"name": "x", "name": "y"})", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]"}) {
+  for (const char* text :
+       {R"({"name": "x", "workloads": [{"curves": {"precision": 1e400}}]})",
+        R"({"name": "x", "name": "y"})",
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]"}) {
     std::ofstream(spec) << text;
-    const auto refused = run_command(std::string(TAILSWEEP_BIN) + " sweep create " +
-                                      shell_quote(spec.string()) +
-                                      " --coordinator http://127.0.0.1:1 --admin-token t");
+    const auto refused =
+        run_command(std::string(TAILSWEEP_BIN) + " sweep create " + shell_quote(spec.string()) +
+                    " --coordinator http://127.0.0.1:1 --admin-token t");
     EXPECT_EQ(refused.exit_code, 2) << text << ": " << refused.err;
     EXPECT_THAT(refused.err, HasSubstr("spec.json")) << text;
     EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;

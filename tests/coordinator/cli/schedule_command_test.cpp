@@ -1,8 +1,8 @@
 // tailsweep schedule pomt, driven for real on CSV files the test writes.
+#include <fstream>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "../../support/run_command.h"
@@ -19,9 +19,9 @@ TEST(ScheduleCommand, PrintsRAndNStarOfAHandWorkedCase) {
   // The case worked by hand in tests/common/pomt_schedule_test.cpp: n* = 150, R = 45.
   std::ofstream(dir / "l.csv") << "tokens,latency_ms\n100,5\n150,6\n197,10\n";
   std::ofstream(dir / "a.csv") << "tokens,top1\r\n100,0.4\r\n150,0.76\r\n\r\n197,0.8\r\n";
-  const auto result = run_command(std::string(TAILSWEEP_BIN) + " schedule pomt --latency " +
-                                  (dir / "l.csv").string() + " --accuracy " +
-                                  (dir / "a.csv").string());
+  const auto result =
+      run_command(std::string(TAILSWEEP_BIN) + " schedule pomt --latency " +
+                  (dir / "l.csv").string() + " --accuracy " + (dir / "a.csv").string());
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto out = nlohmann::json::parse(result.out);
   EXPECT_EQ(out["n_star"], 150);

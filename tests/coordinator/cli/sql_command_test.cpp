@@ -1,11 +1,10 @@
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <tuple>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "../../support/run_command.h"
 #include "../../support/temp_dir.h"
@@ -13,9 +12,9 @@
 namespace tailsweep {
 namespace {
 
-using ::testing::HasSubstr;
 using tailsweep::testing::run_command;
 using tailsweep::testing::shell_quote;
+using ::testing::HasSubstr;
 
 class SqlCommandTest : public ::testing::Test {
  protected:
@@ -57,7 +56,8 @@ TEST_F(SqlCommandTest, PrintsCsvAndJson) {
 }
 
 TEST_F(SqlCommandTest, FlagsTruncationAtTheRowLimit) {
-  const auto csv = sql("SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3", "--format csv --max-rows 2");
+  const auto csv =
+      sql("SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3", "--format csv --max-rows 2");
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
   EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 3);  // header + 2 rows
   EXPECT_THAT(csv.err, HasSubstr("truncated"));

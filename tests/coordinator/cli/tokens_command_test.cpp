@@ -1,6 +1,5 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "../../support/run_command.h"
@@ -8,8 +7,8 @@
 namespace tailsweep {
 namespace {
 
-using ::testing::HasSubstr;
 using tailsweep::testing::run_command;
+using ::testing::HasSubstr;
 
 TEST(TokensCommand, PrintsTheScheduleAsJson) {
   const auto result =
@@ -26,7 +25,8 @@ TEST(TokensCommand, PrintsATableAndRefusesBadSpecs) {
       run_command(std::string(TAILSWEEP_BIN) + " tokens --model deit-small --method tome:16,-1");
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_THAT(table.out, HasSubstr("GFLOP"));
-  const auto bad = run_command(std::string(TAILSWEEP_BIN) + " tokens --model deit-tiny --method tome");
+  const auto bad =
+      run_command(std::string(TAILSWEEP_BIN) + " tokens --model deit-tiny --method tome");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("method 'tome'"));
   const auto no_model = run_command(std::string(TAILSWEEP_BIN) + " tokens");

@@ -1,8 +1,8 @@
 // backoff_delay from common/http_client.h: exponential growth, capped, with
 // full jitter drawn from the caller's random bits.
-#include <gtest/gtest.h>
-
 #include <limits>
+
+#include <gtest/gtest.h>
 
 #include "common/util/http_client.h"
 
@@ -43,7 +43,8 @@ TEST(BackoffDelay, DegenerateInputsGiveNoDelayOrStayInRange) {
   EXPECT_EQ(backoff_delay(3, milliseconds(100), milliseconds(0), kMaxBits), milliseconds(0));
   EXPECT_LE(backoff_delay(-5, milliseconds(100), milliseconds(1000), kMaxBits), milliseconds(100));
   // A base above the cap is capped.
-  EXPECT_LE(backoff_delay(0, milliseconds(10'000), milliseconds(1000), kMaxBits), milliseconds(1000));
+  EXPECT_LE(backoff_delay(0, milliseconds(10'000), milliseconds(1000), kMaxBits),
+            milliseconds(1000));
   // Huge caps do not overflow.
   const milliseconds huge{std::numeric_limits<int64_t>::max() / 2};
   EXPECT_GE(backoff_delay(200, milliseconds(1), huge, kMaxBits).count(), 0);

@@ -1,9 +1,9 @@
 #include "coordinator/http/prometheus.h"
 
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <limits>
+
+#include <gtest/gtest.h>
 
 namespace tailsweep::http {
 namespace {
@@ -47,7 +47,8 @@ TEST(Prometheus, FormatsValues) {
 
 TEST(Prometheus, RejectsNamesItWouldNotScrape) {
   const auto render_named = [](std::string name, std::string label) {
-    return render_prometheus({{std::move(name), "h", MetricType::gauge, {{{{std::move(label), "v"}}, 1}}}});
+    return render_prometheus(
+        {{std::move(name), "h", MetricType::gauge, {{{{std::move(label), "v"}}, 1}}}});
   };
   EXPECT_NO_THROW(render_named("ok_name:sub", "ok_label"));
   EXPECT_THROW(render_named("9starts_with_digit", "l"), std::invalid_argument);

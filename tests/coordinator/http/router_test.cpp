@@ -2,9 +2,9 @@
 // once-only contract, with no server: dispatch() into a recording sink.
 #include "coordinator/http/router.h"
 
-#include <gtest/gtest.h>
-
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "common/util/errors.h"
 #include "coordinator/http/url.h"
@@ -23,8 +23,7 @@ std::vector<Response> dispatch(const Router& router, std::string method, std::st
   Request request;
   request.method = std::move(method);
   request.path = std::move(path);
-  router.dispatch(std::move(request),
-                  Responder([recorded](Response response) {
+  router.dispatch(std::move(request), Responder([recorded](Response response) {
                     recorded->responses.push_back(std::move(response));
                   }));
   return recorded->responses;
@@ -39,7 +38,8 @@ TEST(ErrorResponse, HasTheOneErrorShape) {
   EXPECT_EQ(response.status, 409u);
   EXPECT_EQ(response.content_type, "application/json");
   EXPECT_EQ(nlohmann::json::parse(response.body),
-            (nlohmann::json{{"error", {{"code", "lease_expired"}, {"message", "the lease \"x\" expired"}}}}));
+            (nlohmann::json{
+                {"error", {{"code", "lease_expired"}, {"message", "the lease \"x\" expired"}}}}));
 }
 
 TEST(ErrorResponse, SurvivesInvalidUtf8InTheMessage) {
@@ -60,8 +60,10 @@ TEST(Router, MatchesLiteralsAndFillsDecodedPathParams) {
 
 TEST(Router, FirstMatchingRouteWins) {
   Router router;
-  router.add_sync("GET", "/v1/jobs/next", [](const Request&) { return json_response(200, "literal"); });
-  router.add_sync("GET", "/v1/jobs/{id}", [](const Request&) { return json_response(200, "param"); });
+  router.add_sync("GET", "/v1/jobs/next",
+                  [](const Request&) { return json_response(200, "literal"); });
+  router.add_sync("GET", "/v1/jobs/{id}",
+                  [](const Request&) { return json_response(200, "param"); });
   EXPECT_EQ(dispatch(router, "GET", "/v1/jobs/next")[0].body, "\"literal\"");
   EXPECT_EQ(dispatch(router, "GET", "/v1/jobs/7")[0].body, "\"param\"");
 }
@@ -118,7 +120,8 @@ TEST(Router, MapsEveryKindOfExceptionToItsError) {
   const std::vector<ThrownCase> cases = {
       {[] { throw ApiError(409, "stale_lease", "the lease moved on"); }, 409, "stale_lease"},
       {[] { throw InputError("batch must be positive"); }, 400, "bad_request"},
-      {[] { [[maybe_unused]] auto parsed = nlohmann::json::parse("{not json"); }, 400, "invalid_json"},
+      {[] { [[maybe_unused]] auto parsed = nlohmann::json::parse("{not json"); }, 400,
+       "invalid_json"},
       {[] { (void)nlohmann::json::object().at("missing"); }, 400, "invalid_json"},
       {[] { throw std::runtime_error("database is locked at /secret/path"); }, 500, "internal"},
       {[] { throw 42; }, 500, "internal"},

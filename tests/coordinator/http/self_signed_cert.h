@@ -1,16 +1,16 @@
 #pragma once
 // Writes a throwaway self-signed certificate for 127.0.0.1 (P-256 key) with
 // OpenSSL's C API at test time, so no key material is committed.
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 namespace tailsweep::testing {
 

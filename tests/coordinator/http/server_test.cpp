@@ -3,13 +3,13 @@
 // are generous upper bounds, since the test machine may be busy.
 #include "coordinator/http/server.h"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
 #include <optional>
+
+#include <gtest/gtest.h>
 
 #include "common/util/errors.h"
 #include "common/util/http_client.h"
@@ -26,7 +26,9 @@ using tailsweep::testing::RunningServer;
 using tailsweep::testing::status_of;
 
 nlohmann::json json_of(const HttpResult& result) { return nlohmann::json::parse(result.body); }
-std::string error_code_of(const HttpResult& result) { return json_of(result).at("error").at("code"); }
+std::string error_code_of(const HttpResult& result) {
+  return json_of(result).at("error").at("code");
+}
 
 HttpClient client_for(const RunningServer& server) {
   return HttpClient(ClientOptions{server.url(), "", milliseconds(5000), milliseconds(30'000)});
@@ -105,7 +107,8 @@ TEST(HttpServer, EveryResponseHasContentTypeAndLength) {
   connection.send("GET /ping HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
   for (int i = 0; i < 2; ++i) {
     const std::string response = connection.read_response();
-    EXPECT_NE(response.find("\r\nContent-Type: application/json\r\n"), std::string::npos) << response;
+    EXPECT_NE(response.find("\r\nContent-Type: application/json\r\n"), std::string::npos)
+        << response;
     EXPECT_NE(response.find("\r\nContent-Length: "), std::string::npos) << response;
   }
 }
@@ -119,9 +122,8 @@ TEST(HttpServer, ThrowingHandlersGetTheirErrorAndTheServerKeepsServing) {
   router.add_sync("POST", "/json", [](const Request& request) -> Response {
     return json_response(200, nlohmann::json::parse(request.body));
   });
-  router.add_sync("GET", "/bug", [](const Request&) -> Response {
-    throw std::logic_error("invariant broken");
-  });
+  router.add_sync("GET", "/bug",
+                  [](const Request&) -> Response { throw std::logic_error("invariant broken"); });
   router.add_sync("GET", "/weird", [](const Request&) -> Response { throw 7; });
   RunningServer server(std::move(router));
   HttpClient client = client_for(server);
@@ -158,9 +160,8 @@ TEST(HttpServer, DroppedResponderAnswers500) {
 TEST(HttpServer, AsyncHandlerAnswersLaterFromAnotherThreadWithoutHoldingAWorker) {
   auto parked = std::make_shared<ParkedResponders>();
   Router router = echo_router();
-  router.add("GET", "/v1/lease", [parked](Request, Responder responder) {
-    parked->park(std::move(responder));
-  });
+  router.add("GET", "/v1/lease",
+             [parked](Request, Responder responder) { parked->park(std::move(responder)); });
   ServerOptions options;
   options.worker_threads = 1;  // a parked long-poll must not hold the only worker
   RunningServer server(std::move(router), options);
@@ -174,9 +175,7 @@ TEST(HttpServer, AsyncHandlerAnswersLaterFromAnotherThreadWithoutHoldingAWorker)
   HttpClient other = client_for(server);
   EXPECT_EQ(other.request("GET", "/ping").status, 200);
 
-  std::thread answerer([parked] {
-    parked->parked.front().send(json_response(200, {{"job", 7}}));
-  });
+  std::thread answerer([parked] { parked->parked.front().send(json_response(200, {{"job", 7}})); });
   answerer.join();
   poller.join();
   ASSERT_TRUE(long_poll.has_value());
@@ -190,13 +189,15 @@ TEST(HttpServer, BodyOverTheLimitIs413AndTheServerKeepsServing) {
   RunningServer server(echo_router(), options);
   HttpClient client = client_for(server);
 
-  const HttpResult too_big = client.request("POST", "/v1/jobs/1/result", std::string(64 * 1024, 'x'));
+  const HttpResult too_big =
+      client.request("POST", "/v1/jobs/1/result", std::string(64 * 1024, 'x'));
   EXPECT_EQ(too_big.status, 413);
   EXPECT_EQ(error_code_of(too_big), "body_too_large");
 
   // Declared too large in the header: answered before any body is sent.
   RawConnection connection(server.port());
-  connection.send("POST /v1/jobs/1/result HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n");
+  connection.send(
+      "POST /v1/jobs/1/result HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n");
   const auto answer = connection.read_until_closed();
   EXPECT_EQ(status_of(answer.data), 413);
   EXPECT_TRUE(answer.closed);
@@ -208,7 +209,8 @@ TEST(HttpServer, ExpectContinueGetsA100BeforeTheBody) {
   RunningServer server(echo_router());
   RawConnection connection(server.port());
   connection.send(
-      "POST /v1/jobs/1/result HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+      "POST /v1/jobs/1/result HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: "
+      "5\r\n\r\n");
   const std::string interim = connection.read_response();
   EXPECT_EQ(status_of(interim), 100) << interim;
   connection.send("hello");
@@ -236,24 +238,28 @@ TEST(HttpServer, ChunkedTrailerOverTheHeaderLimitIs431AndTheServerKeepsServing) 
   RunningServer server(echo_router());  // the default 16 KiB header limit
   for (const std::size_t field_bytes : {std::size_t{30'000}, std::size_t{65'600}}) {
     RawConnection connection(server.port());
-    connection.send("GET /ping HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    "0\r\nX: " + std::string(field_bytes, 'a') + "\r\n\r\n");
+    connection.send(
+        "GET /ping HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "0\r\nX: " +
+        std::string(field_bytes, 'a') + "\r\n\r\n");
     const auto answer = connection.read_until_closed();
     EXPECT_EQ(status_of(answer.data), 431) << field_bytes << ": " << answer.data;
     EXPECT_NE(answer.data.find("headers_too_large"), std::string::npos) << answer.data;
   }
   // A trailer that never ends is cut off at the limit, not buffered.
   RawConnection endless(server.port());
-  endless.send("POST /v1/jobs/1/result HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-               "5\r\nhello\r\n0\r\nX: ");
+  endless.send(
+      "POST /v1/jobs/1/result HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n0\r\nX: ");
   for (int i = 0; i < 64 && endless.send(std::string(4096, 'b')); ++i) {
   }
   EXPECT_EQ(status_of(endless.read_until_closed().data), 431);
 
   // A small trailer is legal HTTP/1.1 and the request is served.
   RawConnection polite(server.port());
-  polite.send("POST /v1/jobs/7/result HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-              "5\r\nhello\r\n0\r\nX-Checksum: 1\r\n\r\n");
+  polite.send(
+      "POST /v1/jobs/7/result HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n0\r\nX-Checksum: 1\r\n\r\n");
   const std::string response = polite.read_response();
   EXPECT_EQ(status_of(response), 200) << response;
   EXPECT_NE(response.find("hello"), std::string::npos);
@@ -359,9 +365,8 @@ TEST(HttpServer, ConnectionCapRejectsExtraConnectionsAndRecovers) {
 TEST(HttpServer, StopWithALongPollPendingReturnsAndAnswersOrCloses) {
   auto parked = std::make_shared<ParkedResponders>();
   Router router = echo_router();
-  router.add("GET", "/v1/lease", [parked](Request, Responder responder) {
-    parked->park(std::move(responder));
-  });
+  router.add("GET", "/v1/lease",
+             [parked](Request, Responder responder) { parked->park(std::move(responder)); });
   ServerOptions options;
   options.shutdown_grace = seconds(1);
   auto server = std::make_unique<RunningServer>(std::move(router), options);
@@ -430,7 +435,8 @@ TEST(HttpClient, RefusedPortIsATransportErrorWithoutTheToken) {
     FAIL() << "expected a TransportError";
   } catch (const TransportError& error) {
     const std::string message = error.what();
-    EXPECT_NE(message.find("127.0.0.1:" + std::to_string(closed_port) + "/v1/ping"), std::string::npos)
+    EXPECT_NE(message.find("127.0.0.1:" + std::to_string(closed_port) + "/v1/ping"),
+              std::string::npos)
         << message;
     EXPECT_EQ(message.find("very-secret-token"), std::string::npos);
     EXPECT_FALSE(error.timed_out());

@@ -78,9 +78,8 @@ TEST(PaperTables, OneColumnPairPerDeviceAndEachDevicesOwnMethods) {
   // A match outside the tolerance is flagged.
   EXPECT_EQ(table.rows[3][1], "tome:32 *: 16.00 (-20.0%)");
   EXPECT_EQ(table.rows[3][3], "tome:32: 14.20 (-47.4%)");
-  EXPECT_EQ(table.rows[4],
-            (std::vector<std::string>{"topk:8", "18.00 (-10.0%)", "85.00 (-1.00)",
-                                      "23.00 (-14.8%)", "85.00 (-1.00)"}));
+  EXPECT_EQ(table.rows[4], (std::vector<std::string>{"topk:8", "18.00 (-10.0%)", "85.00 (-1.00)",
+                                                     "23.00 (-14.8%)", "85.00 (-1.00)"}));
 }
 
 TEST(PaperTables, MatchedTableSaysHowCloseEachMatchIs) {

@@ -1,14 +1,14 @@
 // `tailsweep report` end to end on a real database: a sweep built with the
 // store's own API (agents on a CPU and a simulated device, profiles, an
 // accuracy curve, evaluations and a schedule), rendered into a folder.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "../store/store_fixture.h"
 #include "common/util/errors.h"
@@ -121,9 +121,10 @@ class ReportDatabaseTest : public store::StoreTest {
       return json{{"model", "deit-tiny"}, {"method", method}, {"batch", 1}}.dump();
     };
     // What each evaluated method scores, and its latency.
-    const std::map<std::string, std::pair<double, double>> evaluated = {
-        {"tome:8", {0.88, 30.5}}, {"none", {0.9, 34.0}}, {"pomt:7", {0.885, 32.0}},
-        {"topk:5", {0.1, 1.0}}};
+    const std::map<std::string, std::pair<double, double>> evaluated = {{"tome:8", {0.88, 30.5}},
+                                                                        {"none", {0.9, 34.0}},
+                                                                        {"pomt:7", {0.885, 32.0}},
+                                                                        {"topk:5", {0.1, 1.0}}};
     const int64_t sweep = store().create_sweep(
         "smoke & cliffs", "{}",
         {job("profile", cpu_.device_id, curve), job("profile", sim_.device_id, curve),
@@ -197,8 +198,7 @@ TEST_F(ReportDatabaseTest, ReadsTheSweepIntoTypedRows) {
   ASSERT_EQ(data.accuracy_curves.size(), 1u);
   EXPECT_EQ(data.accuracy_curves[0].points.size(), 3u);
   // This sweep ran a schedule but no latency job, and the report says so.
-  EXPECT_THAT(data.missing,
-              ::testing::ElementsAre(::testing::HasSubstr("No method latencies")));
+  EXPECT_THAT(data.missing, ::testing::ElementsAre(::testing::HasSubstr("No method latencies")));
 }
 
 TEST_F(ReportDatabaseTest, WritesEveryFormatWithTheNumbers) {
@@ -213,9 +213,9 @@ TEST_F(ReportDatabaseTest, WritesEveryFormatWithTheNumbers) {
   }
   const std::string md = read_text(out_dir() / "tables.md");
   EXPECT_THAT(md, HasSubstr("smoke & cliffs"));
-  EXPECT_THAT(md,
-              HasSubstr("| orin-nano (simulated) | deit-tiny | 1 | 128 | 7 | 3 | 130 | 10.20 | 21.40 | "
-                        "11.20 | 52.3 | 128->129 (+11.0 ms) |"));
+  EXPECT_THAT(
+      md, HasSubstr("| orin-nano (simulated) | deit-tiny | 1 | 128 | 7 | 3 | 130 | 10.20 | 21.40 | "
+                    "11.20 | 52.3 | 128->129 (+11.0 ms) |"));
   EXPECT_THAT(md,
               HasSubstr("| deit-tiny | pomt:7 | fashion-mnist/test | 1000 | 88.50 | -1.50 | 99.00 "
                         "| 1 | 32.00 | -2.00 | -5.9 | cpu-1 |"));

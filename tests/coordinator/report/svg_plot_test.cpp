@@ -2,10 +2,10 @@
 // well-formed enough for browsers (one root, a polyline per line series).
 #include "coordinator/report/svg_plot.h"
 
+#include <string>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <string>
 
 namespace tailsweep::report {
 namespace {

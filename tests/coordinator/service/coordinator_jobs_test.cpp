@@ -4,12 +4,11 @@
 // jobs (the Top-K and ToMe r closest to POMT's latency, their evals queued).
 #include "coordinator/service/coordinator_jobs.h"
 
+#include <functional>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
-
-#include <functional>
 
 #include "../store/store_fixture.h"
 #include "common/util/errors.h"
@@ -18,18 +17,27 @@
 namespace tailsweep::coordinator {
 namespace {
 
+using nlohmann::json;
 using ::testing::Contains;
 using ::testing::HasSubstr;
-using nlohmann::json;
 
 constexpr double kTtlS = 60;
 
 json timing_point(int64_t tokens, double median_ms, const std::string& method = "") {
-  json point = {{"batch", 1},         {"tokens", tokens},      {"median_ms", median_ms},
-                {"mean_ms", median_ms}, {"stddev_ms", 0.1},     {"p5_ms", median_ms},
-                {"p25_ms", median_ms},  {"p75_ms", median_ms},  {"p95_ms", median_ms},
-                {"mad_ms", 0.05},       {"samples", 20},        {"stable", true},
-                {"reached_precision", true}, {"power", nullptr},
+  json point = {{"batch", 1},
+                {"tokens", tokens},
+                {"median_ms", median_ms},
+                {"mean_ms", median_ms},
+                {"stddev_ms", 0.1},
+                {"p5_ms", median_ms},
+                {"p25_ms", median_ms},
+                {"p75_ms", median_ms},
+                {"p95_ms", median_ms},
+                {"mad_ms", 0.05},
+                {"samples", 20},
+                {"stable", true},
+                {"reached_precision", true},
+                {"power", nullptr},
                 {"raw_ms", std::vector<double>(20, median_ms)}};
   if (!method.empty()) point["method"] = method;
   return point;
@@ -87,11 +95,12 @@ class CoordinatorJobsTest : public store::StoreTest {
 // 27 - 0.5 r, ToMe 27 - 0.4 r.
 json agent_answer(const std::string& kind, const json& spec, bool nano) {
   if (kind == "profile") {
-    const std::vector<double> ms = nano ? std::vector<double>{10, 12, 14, 25, 27}
-                                        : std::vector<double>{5, 10, 15, 20, 25};
+    const std::vector<double> ms =
+        nano ? std::vector<double>{10, 12, 14, 25, 27} : std::vector<double>{5, 10, 15, 20, 25};
     const std::vector<int64_t> tokens = {2, 50, 100, 150, 197};
     json points = json::array();
-    for (std::size_t i = 0; i < tokens.size(); ++i) points.push_back(timing_point(tokens[i], ms[i]));
+    for (std::size_t i = 0; i < tokens.size(); ++i)
+      points.push_back(timing_point(tokens[i], ms[i]));
     return timing_body(points, nano);
   }
   if (kind == "latency") {
@@ -106,17 +115,25 @@ json agent_answer(const std::string& kind, const json& spec, bool nano) {
     }
     return timing_body(points, nano);
   }
-  json body = {{"model", "fmnist-vit"}, {"weights_sha256", nullptr}, {"dataset", "fashion-mnist"},
-               {"split", "test"},       {"method", spec.at("method")}, {"batch", 64},
-               {"images", 100},         {"top1", 0.8},                {"top5", 0.99},
-               {"latency", nullptr},    {"device", {{"simulated", false}}}};
+  json body = {{"model", "fmnist-vit"},
+               {"weights_sha256", nullptr},
+               {"dataset", "fashion-mnist"},
+               {"split", "test"},
+               {"method", spec.at("method")},
+               {"batch", 64},
+               {"images", 100},
+               {"top1", 0.8},
+               {"top5", 0.99},
+               {"latency", nullptr},
+               {"device", {{"simulated", false}}}};
   if (kind == "accuracy_curve") {
     body["method"] = "random";
     body["points"] = json::array();
     const std::vector<std::pair<int, double>> curve = {
         {2, 0.1}, {50, 0.6}, {100, 0.8}, {150, 0.85}, {197, 0.86}};
     for (const auto& [tokens, top1] : curve) {
-      body["points"].push_back({{"tokens", tokens}, {"top1", top1}, {"top5", 1.0}, {"images", 100}});
+      body["points"].push_back(
+          {{"tokens", tokens}, {"top1", top1}, {"top5", 1.0}, {"images", 100}});
     }
   }
   return body;
@@ -141,13 +158,13 @@ TEST_F(CoordinatorJobsTest, ScheduleThenLatencyThenMatchQueuesTheMatchedEvaluati
   };
   EXPECT_EQ(answer_next(nano_, nano_answer), "profile");
   while (!answer_next(cpu_, cpu_answer).empty()) {
-  }  // its profile, the accuracy curve, the evals of none and topk:8
+  }                              // its profile, the accuracy curve, the evals of none and topk:8
   run_ready_coordinator_jobs();  // both schedules
 
   // The Nano's schedule: U peaks at n* = 100 (just under its cliff), so R = 196 - 101 = 95.
   EXPECT_EQ(count("SELECT count(*) FROM schedules"), 2);
-  auto statement = store().database().prepare(
-      "SELECT n_star, r FROM schedules WHERE device_id = ?1");
+  auto statement =
+      store().database().prepare("SELECT n_star, r FROM schedules WHERE device_id = ?1");
   statement.bind(1, nano_.device_id);
   ASSERT_TRUE(statement.step());
   EXPECT_EQ(statement.column_int64(0), 100);
@@ -158,8 +175,8 @@ TEST_F(CoordinatorJobsTest, ScheduleThenLatencyThenMatchQueuesTheMatchedEvaluati
   // every candidate (r = 1..32 for fmnist-vit's 6 blocks), with a match job after it.
   EXPECT_EQ(count("SELECT count(*) FROM jobs WHERE kind = 'latency'"), 2);
   EXPECT_EQ(count("SELECT count(*) FROM jobs WHERE kind = 'match' AND state = 'waiting'"), 2);
-  auto latency_spec = store().database().prepare(
-      "SELECT spec FROM jobs WHERE kind = 'latency' AND device_id = ?1");
+  auto latency_spec =
+      store().database().prepare("SELECT spec FROM jobs WHERE kind = 'latency' AND device_id = ?1");
   latency_spec.bind(1, nano_.device_id);
   ASSERT_TRUE(latency_spec.step());
   const json methods = json::parse(latency_spec.column_text(0)).at("methods");
@@ -211,10 +228,10 @@ TEST_F(CoordinatorJobsTest, AMatchWithoutPomtsLatencyFailsWithAReason) {
   const auto lease = store().lease_job(nano_.agent_id, 110, kTtlS);
   ASSERT_TRUE(lease);
   ASSERT_EQ(lease->kind, "latency");
-  store().submit_result(lease->job_id, lease->lease_id, nano_.agent_id,
-                        timing_body({timing_point(197, 27, "none"), timing_point(197, 26, "topk:1")}, true)
-                            .dump(),
-                        111);
+  store().submit_result(
+      lease->job_id, lease->lease_id, nano_.agent_id,
+      timing_body({timing_point(197, 27, "none"), timing_point(197, 26, "topk:1")}, true).dump(),
+      111);
   const auto ready = store().ready_coordinator_jobs();
   const auto job = std::find_if(ready.begin(), ready.end(), [&](const store::JobRow& row) {
     return row.sweep_id == sweep && row.kind == "match";
@@ -230,9 +247,9 @@ TEST_F(CoordinatorJobsTest, AMatchWithoutPomtsLatencyFailsWithAReason) {
 }
 
 TEST(MatchJobSpec, IsParsedStrictly) {
-  const json good = {{"device_id", 1},       {"model", "fmnist-vit"}, {"batch", 1},
-                     {"target_method", "pomt:95"}, {"tolerance", 0.05}, {"families", {"topk"}},
-                     {"eval", nullptr}};
+  const json good = {
+      {"device_id", 1},    {"model", "fmnist-vit"}, {"batch", 1},     {"target_method", "pomt:95"},
+      {"tolerance", 0.05}, {"families", {"topk"}},  {"eval", nullptr}};
   EXPECT_EQ(parse_match_job_spec(good).target_method, "pomt:95");
   EXPECT_EQ(to_json(parse_match_job_spec(good)), good);
   json unknown = good;

@@ -10,8 +10,8 @@
 namespace tailsweep::coordinator {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 const std::vector<FleetDevice> kFleet = {
     {1, "cpu-1", "cpu", false, {"lab"}},

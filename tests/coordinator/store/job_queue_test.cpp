@@ -1,7 +1,7 @@
+#include <set>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <set>
 
 #include "common/util/errors.h"
 #include "store_fixture.h"

@@ -1,9 +1,9 @@
 #include "coordinator/store/migrations.h"
 
+#include <array>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <array>
 
 #include "../../support/temp_dir.h"
 #include "common/util/errors.h"
@@ -43,17 +43,19 @@ TEST_F(MigrationsTest, CreatesAFreshDatabaseAndSetsUserVersion) {
   EXPECT_EQ(report.to_version, binary_schema_version());
   Database db = open();
   EXPECT_EQ(db.user_version(), binary_schema_version());
-  for (const char* table : {"devices", "agents", "sweeps", "jobs", "job_dependencies", "results",
-                            "curve_points", "power", "evaluations", "accuracy_points",
-                            "schedules", "failures"}) {
+  for (const char* table :
+       {"devices", "agents", "sweeps", "jobs", "job_dependencies", "results", "curve_points",
+        "power", "evaluations", "accuracy_points", "schedules", "failures"}) {
     EXPECT_EQ(count(db, std::string("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-                                     "AND name = '") + table + "'"),
+                                    "AND name = '") +
+                            table + "'"),
               1)
         << table;
   }
   for (const char* view : {"curve", "schedule_view", "accuracy_table", "job_overview"}) {
     EXPECT_EQ(count(db, std::string("SELECT count(*) FROM sqlite_master WHERE type = 'view' "
-                                    "AND name = '") + view + "'"),
+                                    "AND name = '") +
+                            view + "'"),
               1)
         << view;
   }
@@ -67,11 +69,10 @@ TEST_F(MigrationsTest, ARepeatedRunChangesNothing) {
 }
 
 TEST_F(MigrationsTest, AppliesOnlyThePendingMigrationsEachInOrder) {
-  const std::array<Migration, 2> first = {
-      Migration{1, "001_a.sql", "CREATE TABLE a (x INTEGER);"},
-      Migration{2, "002_b.sql", "CREATE TABLE b (y INTEGER);"}};
-  const std::array<Migration, 3> later = {
-      first[0], first[1], Migration{3, "003_c.sql", "INSERT INTO a VALUES (1);"}};
+  const std::array<Migration, 2> first = {Migration{1, "001_a.sql", "CREATE TABLE a (x INTEGER);"},
+                                          Migration{2, "002_b.sql", "CREATE TABLE b (y INTEGER);"}};
+  const std::array<Migration, 3> later = {first[0], first[1],
+                                          Migration{3, "003_c.sql", "INSERT INTO a VALUES (1);"}};
   Database db = open();
   EXPECT_EQ(apply_migrations(db, first).to_version, 2);
   const MigrationReport report = apply_migrations(db, later);

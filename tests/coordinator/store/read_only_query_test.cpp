@@ -107,10 +107,10 @@ TEST_F(ReadOnlyQueryTest, RefusesMoreThanOneStatement) {
 }
 
 TEST_F(ReadOnlyQueryTest, StopsAtTheRowLimitAndSaysSo) {
-  const QueryResult result =
-      query("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 50) "
-            "SELECT x FROM n",
-            QueryLimits{.max_rows = 10});
+  const QueryResult result = query(
+      "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 50) "
+      "SELECT x FROM n",
+      QueryLimits{.max_rows = 10});
   EXPECT_EQ(result.rows.size(), 10u);
   EXPECT_TRUE(result.truncated);
   EXPECT_EQ(result.truncated_by, "max_rows");
@@ -119,10 +119,10 @@ TEST_F(ReadOnlyQueryTest, StopsAtTheRowLimitAndSaysSo) {
 }
 
 TEST_F(ReadOnlyQueryTest, StopsAQueryThatWouldRunForever) {
-  const std::string message =
-      refusal("WITH RECURSIVE forever(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM forever) "
-              "SELECT count(*) FROM forever",
-              QueryLimits{.max_rows = 10, .timeout = std::chrono::milliseconds(200)});
+  const std::string message = refusal(
+      "WITH RECURSIVE forever(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM forever) "
+      "SELECT count(*) FROM forever",
+      QueryLimits{.max_rows = 10, .timeout = std::chrono::milliseconds(200)});
   EXPECT_THAT(message, HasSubstr("time limit"));
 }
 
@@ -137,10 +137,10 @@ TEST_F(ReadOnlyQueryTest, RefusesAValueLargerThanTheAnswerMayBe) {
 
 TEST_F(ReadOnlyQueryTest, StopsAtTheByteLimitAndSaysSo) {
   // Many modest rows: each fits, all together do not. A BLOB counts as its hex.
-  const QueryResult result =
-      query("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 1000) "
-            "SELECT x, randomblob(100) FROM n",
-            QueryLimits{.max_bytes = 10'000});
+  const QueryResult result = query(
+      "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 1000) "
+      "SELECT x, randomblob(100) FROM n",
+      QueryLimits{.max_bytes = 10'000});
   EXPECT_TRUE(result.truncated);
   EXPECT_EQ(result.truncated_by, "max_bytes");
   EXPECT_GT(result.rows.size(), 20u);
@@ -154,7 +154,8 @@ TEST_F(ReadOnlyQueryTest, ALongAnswerStopsAtTheTimeLimit) {
   // limits are out of reach: only the time limit ends it.
   const std::string message = refusal(
       "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT x, hex(x) FROM n",
-      QueryLimits{.max_rows = 100'000'000, .max_bytes = std::size_t{1} << 40,
+      QueryLimits{.max_rows = 100'000'000,
+                  .max_bytes = std::size_t{1} << 40,
                   .timeout = std::chrono::milliseconds(300)});
   EXPECT_THAT(message, HasSubstr("time limit"));
 }

@@ -1,12 +1,11 @@
 // Result bodies unpacked into their tables: profile -> curve_points + power,
 // eval -> evaluations, accuracy curve -> accuracy_points, schedule ->
 // schedules; malformed bodies refused with nothing stored.
+#include <functional>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
-
-#include <functional>
 
 #include "common/util/errors.h"
 #include "coordinator/store/result_bodies.h"
@@ -15,8 +14,8 @@
 namespace tailsweep::store {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 constexpr double kTtlS = 30;
 
@@ -125,7 +124,7 @@ TEST_F(ResultsTest, AProfileBecomesCurvePointsWithPowerAndProvenance) {
   EXPECT_EQ(point.column_int64(4), 100);
   EXPECT_DOUBLE_EQ(point.column_double(5), 11.5);
   EXPECT_EQ(point.column_int64(8), 4);
-  EXPECT_EQ(point.column_int64(10), 0);  // did not reach the precision
+  EXPECT_EQ(point.column_int64(10), 0);   // did not reach the precision
   EXPECT_TRUE(point.column_is_null(11));  // no interval: it stays null
   EXPECT_TRUE(point.column_is_null(12));  // no power: null, with the reason
   EXPECT_THAT(point.column_text(13), HasSubstr("no INA3221"));
@@ -240,7 +239,8 @@ struct MalformedCase {
 
 TEST_F(ResultsTest, MalformedBodiesAreRefusedAndNothingIsStored) {
   const std::vector<MalformedCase> cases = {
-      {"profile", [](json& b) { b["points"][1].erase("median_ms"); }, "points[1].median_ms: missing"},
+      {"profile", [](json& b) { b["points"][1].erase("median_ms"); },
+       "points[1].median_ms: missing"},
       {"profile", [](json& b) { b["points"][0]["samples"] = "15"; }, "points[0].samples"},
       {"profile", [](json& b) { b["points"][0]["raw_ms"][1] = "..."; }, "raw_ms[1]"},
       {"profile", [](json& b) { b["points"] = json::array(); }, "points"},
@@ -270,9 +270,9 @@ TEST_F(ResultsTest, MalformedBodiesAreRefusedAndNothingIsStored) {
   for (const char* table : {"results", "curve_points", "power", "evaluations", "accuracy_points"}) {
     EXPECT_EQ(count(std::string("SELECT count(*) FROM ") + table), 0) << table;
   }
-  EXPECT_THROW(store().submit_result(lease_.job_id, lease_.lease_id, agent_.agent_id, "{not json",
-                                     12),
-               InputError);
+  EXPECT_THROW(
+      store().submit_result(lease_.job_id, lease_.lease_id, agent_.agent_id, "{not json", 12),
+      InputError);
 }
 
 // What a probe stored before results were checked against their job: each
@@ -288,8 +288,10 @@ TEST_F(ResultsTest, AResultMustAnswerItsJob) {
       {"profile", [](json& b) { b["points"][1]["raw_ms"][2] = 0; }, "points[1].raw_ms[2]: 0 ms"},
       {"profile", [](json& b) { b["points"][1]["batch"] = 777; },
        "points[1].batch: 777 is not one of the job's batches (1)"},
-      {"profile", [](json& b) { b["points"][1] = b["points"][0]; }, "points[1]: the same point appears twice"},
-      {"profile", [](json& b) { b["points"][1]["samples"] = 40; }, "40 samples, but raw_ms holds 4"},
+      {"profile", [](json& b) { b["points"][1] = b["points"][0]; },
+       "points[1]: the same point appears twice"},
+      {"profile", [](json& b) { b["points"][1]["samples"] = 40; },
+       "40 samples, but raw_ms holds 4"},
       {"profile", [](json& b) { b["points"][1]["p25_ms"] = 12.0; }, "percentiles are not in order"},
       {"profile", [](json& b) { b["mode"] = "block"; }, "mode: 'block' is not the job's 'model'"},
       {"profile", [](json& b) { b["device"]["simulated"] = true; },
@@ -309,7 +311,8 @@ TEST_F(ResultsTest, AResultMustAnswerItsJob) {
        },
        "points[1].tokens: 100 is not the model's full input of 197 tokens"},
       {"eval", [](json& b) { b["batch"] = 100; }, "batch: 100 is not the job's batch 8"},
-      {"eval", [](json& b) { b["method"] = "topk:8"; }, "method: 'topk:8' is not the job's 'pomt:58'"},
+      {"eval", [](json& b) { b["method"] = "topk:8"; },
+       "method: 'topk:8' is not the job's 'pomt:58'"},
       {"eval", [](json& b) { b["images"] = 5000; }, "images: 5000 is more than the job's limit"},
       {"eval", [](json& b) { b["latency"]["median_ms"] = 0; }, "latency.median_ms: 0 ms"},
       {"accuracy_curve", [](json& b) { b["points"][1]["tokens"] = 51; },
@@ -329,8 +332,8 @@ TEST_F(ResultsTest, AResultMustAnswerItsJob) {
     }
     EXPECT_EQ(job_state(lease_.job_id), "leased");
   }
-  for (const char* table : {"results", "curve_points", "method_latency", "evaluations",
-                            "accuracy_points"}) {
+  for (const char* table :
+       {"results", "curve_points", "method_latency", "evaluations", "accuracy_points"}) {
     EXPECT_EQ(count(std::string("SELECT count(*) FROM ") + table), 0) << table;
   }
 }
@@ -365,10 +368,18 @@ TEST_F(ResultsTest, AScheduleJobRunByTheCoordinatorStoresASchedule) {
   EXPECT_EQ(ready[0].kind, "schedule");
   EXPECT_FALSE(store().lease_job(agent.agent_id, 2, kTtlS));  // never leased to an agent
 
-  json body = {{"device_id", agent.device_id}, {"model", "deit-tiny"}, {"batch", 1},
-               {"method", "pomt"}, {"alpha", 0.5}, {"tokens_total", 197}, {"n_star", 137},
-               {"r", 58}, {"layer", 3}, {"latency_at_n_star_ms", 15.5},
-               {"baseline_latency_ms", 22.0}, {"source_job_ids", {1}}};
+  json body = {{"device_id", agent.device_id},
+               {"model", "deit-tiny"},
+               {"batch", 1},
+               {"method", "pomt"},
+               {"alpha", 0.5},
+               {"tokens_total", 197},
+               {"n_star", 137},
+               {"r", 58},
+               {"layer", 3},
+               {"latency_at_n_star_ms", 15.5},
+               {"baseline_latency_ms", 22.0},
+               {"source_job_ids", {1}}};
   json bad = body;
   bad.erase("n_star");
   EXPECT_THROW(store().complete_coordinator_job(ready[0].id, bad.dump(), 3), InputError);

@@ -1,9 +1,9 @@
 #include "coordinator/store/sqlite.h"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <stdexcept>
+
+#include <gtest/gtest.h>
 
 #include "../../support/temp_dir.h"
 #include "common/util/errors.h"

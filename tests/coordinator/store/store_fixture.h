@@ -1,9 +1,9 @@
 #pragma once
 // A migrated database in a scratch folder, a Store on it, and helpers to
 // register agents and plan jobs, for the store's tests.
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "../../support/temp_dir.h"
 #include "common/util/sha256.h"
