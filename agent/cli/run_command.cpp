@@ -184,8 +184,9 @@ void run_agent(RunOptions options) {
   AgentLoop agent(AgentLoopOptions{options.coordinator, options.ca_cert, options.wait_s,
                                    options.max_jobs, options.exit_when_idle_s},
                   std::move(registration), token, state_dir, stop,
-                  [device = options.device](const protocol::JobAssignment& job) {
-                    return run_job_reporting_errors(job, device);
+                  [device = options.device](const protocol::JobAssignment& job,
+                                            const std::atomic<bool>& cancel) {
+                    return run_job_reporting_errors(job, device, &cancel);
                   });
   log_event(fmt::format("starting: coordinator {}, device {}, state {}", options.coordinator,
                         options.device.device, state_dir.string()));

@@ -189,18 +189,24 @@ class AgentLoop::Impl {
     {
       const HeartbeatLoop heartbeats(client_.options(), client_.agent_token(), job.job_id,
                                      job.lease_id, heartbeat_interval(), log_event);
-      outcome = run_job_(job);
+      outcome = run_job_(job, heartbeats.lease_lost_flag());
       lease_lost = heartbeats.lease_lost();
     }
     const double elapsed_s = Seconds(Clock::now() - start).count();
-    const std::string lease_note = lease_lost ? " (its lease was lost meanwhile)" : "";
+    if (lease_lost) {
+      // The coordinator would refuse the result and the failure report
+      // alike: the job is someone else's now.
+      log_event(fmt::format("job {} stopped after {:.1f} s: its lease was lost; nothing is posted",
+                            job.job_id, elapsed_s));
+      return;
+    }
     if (!outcome.result) {
-      log_event(fmt::format("job {} failed after {:.1f} s{}: {}", job.job_id, elapsed_s, lease_note,
+      log_event(fmt::format("job {} failed after {:.1f} s: {}", job.job_id, elapsed_s,
                             outcome.error));
       report_failure(job, outcome.error);
       return;
     }
-    log_event(fmt::format("job {} finished in {:.1f} s{}", job.job_id, elapsed_s, lease_note));
+    log_event(fmt::format("job {} finished in {:.1f} s", job.job_id, elapsed_s));
     PendingResult entry{job.job_id, job.lease_id, std::move(*outcome.result), {}};
     try {
       entry.file = outbox_.put(entry.job_id, entry.lease_id, entry.result);

@@ -52,8 +52,11 @@ struct JobOutcome {
   std::optional<nlohmann::json> result;
   std::string error;  // set when result is empty
 };
-// Runs a leased job to its end; never throws.
-using JobRunner = std::function<JobOutcome(const protocol::JobAssignment&)>;
+// Runs a leased job to its end; never throws. `cancel` is set when the
+// coordinator says the lease is lost: the job should stop at its next
+// sample, since its result would be refused.
+using JobRunner =
+    std::function<JobOutcome(const protocol::JobAssignment&, const std::atomic<bool>& cancel)>;
 
 struct AgentLoopOptions {
   std::string coordinator;       // http(s)://HOST:PORT

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/util/errors.h"
+#include "common/wire/error_codes.h"
 #include "common/wire/strict_json.h"
 
 namespace tailsweep::agent {
@@ -24,8 +25,10 @@ std::string describe(const HttpResult& answer) {
   return fmt::format("{} {}: {}", answer.status, error.code, error.message);
 }
 
-std::string error_code(const HttpResult& answer) {
-  return protocol::parse_error_body(answer.body).code;
+// The answer's code from the one error table; nullopt for a code this
+// build does not know, or a body that is not an error.
+std::optional<ErrorCode> error_code(const HttpResult& answer) {
+  return parse_error_code(protocol::parse_error_body(answer.body).code);
 }
 
 // The answers every route treats alike: 401 means the token is unknown;
@@ -122,13 +125,12 @@ Answer<ResultOutcome> result_outcome_of(const HttpResult& answer) {
     throw_unexpected(answer, route);
   }
   const std::string detail = describe(answer);
-  if (answer.status == 409) {
-    return {error_code(answer) == "conflict" ? ResultOutcome::conflict : ResultOutcome::stale,
-            detail};
-  }
-  if (answer.status == 404 && error_code(answer) == "unknown_job") {
-    return {ResultOutcome::unknown_job, detail};
-  }
+  const std::optional<ErrorCode> code = error_code(answer);
+  if (code == ErrorCode::kConflict) return {ResultOutcome::conflict, detail};
+  // Any other 409 is a lost lease (lease_lost; stale_lease from older
+  // coordinators): the job is someone else's now.
+  if (answer.status == 409) return {ResultOutcome::stale, detail};
+  if (code == ErrorCode::kUnknownJob) return {ResultOutcome::unknown_job, detail};
   // Any other 4xx (a malformed result, a body over the limit, a route this
   // coordinator lacks) will be answered the same way however often it is sent.
   if (answer.status >= 400 && answer.status < 500) return {ResultOutcome::rejected, detail};
@@ -260,8 +262,8 @@ void HeartbeatLoop::run() {
         continue;
       }
       lease_lost_ = true;
-      log_(fmt::format("job {}: lease lost ({}); finishing, but the result will be refused",
-                       job_id_, answer.detail));
+      log_(fmt::format("job {}: lease lost ({}); stopping the job at its next sample", job_id_,
+                       answer.detail));
       return;
     } catch (const Unauthorized& error) {
       lease_lost_ = true;

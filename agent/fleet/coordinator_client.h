@@ -58,7 +58,7 @@ class UnexpectedAnswer : public std::runtime_error {
 enum class ResultOutcome {
   accepted,     // stored
   duplicate,    // the same result was stored before: done
-  stale,        // 409 stale_lease: the lease expired and the job went to someone else
+  stale,        // 409 lease_lost: the lease expired and the job went to someone else
   conflict,     // 409 conflict: a different result is already stored for this job
   unknown_job,  // 404: the coordinator has no such job (lost its database?)
   rejected,     // 400: the result itself is malformed; re-posting will not help
@@ -121,7 +121,7 @@ class CoordinatorClient {
 // Keeps one lease alive while its job runs on another thread: posts a
 // heartbeat every `interval` from its own thread and client, and stops at
 // the first lease_lost (or 401, which means the same: the coordinator no
-// longer knows us). A heartbeat that gets no answer is logged and tried
+// longer knows us), raising lease_lost_flag() for the job to stop. A heartbeat that gets no answer is logged and tried
 // again at the next tick; the lease TTL is several intervals long. RAII:
 // the destructor wakes the thread and joins it.
 class HeartbeatLoop {
@@ -135,6 +135,8 @@ class HeartbeatLoop {
   HeartbeatLoop& operator=(const HeartbeatLoop&) = delete;
 
   bool lease_lost() const { return lease_lost_.load(); }
+  // Set once the lease is lost: what the job polls to stop early.
+  const std::atomic<bool>& lease_lost_flag() const { return lease_lost_; }
   int64_t renewals() const { return renewals_.load(); }
 
  private:

@@ -40,9 +40,11 @@ nlohmann::json measure_latency(AccuracySession& session, std::span<const std::si
                           std::chrono::duration<double>(request.latency_time_cap_s), false};
   session.stage_for_timing(images);
   for (int i = 0; i < 3; ++i) session.time_forward(method, request.run.seed);
-  const Sampled sampled = *sample_until_stop(
-      [&] { return session.time_forward(method, request.run.seed).count(); }, rule);
-  const stats::Summary s = stats::summarize(sampled.samples_ms);
+  const std::optional<Sampled> sampled = sample_until_stop(
+      [&] { return session.time_forward(method, request.run.seed).count(); }, rule,
+      request.interrupt);
+  if (!sampled) throw Interrupted("evaluation stopped before its latency was measured");
+  const stats::Summary s = stats::summarize(sampled->samples_ms);
   const auto batch = static_cast<int64_t>(images.size());
   return {{"batch", batch},
           {"median_ms", s.median},
@@ -53,7 +55,7 @@ nlohmann::json measure_latency(AccuracySession& session, std::span<const std::si
           {"median_ci95_relative_half_width", s.median_ci_relative_half_width},
           {"samples", s.count},
           {"stable", s.stable},
-          {"reached_precision", sampled.stop == StopReason::kPrecisionReached},
+          {"reached_precision", sampled->stop == StopReason::kPrecisionReached},
           {"per_image_ms", s.median / static_cast<double>(batch)}};
 }
 
@@ -100,6 +102,9 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
   for (std::size_t begin = 0; begin < all.size();
        begin += static_cast<std::size_t>(request.batch)) {
     const auto chunk = all.subspan(begin, std::min<std::size_t>(request.batch, all.size() - begin));
+    if (request.interrupt != nullptr && request.interrupt->load()) {
+      throw Interrupted(fmt::format("evaluation stopped after {} of {} images", begin, all.size()));
+    }
     // A different draw for every batch, the same for a given seed.
     session.count(chunk, methods, request.run.seed + begin, tallies);
     if (progress) progress(begin + chunk.size(), all.size());

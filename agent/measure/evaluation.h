@@ -2,7 +2,9 @@
 // Accuracy of a model under a token-reduction method on a labelled dataset,
 // with the latency of that configuration: what `tailsweep-agent eval` runs,
 // and what an agent runs for an eval job. Plain types only in this header.
+#include <atomic>
 #include <cstdint>
+#include <stdexcept>
 #include <functional>
 #include <string>
 #include <vector>
@@ -28,6 +30,15 @@ struct EvalRequest {
   int64_t batch = 64;
   double latency_precision = 0.02;  // of the latency measurement's median
   double latency_time_cap_s = 10.0;
+  // When set, the evaluation stops before its next batch or timed pass and
+  // throws Interrupted (an agent whose lease was lost).
+  const std::atomic<bool>* interrupt = nullptr;
+};
+
+// What run_evaluation throws when its interrupt was set.
+class Interrupted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // (images done, images total) during the accuracy pass.

@@ -80,7 +80,8 @@ EvalRequest eval_request_for(const std::string& kind, const protocol::EvalJobSpe
   return request;
 }
 
-json run_job(const protocol::JobAssignment& job, const AgentDevice& device) {
+json run_job(const protocol::JobAssignment& job, const AgentDevice& device,
+             const std::atomic<bool>* cancel) {
   if (job.kind == "profile" || job.kind == "latency") {
     const protocol::ProfileJobSpec spec = protocol::parse_profile_job_spec(job.spec);
     if ((job.kind == "latency") == spec.methods.empty()) {
@@ -89,22 +90,26 @@ json run_job(const protocol::JobAssignment& job, const AgentDevice& device) {
                       "\"methods\"",
                       job.kind));
     }
-    return run_profiling(profile_request_for(spec, device));
+    ProfileRequest request = profile_request_for(spec, device);
+    request.interrupt = cancel;
+    return run_profiling(request);
   }
   if (job.kind == "eval" || job.kind == "accuracy_curve") {
-    return run_evaluation(
-        eval_request_for(job.kind, protocol::parse_eval_job_spec(job.spec), device));
+    EvalRequest request = eval_request_for(job.kind, protocol::parse_eval_job_spec(job.spec), device);
+    request.interrupt = cancel;
+    return run_evaluation(request);
   }
   throw InputError(fmt::format(
       "unknown job kind '{}' (this agent runs profile, latency, eval and accuracy_curve)",
       job.kind));
 }
 
-JobOutcome run_job_reporting_errors(const protocol::JobAssignment& job, const AgentDevice& device) {
+JobOutcome run_job_reporting_errors(const protocol::JobAssignment& job, const AgentDevice& device,
+                                    const std::atomic<bool>* cancel) {
   // Whatever goes wrong in a job becomes its failure report: the agent
   // itself must go on to the next job.
   try {
-    return {run_job(job, device), ""};
+    return {run_job(job, device, cancel), ""};
   } catch (const std::exception& error) {
     return {std::nullopt, error_message(error)};
   } catch (...) {

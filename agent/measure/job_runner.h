@@ -4,6 +4,7 @@
 // `tailsweep-agent profile` / `eval`, on this agent's device and threads,
 // and runs in-process. Also how the agent describes its device when it
 // registers. Plain types only (no LibTorch in this header).
+#include <atomic>
 #include <optional>
 #include <string>
 
@@ -39,11 +40,15 @@ EvalRequest eval_request_for(const std::string& kind, const protocol::EvalJobSpe
 
 // Runs the job and returns its result document; throws on any failure
 // (InputError for a bad or unknown job, anything else from the run).
-nlohmann::json run_job(const protocol::JobAssignment& job, const AgentDevice& device);
+// `cancel`, when set, stops the measurement at its next sample (a profile
+// returns the points it finished, marked interrupted; an eval throws).
+nlohmann::json run_job(const protocol::JobAssignment& job, const AgentDevice& device,
+                       const std::atomic<bool>* cancel = nullptr);
 
 // run_job that never throws, the agent loop's JobRunner: the result, or the
 // failure as one line (LibTorch's backtraces cut: error_message).
-JobOutcome run_job_reporting_errors(const protocol::JobAssignment& job, const AgentDevice& device);
+JobOutcome run_job_reporting_errors(const protocol::JobAssignment& job, const AgentDevice& device,
+                                    const std::atomic<bool>* cancel = nullptr);
 
 // Registration: the device's kind (sim; jetson on a Jetson board, whatever it
 // computes on; else cuda or cpu) and its facts: for a simulated GPU, the

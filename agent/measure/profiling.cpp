@@ -119,6 +119,10 @@ nlohmann::json power_json(const PointResult& result) {
           {"readings", result.power->readings}};
 }
 
+nlohmann::json or_null(bool present, double value) {
+  return present ? nlohmann::json(value) : nlohmann::json(nullptr);
+}
+
 // The method text of a point ("none", "topk:8", ...), or empty for a curve point.
 using MethodNames = std::vector<std::string>;
 
@@ -142,9 +146,13 @@ nlohmann::json point_json(const PointResult& result, const MethodNames& methods)
                           {"p95_ms", s.p95},
                           {"mad_ms", s.mad},
                           {"iqr_ms", s.iqr},
-                          {"median_ci95_low_ms", s.median_ci_low},
-                          {"median_ci95_high_ms", s.median_ci_high},
-                          {"median_ci95_relative_half_width", s.median_ci_relative_half_width},
+                          // Too few samples for an interval (a point cut off by the
+                          // time cap): null, never a 0 that step detection would
+                          // read as an interval.
+                          {"median_ci95_low_ms", or_null(s.has_median_ci, s.median_ci_low)},
+                          {"median_ci95_high_ms", or_null(s.has_median_ci, s.median_ci_high)},
+                          {"median_ci95_relative_half_width",
+                           or_null(s.has_median_ci, s.median_ci_relative_half_width)},
                           {"samples", s.count},
                           {"stable", s.stable},
                           {"reached_precision", result.stop == StopReason::kPrecisionReached},

@@ -11,9 +11,10 @@ Response json_response(unsigned status, const nlohmann::json& body) {
   return response;
 }
 
-Response error_response(unsigned status, std::string_view code, std::string_view message) {
-  return json_response(
-      status, {{"error", {{"code", std::string(code)}, {"message", std::string(message)}}}});
+Response error_response(ErrorCode code, std::string_view message) {
+  return json_response(http_status(code), {{"error",
+                                            {{"code", std::string(to_string(code))},
+                                             {"message", std::string(message)}}}});
 }
 
 }  // namespace tailsweep::http

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/util/text.h"
+#include "common/wire/error_codes.h"
 
 namespace tailsweep::http {
 
@@ -34,23 +35,22 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// Thrown by handlers to answer with a given status and a stable snake_case
-// code (clients branch on the code; the message is for people).
+// Thrown by handlers to answer with an error of the one table
+// (common/wire/error_codes.h), which gives its HTTP status; clients branch
+// on the code, the message is for people.
 class ApiError : public std::runtime_error {
  public:
   // The message is made printable for the same reason as InputError's.
-  ApiError(unsigned status, std::string code, std::string_view message)
-      : std::runtime_error(printable(message)), status_(status), code_(std::move(code)) {}
-  unsigned status() const { return status_; }
-  const std::string& code() const { return code_; }
+  ApiError(ErrorCode code, std::string_view message)
+      : std::runtime_error(printable(message)), code_(code) {}
+  ErrorCode code() const { return code_; }
 
  private:
-  unsigned status_;
-  std::string code_;
+  ErrorCode code_;
 };
 
 Response json_response(unsigned status, const nlohmann::json& body);
-// {"error": {"code": code, "message": message}}
-Response error_response(unsigned status, std::string_view code, std::string_view message);
+// {"error": {"code": "<its name>", "message": message}}, with the code's status.
+Response error_response(ErrorCode code, std::string_view message);
 
 }  // namespace tailsweep::http

@@ -25,7 +25,7 @@ class Responder::State {
     // under a long-poll): answer rather than leave the client hanging.
     std::fputs("tailsweep http: a handler dropped its responder without answering\n", stderr);
     try {
-      sink_(error_response(500, "internal", "the handler finished without a response"));
+      sink_(error_response(ErrorCode::kInternal, "the handler finished without a response"));
     } catch (...) {
       // Destructors must not throw; the connection's own timeouts clean up.
     }
@@ -53,22 +53,22 @@ bool Responder::sent() const { return state_->sent(); }
 // ---- errors ----------------------------------------------------------------
 
 Response error_response_for(std::exception_ptr error) {
-  if (!error) return error_response(500, "internal", "internal server error");
+  if (!error) return error_response(ErrorCode::kInternal, "internal server error");
   try {
     std::rethrow_exception(error);
   } catch (const ApiError& e) {
-    return error_response(e.status(), e.code(), e.what());
+    return error_response(e.code(), e.what());
   } catch (const InputError& e) {
-    return error_response(400, "bad_request", e.what());
+    return error_response(ErrorCode::kBadRequest, e.what());
   } catch (const nlohmann::json::exception& e) {
-    return error_response(400, "invalid_json", e.what());
+    return error_response(ErrorCode::kInvalidJson, e.what());
   } catch (const std::exception& e) {
     // Internal details go to the log, not to the client.
     std::fputs(fmt::format("tailsweep http: internal error: {}\n", e.what()).c_str(), stderr);
   } catch (...) {
     std::fputs("tailsweep http: internal error: a non-standard exception\n", stderr);
   }
-  return error_response(500, "internal", "internal server error");
+  return error_response(ErrorCode::kInternal, "internal server error");
 }
 
 // ---- routing ---------------------------------------------------------------
@@ -156,11 +156,10 @@ void Router::dispatch(Request request, Responder responder) const noexcept {
       return;
     }
     if (allowed_methods.empty()) {
-      responder.send(error_response(404, "not_found", "no route for this path"));
+      responder.send(error_response(ErrorCode::kNotFound, "no route for this path"));
       return;
     }
-    Response response = error_response(
-        405, "method_not_allowed",
+    Response response = error_response(ErrorCode::kMethodNotAllowed,
         fmt::format("{} is not allowed here; allowed: {}", request.method, allowed_methods));
     response.headers.emplace_back("Allow", allowed_methods);
     responder.send(std::move(response));

@@ -38,7 +38,7 @@ void log_line(const std::string& line) {
 }
 
 std::string busy_response() {
-  const std::string body = error_response(503, "too_many_connections",
+  const std::string body = error_response(ErrorCode::kTooManyConnections,
                                           "the server is at its connection limit; retry later")
                                .body;
   return fmt::format(

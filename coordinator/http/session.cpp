@@ -132,13 +132,13 @@ class HttpSession : public SessionBase {
   void on_read_error(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
       return answer_and_close(
-          error_response(413, "body_too_large",
+          error_response(ErrorCode::kBodyTooLarge,
                          fmt::format("the request body is over the limit of {} bytes",
                                      context_.options.max_body_bytes)));
     }
     if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
       return answer_and_close(
-          error_response(431, "headers_too_large",
+          error_response(ErrorCode::kHeadersTooLarge,
                          fmt::format("the request header (or a chunked body's trailer) is "
                                      "over the limit of {} bytes",
                                      context_.options.max_header_bytes)));
@@ -146,8 +146,7 @@ class HttpSession : public SessionBase {
     const bool parse_error =
         ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category();
     if (parse_error && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-      return answer_and_close(error_response(
-          400, "malformed_request", fmt::format("malformed HTTP request: {}", ec.message())));
+      return answer_and_close(error_response(ErrorCode::kMalformedRequest, fmt::format("malformed HTTP request: {}", ec.message())));
     }
     // The client closed, went quiet past a timeout, or the network failed:
     // nobody to answer.
@@ -180,7 +179,7 @@ class HttpSession : public SessionBase {
       request.path = std::string(target.path);
       request.query = parse_query(target.query);
     } catch (const InputError& e) {
-      return write_response(error_response(400, "bad_request", e.what()));
+      return write_response(error_response(ErrorCode::kBadRequest, e.what()));
     }
     request.bearer_token = bearer_token(message[bhttp::field::authorization]);
     request.body = std::move(message.body());
@@ -207,7 +206,7 @@ class HttpSession : public SessionBase {
     phase_ = Phase::writing;
     if (response.status < 200 || response.status > 599) {
       // Interim (1xx) answers are the server's business, not a handler's.
-      response = error_response(500, "internal", "the handler gave an invalid status");
+      response = error_response(ErrorCode::kInternal, "the handler gave an invalid status");
     }
     context_.counters.count_response(response.status);
 

@@ -29,18 +29,18 @@ bool same_secret(std::string_view given, std::string_view expected) {
 }
 
 json parse_body(const http::Request& request) {
-  if (request.body.empty()) throw ApiError(400, "invalid_json", "the request has no JSON body");
+  if (request.body.empty()) throw ApiError(ErrorCode::kInvalidJson, "the request has no JSON body");
   try {
     return parse_strict_json(request.body, "the request body");
   } catch (const InputError& error) {
-    throw ApiError(400, "invalid_json", error.what());
+    throw ApiError(ErrorCode::kInvalidJson, error.what());
   }
 }
 
 int64_t path_id(const http::Request& request, const char* name) {
   const auto value = parse_integer(request.path_params.at(name));
   if (!value || *value < 1) {
-    throw ApiError(404, "not_found",
+    throw ApiError(ErrorCode::kNotFound,
                    fmt::format("'{}' is not an id", request.path_params.at(name)));
   }
   return *value;
@@ -82,13 +82,13 @@ void CoordinatorService::set_server_stats(std::function<http::ServerStats()> sta
 
 void CoordinatorService::require_admin(const http::Request& request) const {
   if (!same_secret(request.bearer_token, options_.admin_token)) {
-    throw ApiError(401, "unauthorized", "this route needs the admin token");
+    throw ApiError(ErrorCode::kUnauthorized, "this route needs the admin token");
   }
 }
 
 store::AgentRow CoordinatorService::require_agent(const http::Request& request) {
   if (request.bearer_token.empty()) {
-    throw ApiError(401, "unauthorized", "no agent token (Authorization: Bearer ...)");
+    throw ApiError(ErrorCode::kUnauthorized, "no agent token (Authorization: Bearer ...)");
   }
   const std::string hash = sha256_hex(request.bearer_token);
   {
@@ -97,7 +97,7 @@ store::AgentRow CoordinatorService::require_agent(const http::Request& request) 
     if (found != agents_by_token_hash_.end()) return found->second;
   }
   const std::optional<store::AgentRow> agent = stores_.local().agent_by_token_hash(hash);
-  if (!agent) throw ApiError(401, "unauthorized", "unknown agent token: register again");
+  if (!agent) throw ApiError(ErrorCode::kUnauthorized, "unknown agent token: register again");
   const std::lock_guard lock(agents_mutex_);
   agents_by_token_hash_.emplace(hash, *agent);
   return *agent;
@@ -109,7 +109,7 @@ http::Response CoordinatorService::healthz(const http::Request&) {
 
 void CoordinatorService::register_agent(http::Request request, http::Responder responder) {
   if (!same_secret(request.bearer_token, options_.enroll_token)) {
-    throw ApiError(401, "unauthorized", "registering needs the enrollment token");
+    throw ApiError(ErrorCode::kUnauthorized, "registering needs the enrollment token");
   }
   const protocol::RegisterRequest body = protocol::parse_register_request(parse_body(request));
   const std::string token = random_hex(kAgentTokenBytes);
@@ -129,7 +129,7 @@ void CoordinatorService::register_agent(http::Request request, http::Responder r
         try {
           agent = store.register_agent(registration);
         } catch (const store::DeviceKindConflict& conflict) {
-          throw ApiError(409, "device_kind_conflict", conflict.what());
+          throw ApiError(ErrorCode::kDeviceKindConflict, conflict.what());
         }
         protocol::RegisterResponse response;
         response.agent_id = agent.agent_id;
@@ -188,7 +188,7 @@ void CoordinatorService::heartbeat(http::Request request, http::Responder respon
       [agent, job_id, body, ttl_s](store::Store& store) -> std::optional<http::Response> {
         const double now = unix_now_s();
         if (!store.heartbeat(job_id, body.lease_id, agent.id, now, ttl_s)) {
-          throw ApiError(409, "lease_lost",
+          throw ApiError(ErrorCode::kLeaseLost,
                          fmt::format("job {}: this lease is no longer the job's (expired, "
                                      "cancelled or another agent's); stop and do not post its "
                                      "result",
@@ -214,7 +214,7 @@ void CoordinatorService::result(http::Request request, http::Responder responder
               store.submit_result(job_id, body->lease_id, agent.id, *result_json, unix_now_s());
         } catch (const InputError& error) {
           results_refused_ += 1;
-          throw ApiError(400, "invalid_result", error.what());
+          throw ApiError(ErrorCode::kInvalidResult, error.what());
         }
         switch (outcome) {
           case store::SubmitOutcome::accepted:
@@ -224,19 +224,17 @@ void CoordinatorService::result(http::Request request, http::Responder responder
             return http::json_response(200, {{"outcome", std::string(to_string(outcome))}});
           case store::SubmitOutcome::conflict:
             results_refused_ += 1;
-            throw ApiError(
-                409, "conflict",
+            throw ApiError(ErrorCode::kConflict,
                 fmt::format("job {}: this lease already delivered a different result", job_id));
           case store::SubmitOutcome::stale_lease:
             results_refused_ += 1;
-            throw ApiError(
-                409, "stale_lease",
+            throw ApiError(ErrorCode::kLeaseLost,
                 fmt::format("job {}: not the job's current lease; the result is refused", job_id));
           case store::SubmitOutcome::unknown_job:
             break;
         }
         results_refused_ += 1;
-        throw ApiError(404, "unknown_job", fmt::format("no job {}", job_id));
+        throw ApiError(ErrorCode::kUnknownJob, fmt::format("no job {}", job_id));
       },
       std::move(responder), /*may_make_work=*/true);
 }
@@ -254,12 +252,12 @@ void CoordinatorService::failure(http::Request request, http::Responder responde
           case store::FailOutcome::failed:
             return http::json_response(200, {{"outcome", std::string(to_string(outcome))}});
           case store::FailOutcome::stale_lease:
-            throw ApiError(409, "stale_lease",
+            throw ApiError(ErrorCode::kLeaseLost,
                            fmt::format("job {}: not the job's current lease", job_id));
           case store::FailOutcome::unknown_job:
             break;
         }
-        throw ApiError(404, "unknown_job", fmt::format("no job {}", job_id));
+        throw ApiError(ErrorCode::kUnknownJob, fmt::format("no job {}", job_id));
       },
       std::move(responder), /*may_make_work=*/true);
 }
@@ -292,7 +290,7 @@ http::Response CoordinatorService::sweep_status(const http::Request& request) {
   try {
     status = stores_.local().sweep_status(sweep_id);
   } catch (const InputError& error) {
-    throw ApiError(404, "not_found", error.what());
+    throw ApiError(ErrorCode::kNotFound, error.what());
   }
   json devices = json::array();
   for (const store::DeviceJobCounts& device : status.per_device) {
@@ -318,7 +316,7 @@ void CoordinatorService::cancel_sweep(http::Request request, http::Responder res
         try {
           store.cancel_sweep(sweep_id, unix_now_s());
         } catch (const InputError& error) {
-          throw ApiError(404, "not_found", error.what());
+          throw ApiError(ErrorCode::kNotFound, error.what());
         }
         return http::json_response(200, {{"sweep_id", sweep_id}, {"state", "cancelled"}});
       },

@@ -76,7 +76,7 @@ void WriteBatcher::run_batch(std::deque<Pending>& batch) {
     const http::Response cause = http::error_response_for(std::current_exception());
     fmt::print(stderr, "tailsweep: a write batch of {} was not committed: {}\n", batch.size(),
                cause.body);
-    answers.assign(batch.size(), http::error_response(503, "database_unavailable",
+    answers.assign(batch.size(), http::error_response(ErrorCode::kDatabaseUnavailable,
                                                       "the database could not commit; retry"));
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -86,7 +86,7 @@ void WriteBatcher::run_batch(std::deque<Pending>& batch) {
       batch[i].otherwise(batch[i].responder);
     } else {
       batch[i].responder.send(
-          http::error_response(500, "internal", "the operation gave no answer"));
+          http::error_response(ErrorCode::kInternal, "the operation gave no answer"));
     }
   }
   bool may_make_work = false;

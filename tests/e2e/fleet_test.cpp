@@ -125,7 +125,7 @@ TEST_F(Fleet, BadRequestsGetTheirDocumentedStatusAndTheServerKeepsServing) {
   const json post = {{"lease_id", lease["job"]["lease_id"]}, {"result", {{"points", 1}}}};
   bad = call("POST", result_path, post.dump(), y["token"].get<std::string>());
   EXPECT_EQ(bad.status, 409);
-  EXPECT_EQ(code_of(bad), "stale_lease");
+  EXPECT_EQ(code_of(bad), "lease_lost");
   bad = call("POST", result_path, post.dump(),
              x["token"].get<std::string>());  // the right lease, a broken body
   EXPECT_EQ(bad.status, 400);

@@ -120,8 +120,8 @@ class FakeCoordinator {
     return options;
   }
 
-  static http::Response error(unsigned status, const std::string& code) {
-    return http::error_response(status, code, "scripted by the test");
+  static http::Response error(ErrorCode code) {
+    return http::error_response(code, "scripted by the test");
   }
 
   // Records the call; 401 unless the token is the current agent token.
@@ -133,7 +133,7 @@ class FakeCoordinator {
       call.job_id = std::stoll(id->second);
     }
     calls_.push_back(call);
-    if (request.bearer_token != valid_token_) return error(401, "unauthorized");
+    if (request.bearer_token != valid_token_) return error(ErrorCode::kUnauthorized);
     return std::nullopt;
   }
 
@@ -142,7 +142,7 @@ class FakeCoordinator {
     router.add_sync("POST", "/v1/agents/register", [this](const http::Request& request) {
       const std::lock_guard lock(mutex_);
       calls_.push_back({"register", 0, request.bearer_token, json::parse(request.body)});
-      if (request.bearer_token != kEnrollToken) return error(401, "unauthorized");
+      if (request.bearer_token != kEnrollToken) return error(ErrorCode::kUnauthorized);
       protocol::parse_register_request(json::parse(request.body));  // strict: 400 if malformed
       ++registrations_;
       protocol::RegisterResponse response;
@@ -174,7 +174,7 @@ class FakeCoordinator {
     router.add_sync("POST", "/v1/jobs/{id}/heartbeat", [this](const http::Request& request) {
       if (auto refused = record_agent_call("heartbeat", request)) return *refused;
       const std::lock_guard lock(mutex_);
-      if (lease_lost_) return error(409, "lease_lost");
+      if (lease_lost_) return error(ErrorCode::kLeaseLost);
       return http::json_response(200, {{"expires_at_s", 1e9}});
     });
     router.add_sync("POST", "/v1/jobs/{id}/result", [this](const http::Request& request) {
@@ -360,7 +360,7 @@ TEST_F(AgentRunTest, ADeeplyNestedLeaseAnswerIsRefusedAndTheAgentAsksAgain) {
 TEST_F(AgentRunTest, AStaleResultIsDroppedNotPostedAgain) {
   coordinator_.queue_job(job(7, "profile", profile_spec()));
   coordinator_.answer_results_with(
-      409, {{"error", {{"code", "stale_lease"}, {"message", "the lease expired"}}}});
+      409, {{"error", {{"code", "lease_lost"}, {"message", "the lease expired"}}}});
   const CommandResult run = agent("--device sim:jetson-nano --max-jobs 1");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(coordinator_.calls("result").size(), 1u);
@@ -396,17 +396,24 @@ TEST_F(AgentRunTest, AnEvalJobOnASimulatedDeviceIsReportedAsAFailure) {
   EXPECT_THAT(run.err, HasSubstr("job 11: failure reported: requeued"));
 }
 
-TEST_F(AgentRunTest, ALostLeaseStopsTheHeartbeatsAndTheRefusedResultIsDropped) {
+// Before, the agent measured to the end (here: 3 points of up to 60 s each)
+// and posted a result the coordinator refused. Now the job stops at its
+// next sample, and nothing is posted: not the result, not a failure.
+TEST_F(AgentRunTest, ALostLeaseStopsTheJobAndNothingIsPosted) {
   json spec = profile_spec();
   spec["batches"] = {1};
+  spec["precision"] = 1e-6;  // never reached: only the cap or a stop ends a point
+  spec["time_cap_s"] = 60;
   coordinator_.answer_heartbeats_with_lease_lost();
-  coordinator_.answer_results_with(
-      409, {{"error", {{"code", "stale_lease"}, {"message", "leased to another agent"}}}});
   coordinator_.queue_job(job(12, "profile", spec));
   const CommandResult run = agent("--device cpu --threads 1 --max-jobs 1");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(coordinator_.calls("heartbeat").size(), 1u) << run.err;  // none after lease_lost
   EXPECT_THAT(run.err, HasSubstr("job 12: lease lost"));
+  EXPECT_THAT(run.err, HasSubstr("job 12 stopped after"));
+  EXPECT_THAT(run.err, HasSubstr("its lease was lost; nothing is posted"));
+  EXPECT_TRUE(coordinator_.calls("result").empty());
+  EXPECT_TRUE(coordinator_.calls("failure").empty());
   EXPECT_EQ(outbox_files(), 0u);
 }
 

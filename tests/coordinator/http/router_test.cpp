@@ -34,16 +34,16 @@ nlohmann::json error_of(const Response& response) {
 }
 
 TEST(ErrorResponse, HasTheOneErrorShape) {
-  const Response response = error_response(409, "lease_expired", "the lease \"x\" expired");
+  const Response response = error_response(ErrorCode::kLeaseLost, "the lease \"x\" expired");
   EXPECT_EQ(response.status, 409u);
   EXPECT_EQ(response.content_type, "application/json");
   EXPECT_EQ(nlohmann::json::parse(response.body),
             (nlohmann::json{
-                {"error", {{"code", "lease_expired"}, {"message", "the lease \"x\" expired"}}}}));
+                {"error", {{"code", "lease_lost"}, {"message", "the lease \"x\" expired"}}}}));
 }
 
 TEST(ErrorResponse, SurvivesInvalidUtf8InTheMessage) {
-  const Response response = error_response(400, "bad_request", "bad byte \xff here");
+  const Response response = error_response(ErrorCode::kBadRequest, "bad byte \xff here");
   EXPECT_EQ(error_of(response).at("code"), "bad_request");
 }
 
@@ -118,7 +118,7 @@ struct ThrownCase {
 
 TEST(Router, MapsEveryKindOfExceptionToItsError) {
   const std::vector<ThrownCase> cases = {
-      {[] { throw ApiError(409, "stale_lease", "the lease moved on"); }, 409, "stale_lease"},
+      {[] { throw ApiError(ErrorCode::kLeaseLost, "the lease moved on"); }, 409, "lease_lost"},
       {[] { throw InputError("batch must be positive"); }, 400, "bad_request"},
       {[] { [[maybe_unused]] auto parsed = nlohmann::json::parse("{not json"); }, 400,
        "invalid_json"},
@@ -188,11 +188,11 @@ TEST(Responder, ConcurrentSendsDeliverExactlyOnce) {
 
 TEST(ErrorResponseFor, MapsLikeTheRouterForAsyncHandlers) {
   try {
-    throw ApiError(404, "no_such_job", "job 7 does not exist");
+    throw ApiError(ErrorCode::kUnknownJob, "job 7 does not exist");
   } catch (...) {
     const Response response = error_response_for(std::current_exception());
     EXPECT_EQ(response.status, 404u);
-    EXPECT_EQ(error_of(response).at("code"), "no_such_job");
+    EXPECT_EQ(error_of(response).at("code"), "unknown_job");
   }
   EXPECT_EQ(error_response_for(nullptr).status, 500u);
 }

@@ -116,7 +116,7 @@ TEST(HttpServer, EveryResponseHasContentTypeAndLength) {
 TEST(HttpServer, ThrowingHandlersGetTheirErrorAndTheServerKeepsServing) {
   Router router = echo_router();
   router.add_sync("GET", "/api", [](const Request&) -> Response {
-    throw ApiError(409, "stale_lease", "the lease moved on");
+    throw ApiError(ErrorCode::kLeaseLost, "the lease moved on");
   });
   router.add_sync("GET", "/input", [](const Request&) -> Response { throw InputError("no"); });
   router.add_sync("POST", "/json", [](const Request& request) -> Response {
@@ -130,7 +130,7 @@ TEST(HttpServer, ThrowingHandlersGetTheirErrorAndTheServerKeepsServing) {
 
   const HttpResult api = client.request("GET", "/api");
   EXPECT_EQ(api.status, 409);
-  EXPECT_EQ(error_code_of(api), "stale_lease");
+  EXPECT_EQ(error_code_of(api), "lease_lost");
   EXPECT_EQ(json_of(api).at("error").at("message"), "the lease moved on");
   const HttpResult input = client.request("GET", "/input");
   EXPECT_EQ(input.status, 400);
