@@ -27,6 +27,7 @@ constexpr std::array kTable = {
     Entry{ErrorCode::kHeadersTooLarge, "headers_too_large", 431},
     Entry{ErrorCode::kInternal, "internal", 500},
     Entry{ErrorCode::kTooManyConnections, "too_many_connections", 503},
+    Entry{ErrorCode::kTooManyQueries, "too_many_queries", 503},
     Entry{ErrorCode::kDatabaseUnavailable, "database_unavailable", 503},
 };
 
@@ -34,7 +35,8 @@ const Entry& entry(ErrorCode code) {
   for (const Entry& e : kTable) {
     if (e.code == code) return e;
   }
-  return kTable[static_cast<std::size_t>(ErrorCode::kInternal)];
+  static constexpr Entry kUnlisted{ErrorCode::kInternal, "internal", 500};  // unreachable
+  return kUnlisted;
 }
 
 }  // namespace

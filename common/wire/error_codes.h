@@ -23,6 +23,7 @@ enum class ErrorCode {
   kHeadersTooLarge,       // 431: headers, or a chunked body's trailer
   kInternal,              // 500: a bug
   kTooManyConnections,    // 503: over the connection cap
+  kTooManyQueries,        // 503: too many admin SQL queries waiting
   kDatabaseUnavailable,   // 503: the database is busy or failing; retry
 };
 

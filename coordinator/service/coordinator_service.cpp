@@ -57,7 +57,11 @@ json state_counts(const store::StateCounts& counts) {
 CoordinatorService::CoordinatorService(CoordinatorOptions options)
     : options_(std::move(options)),
       stores_(options_.db_path),
-      waiters_(stores_, options_.lease_ttl_s) {
+      waiters_(stores_, [this](int64_t agent_id, int64_t device_id,
+                               std::chrono::duration<double> wait, http::Responder responder) {
+        submit_lease(agent_id, device_id, wait, std::move(responder), /*touch=*/false);
+      }),
+      sql_queries_(options_.sql_threads, options_.sql_max_waiting) {
   if (options_.enroll_token.empty() || options_.admin_token.empty()) {
     throw InputError("both an enrollment token and an admin token are required");
   }
@@ -67,13 +71,17 @@ CoordinatorService::CoordinatorService(CoordinatorOptions options)
 }
 
 CoordinatorService::~CoordinatorService() {
-  writer_.reset();  // answers what is queued, while everything it uses still exists
+  // The waiters and the maintenance thread submit to the writer: they stop
+  // first. Then the writer answers what is queued (a lease it cannot serve
+  // goes back to the stopped waiters, which answer at once).
+  waiters_.stop();
   {
     const std::lock_guard lock(maintenance_mutex_);
     stopping_ = true;
   }
   maintenance_wake_.notify_all();
   maintenance_.join();
+  writer_.reset();
 }
 
 void CoordinatorService::set_server_stats(std::function<http::ServerStats()> stats) {
@@ -161,21 +169,25 @@ void CoordinatorService::lease(http::Request request, http::Responder responder)
   const protocol::LeaseRequest body = request.body.empty()
                                           ? protocol::LeaseRequest{}
                                           : protocol::parse_lease_request(parse_body(request));
-  const double now = unix_now_s();
-  const bool touch = agent_due_for_touch(agent.id, now);
+  submit_lease(agent.id, agent.device_id, std::chrono::duration<double>(body.wait_s),
+               std::move(responder), agent_due_for_touch(agent.id, unix_now_s()));
+}
+
+void CoordinatorService::submit_lease(int64_t agent_id, int64_t device_id,
+                                      std::chrono::duration<double> wait,
+                                      http::Responder responder, bool touch) {
   const double ttl_s = options_.lease_ttl_s;
+  const bool waits = wait.count() > 0;
   writer_->submit(
-      [agent, touch, now, ttl_s,
-       wait_s = body.wait_s](store::Store& store) -> std::optional<http::Response> {
-        if (touch) store.touch_agent(agent.id, now);
-        if (auto answer = try_lease(store, agent.id, ttl_s)) return answer;
-        if (wait_s > 0) return std::nullopt;  // wait for work, holding no thread
+      [agent_id, touch, ttl_s, waits](store::Store& store) -> std::optional<http::Response> {
+        if (touch) store.touch_agent(agent_id, unix_now_s());
+        if (auto answer = try_lease(store, agent_id, ttl_s)) return answer;
+        if (waits) return std::nullopt;  // wait for work, holding no thread
         return http::json_response(200, protocol::to_json(protocol::LeaseResponse{}));
       },
       std::move(responder), /*may_make_work=*/false,
-      [this, agent, wait_s = body.wait_s](http::Responder waiting) {
-        waiters_.wait(agent.id, agent.device_id, std::chrono::duration<double>(wait_s),
-                      std::move(waiting));
+      [this, agent_id, device_id, wait](http::Responder waiting) {
+        waiters_.wait(agent_id, device_id, wait, std::move(waiting));
       });
 }
 
@@ -359,8 +371,24 @@ http::Response CoordinatorService::devices(const http::Request& request) {
   return http::json_response(200, {{"devices", out}});
 }
 
-http::Response CoordinatorService::sql(const http::Request& request) {
+void CoordinatorService::sql(http::Request request, http::Responder responder) {
   require_admin(request);
+  auto shared = std::make_shared<http::Request>(std::move(request));
+  const bool queued = sql_queries_.post([this, shared, responder]() {
+    try {
+      responder.send(run_sql(*shared));
+    } catch (...) {
+      responder.send(http::error_response_for(std::current_exception()));
+    }
+  });
+  if (!queued) {
+    throw ApiError(ErrorCode::kTooManyQueries,
+                   fmt::format("{} SQL queries are waiting already; retry when they are done",
+                               options_.sql_max_waiting));
+  }
+}
+
+http::Response CoordinatorService::run_sql(const http::Request& request) {
   const json body = parse_body(request);
   const JsonFields fields(body, "sql request");
   fields.reject_unknown({"sql", "max_rows", "timeout_ms"});

@@ -17,6 +17,7 @@
 #include "coordinator/service/lease_waiters.h"
 #include "coordinator/service/store_pool.h"
 #include "coordinator/service/sweep_plan.h"
+#include "coordinator/service/task_queue.h"
 #include "coordinator/service/write_batcher.h"
 #include "coordinator/store/read_only_query.h"
 
@@ -33,6 +34,10 @@ struct CoordinatorOptions {
   std::size_t sql_max_bytes = store::kDefaultMaxAnswerBytes;
   std::chrono::milliseconds sql_timeout{10000};
   std::size_t max_sweep_jobs = kDefaultMaxSweepJobs;
+  // Threads for /v1/sql, apart from the HTTP workers; queries past the
+  // waiting limit are answered 503 too_many_queries.
+  int sql_threads = 2;
+  std::size_t sql_max_waiting = 8;
 };
 
 class CoordinatorService {
@@ -56,6 +61,10 @@ class CoordinatorService {
   // and answer after its commit.
   void register_agent(http::Request request, http::Responder responder);
   void lease(http::Request request, http::Responder responder);
+  // Leases through the writer; with nothing to lease, waits up to `wait`
+  // (the route, and the long-poll waiters once a job is queued for them).
+  void submit_lease(int64_t agent_id, int64_t device_id, std::chrono::duration<double> wait,
+                    http::Responder responder, bool touch);
   void heartbeat(http::Request request, http::Responder responder);
   void result(http::Request request, http::Responder responder);
   void failure(http::Request request, http::Responder responder);
@@ -63,7 +72,8 @@ class CoordinatorService {
   void cancel_sweep(http::Request request, http::Responder responder);
   http::Response sweep_status(const http::Request& request);
   http::Response devices(const http::Request& request);
-  http::Response sql(const http::Request& request);
+  void sql(http::Request request, http::Responder responder);
+  http::Response run_sql(const http::Request& request);
 
   void require_admin(const http::Request& request) const;
   store::AgentRow require_agent(const http::Request& request);
@@ -85,7 +95,9 @@ class CoordinatorService {
   std::mutex maintenance_mutex_;
   std::condition_variable maintenance_wake_;
   bool stopping_ = false;
+  std::atomic<bool> maintenance_queued_{false};  // a maintenance write waits in the writer
   std::thread maintenance_;
+  TaskQueue sql_queries_;
   // Declared last: built after, and destroyed before, what its operations use.
   std::unique_ptr<WriteBatcher> writer_;
 };

@@ -35,10 +35,12 @@ std::optional<http::Response> try_lease(store::Store& store, int64_t agent_id, d
   return http::json_response(200, protocol::to_json(protocol::LeaseResponse{std::move(job)}));
 }
 
-LeaseWaiters::LeaseWaiters(StorePool& stores, double lease_ttl_s)
-    : stores_(stores), lease_ttl_s_(lease_ttl_s), thread_([this] { run(); }) {}
+LeaseWaiters::LeaseWaiters(StorePool& stores, Lease lease)
+    : stores_(stores), lease_(std::move(lease)), thread_([this] { run(); }) {}
 
-LeaseWaiters::~LeaseWaiters() {
+LeaseWaiters::~LeaseWaiters() { stop(); }
+
+void LeaseWaiters::stop() {
   std::deque<Waiter> left;
   {
     const std::lock_guard lock(mutex_);
@@ -46,7 +48,7 @@ LeaseWaiters::~LeaseWaiters() {
     left.swap(waiters_);
   }
   wake_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
   for (Waiter& waiter : left) waiter.responder.send(no_job());
 }
 
@@ -109,17 +111,20 @@ void LeaseWaiters::serve_waiters(std::deque<Waiter>& waiters) {
   const auto now = Clock::now();
   std::deque<Waiter> still_waiting;
   for (Waiter& waiter : waiters) {
-    std::optional<http::Response> answer;
+    bool work = false;
     if (store != nullptr && devices_without_work.count(waiter.device_id) == 0) {
       try {
-        answer = try_lease(*store, waiter.agent_id, lease_ttl_s_);
-      } catch (...) {
-        answer = http::error_response_for(std::current_exception());
+        work = store->has_work_for(waiter.agent_id);
+      } catch (const std::exception& error) {
+        fmt::print(stderr, "tailsweep: lease waiters: {}\n", error.what());
       }
-      if (!answer) devices_without_work.insert(waiter.device_id);
+      if (!work) devices_without_work.insert(waiter.device_id);
     }
-    if (answer) {
-      waiter.responder.send(std::move(*answer));
+    if (work) {
+      // Another agent may take the job first; then the writer hands the
+      // responder back to wait() with the time left.
+      lease_(waiter.agent_id, waiter.device_id,
+             std::max(waiter.deadline - now, Clock::duration::zero()), std::move(waiter.responder));
     } else if (now >= waiter.deadline) {
       waiter.responder.send(no_job());
     } else {

@@ -1,13 +1,16 @@
 #pragma once
 // Long-polled leases: an agent that asks for work when there is none waits
 // here, holding no thread, until a job it can take is queued or its wait
-// ends ({"job": null}). One thread retries the waiting agents whenever work
-// may have appeared (notify), and at least once a second (leases that
-// expire are requeued by the lease call itself).
+// ends ({"job": null}). One thread looks again whenever work may have
+// appeared (notify), and at least once a second (the maintenance write
+// requeues expired leases). Looking is read-only: only an agent for which
+// a job is queued is handed to `lease`, which leases through the writer, so
+// idle long-polls never compete with the group commit for the write lock.
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -25,8 +28,16 @@ std::optional<http::Response> try_lease(store::Store& store, int64_t agent_id, d
 
 class LeaseWaiters {
  public:
-  LeaseWaiters(StorePool& stores, double lease_ttl_s);
-  ~LeaseWaiters();  // answers every waiter {"job": null} and joins the thread
+  // Leases for the agent (through the writer) or, finding nothing after
+  // all, hands the responder back to wait() for what is left of `wait`.
+  using Lease = std::function<void(int64_t agent_id, int64_t device_id,
+                                   std::chrono::duration<double> wait, http::Responder)>;
+
+  LeaseWaiters(StorePool& stores, Lease lease);
+  ~LeaseWaiters();  // stop()
+  // Answers every waiter {"job": null} and joins the thread; a later wait()
+  // is answered at once. Idempotent. After it, `lease` is never called.
+  void stop();
   LeaseWaiters(const LeaseWaiters&) = delete;
   LeaseWaiters& operator=(const LeaseWaiters&) = delete;
 
@@ -48,7 +59,7 @@ class LeaseWaiters {
   void serve_waiters(std::deque<Waiter>& waiters);
 
   StorePool& stores_;
-  double lease_ttl_s_;
+  Lease lease_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Waiter> waiters_;

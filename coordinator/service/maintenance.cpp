@@ -39,11 +39,21 @@ void CoordinatorService::run_maintenance() {
     if (stopping_) break;
     lock.unlock();
     try {
-      store::Store& store = stores_.local();
-      if (store.requeue_expired(unix_now_s()) > 0) waiters_.notify();
-      run_coordinator_jobs(store);
+      // A read-only look first; the writes (requeueing expired leases, the
+      // coordinator's own jobs) go through the writer, in its next batch,
+      // never on a connection of their own that would compete with it.
+      if (!maintenance_queued_.load() && stores_.local().maintenance_due(unix_now_s())) {
+        maintenance_queued_ = true;
+        writer_->submit_task(
+            [this](store::Store& store) {
+              maintenance_queued_ = false;
+              if (store.requeue_expired(unix_now_s()) > 0) waiters_.notify();
+              run_coordinator_jobs(store);
+            },
+            /*may_make_work=*/false);
+      }
     } catch (const std::exception& error) {
-      // The database being busy or briefly unavailable is not fatal: try again next period.
+      // The database briefly unavailable is not fatal: try again next period.
       fmt::print(stderr, "tailsweep: maintenance: {}\n", error.what());
     }
     lock.lock();

@@ -36,7 +36,7 @@ http::Router CoordinatorService::router() {
   router.add_sync("GET", "/v1/sweeps/{id}", sync(&CoordinatorService::sweep_status));
   router.add("POST", "/v1/sweeps/{id}/cancel", async(&CoordinatorService::cancel_sweep));
   router.add_sync("GET", "/v1/devices", sync(&CoordinatorService::devices));
-  router.add_sync("POST", "/v1/sql", sync(&CoordinatorService::sql));
+  router.add("POST", "/v1/sql", async(&CoordinatorService::sql));
   return router;
 }
 

@@ -37,6 +37,18 @@ void WriteBatcher::submit(Operation operation, http::Responder responder, bool m
   wake_.notify_one();
 }
 
+void WriteBatcher::submit_task(std::function<void(store::Store&)> task, bool may_make_work) {
+  Operation operation = [task = std::move(task)](store::Store& store) {
+    task(store);
+    return std::optional<http::Response>(http::json_response(200, nullptr));
+  };
+  {
+    const std::lock_guard lock(mutex_);
+    queue_.push_back(Pending{std::move(operation), std::nullopt, may_make_work, {}});
+  }
+  wake_.notify_one();
+}
+
 void WriteBatcher::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
@@ -80,12 +92,16 @@ void WriteBatcher::run_batch(std::deque<Pending>& batch) {
                                                       "the database could not commit; retry"));
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (answers[i]) {
-      batch[i].responder.send(std::move(*answers[i]));
+    if (!batch[i].responder) {
+      if (answers[i] && answers[i]->status >= 400) {
+        fmt::print(stderr, "tailsweep: a maintenance write failed: {}\n", answers[i]->body);
+      }
+    } else if (answers[i]) {
+      batch[i].responder->send(std::move(*answers[i]));
     } else if (batch[i].otherwise) {
-      batch[i].otherwise(batch[i].responder);
+      batch[i].otherwise(*batch[i].responder);
     } else {
-      batch[i].responder.send(
+      batch[i].responder->send(
           http::error_response(ErrorCode::kInternal, "the operation gave no answer"));
     }
   }

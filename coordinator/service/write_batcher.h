@@ -40,11 +40,14 @@ class WriteBatcher {
 
   void submit(Operation operation, http::Responder responder, bool may_make_work,
               Otherwise otherwise = {});
+  // A write nobody waits for (maintenance): run in the next batch like the
+  // others; an error is logged.
+  void submit_task(std::function<void(store::Store&)> task, bool may_make_work);
 
  private:
   struct Pending {
     Operation operation;
-    http::Responder responder;
+    std::optional<http::Responder> responder;  // none for a task
     bool may_make_work = false;
     Otherwise otherwise;
   };

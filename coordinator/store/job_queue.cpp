@@ -215,6 +215,19 @@ FailOutcome Store::fail_job(int64_t job_id, std::string_view lease_id, int64_t a
   return outcome;
 }
 
+bool Store::has_work_for(int64_t agent_id) {
+  return best_queued_job_for(agent_device(agent_id)).has_value();
+}
+
+bool Store::maintenance_due(double now_s) {
+  auto due = db_.cached(
+      "SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'leased' AND lease_expires_at <= ?1) OR "
+      "EXISTS (SELECT 1 FROM jobs WHERE state = 'queued' AND runner = 'coordinator')");
+  due->bind(1, now_s);
+  due->step();
+  return due->column_int64(0) != 0;
+}
+
 int Store::requeue_expired(double now_s) {
   Transaction transaction(db_);
   const int expired = requeue_expired_in_transaction(now_s);

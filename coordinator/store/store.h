@@ -235,6 +235,11 @@ class Store {
   // Expired leases go back to the queue, or fail at max_attempts; each is a
   // failures row. Returns how many leases expired.
   int requeue_expired(double now_s);
+  // Read-only checks, so that idle polling never takes the write lock: a
+  // job this agent could lease now; a lease that has expired or a
+  // coordinator job that is ready (work for the maintenance write).
+  bool has_work_for(int64_t agent_id);
+  bool maintenance_due(double now_s);
   // A cheap check for long-polling: is there a job this agent could lease?
   bool has_queued_work_for(int64_t agent_id);
   QueueCounts queue_counts();

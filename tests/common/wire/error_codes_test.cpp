@@ -14,7 +14,7 @@ constexpr ErrorCode kEvery[] = {
     ErrorCode::kUnknownJob,        ErrorCode::kMethodNotAllowed,   ErrorCode::kLeaseLost,
     ErrorCode::kConflict,          ErrorCode::kDeviceKindConflict, ErrorCode::kBodyTooLarge,
     ErrorCode::kHeadersTooLarge,   ErrorCode::kInternal,           ErrorCode::kTooManyConnections,
-    ErrorCode::kDatabaseUnavailable};
+    ErrorCode::kTooManyQueries,    ErrorCode::kDatabaseUnavailable};
 
 TEST(ErrorCodes, EachHasOneNameThatReadsBackAndAnErrorStatus) {
   std::set<std::string> names;
