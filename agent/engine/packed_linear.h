@@ -33,6 +33,8 @@ class PackedLinear {
   // gelu(input W^T + b), exact (erf) GELU.
   at::Tensor forward_gelu(const at::Tensor& input) const;
   // out += input W^T + b, in place; out must be contiguous.
+  // Whether this layer runs on oneDNN (false: ATen, by choice or fallback).
+  bool runs_on_onednn() const { return packed_ != nullptr; }
   void accumulate_into(at::Tensor& out, const at::Tensor& input) const;
 
  private:

@@ -4,20 +4,35 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <string_view>
+
 namespace tailsweep {
 
 ProgressLine::ProgressLine()
-    : enabled_(::isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()) {}
+    : enabled_(::isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()) {
+  if (const char* mode = std::getenv("TAILSWEEP_PROGRESS"); mode != nullptr) {
+    const std::string_view wanted(mode);
+    if (wanted == "off") enabled_ = false;
+    if (wanted == "lines") enabled_ = lines_ = true;
+  }
+}
 
 void ProgressLine::update(std::size_t done, std::size_t total, std::string_view detail) {
   if (!enabled_ || done == 0) return;
   const auto now = std::chrono::steady_clock::now();
-  // At most ten redraws a second: a fast loop should not spend its time on the terminal.
-  if (done < total && now - last_print_ < std::chrono::milliseconds(100)) return;
+  // At most ten redraws a second (one line a second in a log): a fast loop
+  // should not spend its time on the terminal.
+  const auto period = lines_ ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(100);
+  if (done < total && now - last_print_ < period) return;
   last_print_ = now;
   const double elapsed_s = std::chrono::duration<double>(now - start_).count();
   const double eta_s =
       elapsed_s / static_cast<double>(done) * static_cast<double>(total - std::min(done, total));
+  if (lines_) {
+    fmt::print(stderr, "[{}/{}] {}, ETA {:.0f}s\n", done, total, detail, eta_s);
+    return;
+  }
   fmt::print(stderr, "\r[{}/{}] {}, ETA {:.0f}s   ", done, total, detail, eta_s);
   if (done >= total) fmt::print(stderr, "\n");
 }

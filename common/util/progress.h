@@ -1,6 +1,8 @@
 #pragma once
 // One self-overwriting progress line with an ETA on stderr, shown only when
-// stderr is a terminal (logs and pipes stay clean).
+// stderr is a terminal (logs and pipes stay clean). TAILSWEEP_PROGRESS=lines
+// writes plain lines instead, at most one a second (a log that shows how far
+// a long run got, and what tests watch for); =off shows nothing.
 #include <chrono>
 #include <cstddef>
 #include <string_view>
@@ -20,6 +22,7 @@ class ProgressLine {
 
  private:
   bool enabled_;
+  bool lines_ = false;  // plain lines rather than one overwritten line
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_print_{};
 };

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../support/child_process.h"
+#include "../support/free_port.h"
 #include "../support/run_command.h"
 #include "../support/temp_dir.h"
 #include "common/util/http_client.h"

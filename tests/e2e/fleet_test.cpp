@@ -57,7 +57,8 @@ TEST_F(Fleet, AJobOfAnAgentKilledMidJobCompletesOnAnotherAfterItsLeaseExpires) {
 }
 
 TEST_F(Fleet, ACoordinatorKilledMidSweepLosesNoAcceptedResult) {
-  start_coordinator();
+  // It restarts on the same port: one no port-0 bind can take meanwhile.
+  start_coordinator(testing::port_outside_the_ephemeral_range());
   start_agent("box", "cpu");
   start_agent("nano", "sim:jetson-nano");
   ASSERT_TRUE(eventually([&] { return devices_registered(2); }, 20s)) << logs();

@@ -148,15 +148,23 @@ TEST(ProfileCli, ACudaCurveCarriesTheGpuOrSaysWhyThereIsNone) {
 }
 
 TEST(ProfileCli, ASignalStopsMeasuringAndKeepsThePointsMeasured) {
-  // 16 points of 0.4 s each (the precision is out of reach), stopped after about 1.5 s.
+  // 16 points of 0.4 s each (the precision is out of reach), stopped once
+  // the first point is done: the progress lines say when (not a fixed
+  // delay, which a busy machine could spend before the first point).
   tailsweep::testing::TempDir dir("tailsweep-profile");
   const auto out = dir / "partial.json";
+  ::setenv("TAILSWEEP_PROGRESS", "lines", 1);
   tailsweep::testing::ChildProcess agent(
       {TAILSWEEP_AGENT_BIN, "profile", "--model",
        "custom:dim=32,depth=2,heads=2,patch=8,image=32,classes=5", "--tokens", "2:17",
        "--precision", "0.0001", "--time-cap", "0.4", "--warmup", "0.05", "--out", out.string()},
       dir / "agent.log");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ::unsetenv("TAILSWEEP_PROGRESS");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (tailsweep::testing::slurp(agent.log()).find("[1/16]") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   agent.signal(SIGTERM);
   ASSERT_TRUE(agent.wait_for_exit(std::chrono::seconds(10)));
   const std::string log = tailsweep::testing::slurp(agent.log());

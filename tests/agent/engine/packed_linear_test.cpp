@@ -17,13 +17,26 @@ void expect_close(const at::Tensor& actual, const at::Tensor& expected) {
 }
 
 // Both backends: oneDNN where this build has it, and the ATen fallback that
-// builds without oneDNN (Jetson) run.
-class PackedLinearTest : public ::testing::TestWithParam<GemmBackend> {};
+// builds without oneDNN (Jetson) run. The oneDNN case is skipped, not run
+// on the fallback under oneDNN's name, in a build without it.
+class PackedLinearTest : public ::testing::TestWithParam<GemmBackend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == GemmBackend::kOneDnn && gemm_backend().rfind("onednn", 0) != 0) {
+      GTEST_SKIP() << "this build has no oneDNN (" << gemm_backend() << ")";
+    }
+  }
+  // The layer runs on the backend the case is named after.
+  static void expect_backend(const PackedLinear& linear) {
+    EXPECT_EQ(linear.runs_on_onednn(), GetParam() == GemmBackend::kOneDnn);
+  }
+};
 
 TEST_P(PackedLinearTest, MatchesAtenForEveryRowCountAndEpilogue) {
   const at::Tensor weight = at::randn({96, 40});
   const at::Tensor bias = at::randn({96});
   const PackedLinear linear(weight, bias, GetParam());
+  expect_backend(linear);
   // Row counts change from block to block under token pruning, including
   // counts other than the one the weights were packed for.
   for (int64_t rows : {1, 2, 17, 139, 197, 394}) {
@@ -42,6 +55,7 @@ TEST_P(PackedLinearTest, KeepsLeadingDimensionsAndReusesPrimitives) {
   const at::Tensor weight = at::randn({8, 12});
   const at::Tensor bias = at::randn({8});
   const PackedLinear linear(weight, bias, GetParam());
+  expect_backend(linear);
   const at::Tensor input = at::randn({3, 5, 12});
   const at::Tensor first = linear.forward(input);
   EXPECT_EQ(first.sizes(), (std::vector<int64_t>{3, 5, 8}));

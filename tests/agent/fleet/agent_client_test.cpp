@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../../coordinator/http/test_server.h"
+#include "../../support/free_port.h"
 #include "../../support/run_command.h"
 #include "../../support/temp_dir.h"
 #include "agent/fleet/coordinator_client.h"
@@ -418,10 +419,10 @@ TEST_F(AgentRunTest, ALostLeaseStopsTheJobAndNothingIsPosted) {
 }
 
 TEST_F(AgentRunTest, SurvivesACoordinatorThatStartsLate) {
-  // A port that was just free; the coordinator comes up on it once the
-  // agent has logged that it is retrying. The log goes to a file we can
-  // watch, then to stderr for the result.
-  const uint16_t port = FakeCoordinator().port();
+  // A free port where nothing else will be given one (support/free_port.h);
+  // the coordinator comes up on it once the agent has logged that it is
+  // retrying. The log goes to a file we can watch, then to stderr.
+  const uint16_t port = tailsweep::testing::port_outside_the_ephemeral_range();
   const std::string log = (scratch_ / "agent.log").string();
   auto agent_run = std::async(std::launch::async, [&] {
     // `timeout`: if the coordinator never came up, the agent would retry forever.
@@ -563,11 +564,13 @@ TEST(HeartbeatLoopTest, BeatsUntilTheLeaseIsLostThenStops) {
     EXPECT_FALSE(heartbeats.lease_lost());
     coordinator.answer_heartbeats_with_lease_lost();
     ASSERT_TRUE(eventually([&] { return heartbeats.lease_lost(); }));
+    // Five intervals later the loop, still alive (not joined yet), has not
+    // beaten again: it stopped at the lease_lost answer.
+    const std::size_t at_loss = coordinator.calls("heartbeat").size();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(coordinator.calls("heartbeat").size(), at_loss);
+    EXPECT_GE(at_loss, 3u);
   }  // joins the thread
-  const std::size_t beats = coordinator.calls("heartbeat").size();
-  EXPECT_GE(beats, 3u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(coordinator.calls("heartbeat").size(), beats);  // none after the loop ended
   const std::lock_guard lock(log_mutex);
   ASSERT_EQ(log.size(), 1u);
   EXPECT_THAT(log[0], HasSubstr("job 4: lease lost"));

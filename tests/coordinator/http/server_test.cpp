@@ -373,7 +373,7 @@ TEST(HttpServer, StopWithALongPollPendingReturnsAndAnswersOrCloses) {
   const std::string url = server->url();
 
   RawConnection idle_keep_alive(server->port());
-  bool poll_finished = false;
+  std::atomic<bool> poll_finished{false};
   std::thread poller([&] {
     HttpClient client(ClientOptions{url, "", milliseconds(5000), milliseconds(60'000)});
     try {
@@ -386,8 +386,10 @@ TEST(HttpServer, StopWithALongPollPendingReturnsAndAnswersOrCloses) {
   ASSERT_TRUE(parked->wait_for(1));
 
   server->stop();  // returns only once run() has returned
+  // The long-poll ends because the server answered or closed it within the
+  // grace, not because the test waited: checked before the join.
+  EXPECT_TRUE(eventually([&] { return poll_finished.load(); }, seconds(10)));
   poller.join();
-  EXPECT_TRUE(poll_finished);
   EXPECT_TRUE(idle_keep_alive.read_until_closed().closed);
 
   // A handler answering after the stop, or after the server is gone, is harmless.
