@@ -39,25 +39,42 @@ std::vector<int64_t> parse_token_grid(std::string_view text, int64_t max_tokens)
   } else {
     for (const auto part : split(text, ',')) grid.push_back(parse_int(text, part, kWhat));
   }
-  for (const int64_t n : grid) {
+  try {
+    return checked_token_counts(std::move(grid), max_tokens);
+  } catch (const InputError& error) {
+    throw InputError(fmt::format("--tokens '{}': {}", text, error.what()));
+  }
+}
+
+std::vector<int64_t> checked_token_counts(std::vector<int64_t> counts, int64_t max_tokens) {
+  if (counts.empty()) throw InputError("the token grid is empty");
+  for (const int64_t n : counts) {
     if (n < 2 || n > max_tokens) {
       throw InputError(fmt::format(
-          "--tokens '{}': {} is outside 2..{} (CLS plus at least one patch, at most the "
-          "model's tokens)",
-          text, n, max_tokens));
+          "token count {} is outside 2..{} (CLS plus at least one patch, at most the model's "
+          "tokens)",
+          n, max_tokens));
     }
   }
-  std::sort(grid.begin(), grid.end());
-  grid.erase(std::unique(grid.begin(), grid.end()), grid.end());
-  return grid;
+  std::sort(counts.begin(), counts.end());
+  counts.erase(std::unique(counts.begin(), counts.end()), counts.end());
+  return counts;
 }
 
 std::vector<int64_t> parse_batch_list(std::string_view text) {
   std::vector<int64_t> batches;
-  for (const auto part : split(text, ',')) {
-    const int64_t batch = parse_int(text, part, "--batch");
-    if (batch < 1) throw InputError(fmt::format("--batch '{}': {} is not >= 1", text, batch));
-    batches.push_back(batch);
+  for (const auto part : split(text, ',')) batches.push_back(parse_int(text, part, "--batch"));
+  try {
+    return checked_batches(std::move(batches));
+  } catch (const InputError& error) {
+    throw InputError(fmt::format("--batch '{}': {}", text, error.what()));
+  }
+}
+
+std::vector<int64_t> checked_batches(std::vector<int64_t> batches) {
+  if (batches.empty()) throw InputError("no batch size given");
+  for (const int64_t batch : batches) {
+    if (batch < 1) throw InputError(fmt::format("batch size {} is not >= 1", batch));
   }
   std::sort(batches.begin(), batches.end());
   batches.erase(std::unique(batches.begin(), batches.end()), batches.end());

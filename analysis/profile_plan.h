@@ -20,6 +20,11 @@ namespace tailsweep {
 std::vector<int64_t> parse_token_grid(std::string_view text, int64_t max_tokens);
 // "1" or "1,4,8"; every batch >= 1.
 std::vector<int64_t> parse_batch_list(std::string_view text);
+// The same rules for values that arrive typed (a job spec, a request):
+// sorted, each once; InputError for a count outside 2..max_tokens, a batch
+// below 1, or nothing at all.
+std::vector<int64_t> checked_token_counts(std::vector<int64_t> counts, int64_t max_tokens);
+std::vector<int64_t> checked_batches(std::vector<int64_t> batches);
 
 struct ProfilePoint {
   int64_t batch = 1;

@@ -9,6 +9,8 @@
 #include "agent/cli/commands.h"
 #include "agent/engine/accuracy_session.h"
 #include "agent/measure/evaluation.h"
+#include "analysis/profile_plan.h"
+#include "common/model/model_config.h"
 #include "common/model/method_spec.h"
 #include "common/util/cli_main.h"
 #include "common/util/errors.h"
@@ -19,10 +21,15 @@ namespace {
 
 struct EvalOptions {
   EvalRequest request;
+  std::string tokens;  // --tokens' text, parsed into the request once
   std::string out;
 };
 
 void run_eval(EvalOptions options) {
+  if (!options.tokens.empty()) {
+    options.request.tokens = parse_token_grid(
+        options.tokens, parse_model_spec(options.request.run.model).total_tokens());
+  }
   const EvalRequest& request = options.request;
   // Refuse an unwritable --out before spending minutes on the evaluation.
   std::ofstream out_file;
@@ -83,7 +90,7 @@ void register_eval_command(CLI::App& app) {
       ->capture_default_str()
       ->check(tailsweep::cli::kNonNegative);
   command->add_option("--method", r.method, kMethodSpecHelp)->capture_default_str();
-  command->add_option("--tokens", r.tokens_grid,
+  command->add_option("--tokens", options->tokens,
                       "accuracy-curve mode: token counts with CLS, 2:197[:STEP] or 2,50,100");
   command->add_option("--batch", r.batch, "images per forward pass")
       ->capture_default_str()

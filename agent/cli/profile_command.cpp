@@ -12,6 +12,8 @@
 #include "agent/cli/commands.h"
 #include "agent/device/device_spec.h"
 #include "agent/measure/profiling.h"
+#include "analysis/profile_plan.h"
+#include "common/model/model_config.h"
 #include "common/util/cli_main.h"
 #include "common/util/errors.h"
 
@@ -20,6 +22,8 @@ namespace {
 
 struct ProfileCommandOptions {
   ProfileRequest request;
+  std::string batches = "1";  // the flags' text, parsed into the request once
+  std::string tokens;
   std::string out;
 };
 
@@ -45,6 +49,11 @@ void run_profile_command(ProfileCommandOptions options) {
     // Fail now, not after an hour of measuring.
     out_file.open(options.out, std::ios::trunc);
     if (!out_file) throw InputError(fmt::format("cannot write --out {}", options.out));
+  }
+  options.request.batches = parse_batch_list(options.batches);
+  if (!options.tokens.empty()) {
+    options.request.tokens = parse_token_grid(
+        options.tokens, parse_model_spec(options.request.run.model).total_tokens());
   }
   stop_measuring_on_signals();
   options.request.interrupt = &interrupt_requested;
@@ -75,10 +84,10 @@ void register_profile_command(CLI::App& app) {
                         "seed for the visiting order, the inputs and random weights");
   command->add_option("--device", options->request.device, device_spec_help())
       ->capture_default_str();
-  command->add_option("--batch", options->request.batches, "batch sizes, e.g. 1,4")
+  command->add_option("--batch", options->batches, "batch sizes, e.g. 1,4")
       ->capture_default_str();
   CLI::Option* tokens =
-      command->add_option("--tokens", options->request.tokens,
+      command->add_option("--tokens", options->tokens,
                           "FROM:TO[:STEP] or a list N1,N2,... (counts include CLS, 2..model's)");
   CLI::Option* methods =
       command->add_option("--methods", options->request.methods,

@@ -66,11 +66,11 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
   if (request.batch < 1)
     throw InputError(fmt::format("batch {} must be at least 1", request.batch));
   if (request.limit < 0) throw InputError(fmt::format("limit {} must be >= 0", request.limit));
-  const bool curve = !request.tokens_grid.empty();
+  const bool curve = !request.tokens.empty();
   std::vector<MethodSpec> methods;
   std::vector<int64_t> grid;
   if (curve) {
-    grid = parse_token_grid(request.tokens_grid, config.total_tokens());
+    grid = checked_token_counts(request.tokens, config.total_tokens());
     for (const int64_t n : grid) methods.push_back(parse_method_spec(fmt::format("random:{}", n)));
   } else {
     methods.push_back(parse_method_spec(request.method));

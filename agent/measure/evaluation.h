@@ -24,9 +24,9 @@ struct EvalRequest {
   std::string split = "test";
   int64_t limit = 0;  // 0: every image; else a class-stratified subset drawn with seed
   std::string method = "none";
-  // Non-empty: the accuracy curve A(n), method random:n at every n of the grid
-  // ("2:197:5" or "2,50,100"), instead of one method.
-  std::string tokens_grid;
+  // Non-empty: the accuracy curve A(n), method random:n at every token
+  // count n (with CLS), instead of one method.
+  std::vector<int64_t> tokens;
   int64_t batch = 64;
   double latency_precision = 0.02;  // of the latency measurement's median
   double latency_time_cap_s = 10.0;

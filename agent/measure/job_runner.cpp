@@ -7,6 +7,8 @@
 #include "agent/device/gpu_sim.h"
 #include "agent/engine/compute_device.h"
 #include "agent/engine/runtime.h"
+#include "analysis/profile_plan.h"
+#include "common/model/model_config.h"
 #include "common/util/errors.h"
 
 namespace tailsweep::agent {
@@ -42,8 +44,10 @@ ProfileRequest profile_request_for(const protocol::ProfileJobSpec& spec,
   ProfileRequest request;
   request.run = model_run_for(spec.model, spec.weights, spec.seed, device);
   request.device = device.device;
-  request.batches = fmt::format("{}", fmt::join(spec.batches, ","));
-  request.tokens = spec.tokens;
+  request.batches = spec.batches;
+  if (!spec.tokens.empty()) {
+    request.tokens = parse_token_grid(spec.tokens, parse_model_spec(spec.model).total_tokens());
+  }
   request.methods = spec.methods;
   request.precision = spec.precision;
   request.mode = spec.mode;
@@ -75,7 +79,9 @@ EvalRequest eval_request_for(const std::string& kind, const protocol::EvalJobSpe
   request.split = spec.split;
   request.limit = spec.limit;
   request.method = spec.method;
-  request.tokens_grid = spec.tokens.value_or("");
+  if (spec.tokens) {
+    request.tokens = parse_token_grid(*spec.tokens, parse_model_spec(spec.model).total_tokens());
+  }
   request.batch = spec.batch;
   return request;
 }

@@ -265,7 +265,7 @@ PointPlan plan_points(const ProfileRequest& options, const VitConfig& config,
         shuffled_method_points(batches, methods.size(), config.total_tokens(), options.run.seed);
     return plan;
   }
-  const std::vector<int64_t> tokens = parse_token_grid(options.tokens, config.total_tokens());
+  const std::vector<int64_t> tokens = checked_token_counts(options.tokens, config.total_tokens());
   plan.order = fixed_time ? descending_points(batches, tokens)
                           : shuffled_points(batches, tokens, options.run.seed);
   return plan;
@@ -317,7 +317,7 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
   const DeviceSpec device_spec = parse_device_spec(options.device);
   check_options(options);
   const VitConfig config = parse_model_spec(options.run.model);
-  const std::vector<int64_t> batches = parse_batch_list(options.batches);
+  const std::vector<int64_t> batches = checked_batches(options.batches);
   std::vector<MethodSpec> methods;
   for (const std::string& text : options.methods) {
     methods.push_back(parse_method_spec(text));

@@ -3,6 +3,7 @@
 // runs for a profile job. Plain types only in this header.
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,8 +16,8 @@ namespace tailsweep::agent {
 struct ProfileRequest {
   ModelRunOptions run;
   std::string device = "cpu";  // cpu, cuda[:N] or sim:NAME (common/device_spec.h)
-  std::string batches = "1";   // "1" or "1,4,8"
-  std::string tokens;          // "2:197[:STEP]" or "2,50,100"; empty with methods
+  std::vector<int64_t> batches{1};
+  std::vector<int64_t> tokens;  // the curve's token counts (with CLS); empty with methods
   // Instead of a curve: the latency of each of these method specs on the
   // full input (none, topk:8, pomt:58@3, tome:8, ...), every batch.
   std::vector<std::string> methods;

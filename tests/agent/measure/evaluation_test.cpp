@@ -99,7 +99,7 @@ TEST_F(BandDataset, TrainingLearnsAndTheEngineAgreesWithTheTrainer) {
   EXPECT_EQ(result["latency"]["batch"], 32);
 
   // A(n): with CLS and one random patch the bands are mostly invisible.
-  request.tokens_grid = "2,197";
+  request.tokens = {2, 197};
   request.limit = 100;
   const nlohmann::json curve = run_evaluation(request);
   EXPECT_EQ(curve["kind"], "accuracy_curve");

@@ -40,17 +40,19 @@ TEST(JobRunnerTest, AProfileSpecRunsOnTheAgentsDeviceAndThreads) {
   EXPECT_EQ(request.run.model, "deit-tiny");
   EXPECT_EQ(request.run.weights, "/w/deit.safetensors");
   EXPECT_EQ(request.run.seed, 11u);
-  EXPECT_EQ(request.batches, "1,4,8");
-  EXPECT_EQ(request.tokens, "2:197:5");
+  EXPECT_EQ(request.batches, (std::vector<int64_t>{1, 4, 8}));
+  ASSERT_EQ(request.tokens.size(), 40u);  // 2:197:5 on a 197-token model: 2, 7, ..., 192, 197
+  EXPECT_EQ(request.tokens.front(), 2);
+  EXPECT_EQ(request.tokens.back(), 197);
   EXPECT_DOUBLE_EQ(request.precision, 0.02);
   EXPECT_EQ(request.mode, "block");
   EXPECT_DOUBLE_EQ(request.time_cap_s, 4.0);
   EXPECT_DOUBLE_EQ(request.warmup_s, 0.5);
 
   const ProfileRequest defaults = profile_request_for(
-      protocol::parse_profile_job_spec({{"model", "m"}, {"tokens", "2,9"}}), {"cpu", 0});
+      protocol::parse_profile_job_spec({{"model", "deit-tiny"}, {"tokens", "2,9"}}), {"cpu", 0});
   EXPECT_EQ(defaults.run.weights, "");  // random weights from the seed
-  EXPECT_EQ(defaults.batches, "1");
+  EXPECT_EQ(defaults.batches, (std::vector<int64_t>{1}));
   EXPECT_EQ(defaults.device, "cpu");
 }
 
@@ -71,11 +73,11 @@ TEST(JobRunnerTest, EvalAndAccuracyCurveSpecsBecomeEvalRequests) {
   EXPECT_EQ(request.limit, 500);
   EXPECT_EQ(request.method, "pomt:40");
   EXPECT_EQ(request.batch, 32);
-  EXPECT_EQ(request.tokens_grid, "");
+  EXPECT_TRUE(request.tokens.empty());
 
   const protocol::EvalJobSpec curve =
       protocol::parse_eval_job_spec({{"model", "fmnist-vit"}, {"tokens", "2:50:4"}});
-  EXPECT_EQ(eval_request_for("accuracy_curve", curve, {"cpu", 0}).tokens_grid, "2:50:4");
+  EXPECT_EQ(eval_request_for("accuracy_curve", curve, {"cpu", 0}).tokens.size(), 13u);  // 2:50:4: 2, 6, ..., 50
 }
 
 TEST(JobRunnerTest, RefusesJobsThatCannotBeRunHere) {

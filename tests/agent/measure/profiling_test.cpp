@@ -16,8 +16,8 @@ TEST(Profiling, APointWithTooFewSamplesForAnIntervalHasNullBounds) {
   ProfileRequest request;
   request.run.model = "deit-tiny";
   request.device = "sim:jetson-nano";  // about 19 ms a pass, so a 1 ms cap allows one sample
-  request.batches = "1";
-  request.tokens = "2,197";
+  request.batches = {1};
+  request.tokens = {2, 197};
   request.time_cap_s = 0.001;
   request.warmup_s = 0;
   const nlohmann::json document = run_profiling(request);
