@@ -50,7 +50,8 @@ tail -25 "$OUT/configure.log"
 
 step build
 targets=(tailsweep-agent)
-[[ $TESTS == 1 ]] && targets+=(common_tests agent_engine_tests agent_cli_tests agent_client_unit_tests)
+[[ $TESTS == 1 ]] && targets+=(util_tests model_tests wire_tests analysis_tests device_tests data_tests
+  fleet_tests agent_engine_tests measure_tests agent_cli_tests)
 targets+=(${EXTRA_TARGETS:-})
 cmake --build "$BUILD" -j "$(nproc)" -t "${targets[@]}" > "$OUT/build.log" 2>&1
 status=$?
