@@ -1,26 +1,18 @@
-// tailsweep-agent run: the agent daemon. Registers with a coordinator, then
-// long-polls for jobs, runs each one in-process while a heartbeat thread
-// keeps its lease, keeps the result in an on-disk outbox and posts it.
-// Built to outlive a coordinator restart, a lost database and its own
-// restart (docs/agent.md).
+// tailsweep-agent run: the agent daemon's command. Checks the flags, finds
+// the enrollment token and the device's name, turns SIGINT/SIGTERM into a
+// stop, and hands the fleet loop (agent/fleet/agent_loop.h) this device's
+// registration and the job runner (agent/measure/job_runner.h). Built to
+// outlive a coordinator restart, a lost database and its own restart
+// (docs/agent.md).
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
-#include <chrono>
-#include <condition_variable>
 #include <csignal>
-#include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
-#include <fstream>
-#include <mutex>
-#include <random>
-#include <sstream>
 #include <thread>
-#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -39,9 +31,6 @@ namespace tailsweep::agent {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-using Seconds = std::chrono::duration<double>;
-using std::chrono::milliseconds;
 
 struct RunOptions {
   std::string coordinator;
