@@ -35,6 +35,14 @@ class Coordinator {
     char folder[] = "/tmp/tailsweep-fuzz-XXXXXX";
     if (::mkdtemp(folder) == nullptr) std::abort();
     folder_ = folder;
+    // The scratch database goes with the process (open files stay readable
+    // to the threads still running while it exits).
+    static std::string scratch;
+    scratch = folder_;
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(scratch, ignored);
+    });
     const std::string db = folder_ + "/fuzz.db";
     store::Store::migrate(db);
     coordinator::CoordinatorOptions options;
