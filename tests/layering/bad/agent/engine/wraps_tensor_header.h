@@ -1,0 +1,2 @@
+// Fixture for the layering check (never compiled): brings ATen in through another header.
+#include "agent/engine/tensor_header.h"
