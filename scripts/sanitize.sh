@@ -15,7 +15,9 @@ cmake --build "$BUILD_DIR" -j "$(nproc)"
 # Leak checking is off: LibTorch and OpenBLAS keep allocations for the life
 # of the process on purpose, and none of our own outlive a test otherwise
 # unseen. Everything else (use after free, overflows, UB) aborts the test.
-export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1
+# allocator_may_return_null: an allocation too large to make fails as it would
+# without ASan (the engine turns that into its one-line error; a test checks it).
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 cd "$BUILD_DIR"
 if (($#)); then

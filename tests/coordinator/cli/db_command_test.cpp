@@ -62,7 +62,7 @@ TEST(DbMigrateCommand, NeedsADatabasePath) {
 // Before: SQLite opened /dev/null and created /dev/null-journal beside it.
 TEST(DbMigrateCommand, RefusesAPathThatIsNotARegularFile) {
   const testing::TempDir dir("tailsweep-cli-db");
-  for (const std::string path : {std::string("/dev/null"), dir.path().string()}) {
+  for (const std::string& path : {std::string("/dev/null"), dir.path().string()}) {
     const auto refused = run_command(migrate(path));
     EXPECT_EQ(refused.exit_code, 2) << path;
     EXPECT_THAT(refused.err, HasSubstr("not a regular file")) << path;
@@ -73,7 +73,7 @@ TEST(DbMigrateCommand, RefusesAPathThatIsNotARegularFile) {
 
 // Before: 9223372036854775808 was read as INT64_MAX, another sweep's id.
 TEST(IdArguments, AnIdPastInt64IsRefusedNotClamped) {
-  for (const std::string command :
+  for (const std::string& command :
        {std::string(TAILSWEEP_BIN) + " report --db x.db --out x --sweep=9223372036854775808",
         std::string(TAILSWEEP_BIN) +
             " sweep status 9223372036854775808 --coordinator http://127.0.0.1:1 --admin-token t",
