@@ -71,4 +71,29 @@ PomtSchedule pomt_schedule(std::span<const CurvePoint> latency_ms,
   return result;
 }
 
+AlignedSchedule align_to_steps(const PomtSchedule& schedule,
+                               std::span<const std::pair<int64_t, int64_t>> steps,
+                               int64_t tokens_total) {
+  AlignedSchedule aligned;
+  aligned.r = schedule.r;
+  aligned.tokens_after_pruning = schedule.tokens_after_pruning;
+  const int64_t n_star = schedule.n_star;
+  const int64_t landing = schedule.tokens_after_pruning;  // n* + 2, or N when R is clamped
+  for (const auto& [below, above] : steps) {
+    if (below >= above) {
+      throw InputError(fmt::format("a step from {} to {} tokens does not rise in tokens", below,
+                                   above));
+    }
+    // (below, above] meets (n*, landing]?
+    const bool crossed = below < landing && above > n_star;
+    if (!crossed || below < n_star) continue;  // below n*: n* is already past that step
+    if (aligned.moved() && below >= aligned.step_below) continue;
+    aligned.step_below = below;
+    aligned.step_above = above;
+    aligned.tokens_after_pruning = below;
+    aligned.r = tokens_total - below;
+  }
+  return aligned;
+}
+
 }  // namespace tailsweep::schedule

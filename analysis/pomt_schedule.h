@@ -8,6 +8,7 @@
 // fidelity, and report both.
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace tailsweep::schedule {
@@ -36,5 +37,30 @@ struct PomtSchedule {
 PomtSchedule pomt_schedule(std::span<const CurvePoint> latency_ms,
                            std::span<const CurvePoint> accuracy, double alpha,
                            int64_t tokens_total);
+
+// The step-aligned variant: the same utility and n*, but the pruning lands
+// at or below the step that the reference's n* + 2 would cross. For each
+// detected step (a, b] (a: the last count measured below it, b: the first
+// above), the reference's landing crosses it when (a, b] meets (n*, n* + 2]:
+// on a grid of stride 1, a cliff right after n* or n* + 1; on a coarser
+// grid, a step whose exact place between a and b is unknown. Then the
+// landing is a, the largest count known to be below the step (a is n* or
+// n* + 1). Otherwise, the reference's rule. Ties between steps go to the
+// lowest a.
+struct AlignedSchedule {
+  int64_t r = 0;
+  int64_t tokens_after_pruning = 0;  // N - R
+  // The step the reference would have crossed: below..above tokens; 0 when
+  // none was near and the reference's rule stands.
+  int64_t step_below = 0;
+  int64_t step_above = 0;
+  bool moved() const { return step_below != 0; }
+};
+
+// `steps`: (a, b) pairs, as find_latency_steps gives them (tokens_below,
+// tokens_above). Throws InputError for a step with a >= b.
+AlignedSchedule align_to_steps(const PomtSchedule& schedule,
+                               std::span<const std::pair<int64_t, int64_t>> steps,
+                               int64_t tokens_total);
 
 }  // namespace tailsweep::schedule

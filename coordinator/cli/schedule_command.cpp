@@ -1,5 +1,5 @@
 // tailsweep schedule pomt: POMT's schedule from a latency and an accuracy
-// curve in CSV files, without a coordinator (common/pomt_schedule.h).
+// curve in CSV files, without a coordinator (analysis/pomt_schedule.h).
 #include <fstream>
 #include <memory>
 #include <string>
@@ -22,6 +22,7 @@ struct ScheduleOptions {
   std::string accuracy_csv;
   double alpha = 0.5;
   int64_t tokens_total = 197;
+  std::string align = "reference";  // or "steps"
 };
 
 // A two-column CSV with exactly the header `expected_header`
@@ -62,19 +63,37 @@ void run_pomt(const ScheduleOptions& options) {
   for (const auto& point : latency)
     curve.push_back({point.tokens, point.value, point.value, point.value});
   nlohmann::json steps = nlohmann::json::array();
+  std::vector<std::pair<int64_t, int64_t>> step_bounds;
   // Without confidence intervals in the CSV, only height and slope can tell a step.
   for (const auto& step : schedule::find_latency_steps(curve)) {
     steps.push_back({{"tokens_below", step.tokens_below},
                      {"tokens_above", step.tokens_above},
                      {"height_ms", step.height_ms},
                      {"saved_from_full_ms", step.saved_from_full_ms}});
+    step_bounds.emplace_back(step.tokens_below, step.tokens_above);
+  }
+  // The reference's R, or the step-aligned one (pomt_schedule.h).
+  int64_t r = result.r;
+  int64_t tokens_after = result.tokens_after_pruning;
+  nlohmann::json aligned_to = nullptr;
+  if (options.align == "steps") {
+    const schedule::AlignedSchedule aligned =
+        schedule::align_to_steps(result, step_bounds, options.tokens_total);
+    r = aligned.r;
+    tokens_after = aligned.tokens_after_pruning;
+    if (aligned.moved()) {
+      aligned_to = {{"tokens_below", aligned.step_below}, {"tokens_above", aligned.step_above}};
+    }
   }
   const nlohmann::json out = {{"method", "pomt"},
+                              {"align", options.align},
                               {"alpha", options.alpha},
                               {"tokens_total", options.tokens_total},
                               {"n_star", result.n_star},
-                              {"R", result.r},
-                              {"tokens_after_pruning", result.tokens_after_pruning},
+                              {"R", r},
+                              {"tokens_after_pruning", tokens_after},
+                              {"reference_R", result.r},
+                              {"aligned_below_step", aligned_to},
                               {"utility", result.utility},
                               {"latency_at_n_star_ms", result.latency_at_n_star_ms},
                               {"baseline_latency_ms", result.baseline_latency_ms},
@@ -107,6 +126,11 @@ void register_schedule_command(CLI::App& app) {
                    "N, tokens with CLS (197 for DeiT at 224)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{2}, int64_t{100000}));
+  pomt->add_option("--align", options->align,
+                   "reference: R as POMT's code computes it (n* + 2 tokens remain); steps: the "
+                   "same n*, but R lands at or below a step of L(n) that n* + 2 would cross")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"reference", "steps"}));
   pomt->callback([options] { run_pomt(*options); });
 }
 

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include "common/util/errors.h"
 
 namespace tailsweep::schedule {
@@ -54,4 +58,75 @@ TEST(PomtSchedule, RefusesBadInput) {
 }
 
 }  // namespace
+// The step-aligned variant, worked by hand on DeiT's 197 tokens.
+PomtSchedule schedule_at(int64_t n_star) {
+  PomtSchedule schedule;
+  schedule.n_star = n_star;
+  schedule.r = std::max<int64_t>(0, 196 - (n_star + 1));
+  schedule.tokens_after_pruning = 197 - schedule.r;
+  return schedule;
+}
+
+using Steps = std::vector<std::pair<int64_t, int64_t>>;
+
+TEST(AlignToSteps, JustBelowACliffItLandsBelowItWhereTheReferenceLandsAbove) {
+  // The simulated Nano: n* = 127 below the 128 -> 129 cliff. The reference
+  // prunes R = 68 and runs on 129 tokens, past the cliff; aligned, R = 69
+  // and 128 tokens, the last count below it.
+  const AlignedSchedule aligned = align_to_steps(schedule_at(127), Steps{{128, 129}}, 197);
+  EXPECT_EQ(schedule_at(127).tokens_after_pruning, 129);
+  EXPECT_EQ(aligned.tokens_after_pruning, 128);
+  EXPECT_EQ(aligned.r, 69);
+  EXPECT_TRUE(aligned.moved());
+  EXPECT_EQ(aligned.step_below, 128);
+  EXPECT_EQ(aligned.step_above, 129);
+}
+
+TEST(AlignToSteps, AnNStarAtTheTopOfAStepStaysThere) {
+  // n* = 128 is the last count below the cliff: the reference's 130 is past
+  // it; aligned, the pruning keeps n* itself.
+  const AlignedSchedule aligned = align_to_steps(schedule_at(128), Steps{{128, 129}}, 197);
+  EXPECT_EQ(aligned.tokens_after_pruning, 128);
+  EXPECT_EQ(aligned.r, 69);
+}
+
+TEST(AlignToSteps, OnACoarseGridAStepSomewhereAboveNStarIsNotCrossed) {
+  // Grid 2:197:5: the step lies somewhere in (127, 132]; 129 may be past
+  // it, 127 is known to be below.
+  const AlignedSchedule aligned = align_to_steps(schedule_at(127), Steps{{127, 132}}, 197);
+  EXPECT_EQ(aligned.tokens_after_pruning, 127);
+  EXPECT_EQ(aligned.r, 70);
+}
+
+TEST(AlignToSteps, WithNoStepNearTheReferenceRuleStands) {
+  for (const Steps& steps : {Steps{}, Steps{{64, 65}}, Steps{{100, 101}, {160, 161}},
+                             Steps{{126, 127}}, Steps{{129, 130}}}) {
+    const AlignedSchedule aligned = align_to_steps(schedule_at(127), steps, 197);
+    EXPECT_FALSE(aligned.moved()) << steps.size();
+    EXPECT_EQ(aligned.tokens_after_pruning, 129);
+    EXPECT_EQ(aligned.r, 68);
+  }
+}
+
+TEST(AlignToSteps, TwoStepsNearTheLowerWins) {
+  // Steps after 127 and after 128 (say two kernels' cliffs): 127 is below both.
+  const AlignedSchedule aligned =
+      align_to_steps(schedule_at(127), Steps{{128, 129}, {127, 128}}, 197);
+  EXPECT_EQ(aligned.tokens_after_pruning, 127);
+  EXPECT_EQ(aligned.step_below, 127);
+}
+
+TEST(AlignToSteps, AtTheTopOfTheCurveItPrunesTheOneTokenPastTheLastStep) {
+  // n* = 196: the reference clamps R at 0 and runs all 197 tokens, past a
+  // step at 196 -> 197; aligned, R = 1.
+  const AlignedSchedule aligned = align_to_steps(schedule_at(196), Steps{{196, 197}}, 197);
+  EXPECT_EQ(schedule_at(196).r, 0);
+  EXPECT_EQ(aligned.r, 1);
+  EXPECT_EQ(aligned.tokens_after_pruning, 196);
+}
+
+TEST(AlignToSteps, RefusesAStepThatDoesNotRise) {
+  EXPECT_THROW(align_to_steps(schedule_at(127), Steps{{129, 128}}, 197), InputError);
+}
+
 }  // namespace tailsweep::schedule
