@@ -112,9 +112,34 @@ void register_profile_command(CLI::App& app) {
   command
       ->add_option("--warmup", options->request.warmup_s, "warm-up seconds before the first point")
       ->capture_default_str();
-  command->add_option("--time-cap", options->request.time_cap_s, "seconds per point at most")
+  command
+      ->add_option("--time-cap", options->request.time_cap_s,
+                   "seconds of sampled time per point at most, all rounds together")
       ->capture_default_str();
-  command->add_option("--min-samples", options->request.min_samples, "samples per point at least")
+  command
+      ->add_option("--protocol", options->request.protocol,
+                   "rounds: every point visited in each round, a slice at a time, the CI over "
+                   "the round medians; blocks: each point to the precision in one go")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"rounds", "blocks"}));
+  command
+      ->add_option("--slice", options->request.slice_s,
+                   "rounds: seconds of samples per point per round, at least")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  command
+      ->add_option("--min-slice-samples", options->request.min_slice_samples,
+                   "rounds: samples per point per round, at least")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  command
+      ->add_option("--min-rounds", options->request.min_rounds,
+                   "rounds: rounds before a point may stop (6 is the fewest with a 95% CI)")
+      ->capture_default_str()
+      ->check(CLI::Range(6, 1000000));
+  command
+      ->add_option("--min-samples", options->request.min_samples,
+                   "blocks: samples per point at least")
       ->capture_default_str()
       ->check(CLI::Range(6, 1000000));
   command

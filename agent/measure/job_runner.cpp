@@ -51,6 +51,7 @@ ProfileRequest profile_request_for(const protocol::ProfileJobSpec& spec,
   request.methods = spec.methods;
   request.precision = spec.precision;
   request.mode = spec.mode;
+  request.protocol = spec.protocol;
   request.warmup_s = spec.warmup_s;
   request.time_cap_s = spec.time_cap_s;
   return request;

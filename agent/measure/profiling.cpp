@@ -24,13 +24,13 @@
 #include "agent/engine/engine_sampler.h"
 #include "agent/engine/runtime.h"
 #include "agent/engine/weights_check.h"
-#include "agent/measure/sampling.h"
+#include "agent/measure/point_measurement.h"
 #include "analysis/profile_plan.h"
 #include "analysis/statistics.h"
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
 #include "common/util/errors.h"
-#include "common/util/progress.h"
+#include "common/wire/protocol.h"
 #include "tailsweep/build_info.h"
 
 namespace tailsweep::agent {
@@ -38,16 +38,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using Seconds = std::chrono::duration<double>;
-
-struct PointResult {
-  ProfilePoint point;
-  std::size_t visit_index = 0;
-  std::vector<double> samples_ms;
-  StopReason stop = StopReason::kContinue;
-  stats::Summary summary;        // of samples_ms, once they are final
-  Clock::time_point begin, end;  // the timed window, for power
-  std::optional<power::WindowPower> power;
-};
 
 constexpr std::chrono::milliseconds kIdleWindow{1000};
 
@@ -66,6 +56,15 @@ void check_options(const ProfileRequest& options) {
   }
   if (!options.methods.empty() && options.fixed_time_s > 0) {
     throw InputError("--fixed-time is POMT's protocol for curves; --methods is always adaptive");
+  }
+  if (options.protocol != "rounds" && options.protocol != "blocks") {
+    throw InputError(
+        fmt::format("--protocol '{}': expected rounds or blocks", options.protocol));
+  }
+  if (!(options.slice_s > 0) || options.min_rounds < 6 || options.min_slice_samples < 1) {
+    throw InputError(
+        "--slice must be positive, --min-rounds at least 6 (fewer round medians have no 95% "
+        "interval) and --min-slice-samples at least 1");
   }
   if (options.power_period_ms < 0) {
     throw InputError("--power-period must be 0 (no power sampling) or more milliseconds");
@@ -86,31 +85,12 @@ std::vector<ProfilePoint> descending_points(const std::vector<int64_t>& batches,
   return points;
 }
 
-// Samples one point until the stopping rule says so (sampling.h); nullopt
-// when `interrupt` was set before the point finished.
-template <typename Sampler>
-std::optional<PointResult> measure_point(const ProfilePoint& point, std::size_t visit_index,
-                                         Sampler& sampler, const StoppingRule& rule,
-                                         const std::atomic<bool>* interrupt) {
-  PointResult result{point, visit_index, {}, StopReason::kContinue, {}, {}, {}, {}};
-  sampler.warm_up(point, Seconds(0));  // re-warms caches after the previous point
-  result.begin = Clock::now();
-  std::optional<Sampled> sampled =
-      sample_until_stop([&] { return sampler(point); }, rule, interrupt);
-  if (!sampled) return std::nullopt;
-  result.end = Clock::now();
-  result.samples_ms = std::move(sampled->samples_ms);
-  result.stop = sampled->stop;
-  result.summary = stats::summarize(result.samples_ms);
-  return result;
-}
-
-// Average and peak watts over the point's timed window, and joules per
+// Average and peak watts over the point's timed windows, and joules per
 // forward pass and per image; null when there is no sensor or too few
-// readings fell in the window.
+// readings fell in its windows.
 nlohmann::json power_json(const PointResult& result) {
-  if (!result.power) return nullptr;
-  const double passes = static_cast<double>(result.samples_ms.size());
+  if (!result.power || result.passes_with_power == 0) return nullptr;
+  const double passes = static_cast<double>(result.passes_with_power);
   const double joules_per_pass = result.power->energy_j / passes;
   return {{"average_w", result.power->average_w},
           {"peak_w", result.power->peak_w},
@@ -123,19 +103,53 @@ nlohmann::json or_null(bool present, double value) {
   return present ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
 
-// The method text of a point ("none", "topk:8", ...), or empty for a curve point.
-using MethodNames = std::vector<std::string>;
-
-std::string method_of(const ProfilePoint& point, const MethodNames& methods) {
-  return point.method < 0 ? std::string() : methods.at(static_cast<std::size_t>(point.method));
+template <typename T>
+nlohmann::json or_null(const std::optional<T>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
-nlohmann::json point_json(const PointResult& result, const MethodNames& methods) {
-  const stats::Summary& s = result.summary;
+using MethodNames = std::vector<std::string>;
+
+// What a point's ratio is taken to: {"tokens": N} on a curve, {"method": M}.
+nlohmann::json reference_json(const ProfilePoint& reference, const MethodNames& methods) {
+  if (reference.method < 0) return {{"batch", reference.batch}, {"tokens", reference.tokens}};
+  return {{"batch", reference.batch},
+          {"method", methods.at(static_cast<std::size_t>(reference.method))}};
+}
+
+nlohmann::json ratio_json(const PointResult& result, const MeasurementPlan& plan,
+                          const MethodNames& methods) {
+  if (!result.ratio) return nullptr;
+  const std::size_t index = static_cast<std::size_t>(
+      std::find_if(plan.points.begin(), plan.points.end(),
+                   [&](const ProfilePoint& p) {
+                     return std::tie(p.batch, p.tokens, p.method) ==
+                            std::tie(result.point.batch, result.point.tokens, result.point.method);
+                   }) -
+      plan.points.begin());
+  return {{"to", reference_json(plan.points.at(*plan.reference_of.at(index)), methods)},
+          {"median", result.ratio->median},
+          {"ci95_low", or_null(result.ratio->ci95_low)},
+          {"ci95_high", or_null(result.ratio->ci95_high)},
+          {"rounds", result.ratio->rounds}};
+}
+
+nlohmann::json point_json(const PointResult& result, const MeasurementPlan& plan,
+                          const MethodNames& methods) {
+  const stats::Summary& e = result.estimate;  // the latency and its CI
+  const stats::Summary& s = result.pooled;    // the spread of every sample
   nlohmann::json point = {{"batch", result.point.batch},
                           {"tokens", result.point.tokens},
-                          {"visit_index", result.visit_index},
-                          {"median_ms", s.median},
+                          {"visit_index", result.first_visit},
+                          {"median_ms", e.median},
+                          // Too few rounds (or samples) for an interval: null,
+                          // never a 0 that step detection would read as one.
+                          {"median_ci95_low_ms", or_null(e.has_median_ci, e.median_ci_low)},
+                          {"median_ci95_high_ms", or_null(e.has_median_ci, e.median_ci_high)},
+                          {"median_ci95_relative_half_width",
+                           or_null(e.has_median_ci, e.median_ci_relative_half_width)},
+                          {"rounds", result.round_medians.size()},
+                          {"ratio", ratio_json(result, plan, methods)},
                           {"mean_ms", s.mean},
                           {"stddev_ms", s.stddev},
                           {"min_ms", s.min},
@@ -146,33 +160,25 @@ nlohmann::json point_json(const PointResult& result, const MethodNames& methods)
                           {"p95_ms", s.p95},
                           {"mad_ms", s.mad},
                           {"iqr_ms", s.iqr},
-                          // Too few samples for an interval (a point cut off by the
-                          // time cap): null, never a 0 that step detection would
-                          // read as an interval.
-                          {"median_ci95_low_ms", or_null(s.has_median_ci, s.median_ci_low)},
-                          {"median_ci95_high_ms", or_null(s.has_median_ci, s.median_ci_high)},
-                          {"median_ci95_relative_half_width",
-                           or_null(s.has_median_ci, s.median_ci_relative_half_width)},
                           {"samples", s.count},
                           {"stable", s.stable},
                           {"reached_precision", result.stop == StopReason::kPrecisionReached},
+                          // Whose CI the precision applies to: a paired point
+                          // stops on its ratio's, any other on its median's.
+                          {"precision_of", result.ratio ? "ratio" : "median"},
+                          {"load_average", or_null(result.load.mean_load_average())},
+                          {"steal_fraction", or_null(result.load.steal_fraction())},
                           {"power", power_json(result)},
-                          {"raw_ms", result.samples_ms}};
-  if (result.point.method >= 0) point["method"] = method_of(result.point, methods);
+                          {"raw_ms", result.samples_ms},
+                          {"raw_round", result.sample_round}};
+  if (result.point.method >= 0) {
+    point["method"] = methods.at(static_cast<std::size_t>(result.point.method));
+  }
   return point;
 }
 
-std::string progress_detail(const PointResult& last, const MethodNames& methods) {
-  const stats::Summary& s = last.summary;
-  const std::string what = last.point.method < 0 ? fmt::format("tokens {}", last.point.tokens)
-                                                 : method_of(last.point, methods);
-  return fmt::format("batch {} {}: {:.3f} ms +-{:.1f}% ({} samples{})", last.point.batch, what,
-                     s.median, 100 * s.median_ci_relative_half_width, s.count,
-                     last.stop == StopReason::kTimeCap ? ", time cap" : "");
-}
-
 // Measures the engine on this machine's CPU or one of its CUDA GPUs.
-class EngineLatency {
+class EngineLatency final : public PointSampler {
  public:
   EngineLatency(const ProfileRequest& options, const VitConfig& config,
                 const std::vector<int64_t>& batches, std::vector<MethodSpec> methods,
@@ -182,15 +188,14 @@ class EngineLatency {
                                  batches, options.mode == "block", std::move(methods)},
             device) {}
 
-  double operator()(const ProfilePoint& point) {
+  double sample(const ProfilePoint& point) override {
     return sampler_.time_forward(point.batch, point.tokens, point.method).count();
   }
 
-  // Untimed passes: at least one, then until `at_least` has passed.
-  void warm_up(const ProfilePoint& point, Seconds at_least) {
+  void warm_up(const ProfilePoint& point, Seconds at_least) override {
     const auto until = Clock::now() + at_least;
     do {
-      (*this)(point);
+      sample(point);
     } while (Clock::now() < until);
   }
 
@@ -200,9 +205,9 @@ class EngineLatency {
   EngineSampler sampler_;
 };
 
-// Draws from the kernel-level model of a GPU (common/gpu_sim.h). Always
-// labelled simulated; latency only.
-class SimSampler {
+// Draws from the kernel-level model of a GPU (agent/device/gpu_sim.h).
+// Always labelled simulated; latency only.
+class SimSampler final : public PointSampler {
  public:
   SimSampler(const ProfileRequest& options, const DeviceSpec& device, const VitConfig& config,
              std::vector<MethodSpec> methods)
@@ -216,9 +221,9 @@ class SimSampler {
   }
 
   // A model has no caches or clocks to warm.
-  void warm_up(const ProfilePoint&, Seconds) {}
+  void warm_up(const ProfilePoint&, Seconds) override {}
 
-  double operator()(const ProfilePoint& point) {
+  double sample(const ProfilePoint& point) override {
     double model_ms = 0;
     if (block_mode_) {
       model_ms = sim::vit_block_ms(gpu_.spec(), config_, point.batch, point.tokens);
@@ -242,73 +247,125 @@ class SimSampler {
   std::vector<MethodSpec> methods_;
 };
 
-struct Measured {
-  nlohmann::json points = nlohmann::json::array();
-  std::size_t capped = 0;    // points that hit the time cap short of the precision
-  bool interrupted = false;  // stopped early: points holds those finished
-  Seconds elapsed{0};
-};
+enum class Protocol { kRounds, kBlocks, kFixedTime };
 
-// What to measure, in the order to visit it.
+Protocol protocol_of(const ProfileRequest& options) {
+  if (options.fixed_time_s > 0) return Protocol::kFixedTime;
+  return options.protocol == "blocks" ? Protocol::kBlocks : Protocol::kRounds;
+}
+
+// What to measure, in the order of the first visit, and what each point's
+// ratio is taken to: on a curve, its batch's largest token count; among
+// methods, its batch's "none" when the job lists it.
 struct PointPlan {
-  std::vector<ProfilePoint> order;
+  MeasurementPlan measurement;
   MethodNames methods;  // canonical texts, when the points are methods
 };
 
 PointPlan plan_points(const ProfileRequest& options, const VitConfig& config,
                       const std::vector<int64_t>& batches, const std::vector<MethodSpec>& methods,
-                      bool fixed_time) {
+                      Protocol protocol) {
   PointPlan plan;
+  MeasurementPlan& m = plan.measurement;
+  m.seed = options.run.seed;
   if (!methods.empty()) {
     for (const MethodSpec& method : methods) plan.methods.push_back(to_string(method));
-    plan.order =
+    m.points =
         shuffled_method_points(batches, methods.size(), config.total_tokens(), options.run.seed);
-    return plan;
+  } else {
+    const std::vector<int64_t> tokens =
+        checked_token_counts(options.tokens, config.total_tokens());
+    m.points = protocol == Protocol::kFixedTime ? descending_points(batches, tokens)
+                                                : shuffled_points(batches, tokens, m.seed);
   }
-  const std::vector<int64_t> tokens = checked_token_counts(options.tokens, config.total_tokens());
-  plan.order = fixed_time ? descending_points(batches, tokens)
-                          : shuffled_points(batches, tokens, options.run.seed);
+  const auto none = std::find(plan.methods.begin(), plan.methods.end(), "none");
+  const int none_index = static_cast<int>(none - plan.methods.begin());
+  int64_t top_tokens = 0;
+  for (const ProfilePoint& p : m.points) top_tokens = std::max(top_tokens, p.tokens);
+  const auto is_reference = [&](const ProfilePoint& p) {
+    if (p.method < 0) return p.tokens == top_tokens;
+    return none != plan.methods.end() && p.method == none_index;
+  };
+  m.reference_of.assign(m.points.size(), std::nullopt);
+  for (std::size_t i = 0; i < m.points.size(); ++i) {
+    if (is_reference(m.points[i])) continue;
+    for (std::size_t j = 0; j < m.points.size(); ++j) {
+      if (m.points[j].batch == m.points[i].batch && is_reference(m.points[j])) m.reference_of[i] = j;
+    }
+  }
+  // The sentinel: the reference of the largest batch (or, with nothing to
+  // pair, the heaviest point: the largest batch with all its tokens).
+  std::size_t sentinel = 0;
+  for (std::size_t i = 1; i < m.points.size(); ++i) {
+    const ProfilePoint& a = m.points[sentinel];
+    const ProfilePoint& b = m.points[i];
+    const bool b_ref = is_reference(b), a_ref = is_reference(a);
+    if (std::make_tuple(b_ref, b.batch, b.tokens, -b.method) >
+        std::make_tuple(a_ref, a.batch, a.tokens, -a.method)) {
+      sentinel = i;
+    }
+  }
+  m.sentinel = sentinel;
   return plan;
 }
 
-template <typename Sampler>
-Measured measure_all(Sampler& sampler, const ProfileRequest& options, const StoppingRule& rule,
-                     const PointPlan& plan, power::Sampler* power_sampler) {
-  // Warm up on the most expensive point: the largest batch with all tokens;
-  // among methods, the first listed (a latency job lists the baseline first).
-  const auto heaviest = std::max_element(plan.order.begin(), plan.order.end(),
-                                         [](const ProfilePoint& a, const ProfilePoint& b) {
-                                           return std::make_tuple(a.batch, a.tokens, -a.method) <
-                                                  std::make_tuple(b.batch, b.tokens, -b.method);
-                                         });
-  sampler.warm_up(*heaviest, Seconds(options.warmup_s));
-  const std::vector<ProfilePoint>& order = plan.order;
-  std::vector<PointResult> results;
-  const auto measuring_since = Clock::now();
-  ProgressLine progress;
+struct Measured {
+  MeasurementOutcome outcome;
+  std::size_t capped = 0;  // points that hit the time cap short of the precision
+};
+
+Measured measure_all(PointSampler& sampler, const ProfileRequest& options, Protocol protocol,
+                     const PointPlan& plan, const power::Sampler* power_sampler) {
+  // Warm up on the sentinel: the most expensive configuration.
+  sampler.warm_up(plan.measurement.points.at(plan.measurement.sentinel),
+                  Seconds(options.warmup_s));
   Measured measured;
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    std::optional<PointResult> point = measure_point(order[i], i, sampler, rule, options.interrupt);
-    if (!point) {
-      measured.interrupted = true;
-      break;
-    }
-    results.push_back(std::move(*point));
-    if (power_sampler != nullptr) {
-      results.back().power = power_sampler->window(results.back().begin, results.back().end);
-    }
-    progress.update(i + 1, order.size(), progress_detail(results.back(), plan.methods));
+  if (protocol == Protocol::kRounds) {
+    const RoundsRule rule{options.precision, options.min_rounds, Seconds(options.slice_s),
+                          options.min_slice_samples, Seconds(options.time_cap_s)};
+    measured.outcome = measure_in_rounds(sampler, plan.measurement, rule, options.interrupt);
+  } else {
+    const bool fixed = protocol == Protocol::kFixedTime;
+    const StoppingRule rule{options.precision, options.min_samples,
+                            Seconds(fixed ? options.fixed_time_s : options.time_cap_s), fixed};
+    measured.outcome =
+        measure_in_blocks(sampler, plan.measurement, rule, options.interrupt, plan.methods);
   }
-  measured.elapsed = Clock::now() - measuring_since;
-  std::sort(results.begin(), results.end(), [](const PointResult& a, const PointResult& b) {
-    return std::tie(a.point.batch, a.point.method, a.point.tokens) <
-           std::tie(b.point.batch, b.point.method, b.point.tokens);
-  });
-  for (const auto& result : results) {
-    measured.points.push_back(point_json(result, plan.methods));
+  if (power_sampler != nullptr) attach_power(measured.outcome, *power_sampler);
+  for (const PointResult& result : measured.outcome.points) {
     measured.capped += result.stop == StopReason::kTimeCap;
   }
   return measured;
+}
+
+// The sentinel's round medians, the run's drift, and what the machine did
+// in each round.
+nlohmann::json rounds_json(const Measured& measured, const PointPlan& plan, double precision,
+                           int threads) {
+  const MeasurementOutcome& outcome = measured.outcome;
+  std::vector<double> sentinel_ms;
+  nlohmann::json rounds = nlohmann::json::array();
+  double max_load = 0;
+  for (const RoundRecord& round : outcome.rounds) {
+    if (round.sentinel_median_ms) sentinel_ms.push_back(*round.sentinel_median_ms);
+    if (round.load_average) max_load = std::max(max_load, *round.load_average);
+    rounds.push_back({{"round", round.round},
+                      {"points_visited", round.points_visited},
+                      {"sentinel_median_ms", or_null(round.sentinel_median_ms)},
+                      {"load_average", or_null(round.load_average)},
+                      {"steal_fraction", or_null(round.steal_fraction)}});
+  }
+  const Drift drift = sentinel_drift(sentinel_ms, precision);
+  const ProfilePoint& sentinel = plan.measurement.points.at(plan.measurement.sentinel);
+  nlohmann::json sentinel_json = reference_json(sentinel, plan.methods);
+  if (sentinel.method < 0) sentinel_json["tokens"] = sentinel.tokens;
+  return {{"count", outcome.rounds.size()},
+          {"sentinel", sentinel_json},
+          {"drift", sentinel_ms.empty() ? nlohmann::json(nullptr) : nlohmann::json(drift.max_over_min)},
+          {"drift_exceeds_precision", drift.exceeds_precision},
+          {"max_load_average", max_load},
+          {"load_above_threads", max_load > threads + 0.5},
+          {"rounds", rounds}};
 }
 
 }  // namespace
@@ -325,18 +382,15 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
   }
   const auto started = std::chrono::system_clock::now();
   const HostFacts host = read_host_facts();
-  const bool fixed_time = options.fixed_time_s > 0;
-  const StoppingRule rule{options.precision, options.min_samples,
-                          Seconds(fixed_time ? options.fixed_time_s : options.time_cap_s),
-                          fixed_time};
-  const PointPlan plan = plan_points(options, config, batches, methods, fixed_time);
+  const Protocol protocol = protocol_of(options);
+  const PointPlan plan = plan_points(options, config, batches, methods, protocol);
 
   Measured measured;
   nlohmann::json device;
   nlohmann::json power_info;
   if (device_spec.simulated()) {
     SimSampler sampler(options, device_spec, config, methods);
-    measured = measure_all(sampler, options, rule, plan, nullptr);
+    measured = measure_all(sampler, options, protocol, plan, nullptr);
     device = sampler.device_json(host);
     power_info = {{"available", false},
                   {"reason", "simulated device: it has no sensors, and power is never simulated"}};
@@ -362,18 +416,51 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
       power_info = {{"available", false}, {"reason", probe.unavailable_reason}};
     }
     EngineLatency sampler(options, config, batches, methods, compute_device);
-    measured = measure_all(sampler, options, rule, plan, power_sampler.get());
+    measured = measure_all(sampler, options, protocol, plan, power_sampler.get());
     device = sampler.device_json(host);
+  }
+
+  // Points in a stable order: batch, then method, then tokens.
+  std::vector<const PointResult*> ordered;
+  for (const PointResult& result : measured.outcome.points) ordered.push_back(&result);
+  std::sort(ordered.begin(), ordered.end(), [](const PointResult* a, const PointResult* b) {
+    return std::tie(a->point.batch, a->point.method, a->point.tokens) <
+           std::tie(b->point.batch, b->point.method, b->point.tokens);
+  });
+  nlohmann::json points = nlohmann::json::array();
+  for (const PointResult* result : ordered) {
+    points.push_back(point_json(*result, plan.measurement, plan.methods));
+  }
+  const int threads = options.run.threads > 0 ? options.run.threads : host.logical_cpus.value_or(1);
+  const nlohmann::json rounds =
+      protocol == Protocol::kRounds
+          ? rounds_json(measured, plan, options.precision, threads)
+          : nlohmann::json(nullptr);
+  std::string protocol_text;
+  switch (protocol) {
+    case Protocol::kRounds:
+      protocol_text = fmt::format(
+          "rounds: every point visited each round in a seeded order, {:g} s slices; the median "
+          "and its CI over the round medians",
+          options.slice_s);
+      break;
+    case Protocol::kBlocks:
+      protocol_text = "blocks: each point to the precision in one block, random order";
+      break;
+    case Protocol::kFixedTime:
+      protocol_text = fmt::format("fixed {} s per point, descending (POMT's)", options.fixed_time_s);
+      break;
   }
 
   const nlohmann::json report = {
       {"tool", "tailsweep-agent profile"},
+      {"schema_version", protocol::kProfileSchemaVersion},
       {"version", build_info::kVersion},
       {"git_sha", build_info::kGitSha},
       {"build_type", build_info::kBuildType},
       {"started_at",
        fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(started)))},
-      {"elapsed_s", measured.elapsed.count()},
+      {"elapsed_s", measured.outcome.elapsed.count()},
       {"model",
        {{"name", config.name},
         {"dim", config.embed_dim},
@@ -387,25 +474,37 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
        {{"precision", options.precision},
         {"confidence", 0.95},
         {"min_samples", options.min_samples},
-        {"time_cap_s", rule.time_cap.count()},
+        {"min_rounds", options.min_rounds},
+        {"slice_s", options.slice_s},
+        {"time_cap_s", protocol == Protocol::kFixedTime ? options.fixed_time_s : options.time_cap_s},
         {"warmup_s", options.warmup_s},
         {"order_seed", options.run.seed},
-        {"protocol",
-         fixed_time ? fmt::format("fixed {} s per point, descending (POMT's)", options.fixed_time_s)
-                    : std::string("adaptive: to the precision, random order")},
+        {"protocol", protocol_text},
         {"points_at_time_cap", measured.capped}}},
+      {"rounds", rounds},
       {"device", device},
       {"power", power_info},
-      {"points_planned", plan.order.size()},
-      {"interrupted", measured.interrupted},
-      {"points", measured.points},
+      {"points_planned", plan.measurement.points.size()},
+      {"interrupted", measured.outcome.interrupted},
+      {"points", points},
   };
   if (measured.capped > 0) {
     fmt::print(stderr,
                "tailsweep-agent: {} of {} points hit the {:g} s cap before reaching {:.1f}% "
                "precision (flagged reached_precision: false)\n",
-               measured.capped, measured.points.size(), rule.time_cap.count(),
-               100 * options.precision);
+               measured.capped, points.size(), options.time_cap_s, 100 * options.precision);
+  }
+  if (!rounds.is_null() && rounds["drift_exceeds_precision"].get<bool>()) {
+    fmt::print(stderr,
+               "tailsweep-agent: the sentinel drifted by {:.1f}% over the run, more than the "
+               "{:.1f}% precision: compare configurations by their paired ratios\n",
+               100 * (rounds["drift"].get<double>() - 1), 100 * options.precision);
+  }
+  if (!rounds.is_null() && rounds["load_above_threads"].get<bool>()) {
+    fmt::print(stderr,
+               "tailsweep-agent: the load average reached {:.1f} with {} measuring threads: "
+               "something else was running\n",
+               rounds["max_load_average"].get<double>(), threads);
   }
   return report;
 }

@@ -25,8 +25,15 @@ struct ProfileRequest {
   std::string mode = "model";  // model | block
   double warmup_s = 2.0;
   double time_cap_s = 10.0;
-  std::size_t min_samples = 10;
-  double fixed_time_s = 0;   // > 0: POMT's protocol, for comparison (docs/profile.md)
+  std::size_t min_samples = 10;  // blocks: samples per point, at least
+  // How points are measured (docs/profile.md): "rounds" (the default) visits
+  // every point in each round, a slice at a time, until each reaches the
+  // precision or time_cap_s; "blocks" measures each point in one block.
+  std::string protocol = "rounds";
+  double slice_s = 0.05;             // rounds: sampled time per visit, at least
+  std::size_t min_slice_samples = 3;  // rounds: samples per visit, at least
+  std::size_t min_rounds = 6;         // rounds: before a point may stop
+  double fixed_time_s = 0;  // > 0: POMT's protocol, for comparison (docs/profile.md)
   int power_period_ms = 10;  // power sensor read period; 0: no power sampling
   // When set (by a signal handler, say), measuring stops before the next
   // sample: the document holds the points finished, with "interrupted": true.

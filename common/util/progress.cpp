@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string_view>
 
@@ -19,22 +20,34 @@ ProgressLine::ProgressLine()
 }
 
 void ProgressLine::update(std::size_t done, std::size_t total, std::string_view detail) {
-  if (!enabled_ || done == 0) return;
+  if (done == 0) return;
+  print(static_cast<double>(std::min(done, total)) / static_cast<double>(std::max<std::size_t>(total, 1)),
+        fmt::format("[{}/{}]", done, total), detail);
+}
+
+void ProgressLine::update_fraction(double fraction, std::string_view detail) {
+  if (!(fraction > 0)) return;
+  fraction = std::min(fraction, 1.0);
+  print(fraction, fmt::format("[{:.0f}%]", 100 * fraction), detail);
+}
+
+void ProgressLine::print(double fraction, std::string_view counter, std::string_view detail) {
+  if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
   // At most ten redraws a second (one line a second in a log): a fast loop
   // should not spend its time on the terminal.
   const auto period = lines_ ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(100);
-  if (done < total && now - last_print_ < period) return;
+  const bool finished = fraction >= 1.0;
+  if (!finished && now - last_print_ < period) return;
   last_print_ = now;
   const double elapsed_s = std::chrono::duration<double>(now - start_).count();
-  const double eta_s =
-      elapsed_s / static_cast<double>(done) * static_cast<double>(total - std::min(done, total));
+  const double eta_s = elapsed_s / fraction * (1.0 - fraction);
   if (lines_) {
-    fmt::print(stderr, "[{}/{}] {}, ETA {:.0f}s\n", done, total, detail, eta_s);
+    fmt::print(stderr, "{} {}, ETA {:.0f}s\n", counter, detail, eta_s);
     return;
   }
-  fmt::print(stderr, "\r[{}/{}] {}, ETA {:.0f}s   ", done, total, detail, eta_s);
-  if (done >= total) fmt::print(stderr, "\n");
+  fmt::print(stderr, "\r{} {}, ETA {:.0f}s   ", counter, detail, eta_s);
+  if (finished) fmt::print(stderr, "\n");
 }
 
 }  // namespace tailsweep

@@ -146,7 +146,7 @@ json to_json(const FailureRequest& request) {
 ProfileJobSpec parse_profile_job_spec(const json& spec) {
   const JsonFields fields(spec, "profile job");
   fields.reject_unknown({"model", "weights", "batches", "tokens", "methods", "precision", "mode",
-                         "time_cap_s", "warmup_s", "seed"});
+                         "protocol", "time_cap_s", "warmup_s", "seed"});
   ProfileJobSpec result;
   result.model = fields.text("model");
   result.weights = fields.optional_text("weights");
@@ -177,6 +177,10 @@ ProfileJobSpec parse_profile_job_spec(const json& spec) {
   if (result.mode != "model" && result.mode != "block") {
     fields.fail("mode", fmt::format("'{}' is neither model nor block", result.mode));
   }
+  if (fields.has("protocol")) result.protocol = fields.text("protocol");
+  if (result.protocol != "rounds" && result.protocol != "blocks") {
+    fields.fail("protocol", fmt::format("'{}' is neither rounds nor blocks", result.protocol));
+  }
   if (fields.has("time_cap_s")) result.time_cap_s = fields.number("time_cap_s");
   if (fields.has("warmup_s")) result.warmup_s = fields.number("warmup_s");
   if (!(result.time_cap_s > 0) || !(result.warmup_s >= 0)) {
@@ -196,6 +200,7 @@ json to_json(const ProfileJobSpec& spec) {
     out["methods"] = spec.methods;
   }
   put_optional(out, "weights", spec.weights);
+  if (spec.protocol != "rounds") out["protocol"] = spec.protocol;
   return out;
 }
 

@@ -85,6 +85,13 @@ nlohmann::json to_json(const FailureRequest& request);
 
 // ---- job specs: what an agent runs ----
 
+// The version of the profile document an agent returns (docs/profile.md).
+// 1 (no "schema_version" field): each point measured in one block. 2: the
+// rounds protocol, with per-point "rounds", "ratio", "load_average",
+// "steal_fraction" and "raw_round", and a top-level "rounds" object. The
+// coordinator reads both; a field that version 1 lacks is stored as NULL.
+inline constexpr int kProfileSchemaVersion = 2;
+
 // kind "profile": a latency curve (agent/profiling.h); kind "latency": the
 // latency of whole configurations, each method on the full input.
 struct ProfileJobSpec {
@@ -95,6 +102,9 @@ struct ProfileJobSpec {
   std::vector<std::string> methods;  // latency: method specs (exactly one of the two)
   double precision = 0.01;
   std::string mode = "model";
+  // "rounds" (the default) or "blocks" (docs/profile.md). Written only when
+  // not the default, so an agent from before rounds still takes the job.
+  std::string protocol = "rounds";
   double time_cap_s = 10.0;
   double warmup_s = 2.0;
   uint64_t seed = 0;

@@ -147,36 +147,52 @@ TEST(ProfileCli, ACudaCurveCarriesTheGpuOrSaysWhyThereIsNone) {
   }
 }
 
-TEST(ProfileCli, ASignalStopsMeasuringAndKeepsThePointsMeasured) {
-  // 16 points of 0.4 s each (the precision is out of reach), stopped once
-  // the first point is done: the progress lines say when (not a fixed
-  // delay, which a busy machine could spend before the first point).
-  tailsweep::testing::TempDir dir("tailsweep-profile");
+// 16 points of 0.4 s each (the precision is out of reach), stopped by
+// SIGTERM once the progress lines show `progress_mark` (not a fixed delay,
+// which a busy machine could spend before anything is measured).
+nlohmann::json interrupted_profile(const std::string& protocol, const std::string& progress_mark) {
+  tailsweep::testing::TempDir dir("tailsweep-profile-" + protocol);
   const auto out = dir / "partial.json";
   ::setenv("TAILSWEEP_PROGRESS", "lines", 1);
   tailsweep::testing::ChildProcess agent(
       {TAILSWEEP_AGENT_BIN, "profile", "--model",
        "custom:dim=32,depth=2,heads=2,patch=8,image=32,classes=5", "--tokens", "2:17",
-       "--precision", "0.0001", "--time-cap", "0.4", "--warmup", "0.05", "--out", out.string()},
+       "--protocol", protocol, "--precision", "0.0001", "--time-cap", "0.4", "--warmup", "0.05",
+       "--out", out.string()},
       dir / "agent.log");
   ::unsetenv("TAILSWEEP_PROGRESS");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (tailsweep::testing::slurp(agent.log()).find("[1/16]") == std::string::npos &&
+  while (tailsweep::testing::slurp(agent.log()).find(progress_mark) == std::string::npos &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   agent.signal(SIGTERM);
-  ASSERT_TRUE(agent.wait_for_exit(std::chrono::seconds(10)));
+  EXPECT_TRUE(agent.wait_for_exit(std::chrono::seconds(10)));
   const std::string log = tailsweep::testing::slurp(agent.log());
   EXPECT_EQ(agent.exit_status(), 1) << log;
   EXPECT_THAT(log, HasSubstr("interrupted after"));
   const auto report = nlohmann::json::parse(tailsweep::testing::slurp(out));
   EXPECT_EQ(report.at("interrupted"), true);
   EXPECT_EQ(report.at("points_planned"), 16);
-  EXPECT_GE(report.at("points").size(), 1u);
-  EXPECT_LT(report.at("points").size(), 16u);
   for (const auto& point : report.at("points")) {
     EXPECT_EQ(point.at("samples").get<std::size_t>(), point.at("raw_ms").size());
+  }
+  return report;
+}
+
+TEST(ProfileCli, ASignalInBlocksKeepsThePointsFinished) {
+  const nlohmann::json report = interrupted_profile("blocks", "[1/16]");
+  EXPECT_GE(report.at("points").size(), 1u);
+  EXPECT_LT(report.at("points").size(), 16u);
+}
+
+TEST(ProfileCli, ASignalInRoundsKeepsEveryPointWithWhatItHas) {
+  // After the first round every point has a slice; none is done.
+  const nlohmann::json report = interrupted_profile("rounds", "] round ");
+  EXPECT_EQ(report.at("points").size(), 16u);
+  for (const auto& point : report.at("points")) {
+    EXPECT_EQ(point.at("reached_precision"), false);
+    EXPECT_GE(point.at("rounds").get<int>(), 1);
   }
 }
 

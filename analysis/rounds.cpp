@@ -1,0 +1,90 @@
+#include "analysis/rounds.h"
+
+#include <algorithm>
+#include <random>
+
+#include "analysis/statistics.h"
+
+namespace tailsweep {
+
+bool slice_done(std::size_t samples, std::chrono::duration<double> sampled,
+                const RoundsRule& rule) {
+  return samples >= std::max<std::size_t>(rule.min_slice_samples, 1) && sampled >= rule.slice;
+}
+
+StopReason rounds_stop(std::span<const double> round_medians_ms,
+                       std::chrono::duration<double> sampled, const RoundsRule& rule) {
+  if (round_medians_ms.size() >= std::max<std::size_t>(rule.min_rounds, 6)) {
+    const stats::Summary summary = stats::summarize(round_medians_ms);
+    if (summary.median_ci_relative_half_width <= rule.precision) {
+      return StopReason::kPrecisionReached;
+    }
+  }
+  return sampled >= rule.time_cap ? StopReason::kTimeCap : StopReason::kContinue;
+}
+
+std::vector<std::size_t> round_visits(const std::vector<bool>& active, const std::vector<bool>& reference,
+                                      uint64_t seed, std::size_t round) {
+  std::vector<std::size_t> visits;
+  bool any_measured = false;
+  for (std::size_t i = 0; i < active.size(); ++i) {
+    const bool is_reference = i < reference.size() && reference[i];
+    if (active[i] && !is_reference) any_measured = true;
+    if (active[i] || is_reference) visits.push_back(i);
+  }
+  if (!any_measured) return {};
+  // Fisher-Yates with our own draws (std::shuffle's use of the engine is
+  // implementation-defined); the round number enters the seed so each round
+  // has its own order.
+  std::mt19937_64 rng(seed ^ (0x9e3779b97f4a7c15ULL * (round + 1)));
+  for (std::size_t i = visits.size(); i > 1; --i) {
+    const std::size_t j = static_cast<std::size_t>(rng() % i);
+    std::swap(visits[i - 1], visits[j]);
+  }
+  return visits;
+}
+
+std::optional<PairedRatio> paired_ratio(std::span<const RoundMedian> point,
+                                        std::span<const RoundMedian> baseline) {
+  std::vector<double> ratios;
+  auto b = baseline.begin();
+  for (const RoundMedian& p : point) {
+    while (b != baseline.end() && b->round < p.round) ++b;
+    if (b == baseline.end()) break;
+    if (b->round == p.round && b->median_ms > 0) ratios.push_back(p.median_ms / b->median_ms);
+  }
+  if (ratios.empty()) return std::nullopt;
+  const stats::Summary summary = stats::summarize(ratios);
+  PairedRatio ratio;
+  ratio.median = summary.median;
+  ratio.rounds = ratios.size();
+  if (summary.has_median_ci) {
+    ratio.ci95_low = summary.median_ci_low;
+    ratio.ci95_high = summary.median_ci_high;
+  }
+  return ratio;
+}
+
+StopReason paired_stop(std::span<const RoundMedian> point, std::span<const RoundMedian> baseline,
+                       std::chrono::duration<double> sampled, const RoundsRule& rule) {
+  const std::optional<PairedRatio> ratio = paired_ratio(point, baseline);
+  if (ratio && ratio->rounds >= std::max<std::size_t>(rule.min_rounds, 6) && ratio->ci95_low &&
+      ratio->ci95_high && ratio->median > 0) {
+    const double half =
+        std::max(ratio->median - *ratio->ci95_low, *ratio->ci95_high - ratio->median);
+    if (half <= rule.precision * ratio->median) return StopReason::kPrecisionReached;
+  }
+  return sampled >= rule.time_cap ? StopReason::kTimeCap : StopReason::kContinue;
+}
+
+Drift sentinel_drift(std::span<const double> round_medians_ms, double precision) {
+  Drift drift;
+  drift.rounds = round_medians_ms.size();
+  if (round_medians_ms.empty()) return drift;
+  const auto [low, high] = std::minmax_element(round_medians_ms.begin(), round_medians_ms.end());
+  drift.max_over_min = *low > 0 ? *high / *low : 1.0;
+  drift.exceeds_precision = drift.max_over_min > 1.0 + precision;
+  return drift;
+}
+
+}  // namespace tailsweep
