@@ -1,10 +1,13 @@
 #include "coordinator/store/result_bodies.h"
 
+#include <cmath>
+
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
 #include "common/wire/json_fields.h"
+#include "common/wire/protocol.h"
 
 namespace tailsweep::store {
 namespace {
@@ -33,7 +36,54 @@ std::optional<PointPower> read_point_power(const JsonFields& point) {
                     power.nullable_number("joules_per_image")};
 }
 
-ProfilePoint read_profile_point(const JsonFields& point) {
+std::optional<PairedRatioBody> read_ratio(const JsonFields& point) {
+  if (point.is_null("ratio")) return std::nullopt;
+  const JsonFields ratio = point.object("ratio");
+  PairedRatioBody result;
+  result.median = ratio.number("median");
+  result.ci95_low = ratio.nullable_number("ci95_low");
+  result.ci95_high = ratio.nullable_number("ci95_high");
+  result.rounds = ratio.integer("rounds", 1);
+  if (!(result.median > 0 && std::isfinite(result.median))) {
+    ratio.fail("median", "expected a positive ratio");
+  }
+  if (result.ci95_low.has_value() != result.ci95_high.has_value() ||
+      (result.ci95_low && !(*result.ci95_low <= result.median && result.median <= *result.ci95_high))) {
+    ratio.fail("ci95_low", "the interval must hold the median (ci95_low <= median <= ci95_high)");
+  }
+  const JsonFields to = ratio.object("to");
+  result.to_batch = to.integer("batch", 1);
+  if (to.has("tokens")) result.to_tokens = to.integer("tokens", 1);
+  if (to.has("method")) result.to_method = to.text("method");
+  if (result.to_tokens.has_value() == result.to_method.has_value()) {
+    to.fail("", "expected either \"tokens\" (a curve) or \"method\"");
+  }
+  return result;
+}
+
+// The fields schema 2 adds to each point.
+void read_rounds_fields(const JsonFields& point, ProfilePoint& result) {
+  result.rounds = point.integer("rounds", 1);
+  result.ratio = read_ratio(point);
+  result.load_average = point.nullable_number("load_average");
+  result.steal_fraction = point.nullable_number("steal_fraction");
+  const json& rounds = point.array("raw_round", true);
+  if (rounds.size() != result.raw_ms.size()) {
+    point.fail("raw_round", fmt::format("has {} entries for {} samples in raw_ms", rounds.size(),
+                                        result.raw_ms.size()));
+  }
+  result.raw_round.reserve(rounds.size());
+  for (std::size_t i = 0; i < rounds.size(); ++i) {
+    if (!rounds[i].is_number_integer() || rounds[i].get<int64_t>() < 0 ||
+        (i > 0 && rounds[i].get<int64_t>() < result.raw_round.back())) {
+      point.fail(fmt::format("raw_round[{}]", i),
+                 "expected a round number, 0 or more and never below the one before");
+    }
+    result.raw_round.push_back(rounds[i].get<int64_t>());
+  }
+}
+
+ProfilePoint read_profile_point(const JsonFields& point, int64_t schema_version) {
   ProfilePoint result;
   result.batch = point.integer("batch", 1);
   result.tokens = point.integer("tokens", 1);
@@ -60,6 +110,58 @@ ProfilePoint read_profile_point(const JsonFields& point) {
   }
   result.power = read_point_power(point);
   result.method = point.optional_text("method");
+  if (schema_version >= 2) read_rounds_fields(point, result);
+  return result;
+}
+
+std::optional<RoundsBody> read_rounds(const JsonFields& fields) {
+  if (fields.is_null("rounds")) return std::nullopt;
+  const JsonFields rounds = fields.object("rounds");
+  RoundsBody result;
+  result.count = rounds.integer("count", 0);
+  const JsonFields sentinel = rounds.object("sentinel");
+  result.sentinel_batch = sentinel.integer("batch", 1);
+  if (sentinel.has("tokens")) result.sentinel_tokens = sentinel.integer("tokens", 1);
+  if (sentinel.has("method")) result.sentinel_method = sentinel.text("method");
+  result.drift = rounds.nullable_number("drift");
+  if (result.drift && !(*result.drift >= 1 && std::isfinite(*result.drift))) {
+    rounds.fail("drift", "expected the largest round median over the smallest (>= 1)");
+  }
+  result.drift_exceeds_precision = rounds.boolean("drift_exceeds_precision");
+  result.max_load_average = rounds.number("max_load_average");
+  result.load_above_threads = rounds.boolean("load_above_threads");
+  const json& records = rounds.array("rounds", false);
+  if (static_cast<int64_t>(records.size()) != result.count) {
+    rounds.fail("rounds", fmt::format("has {} records for a count of {}", records.size(),
+                                      result.count));
+  }
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const JsonFields record = rounds.element("rounds", i, records[i]);
+    result.rounds.push_back({record.integer("round", 0), record.integer("points_visited", 0),
+                             record.nullable_number("sentinel_median_ms"),
+                             record.nullable_number("load_average"),
+                             record.nullable_number("steal_fraction")});
+  }
+  return result;
+}
+
+// "schema_version" (absent: 1), and how the body says it was measured.
+MeasurementBody read_measurement(const JsonFields& fields) {
+  MeasurementBody result;
+  if (fields.has("schema_version")) {
+    result.schema_version = fields.integer("schema_version", 1);
+    if (result.schema_version > protocol::kProfileSchemaVersion) {
+      fields.fail("schema_version",
+                  fmt::format("{} is newer than this coordinator reads (1 to {}): update it",
+                              result.schema_version, protocol::kProfileSchemaVersion));
+    }
+  }
+  if (fields.has("method") && fields.at("method").is_object()) {
+    const JsonFields method = fields.object("method");
+    result.protocol = method.optional_text("protocol");
+    result.precision = method.optional_number("precision");
+  }
+  if (result.schema_version >= 2) result.rounds = read_rounds(fields);
   return result;
 }
 
@@ -82,9 +184,11 @@ ProfileBody parse_profile_body(const json& body) {
   } else {
     result.power_unavailable_reason = power.text("reason");
   }
+  result.measurement = read_measurement(fields);
   const json& points = fields.array("points", true);
   for (std::size_t i = 0; i < points.size(); ++i) {
-    result.points.push_back(read_profile_point(fields.element("points", i, points[i])));
+    result.points.push_back(read_profile_point(fields.element("points", i, points[i]),
+                                               result.measurement.schema_version));
     if (result.points.back().method) {
       fields.fail(fmt::format("points[{}].method", i),
                   "a curve point has no method (method latencies come from latency jobs)");
@@ -99,10 +203,11 @@ LatencyBody parse_latency_body(const json& body) {
   result.provenance = read_provenance(fields);
   result.model = fields.object("model").text("name");
   if (fields.text("mode") != "model") fields.fail("mode", "a latency result times whole models");
+  result.measurement = read_measurement(fields);
   const json& points = fields.array("points", true);
   for (std::size_t i = 0; i < points.size(); ++i) {
     const JsonFields point = fields.element("points", i, points[i]);
-    result.points.push_back(read_profile_point(point));
+    result.points.push_back(read_profile_point(point, result.measurement.schema_version));
     if (!result.points.back().method) point.fail("method", "missing");
   }
   return result;

@@ -32,6 +32,17 @@ struct PointPower {
   std::optional<double> joules_per_image;
 };
 
+// A point's latency relative to its batch's reference point (schema 2):
+// the median of the per-round ratios and its 95% CI (docs/profile.md).
+struct PairedRatioBody {
+  double median = 0;
+  std::optional<double> ci95_low, ci95_high;  // nullable: too few rounds
+  int64_t rounds = 0;
+  int64_t to_batch = 0;
+  std::optional<int64_t> to_tokens;        // on a curve
+  std::optional<std::string> to_method;    // among methods
+};
+
 // One element of "points" in docs/profile.md.
 struct ProfilePoint {
   int64_t batch = 0;
@@ -47,6 +58,41 @@ struct ProfilePoint {
   std::vector<double> raw_ms;         // every sample
   std::optional<PointPower> power;    // nullable: null when there is no sensor
   std::optional<std::string> method;  // optional: set on the points of a latency job
+  // Schema 2 (absent from version 1 bodies):
+  std::optional<int64_t> rounds;         // round medians behind median_ms (1: one block)
+  std::optional<PairedRatioBody> ratio;  // nullable: a reference point, or not paired
+  std::optional<double> load_average;    // nullable: /proc/loadavg unreadable
+  std::optional<double> steal_fraction;  // nullable: /proc/stat unreadable
+  std::vector<int64_t> raw_round;        // the round of each raw sample; as long as raw_ms
+};
+
+// One round of a rounds measurement.
+struct RoundRecordBody {
+  int64_t round = 0;
+  int64_t points_visited = 0;
+  std::optional<double> sentinel_median_ms, load_average, steal_fraction;
+};
+
+// The top-level "rounds" object (schema 2, rounds protocol): the sentinel,
+// the run's drift and what the machine did in each round.
+struct RoundsBody {
+  int64_t count = 0;
+  int64_t sentinel_batch = 0;
+  std::optional<int64_t> sentinel_tokens;
+  std::optional<std::string> sentinel_method;
+  std::optional<double> drift;  // max/min of the sentinel's round medians
+  bool drift_exceeds_precision = false;
+  double max_load_average = 0;
+  bool load_above_threads = false;
+  std::vector<RoundRecordBody> rounds;
+};
+
+// How a profile or latency body was measured.
+struct MeasurementBody {
+  int64_t schema_version = 1;  // absent in version 1 bodies
+  std::optional<std::string> protocol;  // "method"."protocol"
+  std::optional<double> precision;      // "method"."precision"
+  std::optional<RoundsBody> rounds;     // null unless measured in rounds
 };
 
 // The output of `tailsweep-agent profile` (docs/profile.md).
@@ -59,6 +105,7 @@ struct ProfileBody {
   std::optional<std::string> power_sensor;
   std::optional<double> idle_w;
   std::optional<std::string> power_unavailable_reason;
+  MeasurementBody measurement;
   std::vector<ProfilePoint> points;  // at least one
 };
 
@@ -67,6 +114,7 @@ struct ProfileBody {
 struct LatencyBody {
   BodyProvenance provenance;
   std::string model;
+  MeasurementBody measurement;
   std::vector<ProfilePoint> points;  // at least one, each with method
 };
 

@@ -75,9 +75,22 @@ void check_point_statistics(const Checker& check, const std::string& at,
     check.latency(at + ".median_ci95_high_ms", *point.median_ci95_high_ms);
   check.spread(at + ".stddev_ms", point.stddev_ms);
   check.spread(at + ".mad_ms", point.mad_ms);
-  if (!(point.p5_ms <= point.p25_ms && point.p25_ms <= point.median_ms &&
-        point.median_ms <= point.p75_ms && point.p75_ms <= point.p95_ms)) {
-    check.fail(at, "the percentiles are not in order (p5 <= p25 <= median <= p75 <= p95)");
+  if (!(point.p5_ms <= point.p25_ms && point.p25_ms <= point.p75_ms &&
+        point.p75_ms <= point.p95_ms)) {
+    check.fail(at, "the percentiles are not in order (p5 <= p25 <= p75 <= p95)");
+  }
+  // In rounds the median is that of the round medians, so it need not sit
+  // between p25 and p75 of the pooled samples; it is always among them.
+  if (!point.raw_ms.empty()) {
+    const auto [low, high] = std::minmax_element(point.raw_ms.begin(), point.raw_ms.end());
+    if (!(*low <= point.median_ms && point.median_ms <= *high)) {
+      check.fail(at + ".median_ms", "lies outside the samples in raw_ms");
+    }
+  }
+  if (point.median_ci95_low_ms && point.median_ci95_high_ms &&
+      !(*point.median_ci95_low_ms <= point.median_ms &&
+        point.median_ms <= *point.median_ci95_high_ms)) {
+    check.fail(at + ".median_ci95_low_ms", "the interval does not hold the median");
   }
   if (point.raw_ms.size() != static_cast<std::size_t>(point.samples)) {
     check.fail(at + ".samples",
@@ -120,6 +133,16 @@ void check_profile(const Checker& check, const protocol::ProfileJobSpec& spec,
     check_unique(check, seen, std::pair{point.batch, point.tokens}, at);
     check_point_statistics(check, at, point);
   }
+  // A ratio is taken to a point of the same batch that the body holds.
+  for (std::size_t i = 0; i < body.points.size(); ++i) {
+    const std::optional<PairedRatioBody>& ratio = body.points[i].ratio;
+    if (!ratio) continue;
+    if (ratio->to_batch != body.points[i].batch || !ratio->to_tokens ||
+        !seen.contains(std::pair{ratio->to_batch, *ratio->to_tokens})) {
+      check.fail(fmt::format("points[{}].ratio.to", i),
+                 "names no point of this batch in the result");
+    }
+  }
 }
 
 void check_latency(const Checker& check, const protocol::ProfileJobSpec& spec,
@@ -144,6 +167,15 @@ void check_latency(const Checker& check, const protocol::ProfileJobSpec& spec,
     }
     check_unique(check, seen, std::pair{point.batch, method}, at);
     check_point_statistics(check, at, point);
+  }
+  for (std::size_t i = 0; i < body.points.size(); ++i) {
+    const std::optional<PairedRatioBody>& ratio = body.points[i].ratio;
+    if (!ratio) continue;
+    if (ratio->to_batch != body.points[i].batch || !ratio->to_method ||
+        !seen.contains(std::pair{ratio->to_batch, canonical_method(*ratio->to_method)})) {
+      check.fail(fmt::format("points[{}].ratio.to", i),
+                 "names no point of this batch in the result");
+    }
   }
 }
 

@@ -50,7 +50,78 @@ void bind_statistics(Statement& statement, const ProfilePoint& point) {
       .bind(20, point.reached_precision);
 }
 
+// The schema-2 columns of a point row just inserted (003_rounds.sql); a
+// schema-1 point leaves them NULL.
+void update_rounds_columns(Database& db, std::string_view table, int64_t row_id,
+                           const ProfilePoint& point) {
+  if (!point.rounds) return;
+  const bool curve = table == "curve_points";
+  auto statement = db.cached(fmt::format(
+      "UPDATE {} SET rounds = ?, ratio = ?, ratio_ci95_low = ?, ratio_ci95_high = ?, "
+      "ratio_rounds = ?, {} = ?, load_average = ?, steal_fraction = ?, raw_round = ? "
+      "WHERE id = ?",
+      table, curve ? "ratio_to_tokens" : "ratio_to_method"));
+  const std::optional<PairedRatioBody>& ratio = point.ratio;
+  statement->bind(1, *point.rounds)
+      .bind(2, ratio ? std::optional(ratio->median) : std::nullopt)
+      .bind(3, ratio ? ratio->ci95_low : std::nullopt)
+      .bind(4, ratio ? ratio->ci95_high : std::nullopt)
+      .bind(5, ratio ? std::optional(ratio->rounds) : std::nullopt)
+      .bind(7, point.load_average)
+      .bind(8, point.steal_fraction)
+      .bind(9, nlohmann::json(point.raw_round).dump())
+      .bind(10, row_id);
+  if (curve) {
+    statement->bind(6, ratio ? ratio->to_tokens : std::nullopt);
+  } else {
+    statement->bind(6, ratio ? ratio->to_method : std::nullopt);
+  }
+  statement->execute();
+}
+
+// One measurement_runs row per profile or latency result, and its rounds.
+void insert_measurement(Database& db, const ResultTarget& target, const MeasurementBody& body) {
+  auto run = db.cached(
+      "INSERT INTO measurement_runs (result_id, job_id, device_id, schema_version, protocol, "
+      "precision, rounds, sentinel_batch, sentinel_tokens, sentinel_method, drift, "
+      "drift_exceeds_precision, max_load_average, load_above_threads) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  run->bind(1, target.result_id)
+      .bind(2, target.job_id)
+      .bind(3, target.device_id)
+      .bind(4, body.schema_version)
+      .bind(5, body.protocol)
+      .bind(6, body.precision);
+  if (const std::optional<RoundsBody>& rounds = body.rounds) {
+    run->bind(7, rounds->count)
+        .bind(8, rounds->sentinel_batch)
+        .bind(9, rounds->sentinel_tokens)
+        .bind(10, rounds->sentinel_method)
+        .bind(11, rounds->drift)
+        .bind(12, rounds->drift_exceeds_precision)
+        .bind(13, rounds->max_load_average)
+        .bind(14, rounds->load_above_threads);
+  } else {
+    for (int column = 7; column <= 14; ++column) run->bind(column, nullptr);
+  }
+  run->execute();
+  if (!body.rounds) return;
+  for (const RoundRecordBody& round : body.rounds->rounds) {
+    auto statement = db.cached(
+        "INSERT INTO measurement_rounds (result_id, round, points_visited, sentinel_median_ms, "
+        "load_average, steal_fraction) VALUES (?, ?, ?, ?, ?, ?)");
+    statement->bind(1, target.result_id)
+        .bind(2, round.round)
+        .bind(3, round.points_visited)
+        .bind(4, round.sentinel_median_ms)
+        .bind(5, round.load_average)
+        .bind(6, round.steal_fraction);
+    statement->execute();
+  }
+}
+
 void insert_profile(Database& db, const ResultTarget& target, const ProfileBody& body) {
+  insert_measurement(db, target, body.measurement);
   for (const ProfilePoint& point : body.points) {
     auto statement = db.cached(
         "INSERT INTO curve_points (result_id, job_id, device_id, model, mode, batch, tokens, "
@@ -67,11 +138,14 @@ void insert_profile(Database& db, const ResultTarget& target, const ProfileBody&
         .bind(21, nlohmann::json(point.raw_ms).dump());
     bind_statistics(*statement, point);
     statement->execute();
-    insert_power(db, db.last_insert_rowid(), body, point);
+    const int64_t row_id = db.last_insert_rowid();
+    insert_power(db, row_id, body, point);
+    update_rounds_columns(db, "curve_points", row_id, point);
   }
 }
 
 void insert_latency(Database& db, const ResultTarget& target, const LatencyBody& body) {
+  insert_measurement(db, target, body.measurement);
   for (const ProfilePoint& point : body.points) {
     auto statement = db.cached(
         "INSERT INTO method_latency (result_id, job_id, device_id, model, batch, method, tokens, "
@@ -91,6 +165,7 @@ void insert_latency(Database& db, const ResultTarget& target, const LatencyBody&
         .bind(23, nlohmann::json(point.raw_ms).dump());
     bind_statistics(*statement, point);
     statement->execute();
+    update_rounds_columns(db, "method_latency", db.last_insert_rowid(), point);
   }
 }
 

@@ -397,6 +397,110 @@ TEST_F(ResultsTest, AScheduleJobRunByTheCoordinatorStoresASchedule) {
   EXPECT_THROW(store().complete_coordinator_job(ready[0].id, body.dump(), 4), InputError);
 }
 
+// The same body as a schema-2 agent writes it after measuring in rounds:
+// the 100-token point paired with the 197-token one (the sentinel).
+json rounds_profile_body() {
+  json body = profile_body();
+  body["schema_version"] = 2;
+  body["rounds"] = json::parse(R"({"count": 3, "sentinel": {"batch": 1, "tokens": 197},
+    "drift": 1.05, "drift_exceeds_precision": true, "max_load_average": 2.5,
+    "load_above_threads": false,
+    "rounds": [
+      {"round": 0, "points_visited": 2, "sentinel_median_ms": 22.205, "load_average": 2.5, "steal_fraction": 0.01},
+      {"round": 1, "points_visited": 2, "sentinel_median_ms": 21.781, "load_average": 2.0, "steal_fraction": null},
+      {"round": 2, "points_visited": 2, "sentinel_median_ms": 21.976, "load_average": null, "steal_fraction": 0}]})");
+  json& reference = body["points"][0];
+  reference["rounds"] = 3;
+  reference["ratio"] = nullptr;
+  reference["precision_of"] = "median";
+  reference["load_average"] = 2.1;
+  reference["steal_fraction"] = 0.004;
+  reference["raw_round"] = {0, 1, 2};
+  json& paired = body["points"][1];
+  paired["rounds"] = 3;
+  paired["ratio"] = json::parse(R"({"to": {"batch": 1, "tokens": 197}, "median": 0.523,
+                                    "ci95_low": null, "ci95_high": null, "rounds": 3})");
+  paired["precision_of"] = "ratio";
+  paired["load_average"] = nullptr;
+  paired["steal_fraction"] = nullptr;
+  paired["raw_round"] = {0, 0, 1, 2};
+  return body;
+}
+
+TEST_F(ResultsTest, ARoundsProfileKeepsItsRatiosRoundsAndLoad) {
+  ASSERT_EQ(submit("profile", rounds_profile_body()), SubmitOutcome::accepted);
+  auto point = store().database().prepare(
+      "SELECT tokens, rounds, ratio, ratio_to_tokens, load_average, steal_fraction FROM curve "
+      "ORDER BY tokens");
+  ASSERT_TRUE(point.step());
+  EXPECT_EQ(point.column_int64(0), 100);
+  EXPECT_EQ(point.column_int64(1), 3);
+  EXPECT_DOUBLE_EQ(point.column_double(2), 0.523);
+  EXPECT_EQ(point.column_int64(3), 197);
+  EXPECT_TRUE(point.column_is_null(4));
+  ASSERT_TRUE(point.step());
+  EXPECT_TRUE(point.column_is_null(2));  // the reference has no ratio
+  EXPECT_DOUBLE_EQ(point.column_double(4), 2.1);
+  EXPECT_DOUBLE_EQ(point.column_double(5), 0.004);
+  // Every raw sample keeps its round.
+  EXPECT_EQ(count("SELECT count(*) FROM curve_points c, json_each(c.raw_round) r "
+                  "WHERE c.tokens = 100 AND r.value = 0"),
+            2);
+  auto run = store().database().prepare(
+      "SELECT schema_version, rounds, drift, drift_exceeds_precision, sentinel_tokens, protocol "
+      "FROM measurement_view");
+  ASSERT_TRUE(run.step());
+  EXPECT_EQ(run.column_int64(0), 2);
+  EXPECT_EQ(run.column_int64(1), 3);
+  EXPECT_DOUBLE_EQ(run.column_double(2), 1.05);
+  EXPECT_EQ(run.column_int64(3), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM measurement_rounds WHERE sentinel_median_ms > 0"), 3);
+}
+
+TEST_F(ResultsTest, AVersionOneProfileLeavesTheRoundsColumnsNull) {
+  ASSERT_EQ(submit("profile", profile_body()), SubmitOutcome::accepted);
+  EXPECT_EQ(count("SELECT count(*) FROM curve_points WHERE rounds IS NULL AND raw_round IS NULL"),
+            2);
+  EXPECT_EQ(count("SELECT count(*) FROM measurement_runs WHERE schema_version = 1 AND "
+                  "rounds IS NULL"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM measurement_rounds"), 0);
+}
+
+TEST_F(ResultsTest, AMalformedRoundsProfileIsRefused) {
+  const std::vector<MalformedCase> cases = {
+      {"profile", [](json& b) { b["points"][1]["raw_round"] = {0, 1}; },
+       "points[1].raw_round: has 2 entries for 4 samples"},
+      {"profile", [](json& b) { b["points"][1]["raw_round"] = {0, 2, 1, 2}; }, "raw_round[2]"},
+      {"profile", [](json& b) { b["points"][1].erase("rounds"); }, "points[1].rounds: missing"},
+      {"profile", [](json& b) { b["points"][1]["ratio"]["to"]["tokens"] = 150; },
+       "points[1].ratio.to: names no point"},
+      {"profile", [](json& b) { b["points"][1]["ratio"]["median"] = -1; }, "ratio.median"},
+      {"profile",
+       [](json& b) {
+         b["points"][1]["ratio"]["ci95_low"] = 0.6;
+         b["points"][1]["ratio"]["ci95_high"] = 0.7;
+       },
+       "the interval must hold the median"},
+      {"profile", [](json& b) { b["rounds"]["count"] = 4; }, "rounds.rounds: has 3 records"},
+      {"profile", [](json& b) { b["rounds"]["drift"] = 0.5; }, "rounds.drift"},
+      {"profile", [](json& b) { b["schema_version"] = 3; }, "schema_version: 3 is newer"},
+  };
+  for (const MalformedCase& test : cases) {
+    json body = rounds_profile_body();
+    test.damage(body);
+    try {
+      submit(test.kind, body);
+      ADD_FAILURE() << "accepted a body with " << test.message;
+    } catch (const InputError& error) {
+      EXPECT_THAT(error.what(), HasSubstr(test.message));
+    }
+  }
+  for (const char* table : {"results", "curve_points", "measurement_runs", "measurement_rounds"}) {
+    EXPECT_EQ(count(std::string("SELECT count(*) FROM ") + table), 0) << table;
+  }
+}
+
 TEST(ResultBodies, ParsesTheProfileExampleFromTheDocs) {
   const ProfileBody body = parse_profile_body(profile_body());
   EXPECT_EQ(body.model, "deit-tiny");
