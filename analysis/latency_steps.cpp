@@ -45,4 +45,31 @@ std::vector<LatencyStep> find_latency_steps(std::span<const LatencyPoint> points
   return steps;
 }
 
+std::vector<LatencyPoint> paired_curve(std::span<const PairedPoint> points) {
+  const auto find = [&](int64_t tokens) -> const PairedPoint* {
+    for (const PairedPoint& p : points) {
+      if (p.measured.tokens == tokens) return &p;
+    }
+    return nullptr;
+  };
+  std::vector<LatencyPoint> curve;
+  curve.reserve(points.size());
+  for (const PairedPoint& p : points) {
+    LatencyPoint point = p.measured;
+    const PairedPoint* reference = p.ratio_to_tokens ? find(*p.ratio_to_tokens) : nullptr;
+    if (p.ratio && reference != nullptr) {
+      const double scale = reference->measured.median_ms;
+      point.median_ms = *p.ratio * scale;
+      point.ci_low_ms = p.ratio_ci_low.value_or(*p.ratio) * scale;
+      point.ci_high_ms = p.ratio_ci_high.value_or(*p.ratio) * scale;
+    } else if (std::any_of(points.begin(), points.end(), [&](const PairedPoint& other) {
+                 return other.ratio && other.ratio_to_tokens == p.measured.tokens;
+               })) {
+      point.ci_low_ms = point.ci_high_ms = point.median_ms;  // the scale itself
+    }
+    curve.push_back(point);
+  }
+  return curve;
+}
+
 }  // namespace tailsweep::schedule

@@ -10,6 +10,7 @@
 //   3. the rise is at least `slope_factor` times the median rise between
 //      neighbours over the whole curve (a steady slope is not a step).
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -37,6 +38,20 @@ struct LatencyStep {
   // Pruning from the largest count measured down to just below the step.
   double saved_from_full_ms = 0;
 };
+
+// A curve point measured in rounds carries its paired ratio to the curve's
+// reference point (docs/profile.md). On a machine that drifts, the ratio is
+// precise where the median is not: the curve on the reference's scale is
+// L(n) = ratio(n) x L(reference), with the ratio's CI, and the reference
+// itself exact on that scale.
+struct PairedPoint {
+  LatencyPoint measured;
+  std::optional<double> ratio, ratio_ci_low, ratio_ci_high;
+  std::optional<int64_t> ratio_to_tokens;
+};
+// Points without a ratio, or whose reference is not among `points`, stay as
+// measured; a reference is exact. Same order as `points`.
+std::vector<LatencyPoint> paired_curve(std::span<const PairedPoint> points);
 
 // points in any order; duplicates of a token count are an InputError.
 std::vector<LatencyStep> find_latency_steps(std::span<const LatencyPoint> points,

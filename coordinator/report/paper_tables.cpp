@@ -29,15 +29,15 @@ std::optional<double> top1_of(const ReportData& data, const std::string& model,
   return best ? std::optional<double>(best->top1) : std::nullopt;
 }
 
-std::optional<double> latency_of(const ReportData& data, const std::string& device,
-                                 const std::string& model, int64_t batch,
-                                 const std::string& method) {
-  // Rows come in id order: a later measurement of the same thing wins.
-  std::optional<double> latest;
+// Rows come in id order: a later measurement of the same thing wins.
+const MethodLatencyRow* latency_row(const ReportData& data, const std::string& device,
+                                    const std::string& model, int64_t batch,
+                                    const std::string& method) {
+  const MethodLatencyRow* latest = nullptr;
   for (const MethodLatencyRow& row : data.method_latencies) {
     if (row.device.name == device && row.model == model && row.batch == batch &&
         row.method == method) {
-      latest = row.median_ms;
+      latest = &row;
     }
   }
   return latest;
@@ -56,10 +56,24 @@ struct PaperRow {
   bool varies = false;  // the cells name their method
 };
 
-std::string latency_cell(std::optional<double> ms, std::optional<double> baseline_ms) {
-  if (!ms) return "";
-  if (!baseline_ms || *baseline_ms <= 0) return fmt::format("{:.2f}", *ms);
-  return fmt::format("{:.2f} ({:+.1f}%)", *ms, 100 * (*ms - *baseline_ms) / *baseline_ms);
+// "1.90 (-15.2% ±0.8)": the median, and the change against the unpruned
+// run as the paired ratio of the same rounds with its 95% CI half-width.
+// A row measured before rounds (no ratio) shows the difference of medians,
+// marked "unpaired".
+std::string latency_cell(const MethodLatencyRow* row, const MethodLatencyRow* baseline) {
+  if (row == nullptr) return "";
+  if (baseline == nullptr || row == baseline) return fmt::format("{:.2f}", row->median_ms);
+  if (row->ratio) {
+    if (!row->ratio_ci95_low || !row->ratio_ci95_high) {
+      return fmt::format("{:.2f} ({:+.1f}%, no CI)", row->median_ms, 100 * (*row->ratio - 1));
+    }
+    const double half = std::max(*row->ratio - *row->ratio_ci95_low,
+                                 *row->ratio_ci95_high - *row->ratio);
+    return fmt::format("{:.2f} ({:+.1f}% ±{:.1f})", row->median_ms, 100 * (*row->ratio - 1),
+                       100 * half);
+  }
+  return fmt::format("{:.2f} ({:+.1f}% unpaired)", row->median_ms,
+                     100 * (row->median_ms - baseline->median_ms) / baseline->median_ms);
 }
 
 std::string top1_cell(std::optional<double> top1, std::optional<double> baseline) {
@@ -127,9 +141,10 @@ Table paper_table(const ReportData& data, const std::string& model, int64_t batc
   }
 
   Table table{fmt::format("paper-{}-b{}", file_slug(model), batch),
-              fmt::format("{}, batch {}: latency (ms, change against each device's unpruned "
-                          "run) and top-1 (%, change in points), per device; * = more than the "
-                          "tolerance from POMT's latency",
+              fmt::format("{}, batch {}: latency (ms; change against each device's unpruned "
+                          "run as the paired ratio of the same rounds, ± its 95% CI) and top-1 "
+                          "(%, change in points), per device; * = more than the tolerance from "
+                          "POMT's latency",
                           model, batch),
               {"method"},
               {}};
@@ -148,14 +163,14 @@ Table paper_table(const ReportData& data, const std::string& model, int64_t batc
         continue;
       }
       const std::string method = shown->substr(0, shown->find(' '));
-      const auto ms = latency_of(data, device.name, model, batch, method);
-      const auto baseline_ms = latency_of(data, device.name, model, batch, "none");
-      std::string latency = latency_cell(ms, method == "none" ? std::nullopt : baseline_ms);
+      const MethodLatencyRow* ms = latency_row(data, device.name, model, batch, method);
+      const MethodLatencyRow* baseline = latency_row(data, device.name, model, batch, "none");
+      std::string latency = latency_cell(ms, baseline);
       if (paper_row.varies && !latency.empty()) latency = *shown + ": " + latency;
       const auto top1 = top1_of(data, model, method);
       cells.push_back(latency);
       cells.push_back(top1_cell(top1, method == "none" ? std::nullopt : baseline_top1));
-      any = any || ms || top1;
+      any = any || ms != nullptr || top1;
     }
     if (any) table.rows.push_back(std::move(cells));
   }

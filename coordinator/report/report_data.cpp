@@ -72,7 +72,8 @@ std::vector<LatencyCurve> load_latency_curves(Database& db, int64_t sweep_id) {
   // Whole-model curves only ('block' mode measures one block, not L(n)).
   Statement statement = db.prepare(
       "SELECT d.name, d.simulated, c.model, c.batch, c.tokens, c.median_ms, "
-      "       c.median_ci95_low_ms, c.median_ci95_high_ms "
+      "       c.median_ci95_low_ms, c.median_ci95_high_ms, c.ratio, c.ratio_ci95_low, "
+      "       c.ratio_ci95_high, c.ratio_to_tokens "
       "FROM curve_points c JOIN jobs j ON j.id = c.job_id JOIN devices d ON d.id = c.device_id "
       "WHERE j.sweep_id = ? AND c.mode = 'model' "
       "ORDER BY d.simulated, d.name, c.model, c.batch, c.tokens, c.id");
@@ -84,10 +85,16 @@ std::vector<LatencyCurve> load_latency_curves(Database& db, int64_t sweep_id) {
     const int64_t batch = statement.column_int64(3);
     if (curves.empty() || curves.back().device.name != device.name ||
         curves.back().model != model || curves.back().batch != batch) {
-      curves.push_back(LatencyCurve{device, model, batch, {}, {}});
+      curves.push_back(LatencyCurve{device, model, batch, {}, {}, {}});
     }
-    LatencyPointRow point{statement.column_int64(4), statement.column_double(5),
-                          statement.column_optional_double(6), statement.column_optional_double(7)};
+    LatencyPointRow point{statement.column_int64(4),
+                          statement.column_double(5),
+                          statement.column_optional_double(6),
+                          statement.column_optional_double(7),
+                          statement.column_optional_double(8),
+                          statement.column_optional_double(9),
+                          statement.column_optional_double(10),
+                          statement.column_optional_int64(11)};
     auto& points = curves.back().points;
     // Two profile jobs of one sweep measuring the same point: the later one wins
     // (ordered by id), so the step finder never sees a duplicate token count.
@@ -97,7 +104,10 @@ std::vector<LatencyCurve> load_latency_curves(Database& db, int64_t sweep_id) {
       points.push_back(point);
     }
   }
-  for (LatencyCurve& curve : curves) curve.steps = steps_of(curve.points);
+  for (LatencyCurve& curve : curves) {
+    curve.paired = paired_points(curve.points);
+    curve.steps = schedule::find_latency_steps(curve.paired);
+  }
   return curves;
 }
 
@@ -109,8 +119,9 @@ const LatencyCurve* find_curve(const std::vector<LatencyCurve>& curves, const st
   return nullptr;
 }
 
+// On the curve's paired scale (the reference's median times the ratio).
 std::optional<double> latency_at(const LatencyCurve& curve, int64_t tokens) {
-  for (const LatencyPointRow& point : curve.points) {
+  for (const schedule::LatencyPoint& point : curve.paired) {
     if (point.tokens == tokens) return point.median_ms;
   }
   return std::nullopt;
@@ -139,9 +150,9 @@ std::vector<ScheduleEntry> load_schedules(Database& db, int64_t sweep_id,
     entry.unpruned_latency_ms = statement.column_optional_double(10);
     // The curve is the measurement itself; the schedule's copies are the fallback.
     if (const LatencyCurve* curve = find_curve(curves, entry.device.name, entry.model, entry.batch);
-        curve != nullptr && !curve->points.empty()) {
+        curve != nullptr && !curve->paired.empty()) {
       if (auto at_n_star = latency_at(*curve, entry.n_star)) entry.latency_at_n_star_ms = at_n_star;
-      entry.unpruned_latency_ms = curve->points.back().median_ms;
+      entry.unpruned_latency_ms = curve->paired.back().median_ms;
       entry.steps = curve->steps;
     }
     schedules.push_back(std::move(entry));
@@ -176,7 +187,8 @@ std::vector<EvaluationRow> load_evaluations(Database& db, int64_t sweep_id) {
 
 std::vector<MethodLatencyRow> load_method_latencies(Database& db, int64_t sweep_id) {
   Statement statement = db.prepare(
-      "SELECT d.name, d.simulated, m.model, m.batch, m.method, m.median_ms, m.reached_precision "
+      "SELECT d.name, d.simulated, m.model, m.batch, m.method, m.median_ms, m.reached_precision, "
+      "       m.ratio, m.ratio_ci95_low, m.ratio_ci95_high "
       "FROM method_latency m JOIN jobs j ON j.id = m.job_id JOIN devices d ON d.id = m.device_id "
       "WHERE j.sweep_id = ? ORDER BY m.id");
   statement.bind(1, sweep_id);
@@ -187,7 +199,38 @@ std::vector<MethodLatencyRow> load_method_latencies(Database& db, int64_t sweep_
                     statement.column_int64(3),
                     statement.column_text(4),
                     statement.column_double(5),
-                    statement.column_int64(6) != 0});
+                    statement.column_int64(6) != 0,
+                    statement.column_optional_double(7),
+                    statement.column_optional_double(8),
+                    statement.column_optional_double(9)});
+  }
+  return rows;
+}
+
+std::vector<MeasurementRow> load_measurements(Database& db, int64_t sweep_id) {
+  Statement statement = db.prepare(
+      "SELECT d.name, d.simulated, m.job_id, j.kind, json_extract(j.spec, '$.model'), "
+      "       coalesce(m.protocol, ''), m.rounds, m.drift, m.drift_exceeds_precision, m.precision, "
+      "       m.max_load_average, "
+      "       (SELECT avg(r.steal_fraction) FROM measurement_rounds r WHERE r.result_id = m.result_id) "
+      "FROM measurement_runs m JOIN jobs j ON j.id = m.job_id JOIN devices d ON d.id = m.device_id "
+      "WHERE j.sweep_id = ? ORDER BY d.simulated, d.name, m.job_id");
+  statement.bind(1, sweep_id);
+  std::vector<MeasurementRow> rows;
+  while (statement.step()) {
+    MeasurementRow row;
+    row.device = {statement.column_text(0), statement.column_int64(1) != 0};
+    row.job_id = statement.column_int64(2);
+    row.job_kind = statement.column_text(3);
+    row.model = statement.column_text(4);
+    row.protocol = statement.column_text(5);
+    row.rounds = statement.column_optional_int64(6);
+    row.drift = statement.column_optional_double(7);
+    row.drift_exceeds_precision = statement.column_optional_int64(8).value_or(0) != 0;
+    row.precision = statement.column_optional_double(9);
+    row.max_load_average = statement.column_optional_double(10);
+    row.steal_fraction = statement.column_optional_double(11);
+    rows.push_back(std::move(row));
   }
   return rows;
 }
@@ -274,14 +317,18 @@ std::string format_utc(double unix_s) {
   return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", seconds);
 }
 
-std::vector<schedule::LatencyStep> steps_of(const std::vector<LatencyPointRow>& points) {
-  std::vector<schedule::LatencyPoint> latency;
-  latency.reserve(points.size());
+std::vector<schedule::LatencyPoint> paired_points(const std::vector<LatencyPointRow>& points) {
+  std::vector<schedule::PairedPoint> paired;
+  paired.reserve(points.size());
   for (const LatencyPointRow& point : points) {
-    latency.push_back({point.tokens, point.median_ms, point.ci95_low_ms.value_or(point.median_ms),
-                       point.ci95_high_ms.value_or(point.median_ms)});
+    paired.push_back({{point.tokens, point.median_ms, point.ci95_low_ms.value_or(point.median_ms),
+                       point.ci95_high_ms.value_or(point.median_ms)},
+                      point.ratio,
+                      point.ratio_ci95_low,
+                      point.ratio_ci95_high,
+                      point.ratio_to_tokens});
   }
-  return schedule::find_latency_steps(latency);
+  return schedule::paired_curve(paired);
 }
 
 ReportData load_report_data(const std::string& database_path, int64_t sweep_id) {
@@ -294,6 +341,7 @@ ReportData load_report_data(const std::string& database_path, int64_t sweep_id) 
     data.schedules = load_schedules(db, sweep_id, data.latency_curves);
     data.evaluations = load_evaluations(db, sweep_id);
     data.method_latencies = load_method_latencies(db, sweep_id);
+    data.measurements = load_measurements(db, sweep_id);
     data.matched = load_matched(db, sweep_id);
     data.accuracy_curves = load_accuracy_curves(db, sweep_id);
   } catch (const store::SqliteError& error) {

@@ -39,6 +39,9 @@ struct LatencyPointRow {
   double median_ms = 0;
   std::optional<double> ci95_low_ms;  // null with too few samples
   std::optional<double> ci95_high_ms;
+  // Measured in rounds: the paired ratio to the curve's reference point.
+  std::optional<double> ratio, ratio_ci95_low, ratio_ci95_high;
+  std::optional<int64_t> ratio_to_tokens;
 };
 
 // L(n) of one (device, model, batch), whole-model mode, ascending tokens.
@@ -47,7 +50,10 @@ struct LatencyCurve {
   std::string model;
   int64_t batch = 1;
   std::vector<LatencyPointRow> points;
-  std::vector<schedule::LatencyStep> steps;  // find_latency_steps on the points
+  // The curve on its reference's scale (schedule::paired_curve): what steps,
+  // schedules and savings are read from. As measured when not paired.
+  std::vector<schedule::LatencyPoint> paired;
+  std::vector<schedule::LatencyStep> steps;  // find_latency_steps on `paired`
 };
 
 struct ScheduleEntry {
@@ -102,6 +108,23 @@ struct MethodLatencyRow {
   std::string method;
   double median_ms = 0;
   bool reached_precision = false;
+  // Measured in rounds: the ratio to the batch's "none" in the same rounds.
+  std::optional<double> ratio, ratio_ci95_low, ratio_ci95_high;
+};
+
+// How one profile or latency job measured (measurement_runs).
+struct MeasurementRow {
+  DeviceRef device;
+  int64_t job_id = 0;
+  std::string job_kind;
+  std::string model;
+  std::string protocol;
+  std::optional<int64_t> rounds;
+  std::optional<double> drift;  // the sentinel's max/min round median
+  bool drift_exceeds_precision = false;
+  std::optional<double> precision;
+  std::optional<double> max_load_average;
+  std::optional<double> steal_fraction;  // mean over its rounds
 };
 
 // The baseline of a family closest in latency to POMT's on one device.
@@ -125,6 +148,7 @@ struct ReportData {
   std::vector<EvaluationRow> evaluations;
   std::vector<MethodLatencyRow> method_latencies;
   std::vector<MatchedRow> matched;
+  std::vector<MeasurementRow> measurements;
   std::vector<LatencyCurve> latency_curves;
   std::vector<AccuracyCurve> accuracy_curves;
   // Lines saying what the sweep lacks ("no schedules yet", ...): a partial
@@ -135,8 +159,9 @@ struct ReportData {
 // "2026-11-23 06:39:43 UTC".
 std::string format_utc(double unix_s);
 
-// Steps of a curve, with the CI falling back to the median where it is null.
-std::vector<schedule::LatencyStep> steps_of(const std::vector<LatencyPointRow>& points);
+// The curve on its reference's scale, a CI falling back to the median where
+// it is null (schedule::paired_curve).
+std::vector<schedule::LatencyPoint> paired_points(const std::vector<LatencyPointRow>& points);
 
 // Reads sweep_id from the database file, opened read-only. InputError: the
 // file is missing or not a tailsweep database (or not at this binary's

@@ -103,7 +103,11 @@ json latency_curves_json(const std::vector<LatencyCurve>& curves) {
       points.push_back({{"tokens", point.tokens},
                         {"median_ms", point.median_ms},
                         {"median_ci95_low_ms", or_null(point.ci95_low_ms)},
-                        {"median_ci95_high_ms", or_null(point.ci95_high_ms)}});
+                        {"median_ci95_high_ms", or_null(point.ci95_high_ms)},
+                        {"ratio", or_null(point.ratio)},
+                        {"ratio_ci95_low", or_null(point.ratio_ci95_low)},
+                        {"ratio_ci95_high", or_null(point.ratio_ci95_high)},
+                        {"ratio_to_tokens", or_null(point.ratio_to_tokens)}});
     }
     array.push_back({{"device", device_json(curve.device)},
                      {"model", curve.model},
@@ -141,7 +145,28 @@ json method_latencies_json(const std::vector<MethodLatencyRow>& rows) {
                      {"batch", row.batch},
                      {"method", row.method},
                      {"median_ms", row.median_ms},
-                     {"reached_precision", row.reached_precision}});
+                     {"reached_precision", row.reached_precision},
+                     {"ratio_to_none", or_null(row.ratio)},
+                     {"ratio_ci95_low", or_null(row.ratio_ci95_low)},
+                     {"ratio_ci95_high", or_null(row.ratio_ci95_high)}});
+  }
+  return array;
+}
+
+json measurements_json(const std::vector<MeasurementRow>& rows) {
+  json array = json::array();
+  for (const MeasurementRow& row : rows) {
+    array.push_back({{"device", device_json(row.device)},
+                     {"job_id", row.job_id},
+                     {"job_kind", row.job_kind},
+                     {"model", row.model},
+                     {"protocol", row.protocol},
+                     {"rounds", or_null(row.rounds)},
+                     {"drift", or_null(row.drift)},
+                     {"drift_exceeds_precision", row.drift_exceeds_precision},
+                     {"precision", or_null(row.precision)},
+                     {"max_load_average", or_null(row.max_load_average)},
+                     {"steal_fraction", or_null(row.steal_fraction)}});
   }
   return array;
 }
@@ -173,6 +198,7 @@ json report_json(const ReportData& data) {
           {"evaluations", evaluations_json(data.evaluations)},
           {"method_latencies", method_latencies_json(data.method_latencies)},
           {"matched", matched_json(data.matched)},
+          {"measurements", measurements_json(data.measurements)},
           {"latency_curves", latency_curves_json(data.latency_curves)},
           {"accuracy_curves", accuracy_curves_json(data.accuracy_curves)}};
 }

@@ -40,7 +40,13 @@ std::vector<AccuracyRow> accuracy_rows(const std::vector<EvaluationRow>& evaluat
 std::string format_steps(const std::vector<schedule::LatencyStep>& steps);
 
 Table schedule_table(const std::vector<ScheduleEntry>& schedules);
-Table accuracy_table(const std::vector<AccuracyRow>& rows);
+// "b1 -15.2% ±0.8, b4 -20.6% ±0.5": the evaluated method's paired ratios to
+// "none" from the latency jobs on the evaluation's device; "" without any.
+std::string latency_job_change(const std::vector<MethodLatencyRow>& latencies,
+                               const EvaluationRow& evaluation);
+Table accuracy_table(const std::vector<AccuracyRow>& rows,
+                     const std::vector<MethodLatencyRow>& latencies);
+Table measurement_table(const std::vector<MeasurementRow>& rows);
 Table latency_curve_table(const LatencyCurve& curve);
 Table accuracy_curve_table(const AccuracyCurve& curve);
 

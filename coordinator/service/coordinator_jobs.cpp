@@ -42,9 +42,14 @@ int64_t dependency(const std::map<std::string, int64_t>& sources, const std::str
 std::vector<schedule::CurvePoint> latency_curve(store::Database& db, int64_t job_id,
                                                 int64_t batch) {
   std::vector<schedule::CurvePoint> curve;
+  // Measured in rounds, a point's latency is its paired ratio times its
+  // reference's median (schedule::paired_curve): the machine's drift
+  // between rounds cancels; a point without a ratio stays as measured.
   auto statement = db.cached(
-      "SELECT tokens, median_ms FROM curve_points WHERE job_id = ?1 AND batch = ?2 "
-      "ORDER BY tokens");
+      "SELECT c.tokens, coalesce(c.ratio * r.median_ms, c.median_ms) FROM curve_points c "
+      "LEFT JOIN curve_points r ON r.job_id = c.job_id AND r.batch = c.batch "
+      "AND r.tokens = c.ratio_to_tokens "
+      "WHERE c.job_id = ?1 AND c.batch = ?2 ORDER BY c.tokens");
   statement->bind(1, job_id).bind(2, batch);
   while (statement->step()) {
     curve.push_back({statement->column_int64(0), statement->column_double(1)});
@@ -63,12 +68,15 @@ std::vector<schedule::CurvePoint> accuracy_curve(store::Database& db, int64_t jo
   return curve;
 }
 
-// Method -> median latency of one latency job at one batch.
+// Method -> latency of one latency job at one batch: the paired ratio to
+// "none" times none's median when measured in rounds, else the median.
 std::map<std::string, double> method_latencies(store::Database& db, int64_t job_id, int64_t batch) {
   std::map<std::string, double> latencies;
   auto statement = db.cached(
-      "SELECT method, median_ms FROM method_latency WHERE job_id = ?1 AND batch = ?2 "
-      "ORDER BY id");  // a later row of the same method wins
+      "SELECT m.method, coalesce(m.ratio * r.median_ms, m.median_ms) FROM method_latency m "
+      "LEFT JOIN method_latency r ON r.job_id = m.job_id AND r.batch = m.batch "
+      "AND r.method = m.ratio_to_method "
+      "WHERE m.job_id = ?1 AND m.batch = ?2 ORDER BY m.id");  // a later row of a method wins
   statement->bind(1, job_id).bind(2, batch);
   while (statement->step()) latencies[statement->column_text(0)] = statement->column_double(1);
   return latencies;

@@ -12,7 +12,7 @@ ReportData two_device_sweep() {
   const DeviceRef cpu{"cpu-a", false};
   const DeviceRef nano{"nano", true};
   const auto latency = [&](const DeviceRef& device, const std::string& method, double ms) {
-    data.method_latencies.push_back({device, "fmnist-vit", 1, method, ms, true});
+    data.method_latencies.push_back({device, "fmnist-vit", 1, method, ms, true, {}, {}, {}});
   };
   latency(cpu, "none", 20);
   latency(cpu, "pomt:95", 15);
@@ -71,15 +71,31 @@ TEST(PaperTables, OneColumnPairPerDeviceAndEachDevicesOwnMethods) {
             (std::vector<std::string>{"unpruned", "20.00", "86.00", "27.00", "86.00"}));
   // POMT's R differs per device, and so do its latency and accuracy.
   EXPECT_EQ(table.rows[1],
-            (std::vector<std::string>{"POMT", "pomt:95: 15.00 (-25.0%)", "80.00 (-6.00)",
-                                      "pomt:90: 14.00 (-48.1%)", "81.00 (-5.00)"}));
+            (std::vector<std::string>{"POMT", "pomt:95: 15.00 (-25.0% unpaired)", "80.00 (-6.00)",
+                                      "pomt:90: 14.00 (-48.1% unpaired)", "81.00 (-5.00)"}));
   EXPECT_EQ(table.rows[2][0], "Top-K at POMT's latency");
-  EXPECT_EQ(table.rows[2][1], "topk:26: 15.20 (-24.0%)");
+  EXPECT_EQ(table.rows[2][1], "topk:26: 15.20 (-24.0% unpaired)");
   // A match outside the tolerance is flagged.
-  EXPECT_EQ(table.rows[3][1], "tome:32 *: 16.00 (-20.0%)");
-  EXPECT_EQ(table.rows[3][3], "tome:32: 14.20 (-47.4%)");
-  EXPECT_EQ(table.rows[4], (std::vector<std::string>{"topk:8", "18.00 (-10.0%)", "85.00 (-1.00)",
-                                                     "23.00 (-14.8%)", "85.00 (-1.00)"}));
+  EXPECT_EQ(table.rows[3][1], "tome:32 *: 16.00 (-20.0% unpaired)");
+  EXPECT_EQ(table.rows[3][3], "tome:32: 14.20 (-47.4% unpaired)");
+  EXPECT_EQ(table.rows[4], (std::vector<std::string>{"topk:8", "18.00 (-10.0% unpaired)", "85.00 (-1.00)",
+                                                     "23.00 (-14.8% unpaired)", "85.00 (-1.00)"}));
+}
+
+TEST(PaperTables, AChangeMeasuredInRoundsIsThePairedRatioWithItsInterval) {
+  ReportData data = two_device_sweep();
+  for (MethodLatencyRow& row : data.method_latencies) {
+    if (row.device.name == "cpu-a" && row.method == "pomt:95") {
+      row.ratio = 0.848;  // its median says -25%, the same rounds say -15.2%
+      row.ratio_ci95_low = 0.84;
+      row.ratio_ci95_high = 0.851;
+    }
+    if (row.device.name == "cpu-a" && row.method == "topk:8") row.ratio = 0.9;  // no interval
+  }
+  const Table table = paper_tables(data).at(0);
+  EXPECT_EQ(table.rows[1][1], "pomt:95: 15.00 (-15.2% ±0.8)");
+  EXPECT_EQ(table.rows[4][1], "18.00 (-10.0%, no CI)");
+  EXPECT_EQ(table.rows[4][3], "23.00 (-14.8% unpaired)");  // nano's rows predate rounds
 }
 
 TEST(PaperTables, MatchedTableSaysHowCloseEachMatchIs) {

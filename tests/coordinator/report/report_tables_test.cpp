@@ -69,12 +69,55 @@ TEST(AccuracyRows, NoBaselineOrAnotherDevicesLatencyGivesNoChange) {
 }
 
 TEST(AccuracyTable, ShowsPercentagesPointsAndTheDevice) {
+  // The latency job on cpu-1 timed pomt:58 at batches 1 and 4, paired with
+  // "none"; batch 4 twice (the later row wins); another device's row and an
+  // unpaired one are not this evaluation's.
+  const auto timed = [](std::string device, int64_t batch, std::optional<double> ratio) {
+    MethodLatencyRow row{{std::move(device), false}, "fmnist-vit", batch, "pomt:58", 10.0, true,
+                         {}, {}, {}};
+    row.ratio = ratio;
+    if (ratio) {
+      row.ratio_ci95_low = *ratio - 0.004;
+      row.ratio_ci95_high = *ratio + 0.006;
+    }
+    return row;
+  };
+  const std::vector<MethodLatencyRow> latencies = {
+      timed("cpu-1", 4, 0.70), timed("cpu-1", 1, 0.848), timed("cpu-1", 4, 0.794),
+      timed("cpu-2", 1, 0.5), timed("cpu-1", 8, std::nullopt)};
   const Table table = accuracy_table(
-      accuracy_rows({evaluation("none", 0.90, 20.0), evaluation("pomt:58", 0.885, 15.0, "cpu-1")}));
+      accuracy_rows({evaluation("none", 0.90, 20.0), evaluation("pomt:58", 0.885, 15.0, "cpu-1")}),
+      latencies);
   ASSERT_EQ(table.rows.size(), 2u);
   EXPECT_THAT(table.rows[1],
               ElementsAre("fmnist-vit", "pomt:58", "fashion-mnist/test", "10000", "88.50", "-1.50",
-                          "99.00", "64", "15.00", "-5.00", "-25.0", "cpu-1"));
+                          "99.00", "b1 -15.2% ±0.6, b4 -20.6% ±0.6", "64", "15.00", "-25.0",
+                          "cpu-1"));
+}
+
+TEST(MeasurementTable, ShowsDriftAndFlagsItPastThePrecision) {
+  MeasurementRow drifting;
+  drifting.device = {"cpu-1", false};
+  drifting.job_id = 7;
+  drifting.job_kind = "latency";
+  drifting.model = "fmnist-vit";
+  drifting.protocol = "rounds: every point visited each round";
+  drifting.rounds = 58;
+  drifting.drift = 1.577;
+  drifting.drift_exceeds_precision = true;
+  drifting.precision = 0.02;
+  drifting.max_load_average = 1.38;
+  drifting.steal_fraction = 0.001;
+  MeasurementRow old;  // a version-1 result: nothing but what it is
+  old.device = {"nano", true};
+  old.job_id = 8;
+  old.job_kind = "profile";
+  old.model = "deit-tiny";
+  const Table table = measurement_table({drifting, old});
+  EXPECT_THAT(table.rows[0], ElementsAre("cpu-1", "7", "latency", "fmnist-vit", "rounds", "58",
+                                         "57.7 !", "2.0", "1.38", "0.10"));
+  EXPECT_THAT(table.rows[1],
+              ElementsAre("nano (simulated)", "8", "profile", "deit-tiny", "", "", "", "", "", ""));
 }
 
 schedule::LatencyStep step(int64_t below, int64_t above, double height_ms) {
@@ -109,14 +152,36 @@ TEST(ScheduleTable, SavedLatencyAndStepsWithTheSimulatedDeviceMarked) {
   EXPECT_EQ(format_steps({}), "none");
 }
 
-TEST(StepsOf, FallsBackToTheMedianWhereTheIntervalIsNull) {
-  const std::vector<LatencyPointRow> points = {{120, 10.0, std::nullopt, std::nullopt},
-                                               {124, 10.1, 10.05, 10.15},
-                                               {128, 10.2, 10.1, 10.3},
-                                               {129, 21.2, 21.1, 21.3},
-                                               {133, 21.3, std::nullopt, std::nullopt},
-                                               {137, 21.4, 21.3, 21.5}};
-  EXPECT_EQ(format_steps(steps_of(points)), "128->129 (+11.0 ms)");
+TEST(PairedPoints, FallsBackToTheMedianWhereTheIntervalIsNull) {
+  const auto measured = [](int64_t tokens, double ms, std::optional<double> low,
+                            std::optional<double> high) {
+    return LatencyPointRow{tokens, ms, low, high, {}, {}, {}, {}};
+  };
+  const std::vector<LatencyPointRow> points = {
+      measured(120, 10.0, std::nullopt, std::nullopt), measured(124, 10.1, 10.05, 10.15),
+      measured(128, 10.2, 10.1, 10.3),                 measured(129, 21.2, 21.1, 21.3),
+      measured(133, 21.3, std::nullopt, std::nullopt), measured(137, 21.4, 21.3, 21.5)};
+  EXPECT_EQ(format_steps(schedule::find_latency_steps(paired_points(points))),
+            "128->129 (+11.0 ms)");
+}
+
+// A drifting machine: the 129-token point was measured while the machine
+// was slow, so its median and wide CI overlap nothing useful, but its ratio
+// to the reference (measured in the same rounds) places the step exactly.
+TEST(PairedPoints, StepsAreFoundOnTheRatiosWhenThePointsArePaired) {
+  std::vector<LatencyPointRow> points = {{124, 12.0, 9.0, 15.0, 0.50, 0.495, 0.505, 197},
+                                         {128, 10.0, 8.0, 14.0, 0.51, 0.505, 0.515, 197},
+                                         {129, 15.0, 9.0, 16.0, 0.90, 0.89, 0.91, 197},
+                                         {133, 14.0, 10.0, 16.0, 0.91, 0.905, 0.915, 197},
+                                         {197, 20.0, 15.0, 25.0, {}, {}, {}, {}}};
+  // Unpaired, the intervals overlap everywhere: no step.
+  std::vector<LatencyPointRow> unpaired = points;
+  for (LatencyPointRow& point : unpaired) point.ratio.reset();
+  EXPECT_EQ(format_steps(schedule::find_latency_steps(paired_points(unpaired))), "none");
+  const auto paired = paired_points(points);
+  EXPECT_DOUBLE_EQ(paired[2].median_ms, 0.90 * 20.0);
+  EXPECT_DOUBLE_EQ(paired[4].ci_low_ms, 20.0);  // the reference is the scale: exact
+  EXPECT_EQ(format_steps(schedule::find_latency_steps(paired)), "128->129 (+7.8 ms)");
 }
 
 Table small_table() {
@@ -213,7 +278,7 @@ TEST(ReportPlots, OnePerCurveModelAndEvaluatedModelWithSafeNames) {
   curve.device = {"jetson/orin nano", true};
   curve.model = "deit-tiny";
   curve.batch = 4;
-  curve.points = {{100, 10, 9, 11}, {197, 20, 19, 21}};
+  curve.points = {{100, 10, 9, 11, {}, {}, {}, {}}, {197, 20, 19, 21, {}, {}, {}, {}}};
   data.latency_curves = {curve};
   data.accuracy_curves = {{"deit-tiny", "fashion-mnist", "test", "random", {{100, 0.5, 0.9, 10}}}};
   data.evaluations = {evaluation("none", 0.9, 20.0)};
