@@ -151,3 +151,40 @@ FROM curve_points c
 JOIN devices d ON d.id = c.device_id
 JOIN results r ON r.id = c.result_id
 LEFT JOIN power p ON p.curve_point_id = c.id;
+
+-- POMT's schedule in two variants (analysis/pomt_schedule.h): 'reference',
+-- as POMT's code computes it (R leaves n* + 2 tokens), and 'aligned', the
+-- same n* landing at or below the step that n* + 2 would cross. Each
+-- variant is a row; step_below/step_above name the step an aligned row
+-- moved below (NULL: none was near, the reference's rule stands).
+ALTER TABLE schedules ADD COLUMN variant TEXT NOT NULL DEFAULT 'reference'
+  CHECK (variant IN ('reference', 'aligned'));
+ALTER TABLE schedules ADD COLUMN tokens_after_pruning INTEGER;
+ALTER TABLE schedules ADD COLUMN step_below INTEGER;
+ALTER TABLE schedules ADD COLUMN step_above INTEGER;
+
+DROP VIEW schedule_view;
+CREATE VIEW schedule_view AS
+SELECT s.id                   AS schedule_id,
+       d.name                 AS device,
+       d.simulated            AS simulated,
+       s.model                AS model,
+       s.batch                AS batch,
+       s.method               AS method,
+       s.variant              AS variant,
+       s.alpha                AS alpha,
+       s.tokens_total         AS tokens_total,
+       s.n_star               AS n_star,
+       s.r                    AS r,
+       s.layer                AS layer,
+       s.tokens_after_pruning AS tokens_after_pruning,
+       s.step_below           AS step_below,
+       s.step_above           AS step_above,
+       s.latency_at_n_star_ms AS latency_at_n_star_ms,
+       s.baseline_latency_ms  AS baseline_latency_ms,
+       CASE WHEN s.baseline_latency_ms > 0
+            THEN s.latency_at_n_star_ms / s.baseline_latency_ms END AS latency_ratio,
+       s.sweep_id             AS sweep_id,
+       s.created_at           AS created_at
+FROM schedules s
+JOIN devices d ON d.id = s.device_id;

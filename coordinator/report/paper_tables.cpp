@@ -102,16 +102,20 @@ Table paper_table(const ReportData& data, const std::string& model, int64_t batc
   }
   std::vector<PaperRow> rows;
   rows.push_back({"unpruned", [](const DeviceRef&) { return std::optional<std::string>("none"); }});
-  rows.push_back({"POMT",
-                  [&](const DeviceRef& device) -> std::optional<std::string> {
-                    for (const ScheduleEntry& s : data.schedules) {
-                      if (s.device.name == device.name && s.model == model && s.batch == batch) {
-                        return pomt_method(s);
+  for (const std::string variant : {"reference", "aligned"}) {
+    rows.push_back({variant == "reference" ? "POMT" : "POMT, step-aligned",
+                    [&data, &model, batch, variant](const DeviceRef& device)
+                        -> std::optional<std::string> {
+                      for (const ScheduleEntry& s : data.schedules) {
+                        if (s.device.name == device.name && s.model == model &&
+                            s.batch == batch && s.variant == variant) {
+                          return pomt_method(s);
+                        }
                       }
-                    }
-                    return std::nullopt;
-                  },
-                  true});
+                      return std::nullopt;
+                    },
+                    true});
+  }
   std::set<std::string> matched_methods;
   for (const std::string family : {"topk", "tome"}) {
     rows.push_back(

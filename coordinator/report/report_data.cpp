@@ -12,6 +12,7 @@
 #include <fmt/chrono.h>
 #include <fmt/core.h>
 
+#include "common/model/token_schedule.h"
 #include "common/util/errors.h"
 #include "coordinator/store/migrations.h"
 #include "coordinator/store/sqlite.h"
@@ -131,7 +132,7 @@ std::vector<ScheduleEntry> load_schedules(Database& db, int64_t sweep_id,
                                           const std::vector<LatencyCurve>& curves) {
   Statement statement = db.prepare(
       "SELECT d.name, d.simulated, s.model, s.batch, s.alpha, s.tokens_total, s.n_star, s.r, "
-      "       s.layer, s.latency_at_n_star_ms, s.baseline_latency_ms "
+      "       s.layer, s.latency_at_n_star_ms, s.baseline_latency_ms, s.variant "
       "FROM schedules s JOIN devices d ON d.id = s.device_id WHERE s.sweep_id = ? "
       "ORDER BY d.simulated, d.name, s.model, s.batch, s.id");
   statement.bind(1, sweep_id);
@@ -148,12 +149,21 @@ std::vector<ScheduleEntry> load_schedules(Database& db, int64_t sweep_id,
     entry.layer = statement.column_int64(8);
     entry.latency_at_n_star_ms = statement.column_optional_double(9);
     entry.unpruned_latency_ms = statement.column_optional_double(10);
+    entry.variant = statement.column_text(11);
     // The curve is the measurement itself; the schedule's copies are the fallback.
     if (const LatencyCurve* curve = find_curve(curves, entry.device.name, entry.model, entry.batch);
         curve != nullptr && !curve->paired.empty()) {
       if (auto at_n_star = latency_at(*curve, entry.n_star)) entry.latency_at_n_star_ms = at_n_star;
       entry.unpruned_latency_ms = curve->paired.back().median_ms;
       entry.steps = curve->steps;
+      const int64_t after = pomt_tokens_after(entry.tokens_total, entry.r);
+      for (const schedule::LatencyPoint& point : curve->paired) {
+        if (point.tokens >= after) {
+          entry.latency_after_pruning_ms = point.median_ms;
+          entry.latency_after_pruning_at = point.tokens;
+          break;
+        }
+      }
     }
     schedules.push_back(std::move(entry));
   }

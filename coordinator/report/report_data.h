@@ -69,6 +69,12 @@ struct ScheduleEntry {
   std::optional<double> latency_at_n_star_ms;
   std::optional<double> unpruned_latency_ms;  // at the curve's largest token count
   std::vector<schedule::LatencyStep> steps;   // of the matching curve
+  std::string variant = "reference";         // or "aligned"
+  // The curve at the tokens left after pruning, or at the next count it
+  // measured above them (an upper bound on a staircase): what the schedule
+  // promised. Null without a curve.
+  std::optional<double> latency_after_pruning_ms;
+  std::optional<int64_t> latency_after_pruning_at;  // the count it was read at
 };
 
 struct EvaluationRow {

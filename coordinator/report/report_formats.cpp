@@ -101,6 +101,12 @@ std::string escape_latex(std::string_view text) {
         escaped += c;
     }
   }
+  // The one non-ASCII sign the tables write: LaTeX without inputenc's
+  // utf8 (pdflatex before 2018) would choke on it.
+  for (std::size_t at = escaped.find("\u00b1"); at != std::string::npos;
+       at = escaped.find("\u00b1", at)) {
+    escaped.replace(at, 2, "$\\pm$");
+  }
   return escaped;
 }
 

@@ -8,6 +8,8 @@
 
 #include <fmt/core.h>
 
+#include "common/model/method_spec.h"
+#include "common/model/model_config.h"
 #include "common/model/token_schedule.h"
 #include "coordinator/report/paper_tables.h"
 
@@ -103,27 +105,68 @@ std::string format_steps(const std::vector<schedule::LatencyStep>& steps) {
   return text;
 }
 
-Table schedule_table(const std::vector<ScheduleEntry>& schedules) {
-  Table table{"schedules",
-              "POMT schedules",
-              {"device", "model", "batch", "n*", "R", "layer", "tokens after pruning",
-               "latency at n* (ms)", "unpruned (ms)", "saved (ms)", "saved (%)", "steps"},
-              {}};
+std::optional<double> promised_saving(const ScheduleEntry& entry) {
+  if (!entry.latency_after_pruning_ms || !entry.unpruned_latency_ms ||
+      *entry.unpruned_latency_ms <= 0) {
+    return std::nullopt;
+  }
+  // The curve times the whole model at n tokens; pruning at block `layer`
+  // keeps the first `layer` blocks at full width, so about (depth - layer)
+  // / depth of the curve's saving is there to take (the patch embedding and
+  // the head are small beside the blocks).
+  const VitConfig config = parse_model_spec(entry.model);
+  const double share =
+      static_cast<double>(config.depth - entry.layer) / static_cast<double>(config.depth);
+  return share * (1 - *entry.latency_after_pruning_ms / *entry.unpruned_latency_ms);
+}
+
+Table schedule_table(const std::vector<ScheduleEntry>& schedules,
+                     const std::vector<MethodLatencyRow>& latencies) {
+  Table table{
+      "schedules",
+      "POMT schedules, POMT's own (reference) and step-aligned: the curve at the tokens left "
+      "after pruning (or the next count it measured), the saving that promises (scaled by the "
+      "blocks after the pruning layer) and the saving the latency job measured (paired ratio, "
+      "± 95% CI); ! = measured below half the promise",
+      {"device", "model", "batch", "variant", "n*", "R", "layer", "tokens after pruning",
+       "latency at n* (ms)", "latency after pruning (ms)", "unpruned (ms)", "promised (%)",
+       "measured (%)", "steps"},
+      {}};
   for (const ScheduleEntry& entry : schedules) {
-    std::optional<double> saved_ms;
-    std::optional<double> saved_percent;
-    if (entry.latency_at_n_star_ms && entry.unpruned_latency_ms) {
-      saved_ms = *entry.unpruned_latency_ms - *entry.latency_at_n_star_ms;
-      if (*entry.unpruned_latency_ms > 0)
-        saved_percent = 100 * *saved_ms / *entry.unpruned_latency_ms;
+    const int64_t after = pomt_tokens_after(entry.tokens_total, entry.r);
+    std::string after_ms = fixed(entry.latency_after_pruning_ms, 2);
+    if (entry.latency_after_pruning_at && *entry.latency_after_pruning_at != after) {
+      after_ms += fmt::format(" (at {})", *entry.latency_after_pruning_at);
+    }
+    const std::optional<double> promised = promised_saving(entry);
+    std::string measured;
+    const std::string method =
+        to_string(parse_method_spec(fmt::format("pomt:{}@{}", entry.r, entry.layer)));
+    const MethodLatencyRow* timed = nullptr;
+    for (const MethodLatencyRow& row : latencies) {
+      if (row.device.name == entry.device.name && row.model == entry.model &&
+          row.batch == entry.batch && row.method == method && row.ratio) {
+        timed = &row;  // a later row wins
+      }
+    }
+    if (timed != nullptr) {
+      const double saving = 1 - *timed->ratio;
+      measured = fmt::format("{:.1f}", 100 * saving);
+      if (timed->ratio_ci95_low && timed->ratio_ci95_high) {
+        measured += fmt::format(" ±{:.1f}", 100 * std::max(*timed->ratio - *timed->ratio_ci95_low,
+                                                           *timed->ratio_ci95_high - *timed->ratio));
+      }
+      if (promised && *promised >= 0.02 && saving < *promised / 2) measured += " !";
     }
     table.rows.push_back({device_label(entry.device), entry.model, std::to_string(entry.batch),
-                          std::to_string(entry.n_star), std::to_string(entry.r),
+                          entry.variant, std::to_string(entry.n_star), std::to_string(entry.r),
                           std::to_string(entry.layer),
-                          // N - R = n* + 2: it can sit just above a step that n* is below.
-                          std::to_string(pomt_tokens_after(entry.tokens_total, entry.r)),
-                          fixed(entry.latency_at_n_star_ms, 2), fixed(entry.unpruned_latency_ms, 2),
-                          fixed(saved_ms, 2), fixed(saved_percent, 1), format_steps(entry.steps)});
+                          // N - R = n* + 2 for the reference: it can sit just above a step
+                          // that n* is below; the aligned variant lands below it.
+                          std::to_string(after), fixed(entry.latency_at_n_star_ms, 2), after_ms,
+                          fixed(entry.unpruned_latency_ms, 2),
+                          promised ? fmt::format("{:.1f}", 100 * *promised) : "", measured,
+                          format_steps(entry.steps)});
   }
   return table;
 }
@@ -229,7 +272,7 @@ Table measurement_table(const std::vector<MeasurementRow>& rows) {
 std::vector<Table> report_tables(const ReportData& data) {
   std::vector<Table> tables = paper_tables(data);
   if (!data.matched.empty()) tables.push_back(matched_table(data));
-  tables.push_back(schedule_table(data.schedules));
+  tables.push_back(schedule_table(data.schedules, data.method_latencies));
   tables.push_back(accuracy_table(accuracy_rows(data.evaluations), data.method_latencies));
   if (!data.measurements.empty()) tables.push_back(measurement_table(data.measurements));
   for (const LatencyCurve& curve : data.latency_curves)

@@ -39,7 +39,11 @@ std::vector<AccuracyRow> accuracy_rows(const std::vector<EvaluationRow>& evaluat
 // "128->129 (+11.0 ms), 64->65 (+5.2 ms)"; "none" when there is none.
 std::string format_steps(const std::vector<schedule::LatencyStep>& steps);
 
-Table schedule_table(const std::vector<ScheduleEntry>& schedules);
+// The saving the curve promises for a schedule: (depth - layer) / depth of
+// 1 - L(after pruning) / L(unpruned); null without the curve.
+std::optional<double> promised_saving(const ScheduleEntry& entry);
+Table schedule_table(const std::vector<ScheduleEntry>& schedules,
+                     const std::vector<MethodLatencyRow>& latencies);
 // "b1 -15.2% ±0.8, b4 -20.6% ±0.5": the evaluated method's paired ratios to
 // "none" from the latency jobs on the evaluation's device; "" without any.
 std::string latency_job_change(const std::vector<MethodLatencyRow>& latencies,

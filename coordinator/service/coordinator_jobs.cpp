@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "analysis/latency_steps.h"
 #include "analysis/matched_latency.h"
 #include "analysis/pomt_schedule.h"
 #include "common/model/method_spec.h"
@@ -39,22 +40,29 @@ int64_t dependency(const std::map<std::string, int64_t>& sources, const std::str
   return found->second;
 }
 
-std::vector<schedule::CurvePoint> latency_curve(store::Database& db, int64_t job_id,
-                                                int64_t batch) {
-  std::vector<schedule::CurvePoint> curve;
-  // Measured in rounds, a point's latency is its paired ratio times its
-  // reference's median (schedule::paired_curve): the machine's drift
-  // between rounds cancels; a point without a ratio stays as measured.
+// One batch of a profile job's curve, on its reference's scale
+// (schedule::paired_curve): measured in rounds, a point's latency is its
+// paired ratio times its reference's median, so the machine's drift between
+// rounds cancels; a point without a ratio stays as measured.
+std::vector<schedule::LatencyPoint> latency_curve(store::Database& db, int64_t job_id,
+                                                  int64_t batch) {
+  std::vector<schedule::PairedPoint> points;
   auto statement = db.cached(
-      "SELECT c.tokens, coalesce(c.ratio * r.median_ms, c.median_ms) FROM curve_points c "
-      "LEFT JOIN curve_points r ON r.job_id = c.job_id AND r.batch = c.batch "
-      "AND r.tokens = c.ratio_to_tokens "
-      "WHERE c.job_id = ?1 AND c.batch = ?2 ORDER BY c.tokens");
+      "SELECT tokens, median_ms, median_ci95_low_ms, median_ci95_high_ms, ratio, ratio_ci95_low, "
+      "ratio_ci95_high, ratio_to_tokens FROM curve_points WHERE job_id = ?1 AND batch = ?2 "
+      "ORDER BY tokens");
   statement->bind(1, job_id).bind(2, batch);
   while (statement->step()) {
-    curve.push_back({statement->column_int64(0), statement->column_double(1)});
+    const double median = statement->column_double(1);
+    points.push_back({{statement->column_int64(0), median,
+                       statement->column_optional_double(2).value_or(median),
+                       statement->column_optional_double(3).value_or(median)},
+                      statement->column_optional_double(4),
+                      statement->column_optional_double(5),
+                      statement->column_optional_double(6),
+                      statement->column_optional_int64(7)});
   }
-  return curve;
+  return schedule::paired_curve(points);
 }
 
 std::vector<schedule::CurvePoint> accuracy_curve(store::Database& db, int64_t job_id) {
@@ -107,10 +115,20 @@ void run_schedule(store::Store& store, const store::JobRow& job, double now_s) {
   const auto sources = dependencies_by_kind(db, job.id);
   const int64_t profile_job = dependency(sources, "profile", job);
   const int64_t accuracy_job = dependency(sources, "accuracy_curve", job);
-  const schedule::PomtSchedule result =
-      schedule::pomt_schedule(latency_curve(db, profile_job, spec.batch),
-                              accuracy_curve(db, accuracy_job), spec.alpha, spec.tokens_total);
-  const json body = {{"device_id", spec.device_id},
+  const std::vector<schedule::LatencyPoint> curve = latency_curve(db, profile_job, spec.batch);
+  std::vector<schedule::CurvePoint> latency;
+  for (const schedule::LatencyPoint& point : curve) latency.push_back({point.tokens, point.median_ms});
+  const schedule::PomtSchedule result = schedule::pomt_schedule(
+      latency, accuracy_curve(db, accuracy_job), spec.alpha, spec.tokens_total);
+  // The step-aligned variant: the same n*, landing below a step that the
+  // reference's n* + 2 would cross (steps found on the paired curve).
+  std::vector<std::pair<int64_t, int64_t>> steps;
+  for (const schedule::LatencyStep& step : schedule::find_latency_steps(curve)) {
+    steps.emplace_back(step.tokens_below, step.tokens_above);
+  }
+  const schedule::AlignedSchedule aligned =
+      schedule::align_to_steps(result, steps, spec.tokens_total);
+  json body = {{"device_id", spec.device_id},
                      {"model", spec.model},
                      {"batch", spec.batch},
                      {"method", "pomt"},
@@ -122,17 +140,36 @@ void run_schedule(store::Store& store, const store::JobRow& job, double now_s) {
                      {"latency_at_n_star_ms", result.latency_at_n_star_ms},
                      {"baseline_latency_ms", result.baseline_latency_ms},
                      {"source_job_ids", {profile_job, accuracy_job}}};
+  if (spec.aligned) {
+    body["aligned"] = {{"r", aligned.r},
+                       {"tokens_after_pruning", aligned.tokens_after_pruning},
+                       {"step_below", aligned.moved() ? json(aligned.step_below) : json(nullptr)},
+                       {"step_above", aligned.moved() ? json(aligned.step_above) : json(nullptr)}};
+  }
   store::Transaction transaction(db);
   store.complete_coordinator_job(job.id, body.dump(), now_s);
   if (job.sweep_id) {
     const std::string pomt = canonical(fmt::format("pomt:{}@{}", result.r, spec.layer));
-    if (spec.pomt_eval) queue_eval_once(store, *job.sweep_id, *spec.pomt_eval, pomt, now_s);
+    std::vector<std::string> schedules{pomt};
+    if (spec.aligned) {
+      const std::string pomt_aligned = canonical(fmt::format("pomt:{}@{}", aligned.r, spec.layer));
+      if (pomt_aligned != pomt) schedules.push_back(pomt_aligned);
+    }
+    if (spec.pomt_eval) {
+      for (const std::string& method : schedules) {
+        queue_eval_once(store, *job.sweep_id, *spec.pomt_eval, method, now_s);
+      }
+    }
     if (spec.latency_job) {
-      // This device times POMT at its own R beside the baseline and the
+      // This device times POMT (both variants) beside the baseline and the
       // candidates, in one job, so that they share its conditions.
       json latency = *spec.latency_job;
       json& methods = latency["methods"];
-      if (std::find(methods.begin(), methods.end(), pomt) == methods.end()) methods.push_back(pomt);
+      for (const std::string& method : schedules) {
+        if (std::find(methods.begin(), methods.end(), method) == methods.end()) {
+          methods.push_back(method);
+        }
+      }
       std::vector<store::PlannedJob> jobs(1);
       jobs[0].kind = "latency";
       jobs[0].device_id = spec.device_id;

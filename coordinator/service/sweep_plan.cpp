@@ -90,9 +90,22 @@ Workload parse_workload(const JsonFields& f) {
   if (f.has("accuracy")) workload.accuracy = parse_accuracy(f.object("accuracy"), config);
   if (f.has("schedule")) {
     const JsonFields s = f.object("schedule");
-    s.reject_unknown({"alpha", "layer"});
+    s.reject_unknown({"alpha", "layer", "variants"});
     ScheduleSettings schedule;
     if (s.has("alpha")) schedule.alpha = s.fraction("alpha");
+    if (s.has("variants")) {
+      const std::vector<std::string> variants = s.string_list("variants");
+      for (const std::string& variant : variants) {
+        if (variant != "reference" && variant != "aligned") {
+          s.fail("variants", fmt::format("'{}' is neither reference nor aligned", variant));
+        }
+      }
+      // The reference is what Top-K and ToMe are matched to: always there.
+      if (std::find(variants.begin(), variants.end(), "reference") == variants.end()) {
+        s.fail("variants", "must hold \"reference\" (POMT's own schedule, the one matched)");
+      }
+      schedule.aligned = std::find(variants.begin(), variants.end(), "aligned") != variants.end();
+    }
     if (s.has("layer")) schedule.layer = s.integer("layer", 0);
     if (schedule.layer >= config.depth) {
       s.fail("layer", fmt::format("{} is past the last block of {} (depth {})", schedule.layer,
@@ -276,6 +289,7 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
           schedule.alpha = workload.schedule->alpha;
           schedule.layer = workload.schedule->layer;
           schedule.tokens_total = config.total_tokens();
+          schedule.aligned = workload.schedule->aligned;
           if (workload.evaluations && workload.evaluations->pomt) {
             schedule.pomt_eval = protocol::to_json(eval_template(workload, *workload.evaluations));
             schedule.latency_job = protocol::to_json(latency_template(workload, config, batch));
@@ -311,7 +325,7 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
 ScheduleJobSpec parse_schedule_job_spec(const json& spec) {
   const JsonFields f(spec, "schedule job");
   f.reject_unknown({"device_id", "model", "batch", "alpha", "layer", "tokens_total", "pomt_eval",
-                    "latency_job", "matched", "match_tolerance"});
+                    "latency_job", "matched", "match_tolerance", "aligned"});
   ScheduleJobSpec result;
   result.device_id = f.integer("device_id", 1);
   result.model = f.text("model");
@@ -329,6 +343,7 @@ ScheduleJobSpec parse_schedule_job_spec(const json& spec) {
   }
   if (f.has("matched")) result.matched = f.boolean("matched");
   if (f.has("match_tolerance")) result.match_tolerance = f.number("match_tolerance");
+  if (f.has("aligned")) result.aligned = f.boolean("aligned");
   if (!(result.match_tolerance > 0 && result.match_tolerance < 1)) {
     f.fail("match_tolerance", "outside (0, 1)");
   }
@@ -345,7 +360,8 @@ json to_json(const ScheduleJobSpec& spec) {
           {"pomt_eval", spec.pomt_eval ? *spec.pomt_eval : json(nullptr)},
           {"latency_job", spec.latency_job ? *spec.latency_job : json(nullptr)},
           {"matched", spec.matched},
-          {"match_tolerance", spec.match_tolerance}};
+          {"match_tolerance", spec.match_tolerance},
+          {"aligned", spec.aligned}};
 }
 
 }  // namespace tailsweep::coordinator

@@ -60,6 +60,10 @@ struct AccuracySettings {
 struct ScheduleSettings {
   double alpha = 0.5;
   int64_t layer = 3;
+  // "variants": ["reference"] or ["reference", "aligned"] (the default): the
+  // step-aligned schedule (analysis/pomt_schedule.h) beside POMT's own,
+  // evaluated and timed like it.
+  bool aligned = true;
 };
 
 struct EvaluationSettings {
@@ -131,6 +135,7 @@ struct ScheduleJobSpec {
   std::optional<nlohmann::json> latency_job;
   bool matched = false;  // queue a match job after the latency job
   double match_tolerance = 0.05;
+  bool aligned = false;  // also the step-aligned variant (its eval and its latency)
 };
 ScheduleJobSpec parse_schedule_job_spec(const nlohmann::json& spec);
 nlohmann::json to_json(const ScheduleJobSpec& spec);

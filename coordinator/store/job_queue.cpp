@@ -364,12 +364,20 @@ void Store::complete_coordinator_job(int64_t job_id, std::string_view body_json,
   if (existing->kind == "schedule") {
     const ScheduleBody parsed = parse_schedule_body(body);
     device_id = parsed.device_id;
-    insert_schedule_in_transaction(
-        ScheduleRow{existing->sweep_id, job_id, parsed.device_id, parsed.model, parsed.batch,
+    ScheduleRow row{existing->sweep_id, job_id, parsed.device_id, parsed.model, parsed.batch,
                     parsed.method, parsed.alpha, parsed.tokens_total, parsed.n_star, parsed.r,
                     parsed.layer, parsed.latency_at_n_star_ms, parsed.baseline_latency_ms,
-                    parsed.source_job_ids},
-        now_s);
+                    parsed.source_job_ids, "reference",
+                    parsed.tokens_total - parsed.r, std::nullopt, std::nullopt};
+    insert_schedule_in_transaction(row, now_s);
+    if (parsed.aligned) {
+      row.variant = "aligned";
+      row.r = parsed.aligned->r;
+      row.tokens_after_pruning = parsed.aligned->tokens_after_pruning;
+      row.step_below = parsed.aligned->step_below;
+      row.step_above = parsed.aligned->step_above;
+      insert_schedule_in_transaction(row, now_s);
+    }
   } else if (existing->kind == "match") {
     const MatchBody parsed = parse_match_body(body);
     device_id = parsed.device_id;
@@ -445,7 +453,8 @@ int64_t Store::insert_schedule_in_transaction(const ScheduleRow& schedule, doubl
   auto insert = db_.cached(
       "INSERT INTO schedules (sweep_id, job_id, device_id, model, batch, method, alpha, "
       "tokens_total, n_star, r, layer, latency_at_n_star_ms, baseline_latency_ms, "
-      "source_job_ids, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "source_job_ids, created_at, variant, tokens_after_pruning, step_below, step_above) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert->bind(1, schedule.sweep_id)
       .bind(2, schedule.job_id)
       .bind(3, schedule.device_id)
@@ -460,7 +469,11 @@ int64_t Store::insert_schedule_in_transaction(const ScheduleRow& schedule, doubl
       .bind(12, schedule.latency_at_n_star_ms)
       .bind(13, schedule.baseline_latency_ms)
       .bind(14, nlohmann::json(schedule.source_job_ids).dump())
-      .bind(15, now_s);
+      .bind(15, now_s)
+      .bind(16, schedule.variant)
+      .bind(17, schedule.tokens_after_pruning)
+      .bind(18, schedule.step_below)
+      .bind(19, schedule.step_above);
   try {
     insert->execute();
   } catch (const SqliteError& error) {

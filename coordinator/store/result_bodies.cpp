@@ -276,6 +276,19 @@ ScheduleBody parse_schedule_body(const json& body) {
     }
     result.source_job_ids.push_back(sources[i].get<int64_t>());
   }
+  if (fields.has("aligned") && !fields.is_null("aligned")) {
+    const JsonFields aligned = fields.object("aligned");
+    ScheduleBody::Aligned variant;
+    variant.r = aligned.integer("r", 0);
+    variant.tokens_after_pruning = aligned.integer("tokens_after_pruning", 1);
+    if (!aligned.is_null("step_below")) variant.step_below = aligned.integer("step_below", 1);
+    if (!aligned.is_null("step_above")) variant.step_above = aligned.integer("step_above", 1);
+    if (variant.tokens_after_pruning + variant.r != result.tokens_total) {
+      aligned.fail("r", fmt::format("{} tokens after pruning {} of {}", variant.tokens_after_pruning,
+                                    variant.r, result.tokens_total));
+    }
+    result.aligned = variant;
+  }
   return result;
 }
 

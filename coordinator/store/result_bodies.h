@@ -171,6 +171,14 @@ struct ScheduleBody {
   std::optional<double> latency_at_n_star_ms;
   std::optional<double> baseline_latency_ms;
   std::vector<int64_t> source_job_ids;
+  // Optional "aligned": {"r","tokens_after_pruning","step_below","step_above"}
+  // (the steps nullable): the step-aligned variant of the same n*.
+  struct Aligned {
+    int64_t r = 0;
+    int64_t tokens_after_pruning = 0;
+    std::optional<int64_t> step_below, step_above;
+  };
+  std::optional<Aligned> aligned;
 };
 
 // What a 'match' job (run by the coordinator) produces: for one (device,

@@ -176,6 +176,9 @@ struct ScheduleRow {
   std::optional<double> latency_at_n_star_ms;
   std::optional<double> baseline_latency_ms;
   std::vector<int64_t> source_job_ids;
+  std::string variant = "reference";  // or "aligned" (003_rounds.sql)
+  std::optional<int64_t> tokens_after_pruning;
+  std::optional<int64_t> step_below, step_above;  // the step an aligned row moved below
 };
 
 class Store {

@@ -54,5 +54,27 @@ TEST(LatencySteps, UnsortedInputIsSortedAndDuplicatesRefused) {
   EXPECT_THROW(find_latency_steps(twice), InputError);
 }
 
+TEST(PairedCurve, ScalesEachRatioByItsReferenceAndMakesTheReferenceExact) {
+  const std::vector<PairedPoint> points = {
+      {{50, 9.0, 7.0, 12.0}, 0.4, 0.39, 0.42, 197},    // measured while the machine was slow
+      {{100, 11.0, 9.0, 14.0}, 0.6, std::nullopt, std::nullopt, 197},  // no interval: the ratio
+      {{150, 16.0, 15.0, 17.0}, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
+      {{160, 16.0, 15.0, 17.0}, 0.7, 0.69, 0.71, 999},  // its reference is not in the curve
+      {{197, 20.0, 18.0, 22.0}, std::nullopt, std::nullopt, std::nullopt, std::nullopt}};
+  const std::vector<LatencyPoint> curve = paired_curve(points);
+  ASSERT_EQ(curve.size(), 5u);
+  EXPECT_DOUBLE_EQ(curve[0].median_ms, 8.0);
+  EXPECT_DOUBLE_EQ(curve[0].ci_low_ms, 0.39 * 20.0);
+  EXPECT_DOUBLE_EQ(curve[0].ci_high_ms, 0.42 * 20.0);
+  EXPECT_DOUBLE_EQ(curve[1].ci_low_ms, 12.0);
+  EXPECT_DOUBLE_EQ(curve[1].ci_high_ms, 12.0);
+  EXPECT_DOUBLE_EQ(curve[2].median_ms, 16.0);  // unpaired: as measured
+  EXPECT_DOUBLE_EQ(curve[2].ci_low_ms, 15.0);
+  EXPECT_DOUBLE_EQ(curve[3].median_ms, 16.0);
+  EXPECT_DOUBLE_EQ(curve[4].median_ms, 20.0);
+  EXPECT_DOUBLE_EQ(curve[4].ci_low_ms, 20.0);  // the scale of the others: exact
+  EXPECT_DOUBLE_EQ(curve[4].ci_high_ms, 20.0);
+}
+
 }  // namespace
 }  // namespace tailsweep::schedule

@@ -214,15 +214,17 @@ TEST_F(ReportDatabaseTest, WritesEveryFormatWithTheNumbers) {
   const std::string md = read_text(out_dir() / "tables.md");
   EXPECT_THAT(md, HasSubstr("smoke & cliffs"));
   EXPECT_THAT(
-      md, HasSubstr("| orin-nano (simulated) | deit-tiny | 1 | 128 | 7 | 3 | 130 | 10.20 | 21.40 | "
-                    "11.20 | 52.3 | 128->129 (+11.0 ms) |"));
+      md, HasSubstr("| orin-nano (simulated) | deit-tiny | 1 | reference | 128 | 7 | 3 | 130 | "
+                    "10.20 | 21.30 (at 133) | 21.40 | 0.4 |  | 128->129 (+11.0 ms) |"));
   EXPECT_THAT(md,
               HasSubstr("| deit-tiny | pomt:7 | fashion-mnist/test | 1000 | 88.50 | -1.50 | 99.00 "
                         "|  | 1 | 32.00 | -5.9 | cpu-1 |"));
   EXPECT_LT(md.find("| none |"), md.find("| pomt:7 |"));
   EXPECT_LT(md.find("| pomt:7 |"), md.find("| tome:8 |"));
   EXPECT_THAT(md, ::testing::Not(HasSubstr("topk:5")));
-  EXPECT_THAT(read_text(out_dir() / "tables.tex"), HasSubstr("\\caption{POMT schedules}"));
+  const std::string tex = read_text(out_dir() / "tables.tex");
+  EXPECT_THAT(tex, HasSubstr("\\caption{POMT schedules, POMT's own (reference)"));
+  EXPECT_THAT(tex, HasSubstr("(paired ratio, $\\pm$ 95\\% CI)"));
   const json report = json::parse(read_text(out_dir() / "report.json"));
   EXPECT_EQ(report["schedules"][0]["n_star"], 128);
   EXPECT_EQ(report["provenance"]["state"], "done");

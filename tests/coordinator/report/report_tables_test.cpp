@@ -143,12 +143,32 @@ TEST(ScheduleTable, SavedLatencyAndStepsWithTheSimulatedDeviceMarked) {
   ScheduleEntry keeps_all = entry;  // R so large that the engine prunes nothing
   keeps_all.n_star = 1;
   keeps_all.r = 194;
-  const Table table = schedule_table({entry, keeps_all});
-  // 197 - 67 = 130 = n* + 2 tokens after pruning: just above the 128->129 step.
+  entry.latency_after_pruning_ms = 21.0;  // the curve at 133: past the step
+  entry.latency_after_pruning_at = 133;
+  ScheduleEntry aligned = entry;
+  aligned.variant = "aligned";
+  aligned.r = 69;  // lands on 128, below the step
+  aligned.latency_after_pruning_ms = 10.0;
+  aligned.latency_after_pruning_at = 128;
+  const auto timed = [](std::string method, double ratio) {
+    MethodLatencyRow row{{"orin", true}, "deit-tiny", 1, std::move(method), 20.0, true,
+                         ratio,      ratio - 0.01, ratio + 0.02};
+    return row;
+  };
+  const std::vector<MethodLatencyRow> latencies = {timed("pomt:67", 0.98), timed("pomt:69", 0.62)};
+  const Table table = schedule_table({entry, aligned, keeps_all}, latencies);
+  // 197 - 67 = 130 = n* + 2 tokens after pruning: just above the 128->129
+  // step, so it promises (9/12) x (1 - 21/25) = 12%, and saves 2%: flagged.
   EXPECT_THAT(table.rows.at(0),
-              ElementsAre("orin (simulated)", "deit-tiny", "1", "128", "67", "3", "130", "10.00",
-                          "25.00", "15.00", "60.0", "128->129 (+11.0 ms), 64->65 (+5.2 ms)"));
-  EXPECT_EQ(table.rows.at(1).at(6), "197");
+              ElementsAre("orin (simulated)", "deit-tiny", "1", "reference", "128", "67", "3",
+                          "130", "10.00", "21.00 (at 133)", "25.00", "12.0", "2.0 ±2.0 !",
+                          "128->129 (+11.0 ms), 64->65 (+5.2 ms)"));
+  // The aligned variant lands below the step: (9/12) x (1 - 10/25) = 45%.
+  EXPECT_THAT(table.rows.at(1),
+              ElementsAre("orin (simulated)", "deit-tiny", "1", "aligned", "128", "69", "3", "128",
+                          "10.00", "10.00", "25.00", "45.0", "38.0 ±2.0",
+                          "128->129 (+11.0 ms), 64->65 (+5.2 ms)"));
+  EXPECT_EQ(table.rows.at(2).at(7), "197");  // R past everything: nothing is pruned
   EXPECT_EQ(format_steps({}), "none");
 }
 

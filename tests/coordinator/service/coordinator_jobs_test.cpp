@@ -161,18 +161,35 @@ TEST_F(CoordinatorJobsTest, ScheduleThenLatencyThenMatchQueuesTheMatchedEvaluati
   }                              // its profile, the accuracy curve, the evals of none and topk:8
   run_ready_coordinator_jobs();  // both schedules
 
-  // The Nano's schedule: U peaks at n* = 100 (just under its cliff), so R = 196 - 101 = 95.
-  EXPECT_EQ(count("SELECT count(*) FROM schedules"), 2);
-  auto statement =
-      store().database().prepare("SELECT n_star, r FROM schedules WHERE device_id = ?1");
+  // The Nano's schedule: U peaks at n* = 100 (just under its cliff), so R = 196 - 101 = 95,
+  // which leaves 102 tokens: past the 100 -> 150 step. Its step-aligned variant lands on
+  // 100 (R = 97). Each device has both rows; the CPU's curve has no step, so its two agree.
+  EXPECT_EQ(count("SELECT count(*) FROM schedules"), 4);
+  auto statement = store().database().prepare(
+      "SELECT variant, n_star, r, tokens_after_pruning, step_below, step_above FROM schedules "
+      "WHERE device_id = ?1 ORDER BY id");
   statement.bind(1, nano_.device_id);
   ASSERT_TRUE(statement.step());
-  EXPECT_EQ(statement.column_int64(0), 100);
-  EXPECT_EQ(statement.column_int64(1), 95);
+  EXPECT_EQ(statement.column_text(0), "reference");
+  EXPECT_EQ(statement.column_int64(1), 100);
+  EXPECT_EQ(statement.column_int64(2), 95);
+  EXPECT_EQ(statement.column_int64(3), 102);
+  ASSERT_TRUE(statement.step());
+  EXPECT_EQ(statement.column_text(0), "aligned");
+  EXPECT_EQ(statement.column_int64(1), 100);
+  EXPECT_EQ(statement.column_int64(2), 97);
+  EXPECT_EQ(statement.column_int64(3), 100);
+  EXPECT_EQ(statement.column_int64(4), 100);
+  EXPECT_EQ(statement.column_int64(5), 150);
+  EXPECT_EQ(count("SELECT count(*) FROM schedules WHERE variant = 'aligned' AND "
+                  "step_below IS NULL"),
+            1);  // the CPU's
   EXPECT_THAT(queued_eval_methods(store().database(), sweep_), Contains("pomt:95"));
+  EXPECT_THAT(queued_eval_methods(store().database(), sweep_), Contains("pomt:97"));
 
-  // Each device got one latency job: the baseline, topk:8, POMT at its R and
-  // every candidate (r = 1..32 for fmnist-vit's 6 blocks), with a match job after it.
+  // Each device got one latency job: the baseline, topk:8, POMT at its R (both variants,
+  // on the Nano) and every candidate (r = 1..32 for fmnist-vit's 6 blocks), with a match
+  // job after it.
   EXPECT_EQ(count("SELECT count(*) FROM jobs WHERE kind = 'latency'"), 2);
   EXPECT_EQ(count("SELECT count(*) FROM jobs WHERE kind = 'match' AND state = 'waiting'"), 2);
   auto latency_spec =
@@ -180,9 +197,10 @@ TEST_F(CoordinatorJobsTest, ScheduleThenLatencyThenMatchQueuesTheMatchedEvaluati
   latency_spec.bind(1, nano_.device_id);
   ASSERT_TRUE(latency_spec.step());
   const json methods = json::parse(latency_spec.column_text(0)).at("methods");
-  EXPECT_EQ(methods.size(), 1u + 1u + 31u + 32u + 1u);
+  EXPECT_EQ(methods.size(), 1u + 1u + 31u + 32u + 2u);
   EXPECT_EQ(methods.front(), "none");
-  EXPECT_EQ(methods.back(), "pomt:95");
+  EXPECT_EQ(methods[methods.size() - 2], "pomt:95");
+  EXPECT_EQ(methods.back(), "pomt:97");
 
   EXPECT_EQ(answer_next(nano_, nano_answer), "latency");
   EXPECT_EQ(answer_next(cpu_, cpu_answer), "latency");
@@ -205,7 +223,7 @@ TEST_F(CoordinatorJobsTest, ScheduleThenLatencyThenMatchQueuesTheMatchedEvaluati
   const auto evals = queued_eval_methods(store().database(), sweep_);
   EXPECT_EQ(std::count(evals.begin(), evals.end(), "topk:26"), 1);
   EXPECT_EQ(std::count(evals.begin(), evals.end(), "tome:32"), 1);
-  EXPECT_EQ(count("SELECT count(*) FROM method_latency"), 2 * 66);
+  EXPECT_EQ(count("SELECT count(*) FROM method_latency"), 67 + 66);
 }
 
 TEST_F(CoordinatorJobsTest, AMatchWithoutPomtsLatencyFailsWithAReason) {

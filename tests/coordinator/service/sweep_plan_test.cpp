@@ -123,6 +123,26 @@ TEST(SweepPlan, SpecsAreParsedStrictly) {
               HasSubstr("at least one"));
 }
 
+TEST(SweepPlan, ScheduleVariantsDefaultToBothAndAlwaysHoldTheReference) {
+  const auto aligned_of = [](const json& spec) {
+    for (const auto& job : plan_sweep(parse_sweep_spec(spec), kFleet)) {
+      if (job.kind == "schedule") {
+        return parse_schedule_job_spec(json::parse(job.spec_json)).aligned;
+      }
+    }
+    ADD_FAILURE() << "no schedule job";
+    return false;
+  };
+  json spec = full_spec();
+  EXPECT_TRUE(aligned_of(spec));
+  spec["workloads"][0]["schedule"]["variants"] = {"reference"};
+  EXPECT_FALSE(aligned_of(spec));
+  spec["workloads"][0]["schedule"]["variants"] = {"aligned"};
+  EXPECT_THAT(error_of(spec), HasSubstr("schedule.variants: must hold \"reference\""));
+  spec["workloads"][0]["schedule"]["variants"] = {"reference", "best"};
+  EXPECT_THAT(error_of(spec), HasSubstr("'best' is neither reference nor aligned"));
+}
+
 // One 112 kB spec once planned 235,700 jobs in one transaction; the
 // database grew by 700 MB and leases waited 15 s.
 TEST(SweepPlan, ASweepOverTheJobLimitIsRefusedBeforeItIsBuilt) {
