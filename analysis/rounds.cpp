@@ -1,6 +1,7 @@
 #include "analysis/rounds.h"
 
 #include <algorithm>
+#include <array>
 #include <random>
 
 #include "analysis/statistics.h"
@@ -81,7 +82,18 @@ Drift sentinel_drift(std::span<const double> round_medians_ms, double precision)
   Drift drift;
   drift.rounds = round_medians_ms.size();
   if (round_medians_ms.empty()) return drift;
-  const auto [low, high] = std::minmax_element(round_medians_ms.begin(), round_medians_ms.end());
+  std::vector<double> smoothed;
+  if (round_medians_ms.size() < 3) {
+    smoothed.assign(round_medians_ms.begin(), round_medians_ms.end());
+  } else {
+    for (std::size_t i = 1; i + 1 < round_medians_ms.size(); ++i) {
+      std::array<double, 3> window{round_medians_ms[i - 1], round_medians_ms[i],
+                                   round_medians_ms[i + 1]};
+      std::sort(window.begin(), window.end());
+      smoothed.push_back(window[1]);
+    }
+  }
+  const auto [low, high] = std::minmax_element(smoothed.begin(), smoothed.end());
   drift.max_over_min = *low > 0 ? *high / *low : 1.0;
   drift.exceeds_precision = drift.max_over_min > 1.0 + precision;
   return drift;

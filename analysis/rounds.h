@@ -80,10 +80,14 @@ struct PairedRatio {
 std::optional<PairedRatio> paired_ratio(std::span<const RoundMedian> point,
                                         std::span<const RoundMedian> baseline);
 
-// The sentinel's drift over the run: the largest of its round medians over
-// the smallest. A drift above 1 + precision means an unpaired latency of
-// this run could be off by more than its stated precision depending on
-// when it was measured; the run says so.
+// The sentinel's drift over the run: its round medians smoothed by a
+// running median of three consecutive rounds (so that one slice's sampling
+// noise is not called drift: a simulated device, whose samples are
+// independent, drifted by "2.8%" over 13 rounds without it), then the
+// largest over the smallest. Fewer than three rounds: the raw medians. A
+// drift above 1 + precision means an unpaired latency of this run could be
+// off by more than its stated precision depending on when it was measured;
+// the run says so.
 struct Drift {
   double max_over_min = 1;
   std::size_t rounds = 0;

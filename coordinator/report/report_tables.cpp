@@ -110,13 +110,16 @@ std::optional<double> promised_saving(const ScheduleEntry& entry) {
       *entry.unpruned_latency_ms <= 0) {
     return std::nullopt;
   }
-  // The curve times the whole model at n tokens; pruning at block `layer`
-  // keeps the first `layer` blocks at full width, so about (depth - layer)
-  // / depth of the curve's saving is there to take (the patch embedding and
-  // the head are small beside the blocks).
+  // The curve times the whole model with n tokens in every block. POMT
+  // prunes inside block `layer`, after its attention (docs/engine.md), so
+  // the blocks before it and that block's attention run on every token;
+  // its MLP (about two thirds of a block's work) and the later blocks run
+  // on the tokens after pruning. About (depth - layer - 1/3) / depth of the
+  // curve's saving is there to take (the patch embedding and the head are
+  // small beside the blocks): an approximation, stated in docs/report.md.
   const VitConfig config = parse_model_spec(entry.model);
-  const double share =
-      static_cast<double>(config.depth - entry.layer) / static_cast<double>(config.depth);
+  const double share = (static_cast<double>(config.depth - entry.layer) - 1.0 / 3.0) /
+                       static_cast<double>(config.depth);
   return share * (1 - *entry.latency_after_pruning_ms / *entry.unpruned_latency_ms);
 }
 

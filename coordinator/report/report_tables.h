@@ -39,8 +39,8 @@ std::vector<AccuracyRow> accuracy_rows(const std::vector<EvaluationRow>& evaluat
 // "128->129 (+11.0 ms), 64->65 (+5.2 ms)"; "none" when there is none.
 std::string format_steps(const std::vector<schedule::LatencyStep>& steps);
 
-// The saving the curve promises for a schedule: (depth - layer) / depth of
-// 1 - L(after pruning) / L(unpruned); null without the curve.
+// The saving the curve promises for a schedule: (depth - layer - 1/3) /
+// depth of 1 - L(after pruning) / L(unpruned); null without the curve.
 std::optional<double> promised_saving(const ScheduleEntry& entry);
 Table schedule_table(const std::vector<ScheduleEntry>& schedules,
                      const std::vector<MethodLatencyRow>& latencies);

@@ -138,15 +138,25 @@ TEST(PairedStop, ANoisyRatioRunsToTheCap) {
   EXPECT_EQ(paired_stop(point, baseline, Seconds(2), rule), StopReason::kTimeCap);
 }
 
-TEST(SentinelDrift, IsTheLargestRoundMedianOverTheSmallest) {
-  const Drift steady = sentinel_drift(std::vector<double>{10, 10.05, 9.98, 10.02}, 0.01);
-  EXPECT_NEAR(steady.max_over_min, 10.05 / 9.98, 1e-12);
+TEST(SentinelDrift, IsTheLargestSmoothedRoundMedianOverTheSmallest) {
+  // Running medians of three: 10, 10.02, 10.02 (from 10, 10.05, 9.98, 10.02, 10.04).
+  const Drift steady = sentinel_drift(std::vector<double>{10, 10.05, 9.98, 10.02, 10.04}, 0.01);
+  EXPECT_DOUBLE_EQ(steady.max_over_min, 10.02 / 10);
   EXPECT_FALSE(steady.exceeds_precision);
-  const Drift drifting = sentinel_drift(std::vector<double>{10, 10, 15, 10}, 0.01);
+  EXPECT_EQ(steady.rounds, 5u);
+  // A machine that turns 1.5x slower for three rounds: running medians
+  // 10, 15, 15, 15, 10.
+  const Drift drifting = sentinel_drift(std::vector<double>{10, 10, 15, 15, 15, 10, 10}, 0.01);
   EXPECT_DOUBLE_EQ(drifting.max_over_min, 1.5);
   EXPECT_TRUE(drifting.exceeds_precision);
-  EXPECT_EQ(drifting.rounds, 4u);
   EXPECT_EQ(sentinel_drift({}, 0.01).rounds, 0u);
+}
+
+TEST(SentinelDrift, OneSlowRoundIsNoiseNotDrift) {
+  const Drift hiccup = sentinel_drift(std::vector<double>{10, 10, 15, 10, 10, 10}, 0.01);
+  EXPECT_DOUBLE_EQ(hiccup.max_over_min, 1.0);
+  // With fewer than three rounds there is nothing to smooth.
+  EXPECT_DOUBLE_EQ(sentinel_drift(std::vector<double>{10, 12}, 0.01).max_over_min, 1.2);
 }
 
 }  // namespace

@@ -215,7 +215,7 @@ TEST_F(ReportDatabaseTest, WritesEveryFormatWithTheNumbers) {
   EXPECT_THAT(md, HasSubstr("smoke & cliffs"));
   EXPECT_THAT(
       md, HasSubstr("| orin-nano (simulated) | deit-tiny | 1 | reference | 128 | 7 | 3 | 130 | "
-                    "10.20 | 21.30 (at 133) | 21.40 | 0.4 |  | 128->129 (+11.0 ms) |"));
+                    "10.20 | 21.30 (at 133) | 21.40 | 0.3 |  | 128->129 (+11.0 ms) |"));
   EXPECT_THAT(md,
               HasSubstr("| deit-tiny | pomt:7 | fashion-mnist/test | 1000 | 88.50 | -1.50 | 99.00 "
                         "|  | 1 | 32.00 | -5.9 | cpu-1 |"));

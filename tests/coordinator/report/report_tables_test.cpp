@@ -158,15 +158,15 @@ TEST(ScheduleTable, SavedLatencyAndStepsWithTheSimulatedDeviceMarked) {
   const std::vector<MethodLatencyRow> latencies = {timed("pomt:67", 0.98), timed("pomt:69", 0.62)};
   const Table table = schedule_table({entry, aligned, keeps_all}, latencies);
   // 197 - 67 = 130 = n* + 2 tokens after pruning: just above the 128->129
-  // step, so it promises (9/12) x (1 - 21/25) = 12%, and saves 2%: flagged.
+  // step, so it promises (8.67/12) x (1 - 21/25) = 11.6%, and saves 2%: flagged.
   EXPECT_THAT(table.rows.at(0),
               ElementsAre("orin (simulated)", "deit-tiny", "1", "reference", "128", "67", "3",
-                          "130", "10.00", "21.00 (at 133)", "25.00", "12.0", "2.0 ±2.0 !",
+                          "130", "10.00", "21.00 (at 133)", "25.00", "11.6", "2.0 ±2.0 !",
                           "128->129 (+11.0 ms), 64->65 (+5.2 ms)"));
-  // The aligned variant lands below the step: (9/12) x (1 - 10/25) = 45%.
+  // The aligned variant lands below the step: (8.67/12) x (1 - 10/25) = 43.3%.
   EXPECT_THAT(table.rows.at(1),
               ElementsAre("orin (simulated)", "deit-tiny", "1", "aligned", "128", "69", "3", "128",
-                          "10.00", "10.00", "25.00", "45.0", "38.0 ±2.0",
+                          "10.00", "10.00", "25.00", "43.3", "38.0 ±2.0",
                           "128->129 (+11.0 ms), 64->65 (+5.2 ms)"));
   EXPECT_EQ(table.rows.at(2).at(7), "197");  // R past everything: nothing is pruned
   EXPECT_EQ(format_steps({}), "none");
