@@ -13,15 +13,31 @@ bool slice_done(std::size_t samples, std::chrono::duration<double> sampled,
   return samples >= std::max<std::size_t>(rule.min_slice_samples, 1) && sampled >= rule.slice;
 }
 
+namespace {
+
+std::size_t min_rounds(const RoundsRule& rule) { return std::max<std::size_t>(rule.min_rounds, 6); }
+
+// The cap ends a point only once it has its minimum of rounds: a stall of
+// the machine (samples of 300 ms where 20 were usual) could otherwise use a
+// point's whole budget in two rounds and leave it with no interval and a
+// median from the stall.
+StopReason capped(std::size_t rounds, std::chrono::duration<double> sampled,
+                  const RoundsRule& rule) {
+  return sampled >= rule.time_cap && rounds >= min_rounds(rule) ? StopReason::kTimeCap
+                                                                : StopReason::kContinue;
+}
+
+}  // namespace
+
 StopReason rounds_stop(std::span<const double> round_medians_ms,
                        std::chrono::duration<double> sampled, const RoundsRule& rule) {
-  if (round_medians_ms.size() >= std::max<std::size_t>(rule.min_rounds, 6)) {
+  if (round_medians_ms.size() >= min_rounds(rule)) {
     const stats::Summary summary = stats::summarize(round_medians_ms);
     if (summary.median_ci_relative_half_width <= rule.precision) {
       return StopReason::kPrecisionReached;
     }
   }
-  return sampled >= rule.time_cap ? StopReason::kTimeCap : StopReason::kContinue;
+  return capped(round_medians_ms.size(), sampled, rule);
 }
 
 std::vector<std::size_t> round_visits(const std::vector<bool>& active, const std::vector<bool>& reference,
@@ -69,13 +85,13 @@ std::optional<PairedRatio> paired_ratio(std::span<const RoundMedian> point,
 StopReason paired_stop(std::span<const RoundMedian> point, std::span<const RoundMedian> baseline,
                        std::chrono::duration<double> sampled, const RoundsRule& rule) {
   const std::optional<PairedRatio> ratio = paired_ratio(point, baseline);
-  if (ratio && ratio->rounds >= std::max<std::size_t>(rule.min_rounds, 6) && ratio->ci95_low &&
-      ratio->ci95_high && ratio->median > 0) {
+  if (ratio && ratio->rounds >= min_rounds(rule) && ratio->ci95_low && ratio->ci95_high &&
+      ratio->median > 0) {
     const double half =
         std::max(ratio->median - *ratio->ci95_low, *ratio->ci95_high - ratio->median);
     if (half <= rule.precision * ratio->median) return StopReason::kPrecisionReached;
   }
-  return sampled >= rule.time_cap ? StopReason::kTimeCap : StopReason::kContinue;
+  return capped(ratio ? ratio->rounds : 0, sampled, rule);
 }
 
 Drift sentinel_drift(std::span<const double> round_medians_ms, double precision) {

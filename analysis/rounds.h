@@ -31,7 +31,9 @@ struct RoundsRule {
   // and at least min_slice_samples of them.
   std::chrono::duration<double> slice{0.05};
   std::size_t min_slice_samples = 3;
-  std::chrono::duration<double> time_cap{10.0};  // sampled time per point, all rounds together
+  // Sampled time per point, all rounds together; it ends a point only once
+  // the point has min_rounds rounds.
+  std::chrono::duration<double> time_cap{10.0};
 };
 
 // Whether a slice has enough: min_slice_samples samples and `slice` of sampled time.
@@ -45,7 +47,8 @@ struct RoundMedian {
 
 // A point after some rounds: kPrecisionReached once it has min_rounds round
 // medians whose 95% CI is within the precision of their median; kTimeCap
-// once its sampled time reached the cap; kContinue otherwise.
+// once its sampled time reached the cap and it has min_rounds rounds (a
+// stall must not end a point before it has an interval); kContinue otherwise.
 StopReason rounds_stop(std::span<const double> round_medians_ms,
                        std::chrono::duration<double> sampled, const RoundsRule& rule);
 

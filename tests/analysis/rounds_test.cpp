@@ -20,6 +20,12 @@ RoundsRule rule_with(double precision, Seconds cap = Seconds(10)) {
   return rule;
 }
 
+std::vector<RoundMedian> rounds_of(const std::vector<double>& medians, std::size_t first = 0) {
+  std::vector<RoundMedian> out;
+  for (std::size_t i = 0; i < medians.size(); ++i) out.push_back({first + i, medians[i]});
+  return out;
+}
+
 TEST(SliceDone, NeedsBothTheSamplesAndTheTime) {
   RoundsRule rule;
   rule.slice = Seconds(0.05);
@@ -43,6 +49,17 @@ TEST(RoundsStop, SixRoundsNeedEveryMedianWithinThePrecision) {
   EXPECT_EQ(rounds_stop(medians, Seconds(0.1), rule_with(0.02)), StopReason::kPrecisionReached);
   EXPECT_EQ(rounds_stop(medians, Seconds(0.1), rule_with(0.01)), StopReason::kContinue);
   EXPECT_EQ(rounds_stop(medians, Seconds(10), rule_with(0.01, Seconds(10))), StopReason::kTimeCap);
+}
+
+TEST(RoundsStop, TheCapWaitsForTheMinimumOfRounds) {
+  // A stall: two rounds of 300 ms samples used the whole 1.5 s budget.
+  const RoundsRule rule = rule_with(0.03, Seconds(1.5));
+  EXPECT_EQ(rounds_stop(std::vector<double>{300, 310}, Seconds(1.8), rule), StopReason::kContinue);
+  EXPECT_EQ(rounds_stop(std::vector<double>{300, 310, 20, 21, 20, 22}, Seconds(2.0), rule),
+            StopReason::kTimeCap);
+  const auto baseline = rounds_of({10, 10});
+  EXPECT_EQ(paired_stop(rounds_of({300, 310}), baseline, Seconds(1.8), rule),
+            StopReason::kContinue);
 }
 
 TEST(RoundsStop, RespectsAHigherMinimumOfRounds) {
@@ -77,12 +94,6 @@ TEST(RoundVisits, NothingWhenOnlyReferencesAreLeft) {
   const std::vector<bool> active{false, true, false};
   const std::vector<bool> reference{false, true, true};
   EXPECT_TRUE(round_visits(active, reference, 0, 9).empty());
-}
-
-std::vector<RoundMedian> rounds_of(const std::vector<double>& medians, std::size_t first = 0) {
-  std::vector<RoundMedian> out;
-  for (std::size_t i = 0; i < medians.size(); ++i) out.push_back({first + i, medians[i]});
-  return out;
 }
 
 TEST(PairedRatio, CancelsWhatTheMachineDidToBothInARound) {

@@ -9,31 +9,37 @@
 namespace tailsweep::agent {
 namespace {
 
-// A point stopped by the cap after one round has no interval: its bounds
-// are null, never 0 (a zero-width "interval" at 0 ms once reached step
-// detection).
-TEST(Profiling, APointWithTooFewSamplesForAnIntervalHasNullBounds) {
+// In rounds the cap ends a point only after its minimum of rounds, so even
+// a cap that one slice exceeds leaves every point with an interval (a stall
+// of the machine must not leave a point with a median from the stall and no
+// interval, as a 1.5 s cap once did in the main job).
+TEST(Profiling, InRoundsEvenATinyCapLeavesEveryPointItsMinimumOfRounds) {
   ProfileRequest request;
   request.run.model = "deit-tiny";
-  request.device = "sim:jetson-nano";  // about 19 ms a pass, so a 1 ms cap allows one sample
+  request.device = "sim:jetson-nano";  // about 19 ms a pass: one slice is past a 1 ms cap
   request.batches = {1};
   request.tokens = {2, 197};
   request.time_cap_s = 0.001;
+  request.precision = 0.0001;  // out of reach: the cap ends it
   request.warmup_s = 0;
   const nlohmann::json document = run_profiling(request);
   ASSERT_EQ(document["points"].size(), 2u);
   for (const nlohmann::json& point : document["points"]) {
-    // One round: one slice of the fewest samples a slice takes.
-    EXPECT_EQ(point["samples"], 3);
-    EXPECT_EQ(point["rounds"], 1);
+    // Six rounds, or seven when the point came before its reference in the
+    // sixth (a paired point counts the rounds it shares with its reference).
+    const int rounds = point["rounds"].get<int>();
+    EXPECT_GE(rounds, 6) << point.dump();
+    EXPECT_LE(rounds, 7);
+    EXPECT_GE(point["samples"].get<int>(), 3 * rounds);  // slices of at least 3 samples
     EXPECT_EQ(point["reached_precision"], false);
-    EXPECT_TRUE(point["median_ci95_low_ms"].is_null()) << point.dump();
-    EXPECT_TRUE(point["median_ci95_high_ms"].is_null());
-    EXPECT_TRUE(point["median_ci95_relative_half_width"].is_null());
+    EXPECT_TRUE(point["median_ci95_low_ms"].is_number());
     EXPECT_GT(point["median_ms"].get<double>(), 0);
   }
 }
 
+// A point stopped by the cap after one sample has no interval: its bounds
+// are null, never 0 (a zero-width "interval" at 0 ms once reached step
+// detection).
 TEST(Profiling, InBlocksAPointCutAfterOneSampleHasNullBoundsToo) {
   ProfileRequest request;
   request.run.model = "deit-tiny";
