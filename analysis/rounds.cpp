@@ -61,14 +61,70 @@ std::vector<std::size_t> round_visits(const std::vector<bool>& active, const std
   return visits;
 }
 
+std::vector<double> per_round_medians(std::span<const RoundMedian> slices) {
+  std::vector<double> medians;
+  std::vector<double> round;
+  for (std::size_t i = 0; i < slices.size(); ++i) {
+    round.push_back(slices[i].median_ms);
+    if (i + 1 == slices.size() || slices[i + 1].round != slices[i].round) {
+      medians.push_back(stats::summarize(round).median);
+      round.clear();
+    }
+  }
+  return medians;
+}
+
+std::vector<std::size_t> bracket_with_references(
+    std::span<const std::size_t> points, std::span<const std::optional<std::size_t>> reference_of,
+    std::size_t every) {
+  every = std::max<std::size_t>(every, 1);
+  std::vector<std::size_t> references;  // in order of first appearance
+  for (const std::size_t p : points) {
+    const std::optional<std::size_t>& r = reference_of[p];
+    if (r && std::find(references.begin(), references.end(), *r) == references.end()) {
+      references.push_back(*r);
+    }
+  }
+  std::vector<std::size_t> order(references.begin(), references.end());
+  std::vector<std::size_t> since(references.size(), 0);  // points since the reference's last slice
+  for (const std::size_t p : points) {
+    order.push_back(p);
+    const std::optional<std::size_t>& r = reference_of[p];
+    if (!r) continue;
+    const std::size_t k = static_cast<std::size_t>(
+        std::find(references.begin(), references.end(), *r) - references.begin());
+    if (++since[k] == every) {
+      order.push_back(*r);
+      since[k] = 0;
+    }
+  }
+  for (std::size_t k = 0; k < references.size(); ++k) {
+    if (since[k] > 0) order.push_back(references[k]);
+  }
+  return order;
+}
+
 std::optional<PairedRatio> paired_ratio(std::span<const RoundMedian> point,
                                         std::span<const RoundMedian> baseline) {
   std::vector<double> ratios;
-  auto b = baseline.begin();
   for (const RoundMedian& p : point) {
-    while (b != baseline.end() && b->round < p.round) ++b;
-    if (b == baseline.end()) break;
-    if (b->round == p.round && b->median_ms > 0) ratios.push_back(p.median_ms / b->median_ms);
+    const RoundMedian* before = nullptr;
+    const RoundMedian* after = nullptr;
+    for (const RoundMedian& b : baseline) {
+      if (b.round != p.round) continue;
+      if (b.sequence <= p.sequence && (before == nullptr || b.sequence > before->sequence)) {
+        before = &b;
+      }
+      if (b.sequence > p.sequence && (after == nullptr || b.sequence < after->sequence)) {
+        after = &b;
+      }
+    }
+    if (before == nullptr && after == nullptr) continue;
+    const double reference_ms = before != nullptr && after != nullptr
+                                    ? (before->median_ms + after->median_ms) / 2
+                                : before != nullptr ? before->median_ms
+                                                    : after->median_ms;
+    if (reference_ms > 0) ratios.push_back(p.median_ms / reference_ms);
   }
   if (ratios.empty()) return std::nullopt;
   const stats::Summary summary = stats::summarize(ratios);

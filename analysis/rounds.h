@@ -39,11 +39,17 @@ struct RoundsRule {
 // Whether a slice has enough: min_slice_samples samples and `slice` of sampled time.
 bool slice_done(std::size_t samples, std::chrono::duration<double> sampled, const RoundsRule& rule);
 
-// One point's median measured in one round.
+// One slice of a point: its median, its round, and its place in the whole
+// run's sequence of visits (which slice came when).
 struct RoundMedian {
   std::size_t round = 0;
   double median_ms = 0;
+  std::size_t sequence = 0;
 };
+
+// One value per round: the median of the point's slices in that round (a
+// reference has several per round, every other point one), by round.
+std::vector<double> per_round_medians(std::span<const RoundMedian> slices);
 
 // A point after some rounds: kPrecisionReached once it has min_rounds round
 // medians whose 95% CI is within the precision of their median; kTimeCap
@@ -70,10 +76,22 @@ std::vector<std::size_t> round_visits(const std::vector<bool>& active, const std
                                       uint64_t seed, std::size_t round);
 
 
-// A point's latency relative to its baseline: the ratio of their medians
-// in each round both were measured in, then the median of those ratios and
-// its distribution-free 95% CI (none with fewer than 6 common rounds).
-// Pairing within a round cancels what the machine did to both.
+// The order of a round's visits with the references bracketing the points:
+// each reference first, then the points in their given order, with a
+// point's reference again after every `every` of its points and at the end.
+// A round of 196 points takes seconds; without this, a point and the one
+// reference slice of its round could be that far apart, and the pairing
+// would cancel little of what the machine did. Points without a reference
+// pass through.
+std::vector<std::size_t> bracket_with_references(
+    std::span<const std::size_t> points, std::span<const std::optional<std::size_t>> reference_of,
+    std::size_t every);
+
+// A point's latency relative to its baseline: in each round both were
+// measured in, the point's slice median over the baseline's nearest in the
+// run (the mean of the two around it when it is bracketed), then the median
+// of those ratios and its distribution-free 95% CI (none with fewer than 6
+// rounds). Pairing slices close in time cancels what the machine did to both.
 struct PairedRatio {
   double median = 0;
   std::optional<double> ci95_low, ci95_high;

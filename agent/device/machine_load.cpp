@@ -75,7 +75,6 @@ void LoadTally::add_window(const std::optional<CpuTicks>& before,
   }
   if (load_average) {
     load_sum_ += *load_average;
-    load_max_ = load_count_ == 0 ? *load_average : std::max(load_max_, *load_average);
     ++load_count_;
   }
 }
@@ -88,11 +87,6 @@ std::optional<double> LoadTally::steal_fraction() const {
 std::optional<double> LoadTally::mean_load_average() const {
   if (load_count_ == 0) return std::nullopt;
   return load_sum_ / static_cast<double>(load_count_);
-}
-
-std::optional<double> LoadTally::max_load_average() const {
-  if (load_count_ == 0) return std::nullopt;
-  return load_max_;
 }
 
 }  // namespace tailsweep::machine_load

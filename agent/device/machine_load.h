@@ -37,11 +37,10 @@ class LoadTally {
                   std::optional<double> load_average);
   std::optional<double> steal_fraction() const;
   std::optional<double> mean_load_average() const;
-  std::optional<double> max_load_average() const;
 
  private:
   uint64_t total_ticks_ = 0, steal_ticks_ = 0;
-  double load_sum_ = 0, load_max_ = 0;
+  double load_sum_ = 0;
   std::size_t load_count_ = 0;
 };
 

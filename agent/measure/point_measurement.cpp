@@ -18,11 +18,6 @@ bool interrupted(const std::atomic<bool>* interrupt) {
 
 double median_of(std::span<const double> values) { return stats::summarize(values).median; }
 
-std::vector<double> medians_of(std::span<const RoundMedian> rounds) {
-  std::vector<double> medians;
-  for (const RoundMedian& round : rounds) medians.push_back(round.median_ms);
-  return medians;
-}
 
 std::string describe(const ProfilePoint& point, const std::vector<std::string>& method_names) {
   return point.method < 0 ? fmt::format("batch {} tokens {}", point.batch, point.tokens)
@@ -61,7 +56,9 @@ Slice take_slice(PointSampler& sampler, PointResult& result, const RoundsRule& r
 void finish_point(PointResult& result) {
   if (result.samples_ms.empty()) return;
   result.pooled = stats::summarize(result.samples_ms);
-  result.estimate = stats::summarize(medians_of(result.round_medians));
+  const std::vector<double> per_round = per_round_medians(result.round_medians);
+  result.estimate = stats::summarize(per_round);
+  result.rounds = per_round.size();
 }
 
 }  // namespace
@@ -87,14 +84,25 @@ MeasurementOutcome measure_in_rounds(PointSampler& sampler, const MeasurementPla
   }
   ProgressLine progress;
   std::size_t done = 0;
+  std::size_t sequence = 0;  // every slice's place in the run
   for (std::size_t round = 0; !outcome.interrupted; ++round) {
     // The first round keeps the plan's order (seeded already); later ones reshuffle.
     std::vector<std::size_t> visits = round_visits(active, reference, plan.seed, round);
     if (visits.empty()) break;
     if (round == 0) std::sort(visits.begin(), visits.end());
+    if (pairs) {
+      std::erase_if(visits, [&](std::size_t i) { return reference[i]; });
+      visits = bracket_with_references(visits, plan.reference_of, kBracketEvery);
+      // A reference comes while its batch has points left; the sentinel,
+      // whose round medians are the run's drift, comes in every round.
+      if (std::find(visits.begin(), visits.end(), plan.sentinel) == visits.end()) {
+        visits.insert(visits.begin(), plan.sentinel);
+      }
+    }
     RoundRecord record{round, visits.size(), std::nullopt, machine_load::read_load_average(),
                        std::nullopt};
     const auto round_ticks = machine_load::read_cpu_ticks();
+    std::vector<double> sentinel_slices;
     for (const std::size_t i : visits) {
       PointResult& result = outcome.points[i];
       Slice slice = take_slice(sampler, result, rule, interrupt);
@@ -102,21 +110,25 @@ MeasurementOutcome measure_in_rounds(PointSampler& sampler, const MeasurementPla
         outcome.interrupted = true;
         break;
       }
-      result.round_medians.push_back({round, median_of(slice.samples_ms)});
+      result.round_medians.push_back({round, median_of(slice.samples_ms), sequence++});
+      result.slice_samples.push_back(slice.samples_ms.size());
       result.samples_ms.insert(result.samples_ms.end(), slice.samples_ms.begin(),
                                slice.samples_ms.end());
       result.sample_round.insert(result.sample_round.end(), slice.samples_ms.size(), round);
       sampled[i] += slice.sampled;
-      if (i == plan.sentinel) record.sentinel_median_ms = result.round_medians.back().median_ms;
+      if (i == plan.sentinel) sentinel_slices.push_back(result.round_medians.back().median_ms);
       if (reference[i]) continue;
       const std::optional<std::size_t>& to = plan.reference_of[i];
       result.stop = to ? paired_stop(result.round_medians, outcome.points[*to].round_medians,
                                      sampled[i], rule)
-                       : rounds_stop(medians_of(result.round_medians), sampled[i], rule);
+                       : rounds_stop(per_round_medians(result.round_medians), sampled[i], rule);
       if (result.stop != StopReason::kContinue) {
         active[i] = false;
         ++done;
       }
+    }
+    if (!sentinel_slices.empty()) {
+      record.sentinel_median_ms = stats::summarize(sentinel_slices).median;
     }
     if (const auto ticks = machine_load::read_cpu_ticks(); round_ticks && ticks) {
       record.steal_fraction = machine_load::steal_fraction(*round_ticks, *ticks);
@@ -137,7 +149,7 @@ MeasurementOutcome measure_in_rounds(PointSampler& sampler, const MeasurementPla
     PointResult& result = outcome.points[i];
     finish_point(result);
     if (reference[i] && !result.samples_ms.empty()) {
-      const std::vector<double> medians = medians_of(result.round_medians);
+      const std::vector<double> medians = per_round_medians(result.round_medians);
       // A reference is measured as long as anything else is; whether it
       // reached the precision is its own CI's business, never a cap.
       result.stop = rounds_stop(medians, Milliseconds(0), rule) == StopReason::kPrecisionReached
@@ -186,7 +198,9 @@ MeasurementOutcome measure_in_blocks(PointSampler& sampler, const MeasurementPla
     result.stop = sampled->stop;
     result.pooled = stats::summarize(result.samples_ms);
     result.estimate = result.pooled;
-    result.round_medians.push_back({0, result.pooled.median});
+    result.round_medians.push_back({0, result.pooled.median, i});
+    result.slice_samples.push_back(result.samples_ms.size());
+    result.rounds = 1;
     progress.update(i + 1, plan.points.size(),
                     fmt::format("{}: {:.3f} ms +-{:.1f}% ({} samples{})",
                                 describe(result.point, method_names), result.pooled.median,
@@ -207,17 +221,9 @@ void attach_power(MeasurementOutcome& outcome, const power::Sampler& power_sampl
     // Passes are counted per window: a window the sensor missed adds neither
     // energy nor passes, so joules per pass stay right.
     std::size_t passes = 0;
-    std::size_t sample_index = 0;
     for (std::size_t w = 0; w < result.windows.size(); ++w) {
       const auto& [begin, end] = result.windows[w];
-      // Samples of window w: in rounds, those of the w-th round visited.
-      const std::size_t round = result.round_medians.at(w).round;
-      std::size_t in_window = 0;
-      while (sample_index < result.sample_round.size() &&
-             result.sample_round[sample_index] == round) {
-        ++in_window;
-        ++sample_index;
-      }
+      const std::size_t in_window = result.slice_samples.at(w);  // one window per slice
       const std::optional<power::WindowPower> window = power_sampler.window(begin, end);
       if (!window) continue;
       any = true;

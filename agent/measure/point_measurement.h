@@ -33,7 +33,11 @@ struct PointResult {
   std::size_t first_visit = 0;         // its place in the first round (or the block order)
   std::vector<double> samples_ms;      // in the order taken
   std::vector<std::size_t> sample_round;  // the round of each sample (all 0 in a block)
-  std::vector<RoundMedian> round_medians;  // one per round visited
+  // One per slice, in the order taken: one per round for a point, several
+  // for a reference (it brackets the points of its batch).
+  std::vector<RoundMedian> round_medians;
+  std::vector<std::size_t> slice_samples;  // samples in each slice, as round_medians
+  std::size_t rounds = 0;                  // distinct rounds visited
   StopReason stop = StopReason::kContinue;
   stats::Summary pooled;  // of all samples: the spread, percentiles
   // The latency and its 95% CI: over the round medians in rounds, over the
@@ -73,7 +77,10 @@ struct MeasurementOutcome {
   std::chrono::duration<double> elapsed{0};
 };
 
-// Rounds until every non-reference point is done (precision or cap).
+// Rounds until every non-reference point is done (precision or cap). In
+// each round a reference is measured again after every kBracketEvery points
+// of its batch (analysis/rounds.h, bracket_with_references).
+inline constexpr std::size_t kBracketEvery = 8;
 MeasurementOutcome measure_in_rounds(PointSampler& sampler, const MeasurementPlan& plan,
                                      const RoundsRule& rule, const std::atomic<bool>* interrupt);
 // Each point in one block until the stopping rule (POMT's fixed time, or

@@ -148,7 +148,7 @@ nlohmann::json point_json(const PointResult& result, const MeasurementPlan& plan
                           {"median_ci95_high_ms", or_null(e.has_median_ci, e.median_ci_high)},
                           {"median_ci95_relative_half_width",
                            or_null(e.has_median_ci, e.median_ci_relative_half_width)},
-                          {"rounds", result.round_medians.size()},
+                          {"rounds", result.rounds},
                           {"ratio", ratio_json(result, plan, methods)},
                           {"mean_ms", s.mean},
                           {"stddev_ms", s.stddev},

@@ -126,6 +126,43 @@ TEST(PairedRatio, UsesOnlyTheRoundsBothWereMeasuredIn) {
   EXPECT_FALSE(paired_ratio(rounds_of({1, 1}, 5), rounds_of({1, 1}, 0)));  // nothing in common
 }
 
+TEST(PairedRatio, PairsEachSliceWithTheReferenceSlicesAroundIt) {
+  // One round: the reference at sequence 0 (fast machine, 10 ms) and 9
+  // (slow, 20 ms); a point at 1 (fast, 8 ms) and one at 8 (slow, 16 ms).
+  // Each is 0.8 of the reference nearest in time; averaged with the one
+  // around it they read 8/15 and 16/15.
+  const std::vector<RoundMedian> reference = {{0, 10.0, 0}, {0, 20.0, 9}};
+  const auto early = paired_ratio(std::vector<RoundMedian>{{0, 8.0, 1}}, reference);
+  ASSERT_TRUE(early);
+  EXPECT_DOUBLE_EQ(early->median, 8.0 / 15.0);  // bracketed: the mean of both
+  // With the reference measured right before each point, pairing is exact.
+  const std::vector<RoundMedian> close = {{0, 10.0, 0}, {0, 20.0, 7}, {0, 20.0, 9}};
+  const auto late = paired_ratio(std::vector<RoundMedian>{{0, 16.0, 8}}, close);
+  EXPECT_DOUBLE_EQ(late->median, 0.8);
+  // A slice after the round's last reference slice pairs with it alone.
+  const auto after = paired_ratio(std::vector<RoundMedian>{{0, 16.0, 10}}, reference);
+  EXPECT_DOUBLE_EQ(after->median, 0.8);
+}
+
+TEST(PerRoundMedians, OneValuePerRound) {
+  const std::vector<RoundMedian> slices = {{0, 10, 0}, {0, 12, 3}, {0, 20, 5}, {1, 7, 6}};
+  EXPECT_EQ(per_round_medians(slices), (std::vector<double>{12, 7}));
+  EXPECT_TRUE(per_round_medians({}).empty());
+}
+
+TEST(BracketWithReferences, EachPointHasItsReferenceNearOnBothSides) {
+  // Points 1..5 refer to 0 (batch 1), 7..8 to 6 (batch 4); 9 to nothing.
+  std::vector<std::optional<std::size_t>> reference_of(10);
+  for (const std::size_t p : {1, 2, 3, 4, 5}) reference_of[p] = 0;
+  for (const std::size_t p : {7, 8}) reference_of[p] = 6;
+  const std::vector<std::size_t> points = {3, 7, 1, 9, 2, 8, 5, 4};
+  EXPECT_EQ(bracket_with_references(points, reference_of, 2),
+            (std::vector<std::size_t>{0, 6, 3, 7, 1, 0, 9, 2, 8, 6, 5, 0, 4, 0}));
+  // Every 8: each reference before its points and once after them.
+  EXPECT_EQ(bracket_with_references(points, reference_of, 8),
+            (std::vector<std::size_t>{0, 6, 3, 7, 1, 9, 2, 8, 5, 4, 0, 6}));
+}
+
 TEST(PairedStop, StopsOnThePrecisionOfTheRatioNotOfTheLatency) {
   // Both drift by 40% from round to round, together: the latency's CI is
   // wide, the ratio's is nil.

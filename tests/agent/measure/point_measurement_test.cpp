@@ -84,23 +84,31 @@ TEST(MeasureInRounds, PairedRatiosCancelTheMachinesDrift) {
   EXPECT_GE(baseline.estimate.median_ci_high, 15.0 * 0.99);
 }
 
-TEST(MeasureInRounds, TheReferenceIsMeasuredInEveryRoundAndTheSentinelRecorded) {
+TEST(MeasureInRounds, TheReferenceBracketsThePointsInEveryRound) {
   DriftingMachine machine({{0, 10.0}, {1, 8.0}, {2, 12.0}});
   const MeasurementOutcome outcome =
       measure_in_rounds(machine, three_methods(), rule(0.01, 30), nullptr);
   const PointResult& baseline = outcome.points[1];
-  ASSERT_EQ(baseline.round_medians.size(), outcome.rounds.size());
+  // Two points, fewer than kBracketEvery: the reference before them and after.
+  ASSERT_EQ(baseline.round_medians.size(), 2 * outcome.rounds.size());
+  EXPECT_EQ(baseline.rounds, outcome.rounds.size());
   for (std::size_t r = 0; r < outcome.rounds.size(); ++r) {
-    EXPECT_EQ(baseline.round_medians[r].round, r);
+    const RoundMedian& first = baseline.round_medians[2 * r];
+    const RoundMedian& last = baseline.round_medians[2 * r + 1];
+    EXPECT_EQ(first.round, r);
+    EXPECT_EQ(last.round, r);
+    EXPECT_EQ(last.sequence, first.sequence + 3);  // first, point, point, last
     ASSERT_TRUE(outcome.rounds[r].sentinel_median_ms);
-    EXPECT_EQ(*outcome.rounds[r].sentinel_median_ms, baseline.round_medians[r].median_ms);
+    EXPECT_DOUBLE_EQ(*outcome.rounds[r].sentinel_median_ms,
+                     (first.median_ms + last.median_ms) / 2);  // the median of two
   }
   // Every sample carries its round; a point's rounds are ascending.
   for (const PointResult& point : outcome.points) {
     ASSERT_EQ(point.sample_round.size(), point.samples_ms.size());
     EXPECT_TRUE(std::is_sorted(point.sample_round.begin(), point.sample_round.end()));
     EXPECT_EQ(std::set<std::size_t>(point.sample_round.begin(), point.sample_round.end()).size(),
-              point.round_medians.size());
+              point.rounds);
+    EXPECT_EQ(point.slice_samples.size(), point.round_medians.size());
   }
   // One warm-up pass per visit.
   std::size_t visits = 0;
@@ -120,6 +128,7 @@ TEST(MeasureInRounds, AnUnpairedPlanStopsEachPointOnItsOwnInterval) {
   for (const PointResult& point : outcome.points) {
     EXPECT_EQ(point.stop, StopReason::kPrecisionReached);
     EXPECT_EQ(point.round_medians.size(), 6u);
+    EXPECT_EQ(point.rounds, 6u);
     EXPECT_FALSE(point.ratio);
   }
 }

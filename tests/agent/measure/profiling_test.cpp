@@ -85,7 +85,12 @@ TEST(Profiling, ARoundsDocumentPairsEachPointWithItsBatchsReference) {
     EXPECT_EQ(point["raw_round"].size(), point["raw_ms"].size());
     if (point["tokens"] == 197) {
       EXPECT_TRUE(point["ratio"].is_null());
-      EXPECT_EQ(point["rounds"], rounds["count"]);  // the references: every round
+      // A reference comes while its batch has points left; the sentinel in every round.
+      if (point["batch"] == 4) {
+        EXPECT_EQ(point["rounds"], rounds["count"]);
+      } else {
+        EXPECT_LE(point["rounds"].get<int>(), rounds["count"].get<int>());
+      }
       continue;
     }
     const nlohmann::json& ratio = point["ratio"];
