@@ -6,7 +6,7 @@
 #      Orin agents (always labelled simulated),
 #   3. submits the default sweep (examples/sweeps/local-fleet.json): fmnist-vit
 #      curves at batch 1 and 4, its accuracy curve, POMT schedules, the
-#      baseline, POMT (both schedules), Top-K and ToMe on 2,000 test images, each
+#      baseline, POMT (both schedules), Top-K and ToMe on 1,500 test images, each
 #      device's method latencies with Top-K and ToMe matched to POMT's latency
 #      (and evaluated), and deit-tiny curves,
 #   4. shows progress, renders the tables and plots (tailsweep report), prints
