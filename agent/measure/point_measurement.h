@@ -30,7 +30,9 @@ using SteadyClock = std::chrono::steady_clock;
 
 struct PointResult {
   ProfilePoint point;
-  std::size_t first_visit = 0;         // its place in the first round (or the block order)
+  // Its place in the first round (or the block order), which is its index
+  // in MeasurementPlan::points: both loops start in the plan's order.
+  std::size_t first_visit = 0;
   std::vector<double> samples_ms;      // in the order taken
   std::vector<std::size_t> sample_round;  // the round of each sample (all 0 in a block)
   // One per slice, in the order taken: one per round for a point, several

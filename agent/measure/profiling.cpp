@@ -120,13 +120,7 @@ nlohmann::json reference_json(const ProfilePoint& reference, const MethodNames& 
 nlohmann::json ratio_json(const PointResult& result, const MeasurementPlan& plan,
                           const MethodNames& methods) {
   if (!result.ratio) return nullptr;
-  const std::size_t index = static_cast<std::size_t>(
-      std::find_if(plan.points.begin(), plan.points.end(),
-                   [&](const ProfilePoint& p) {
-                     return std::tie(p.batch, p.tokens, p.method) ==
-                            std::tie(result.point.batch, result.point.tokens, result.point.method);
-                   }) -
-      plan.points.begin());
+  const std::size_t index = result.first_visit;  // the first round keeps the plan's order
   return {{"to", reference_json(plan.points.at(*plan.reference_of.at(index)), methods)},
           {"median", result.ratio->median},
           {"ci95_low", or_null(result.ratio->ci95_low)},
@@ -357,8 +351,7 @@ nlohmann::json rounds_json(const Measured& measured, const PointPlan& plan, doub
   }
   const Drift drift = sentinel_drift(sentinel_ms, precision);
   const ProfilePoint& sentinel = plan.measurement.points.at(plan.measurement.sentinel);
-  nlohmann::json sentinel_json = reference_json(sentinel, plan.methods);
-  if (sentinel.method < 0) sentinel_json["tokens"] = sentinel.tokens;
+  const nlohmann::json sentinel_json = reference_json(sentinel, plan.methods);
   return {{"count", outcome.rounds.size()},
           {"sentinel", sentinel_json},
           {"drift", sentinel_ms.empty() ? nlohmann::json(nullptr) : nlohmann::json(drift.max_over_min)},
