@@ -26,12 +26,19 @@ class DriftingMachine final : public PointSampler {
     if (interrupt_after_ > 0 && samples_ >= interrupt_after_ && interrupt_ != nullptr) {
       interrupt_->store(true);
     }
+    sampled_methods_.insert(point.method);
     return base_ms_.at(point.method) * state;
   }
-  void warm_up(const ProfilePoint&, Seconds) override { ++warm_ups_; }
+  void warm_up(const ProfilePoint& point, Seconds) override {
+    ++warm_ups_;
+    // Whether the point had been sampled before it was warmed up.
+    warmed_after_sampling_ += sampled_methods_.count(point.method);
+  }
 
   std::size_t samples_ = 0;
   std::size_t warm_ups_ = 0;
+  std::size_t warmed_after_sampling_ = 0;
+  std::set<int> sampled_methods_;
   std::size_t interrupt_after_ = 0;
   std::atomic<bool>* interrupt_ = nullptr;
 
@@ -110,10 +117,12 @@ TEST(MeasureInRounds, TheReferenceBracketsThePointsInEveryRound) {
               point.rounds);
     EXPECT_EQ(point.slice_samples.size(), point.round_medians.size());
   }
-  // One warm-up pass per visit.
+  // One warm-up pass per point, before its first slice; later visits have none.
   std::size_t visits = 0;
   for (const PointResult& point : outcome.points) visits += point.round_medians.size();
-  EXPECT_EQ(machine.warm_ups_, visits);
+  EXPECT_GT(visits, outcome.points.size());
+  EXPECT_EQ(machine.warm_ups_, outcome.points.size());
+  EXPECT_EQ(machine.warmed_after_sampling_, 0u);
 }
 
 TEST(MeasureInRounds, AnUnpairedPlanStopsEachPointOnItsOwnInterval) {
