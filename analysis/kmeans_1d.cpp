@@ -32,9 +32,9 @@ std::vector<double> initial_centroids(const std::vector<float>& sorted, std::siz
     if (init == KMeansInit::kLinear) {
       centroids[i] = low + (high - low) * static_cast<double>(i) / static_cast<double>(k - 1);
     } else {
-      const auto at = static_cast<std::size_t>((static_cast<double>(i) + 0.5) /
-                                               static_cast<double>(k) *
-                                               static_cast<double>(sorted.size()));
+      const auto at =
+          static_cast<std::size_t>((static_cast<double>(i) + 0.5) / static_cast<double>(k) *
+                                   static_cast<double>(sorted.size()));
       centroids[i] = sorted[std::min(at, sorted.size() - 1)];
     }
   }
@@ -46,8 +46,7 @@ std::vector<double> initial_centroids(const std::vector<float>& sorted, std::siz
 KMeansInit parse_kmeans_init(const std::string& name) {
   if (name == "linear") return KMeansInit::kLinear;
   if (name == "quantile") return KMeansInit::kQuantile;
-  throw std::invalid_argument("unknown k-means initialisation '" + name +
-                              "' (linear or quantile)");
+  throw std::invalid_argument("unknown k-means initialisation '" + name + "' (linear or quantile)");
 }
 
 const char* kmeans_init_name(KMeansInit init) {

@@ -35,10 +35,10 @@ struct KMeansResult {
   // when the values have k or fewer.
   std::vector<float> centroids;
   std::vector<std::uint8_t> indices;  // per input value, in input order
-  std::size_t iterations = 0;  // Lloyd steps taken
-  bool converged = false;      // no value changed cluster in the last step
-  std::size_t clusters_used = 0;  // centroids that own at least one value
-  double squared_error = 0;       // sum over values of (value - its centroid)^2
+  std::size_t iterations = 0;         // Lloyd steps taken
+  bool converged = false;             // no value changed cluster in the last step
+  std::size_t clusters_used = 0;      // centroids that own at least one value
+  double squared_error = 0;           // sum over values of (value - its centroid)^2
 };
 
 // k in [kMinClusters, kMaxClusters]; values non-empty and finite. A cluster

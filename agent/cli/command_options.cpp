@@ -1,3 +1,5 @@
+#include <map>
+
 #include <fmt/format.h>
 
 #include "agent/cli/commands.h"
@@ -16,6 +18,18 @@ void add_model_run_options(CLI::App* command, ModelRunOptions& options,
       ->capture_default_str()
       ->check(tailsweep::cli::kNonNegative);
   command->add_option("--seed", options.seed, seed_help)->capture_default_str();
+}
+
+void add_weight_kernel_option(CLI::App* command, ModelRunOptions& options) {
+  command
+      ->add_option("--weight-kernel", options.weight_kernel,
+                   "dense: run float32 matrices (a clustered file is decoded at load); lookup: the "
+                   "blocks' Linear layers read a clustered file's uint8 indices and codebook "
+                   "inside the product, on the CPU (docs/cluster.md)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, WeightKernel>{{"dense", WeightKernel::kDense},
+                                              {"lookup", WeightKernel::kLookup}}))
+      ->default_str("dense");
 }
 
 }  // namespace tailsweep::agent

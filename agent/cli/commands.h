@@ -15,10 +15,13 @@ void register_profile_command(CLI::App& app);
 void register_train_command(CLI::App& app);
 void register_eval_command(CLI::App& app);
 void register_run_command(CLI::App& app);
+void register_cluster_command(CLI::App& app);
 
 // --model (required), --weights, --threads, --seed; seed_help says what else
 // the seed decides in that command.
 void add_model_run_options(CLI::App* command, ModelRunOptions& options,
                            const std::string& seed_help);
+// --weight-kernel dense|lookup, for the commands that time a model.
+void add_weight_kernel_option(CLI::App* command, ModelRunOptions& options);
 
 }  // namespace tailsweep::agent

@@ -13,5 +13,6 @@ int main(int argc, char** argv) {
   tailsweep::agent::register_train_command(app);
   tailsweep::agent::register_eval_command(app);
   tailsweep::agent::register_run_command(app);
+  tailsweep::agent::register_cluster_command(app);
   return tailsweep::run_cli(app, argc, argv, "tailsweep-agent", tailsweep::agent::error_message);
 }

@@ -45,7 +45,7 @@ std::size_t tensor_bytes(const safetensors::File& file) {
 }
 
 [[noreturn]] void refuse(const std::string& origin, const std::string& name,
-                        const std::string& why) {
+                         const std::string& why) {
   throw InputError(fmt::format("{}: clustered tensor '{}': {}", origin, name, why));
 }
 
@@ -65,8 +65,9 @@ bool is_clustered(const safetensors::File& file) {
 
 ClusteredFile cluster_file(const safetensors::File& dense, const ClusteringOptions& options) {
   if (is_clustered(dense)) {
-    throw InputError("the weights are already clustered (they hold .indices/.codebook "
-                     "tensors); cluster the dense weights instead");
+    throw InputError(
+        "the weights are already clustered (they hold .indices/.codebook "
+        "tensors); cluster the dense weights instead");
   }
   ClusteredFile out;
   out.file.metadata = dense.metadata;
@@ -79,9 +80,10 @@ ClusteredFile cluster_file(const safetensors::File& dense, const ClusteringOptio
       continue;
     }
     if (tensor.dtype != safetensors::DType::F32) {
-      throw InputError(fmt::format("tensor '{}' is {}, not F32: convert the weights to float32 "
-                                   "before clustering",
-                                   name, safetensors::dtype_name(tensor.dtype)));
+      throw InputError(
+          fmt::format("tensor '{}' is {}, not F32: convert the weights to float32 "
+                      "before clustering",
+                      name, safetensors::dtype_name(tensor.dtype)));
     }
     const std::vector<float> values = float_values(tensor);
     KMeansResult result;
@@ -102,13 +104,12 @@ ClusteredFile cluster_file(const safetensors::File& dense, const ClusteringOptio
         safetensors::from_float32(result.centroids,
                                   {static_cast<int64_t>(result.centroids.size())}));
   }
-  out.file.metadata[kClusteringMetadataKey] =
-      nlohmann::json{{"method", "k-means 1-D per tensor (Deep Compression weight sharing)"},
-                     {"clusters", options.clusters},
-                     {"init", kmeans_init_name(options.init)},
-                     {"selection", options.all_tensors ? "all float tensors" : "weight matrices"},
-                     {"clustered_tensors", out.clustered.size()}}
-          .dump();
+  out.file.metadata[kClusteringMetadataKey] = nlohmann::json{
+      {"method", "k-means 1-D per tensor (Deep Compression weight sharing)"},
+      {"clusters", options.clusters},
+      {"init", kmeans_init_name(options.init)},
+      {"selection", options.all_tensors ? "all float tensors" : "weight matrices"},
+      {"clustered_tensors", out.clustered.size()}}.dump();
   out.dense_bytes = tensor_bytes(dense);
   out.clustered_bytes = tensor_bytes(out.file);
   return out;
@@ -117,7 +118,8 @@ ClusteredFile cluster_file(const safetensors::File& dense, const ClusteringOptio
 safetensors::File decode_clustered(safetensors::File file, const std::string& origin) {
   std::set<std::string> clustered_names;
   for (const auto& [name, tensor] : file.tensors) {
-    if (ends_with(name, kIndicesSuffix)) clustered_names.insert(without_suffix(name, kIndicesSuffix));
+    if (ends_with(name, kIndicesSuffix))
+      clustered_names.insert(without_suffix(name, kIndicesSuffix));
     if (ends_with(name, kCodebookSuffix)) {
       clustered_names.insert(without_suffix(name, kCodebookSuffix));
     }
@@ -125,11 +127,14 @@ safetensors::File decode_clustered(safetensors::File file, const std::string& or
   for (const std::string& name : clustered_names) {
     const auto indices = file.tensors.find(name + kIndicesSuffix);
     const auto codebook = file.tensors.find(name + kCodebookSuffix);
-    if (indices == file.tensors.end()) refuse(origin, name, "a codebook without its '.indices' tensor");
-    if (codebook == file.tensors.end()) refuse(origin, name, "'.indices' without its '.codebook' tensor");
+    if (indices == file.tensors.end())
+      refuse(origin, name, "a codebook without its '.indices' tensor");
+    if (codebook == file.tensors.end())
+      refuse(origin, name, "'.indices' without its '.codebook' tensor");
     if (file.tensors.contains(name)) refuse(origin, name, "present both dense and clustered");
     if (indices->second.dtype != safetensors::DType::U8) {
-      refuse(origin, name, fmt::format("indices are {}, not U8", safetensors::dtype_name(indices->second.dtype)));
+      refuse(origin, name,
+             fmt::format("indices are {}, not U8", safetensors::dtype_name(indices->second.dtype)));
     }
     const safetensors::Tensor& book = codebook->second;
     if (book.dtype != safetensors::DType::F32 || book.shape.size() != 1 || book.shape[0] < 1 ||
@@ -138,15 +143,17 @@ safetensors::File decode_clustered(safetensors::File file, const std::string& or
     }
     const std::vector<float> shared = float_values(book);
     for (const float value : shared) {
-      if (!std::isfinite(value)) refuse(origin, name, "the codebook holds a value that is not finite");
+      if (!std::isfinite(value))
+        refuse(origin, name, "the codebook holds a value that is not finite");
     }
     const std::vector<std::byte>& bytes = indices->second.data;
     std::vector<float> decoded(bytes.size());
     for (std::size_t i = 0; i < bytes.size(); ++i) {
       const auto index = static_cast<std::size_t>(bytes[i]);
       if (index >= shared.size()) {
-        refuse(origin, name, fmt::format("index {} at element {} is past the codebook's {} values", index, i,
-                         shared.size()));
+        refuse(origin, name,
+               fmt::format("index {} at element {} is past the codebook's {} values", index, i,
+                           shared.size()));
       }
       decoded[i] = shared[index];
     }

@@ -49,8 +49,8 @@ struct ClusteredFile {
   safetensors::File file;
   std::vector<ClusteredTensor> clustered;  // in name order
   std::vector<std::string> kept_dense;     // in name order
-  std::size_t dense_bytes = 0;      // tensor bytes of the input
-  std::size_t clustered_bytes = 0;  // tensor bytes of the output
+  std::size_t dense_bytes = 0;             // tensor bytes of the input
+  std::size_t clustered_bytes = 0;         // tensor bytes of the output
 };
 
 // Clusters `dense`, a float32 file (every tensor F32), tensor by tensor.

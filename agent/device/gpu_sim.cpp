@@ -70,7 +70,7 @@ const GpuSpec& find_simulated_gpu(std::string_view name) {
 }
 
 KernelCost gemm_cost(const GpuSpec& gpu, std::string name, int64_t m, int64_t n, int64_t k,
-                     int64_t batch_count) {
+                     int64_t batch_count, double weight_bytes) {
   KernelCost cost;
   cost.name = std::move(name);
   cost.tiles = batch_count * ceil_div(m, gpu.tile_m) * ceil_div(n, gpu.tile_n);
@@ -81,8 +81,9 @@ KernelCost gemm_cost(const GpuSpec& gpu, std::string name, int64_t m, int64_t n,
                             static_cast<double>(gpu.tile_m * gpu.tile_n * k) * 2.0;
   cost.compute_us = static_cast<double>(cost.waves) * wave_flops /
                     (gpu.sm_flops_per_s() * gpu.gemm_efficiency) * 1e6;
-  const double bytes = static_cast<double>(batch_count) *
-                       static_cast<double>(m * k + k * n + m * n) * kBytesPerFloat;
+  const double bytes =
+      static_cast<double>(batch_count) *
+      (static_cast<double>(m * k + m * n) * kBytesPerFloat + static_cast<double>(k * n) * weight_bytes);
   cost.memory_us = bytes / (gpu.memory_gb_per_s * 1e9) * 1e6;
   cost.total_us = std::max(cost.compute_us, cost.memory_us) + gpu.launch_overhead_us;
   return cost;
@@ -139,7 +140,8 @@ void append_reduction(const GpuSpec& gpu, const VitConfig& config, int64_t batch
 // sits between the two).
 void append_block(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
                   int64_t attention_tokens, int64_t mlp_tokens, MethodKind reduction,
-                  bool proportional_attention, std::vector<KernelCost>& kernels) {
+                  bool proportional_attention, double weight_bytes,
+                  std::vector<KernelCost>& kernels) {
   const int64_t c = config.embed_dim;
   const int64_t hidden = config.mlp_hidden_dim();
   const int64_t heads = batch * config.num_heads;
@@ -149,22 +151,22 @@ void append_block(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
   const double activation = static_cast<double>(rows * c) * kBytesPerFloat;
   const double scores = static_cast<double>(heads * tokens * tokens) * kBytesPerFloat;
   kernels.push_back(memory_cost(gpu, "norm1", 2 * activation));
-  kernels.push_back(gemm_cost(gpu, "qkv", rows, 3 * c, c));
+  kernels.push_back(gemm_cost(gpu, "qkv", rows, 3 * c, c, 1, weight_bytes));
   kernels.push_back(gemm_cost(gpu, "q@k^T", tokens, tokens, d, heads));
   // ToMe's proportional attention adds log(size) to every logit once tokens have merged.
   if (proportional_attention) kernels.push_back(memory_cost(gpu, "log_size_bias", 2 * scores));
   kernels.push_back(memory_cost(gpu, "softmax", 2 * scores));
   kernels.push_back(gemm_cost(gpu, "attn@v", tokens, d, tokens, heads));
-  kernels.push_back(gemm_cost(gpu, "proj", rows, c, c));
+  kernels.push_back(gemm_cost(gpu, "proj", rows, c, c, 1, weight_bytes));
   kernels.push_back(memory_cost(gpu, "residual1", 3 * activation));
   if (mlp_tokens != attention_tokens)
     append_reduction(gpu, config, batch, tokens, mlp_tokens, reduction, kernels);
   const int64_t mlp_rows = batch * mlp_tokens;
   const double mlp_activation = static_cast<double>(mlp_rows * c) * kBytesPerFloat;
   kernels.push_back(memory_cost(gpu, "norm2", 2 * mlp_activation));
-  kernels.push_back(gemm_cost(gpu, "fc1", mlp_rows, hidden, c));
+  kernels.push_back(gemm_cost(gpu, "fc1", mlp_rows, hidden, c, 1, weight_bytes));
   kernels.push_back(memory_cost(gpu, "gelu", 2 * mlp_activation * config.mlp_ratio));
-  kernels.push_back(gemm_cost(gpu, "fc2", mlp_rows, c, hidden));
+  kernels.push_back(gemm_cost(gpu, "fc2", mlp_rows, c, hidden, 1, weight_bytes));
   kernels.push_back(memory_cost(gpu, "residual2", 3 * mlp_activation));
 }
 
@@ -177,7 +179,8 @@ double total_ms(const std::vector<KernelCost>& kernels) {
 }  // namespace
 
 std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig& config,
-                                            int64_t batch, const MethodSpec& method) {
+                                            int64_t batch, const MethodSpec& method,
+                                            double block_weight_bytes) {
   const TokenSchedule schedule = token_schedule(method, config);
   std::vector<KernelCost> kernels;
   const int64_t patch_k = config.in_channels * config.patch_size * config.patch_size;
@@ -191,7 +194,7 @@ std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig&
   for (std::size_t block = 0; block < schedule.tokens_into_block.size(); ++block) {
     append_block(gpu, config, batch, schedule.tokens_into_block[block],
                  schedule.tokens_after_block[block], method.kind,
-                 merged && method.kind == MethodKind::kTome, kernels);
+                 merged && method.kind == MethodKind::kTome, block_weight_bytes, kernels);
     merged = merged || schedule.tokens_after_block[block] != schedule.tokens_into_block[block];
   }
   const int64_t tokens_out =
@@ -216,13 +219,14 @@ double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch
 }
 
 double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
-                      const MethodSpec& method) {
-  return total_ms(vit_forward_kernels(gpu, config, batch, method));
+                      const MethodSpec& method, double block_weight_bytes) {
+  return total_ms(vit_forward_kernels(gpu, config, batch, method, block_weight_bytes));
 }
 
 double vit_block_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch, int64_t tokens) {
   std::vector<KernelCost> kernels;
-  append_block(gpu, config, batch, tokens, tokens, MethodKind::kNone, false, kernels);
+  append_block(gpu, config, batch, tokens, tokens, MethodKind::kNone, false, kBytesPerFloat,
+               kernels);
   return total_ms(kernels);
 }
 

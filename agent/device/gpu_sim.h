@@ -56,8 +56,11 @@ struct KernelCost {
 };
 
 // GEMM (M x K) @ (K x N), repeated `batch_count` times (attention heads).
+// weight_bytes: bytes read per element of the (K x N) operand (4 for
+// float32; 1 for clustered weights read by a lookup kernel, whose codebook
+// stays in cache); the arithmetic is modelled as the same.
 KernelCost gemm_cost(const GpuSpec& gpu, std::string name, int64_t m, int64_t n, int64_t k,
-                     int64_t batch_count = 1);
+                     int64_t batch_count = 1, double weight_bytes = 4.0);
 KernelCost memory_cost(const GpuSpec& gpu, std::string name, double bytes);
 
 // Every kernel of one forward pass where each block sees `tokens` tokens
@@ -66,13 +69,16 @@ std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig&
                                             int64_t batch, int64_t tokens);
 // ... under a token-reduction method: each block's attention on the tokens
 // entering it, its MLP on those its reduction leaves (common/token_schedule.h),
-// plus the kernels of the reduction itself.
+// plus the kernels of the reduction itself. block_weight_bytes: bytes per
+// weight of the blocks' qkv, proj, fc1 and fc2 (1 on the lookup kernel for
+// clustered weights, docs/cluster.md).
 std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig& config,
-                                            int64_t batch, const MethodSpec& method);
+                                            int64_t batch, const MethodSpec& method,
+                                            double block_weight_bytes = 4.0);
 // Noise-free latency of that forward pass, in milliseconds.
 double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch, int64_t tokens);
 double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
-                      const MethodSpec& method);
+                      const MethodSpec& method, double block_weight_bytes = 4.0);
 // One transformer block (for --mode block).
 double vit_block_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch, int64_t tokens);
 

@@ -7,13 +7,36 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include "agent/engine/vit_weights.h"
+
 namespace tailsweep::agent {
+
+namespace {
+
+double query_scale(int64_t dim, int64_t num_heads) {
+  return 1.0 / std::sqrt(static_cast<double>(dim / num_heads));
+}
+
+}  // namespace
+
+AttentionWeights prepare_attention_lookup(const ClusteredMatrix& qkv, const at::Tensor& qkv_bias,
+                                          const ClusteredMatrix& proj,
+                                          const at::Tensor& proj_bias, int64_t num_heads) {
+  const int64_t dim = proj.indices.size(0);
+  const double scale = query_scale(dim, num_heads);
+  at::Tensor out_scale = at::ones({3 * dim}, at::kFloat);
+  out_scale.narrow(0, 0, dim).fill_(scale);
+  at::Tensor scaled_bias = qkv_bias.clone();
+  scaled_bias.narrow(0, 0, dim).mul_(scale);
+  return {PackedLinear::from_codebook(qkv.indices, qkv.codebook, scaled_bias, out_scale),
+          PackedLinear::from_codebook(proj.indices, proj.codebook, proj_bias), num_heads};
+}
 
 AttentionWeights prepare_attention(const at::Tensor& qkv_weight, const at::Tensor& qkv_bias,
                                    const at::Tensor& proj_weight, const at::Tensor& proj_bias,
                                    int64_t num_heads) {
   const int64_t dim = proj_weight.size(0);
-  const double scale = 1.0 / std::sqrt(static_cast<double>(dim / num_heads));
+  const double scale = query_scale(dim, num_heads);
   at::Tensor scaled_weight = qkv_weight.clone();
   at::Tensor scaled_bias = qkv_bias.clone();
   scaled_weight.narrow(0, 0, dim).mul_(scale);

@@ -24,6 +24,14 @@ AttentionWeights prepare_attention(const at::Tensor& qkv_weight, const at::Tenso
                                    const at::Tensor& proj_weight, const at::Tensor& proj_bias,
                                    int64_t num_heads);
 
+struct ClusteredMatrix;  // vit_weights.h
+// The same on the lookup kernel, for clustered qkv and proj matrices: one
+// codebook serves q, k and v, so the query rows' scale multiplies their sums
+// (PackedLinear's out_scale) instead of their weights.
+AttentionWeights prepare_attention_lookup(const ClusteredMatrix& qkv, const at::Tensor& qkv_bias,
+                                          const ClusteredMatrix& proj,
+                                          const at::Tensor& proj_bias, int64_t num_heads);
+
 struct AttentionResult {
   at::Tensor output;  // (B, N, C), after the output projection (+ residual)
   at::Tensor probs;   // (B, H, N, N), softmaxed

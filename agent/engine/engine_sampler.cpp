@@ -21,7 +21,7 @@ struct EngineSampler::Impl {
       : device(compute_device),
         runtime(configure_runtime(options.threads)),
         model(options.config, load_or_random_weights(options.config, options.weights, options.seed),
-              compute_device.torch_device()),
+              compute_device.torch_device(), options.weight_kernel),
         block_mode(options.block_mode),
         seed(options.seed),
         methods(options.methods) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "agent/device/device_facts.h"
+#include "agent/engine/model_run.h"
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
 
@@ -26,6 +27,7 @@ struct EngineSamplerOptions {
   std::vector<int64_t> batches;     // one input is drawn per batch size
   bool block_mode = false;          // time one block on token embeddings instead of the model
   std::vector<MethodSpec> methods;  // what a method index below refers to
+  WeightKernel weight_kernel = WeightKernel::kDense;
 };
 
 class EngineSampler {

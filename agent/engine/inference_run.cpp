@@ -20,7 +20,8 @@ nlohmann::json run_inference(const InferRequest& request) {
   validate_for_model(method, config);
   const RuntimeInfo runtime = configure_runtime(request.run.threads);
   const VitModel model(config,
-                       load_or_random_weights(config, request.run.weights, request.run.seed));
+                       load_or_random_weights(config, request.run.weights, request.run.seed),
+                       at::kCPU, request.run.weight_kernel);
   const at::Tensor images = read_named_tensor(request.input, "input");
 
   ForwardTrace trace;
@@ -32,6 +33,7 @@ nlohmann::json run_inference(const InferRequest& request) {
   return {
       {"model", config.name},
       {"weights", request.run.weights_label()},
+      {"weight_kernel", weight_kernel_name(request.run.weight_kernel)},
       {"method", to_string(method)},
       {"batch", images.size(0)},
       {"tokens_in", trace.tokens_in},

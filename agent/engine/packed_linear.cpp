@@ -9,6 +9,9 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
+#include "agent/engine/codebook_gemm.h"
+#include "common/util/errors.h"
+
 #ifdef TAILSWEEP_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
 #endif
@@ -105,9 +108,38 @@ PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias, Gem
 #endif
 }
 
+PackedLinear PackedLinear::from_codebook(const at::Tensor& indices, const at::Tensor& codebook,
+                                         const at::Tensor& bias, const at::Tensor& out_scale) {
+  if (!indices.is_cpu() || !codebook.is_cpu()) {
+    throw InputError("the lookup kernel for clustered weights runs on the CPU only");
+  }
+  TORCH_CHECK(indices.scalar_type() == at::kByte && indices.dim() == 2,
+              "PackedLinear::from_codebook: indices must be uint8 (out, in)");
+  TORCH_CHECK(codebook.scalar_type() == at::kFloat && codebook.dim() == 1,
+              "PackedLinear::from_codebook: the codebook must be float (k)");
+  PackedLinear layer;
+  layer.in_features_ = indices.size(1);
+  layer.out_features_ = indices.size(0);
+  layer.indices_ = indices.contiguous();
+  layer.codebook_ = codebook.contiguous();
+  layer.bias_ = bias.contiguous();
+  if (out_scale.defined()) layer.out_scale_ = out_scale.contiguous();
+  return layer;
+}
+
 void PackedLinear::run(const at::Tensor& input, at::Tensor& out, Epilogue epilogue) const {
   const at::Tensor rows_in = input.reshape({-1, in_features_}).contiguous();
   at::Tensor rows_out = out.view({-1, out_features_});
+  if (indices_.defined()) {
+    codebook_gemm(rows_in.data_ptr<float>(), rows_in.size(0),
+                  {indices_.data_ptr<std::uint8_t>(), codebook_.data_ptr<float>(), out_features_,
+                   in_features_},
+                  bias_.data_ptr<float>(),
+                  out_scale_.defined() ? out_scale_.data_ptr<float>() : nullptr,
+                  epilogue == Epilogue::kAccumulate, rows_out.data_ptr<float>());
+    if (epilogue == Epilogue::kGelu) at::gelu_(rows_out);
+    return;
+  }
 #ifdef TAILSWEEP_HAVE_ONEDNN
   if (packed_) {
     const int64_t rows = rows_in.size(0);

@@ -27,6 +27,12 @@ class PackedLinear {
   // for weights on a GPU (cuBLAS, through ATen).
   PackedLinear(const at::Tensor& weight, const at::Tensor& bias,
                GemmBackend backend = default_gemm_backend());
+  // Clustered weights read through the lookup GEMM (codebook_gemm.h), on the
+  // CPU: indices uint8 (out_features, in_features), codebook float (k),
+  // bias (out_features); out_scale (out_features), when defined, multiplies
+  // each output's sum before the bias is added.
+  static PackedLinear from_codebook(const at::Tensor& indices, const at::Tensor& codebook,
+                                    const at::Tensor& bias, const at::Tensor& out_scale = {});
 
   // input (..., in_features) -> (..., out_features)
   at::Tensor forward(const at::Tensor& input) const;
@@ -35,6 +41,7 @@ class PackedLinear {
   // out += input W^T + b, in place; out must be contiguous.
   // Whether this layer runs on oneDNN (false: ATen, by choice or fallback).
   bool runs_on_onednn() const { return packed_ != nullptr; }
+  bool runs_on_codebook() const { return indices_.defined(); }
   void accumulate_into(at::Tensor& out, const at::Tensor& input) const;
 
  private:
@@ -45,7 +52,8 @@ class PackedLinear {
   int64_t in_features_ = 0;
   int64_t out_features_ = 0;
   at::Tensor weight_;  // the ATen path's; released once packed for oneDNN
-  at::Tensor bias_;    // both paths (oneDNN reads it in place)
+  at::Tensor bias_;    // every path (oneDNN reads it in place)
+  at::Tensor indices_, codebook_, out_scale_;  // the lookup path's
   struct Packed;       // oneDNN state; null when running on ATen
   std::shared_ptr<Packed> packed_;
 };

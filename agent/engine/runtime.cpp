@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/csrc/api/include/torch/version.h>
 
+#include "agent/engine/codebook_gemm.h"
 #include "agent/engine/packed_linear.h"
 
 namespace tailsweep::agent {
@@ -67,6 +68,7 @@ RuntimeInfo configure_runtime(int threads) {
   auto get_threads = find_symbol<GetThreads>("openblas_get_num_threads");
   info.blas_threads = get_threads != nullptr ? get_threads() : -1;
   info.gemm_backend = gemm_backend();
+  info.codebook_kernel = codebook_gemm_kernel();
   info.blas_is_reference =
       info.blas_config.empty() && info.blas_library.find("/blas/") != std::string::npos;
   if (info.blas_is_reference) {
@@ -82,7 +84,8 @@ void to_json(nlohmann::json& out, const RuntimeInfo& info) {
   out = nlohmann::json{
       {"torch_version", info.torch_version}, {"blas_library", info.blas_library},
       {"blas_config", info.blas_config},     {"blas_is_reference", info.blas_is_reference},
-      {"gemm_backend", info.gemm_backend},   {"intra_op_threads", info.intra_op_threads},
+      {"gemm_backend", info.gemm_backend},   {"codebook_kernel", info.codebook_kernel},
+      {"intra_op_threads", info.intra_op_threads},
       {"blas_threads", info.blas_threads},   {"hardware_threads", info.hardware_threads}};
 }
 

@@ -19,6 +19,7 @@ struct RuntimeInfo {
   std::string blas_config;         // openblas_get_config(), or "" when not OpenBLAS
   bool blas_is_reference = false;  // netlib's reference BLAS: >10x slower
   std::string gemm_backend;        // what the linear layers run on (packed_linear.h)
+  std::string codebook_kernel;     // the lookup GEMM's kernel for clustered weights
   int intra_op_threads = 0;
   int blas_threads = 0;  // -1 when the BLAS cannot tell
   int hardware_threads = 0;

@@ -26,7 +26,8 @@ std::pair<double, double> size_sum_range(const at::Tensor& size) {
 
 }  // namespace
 
-VitModel::VitModel(VitConfig config, const VitWeights& host_weights, at::Device device)
+VitModel::VitModel(VitConfig config, const VitWeights& host_weights, at::Device device,
+                   WeightKernel weight_kernel)
     : config_(std::move(config)), device_(device) {
   config_.validate();
   if (static_cast<int64_t>(host_weights.blocks.size()) != config_.depth) {
@@ -42,13 +43,42 @@ VitModel::VitModel(VitConfig config, const VitWeights& host_weights, at::Device 
   pos_embed_ = weights.pos_embed;
   patch_weight_ = weights.patch_weight.contiguous();
   patch_bias_ = weights.patch_bias;
-  for (const auto& block : weights.blocks) {
+  if (weight_kernel == WeightKernel::kLookup && !device_.is_cpu()) {
+    throw InputError("the lookup kernel for clustered weights runs on the CPU only");
+  }
+  for (std::size_t i = 0; i < weights.blocks.size(); ++i) {
+    const BlockWeights& block = weights.blocks[i];
+    if (weight_kernel == WeightKernel::kDense) {
+      blocks_.push_back(Block{block.norm1_weight, block.norm1_bias, block.norm2_weight,
+                              block.norm2_bias,
+                              prepare_attention(block.qkv_weight, block.qkv_bias,
+                                                block.proj_weight, block.proj_bias,
+                                                config_.num_heads),
+                              PackedLinear(block.fc1_weight, block.fc1_bias),
+                              PackedLinear(block.fc2_weight, block.fc2_bias)});
+      continue;
+    }
+    const auto clustered = [&](const char* layer) -> const ClusteredMatrix& {
+      const std::string name = fmt::format("blocks.{}.{}.weight", i, layer);
+      const auto found = weights.clustered.find(name);
+      if (found == weights.clustered.end()) {
+        throw InputError(fmt::format("the lookup kernel needs clustered weights, and '{}' is "
+                                     "dense (make them with tailsweep-agent cluster)",
+                                     name));
+      }
+      return found->second;
+    };
     blocks_.push_back(Block{block.norm1_weight, block.norm1_bias, block.norm2_weight,
                             block.norm2_bias,
-                            prepare_attention(block.qkv_weight, block.qkv_bias, block.proj_weight,
-                                              block.proj_bias, config_.num_heads),
-                            PackedLinear(block.fc1_weight, block.fc1_bias),
-                            PackedLinear(block.fc2_weight, block.fc2_bias)});
+                            prepare_attention_lookup(clustered("attn.qkv"), block.qkv_bias,
+                                                     clustered("attn.proj"), block.proj_bias,
+                                                     config_.num_heads),
+                            PackedLinear::from_codebook(clustered("mlp.fc1").indices,
+                                                        clustered("mlp.fc1").codebook,
+                                                        block.fc1_bias),
+                            PackedLinear::from_codebook(clustered("mlp.fc2").indices,
+                                                        clustered("mlp.fc2").codebook,
+                                                        block.fc2_bias)});
   }
   norm_weight_ = weights.norm_weight;
   norm_bias_ = weights.norm_bias;

@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "agent/engine/attention.h"
+#include "agent/engine/model_run.h"
 #include "agent/engine/vit_weights.h"
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
@@ -31,8 +32,12 @@ struct ForwardTrace {
 class VitModel {
  public:
   // The weights are copied to `device` (the CPU, or a CUDA GPU); inputs
-  // must be on it too.
-  VitModel(VitConfig config, const VitWeights& weights, at::Device device = at::kCPU);
+  // must be on it too. With WeightKernel::kLookup, the blocks' Linear layers
+  // read the clustered weights' indices and codebooks (CPU only); the patch
+  // embedding and the head stay dense. InputError when the weights hold no
+  // clustered matrix for a block's layer.
+  VitModel(VitConfig config, const VitWeights& weights, at::Device device = at::kCPU,
+           WeightKernel weight_kernel = WeightKernel::kDense);
 
   const VitConfig& config() const { return config_; }
   at::Device device() const { return device_; }

@@ -1,5 +1,6 @@
 #include "agent/engine/vit_weights.h"
 
+#include <cstring>
 #include <set>
 
 #include <ATen/ATen.h>
@@ -7,6 +8,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "agent/data/clustered_weights.h"
 #include "agent/data/safetensors.h"
 #include "agent/engine/tensor_io.h"
 #include "agent/engine/weights_check.h"
@@ -42,8 +44,20 @@ VitWeights random_weights(const VitConfig& config, uint64_t seed) {
 
 VitWeights load_weights(const VitConfig& config, const std::filesystem::path& path) {
   config.validate();
-  const safetensors::File file = read_safetensors(path);
+  // A clustered file is decoded at load: the dense model it stands for,
+  // checked name by name and shape by shape like any dense file. Its indices
+  // and codebooks are kept too, for the lookup kernel.
+  const safetensors::File stored = read_safetensors(path);
+  const safetensors::File file = clustering::decode_clustered(stored, path.string());
   VitWeights weights;
+  for (const auto& [name, tensor] : stored.tensors) {
+    if (!name.ends_with(clustering::kIndicesSuffix)) continue;
+    const std::string matrix = name.substr(0, name.size() - std::strlen(clustering::kIndicesSuffix));
+    at::Tensor indices = at::empty(tensor.shape, at::kByte);
+    std::memcpy(indices.data_ptr<std::uint8_t>(), tensor.data.data(), tensor.data.size());
+    weights.clustered[matrix] = {
+        indices, to_aten_float(stored.tensors.at(matrix + clustering::kCodebookSuffix), matrix)};
+  }
   weights.blocks.resize(static_cast<std::size_t>(config.depth));
   std::set<std::string> expected;
   for_each_parameter(
@@ -81,8 +95,7 @@ VitWeights load_or_random_weights(const VitConfig& config, const std::string& pa
   return path.empty() ? random_weights(config, seed) : load_weights(config, path);
 }
 
-void save_weights(const VitConfig& config, const VitWeights& weights,
-                  const std::filesystem::path& path) {
+safetensors::File weights_file(const VitConfig& config, const VitWeights& weights) {
   safetensors::File file;
   file.metadata["format"] = "pt";
   file.metadata["tailsweep_model"] = config.name;
@@ -91,7 +104,12 @@ void save_weights(const VitConfig& config, const VitWeights& weights,
       [&](const std::string& name, const std::vector<int64_t>&, const at::Tensor& slot) {
         file.tensors.emplace(name, from_aten_float(slot));
       });
-  write_safetensors(path, file);
+  return file;
+}
+
+void save_weights(const VitConfig& config, const VitWeights& weights,
+                  const std::filesystem::path& path) {
+  write_safetensors(path, weights_file(config, weights));
 }
 
 }  // namespace tailsweep::agent

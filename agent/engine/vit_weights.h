@@ -4,11 +4,13 @@
 // Agent-internal header (ATen types); nothing outside agent/ includes it.
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
 
+#include "agent/data/safetensors.h"
 #include "common/model/model_config.h"
 
 namespace tailsweep::agent {
@@ -22,6 +24,13 @@ struct BlockWeights {
   at::Tensor fc2_weight, fc2_bias;  // (C, hidden), (C)
 };
 
+// A matrix as a clustered file stores it: uint8 indices of the matrix's
+// shape and a float codebook (agent/data/clustered_weights.h).
+struct ClusteredMatrix {
+  at::Tensor indices;   // uint8, the matrix's shape
+  at::Tensor codebook;  // float, (k)
+};
+
 struct VitWeights {
   at::Tensor cls_token;     // (1, 1, C)
   at::Tensor pos_embed;     // (1, patches + 1, C)
@@ -30,6 +39,9 @@ struct VitWeights {
   std::vector<BlockWeights> blocks;
   at::Tensor norm_weight, norm_bias;
   at::Tensor head_weight, head_bias;  // (classes, C), (classes)
+  // From a clustered file: each clustered tensor's indices and codebook, by
+  // its timm name, beside its decoded values above. Empty for dense weights.
+  std::map<std::string, ClusteredMatrix> clustered;
 };
 
 // The one table of names and shapes. `visit(name, shape, tensor_ref)` is
@@ -72,11 +84,15 @@ void for_each_parameter(const VitConfig& config, Weights& weights, Visit&& visit
 VitWeights random_weights(const VitConfig& config, uint64_t seed);
 
 // Strict: every expected tensor present with its exact shape, nothing else.
-// F32, F16, BF16 and F64 are converted to float32. Errors are InputError
+// F32, F16, BF16 and F64 are converted to float32. A clustered file
+// (agent/data/clustered_weights.h) is decoded first. Errors are InputError
 // naming the file and the tensor.
 VitWeights load_weights(const VitConfig& config, const std::filesystem::path& path);
 // load_weights(path) or, when path is empty, random_weights(seed).
 VitWeights load_or_random_weights(const VitConfig& config, const std::string& path, uint64_t seed);
+// The weights as a float32 safetensors file in timm's names (what
+// save_weights writes).
+safetensors::File weights_file(const VitConfig& config, const VitWeights& weights);
 void save_weights(const VitConfig& config, const VitWeights& weights,
                   const std::filesystem::path& path);
 

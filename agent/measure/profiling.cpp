@@ -16,6 +16,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "agent/data/clustered_weights.h"
 #include "agent/device/device_facts.h"
 #include "agent/device/device_spec.h"
 #include "agent/device/gpu_sim.h"
@@ -179,7 +180,8 @@ class EngineLatency final : public PointSampler {
                 const ComputeDevice& device)
       : sampler_(
             EngineSamplerOptions{config, options.run.weights, options.run.seed, options.run.threads,
-                                 batches, options.mode == "block", std::move(methods)},
+                                 batches, options.mode == "block", std::move(methods),
+                                 options.run.weight_kernel},
             device) {}
 
   double sample(const ProfilePoint& point) override {
@@ -212,6 +214,19 @@ class SimSampler final : public PointSampler {
     // Weights do not change a simulated latency, but bad ones are refused
     // the same way on every device.
     if (!options.run.weights.empty()) check_weights_file(config, options.run.weights);
+    // The lookup kernel reads the blocks' weights as one byte each: the
+    // model's GEMMs read a quarter of the weight bytes, with the same
+    // arithmetic (docs/cluster.md). It needs clustered weights, as on a
+    // real device.
+    if (options.run.weight_kernel == WeightKernel::kLookup) {
+      if (options.run.weights.empty() ||
+          !clustering::is_clustered(safetensors::read_file(options.run.weights))) {
+        throw InputError("--weight-kernel lookup needs clustered weights (make them with "
+                         "tailsweep-agent cluster)");
+      }
+      if (block_mode_) throw InputError("--weight-kernel lookup times whole models (--mode model)");
+      block_weight_bytes_ = 1.0;
+    }
   }
 
   // A model has no caches or clocks to warm.
@@ -223,9 +238,13 @@ class SimSampler final : public PointSampler {
       model_ms = sim::vit_block_ms(gpu_.spec(), config_, point.batch, point.tokens);
     } else if (point.method >= 0) {
       model_ms = sim::vit_forward_ms(gpu_.spec(), config_, point.batch,
-                                     methods_[static_cast<std::size_t>(point.method)]);
+                                     methods_[static_cast<std::size_t>(point.method)],
+                                     block_weight_bytes_);
     } else {
-      model_ms = sim::vit_forward_ms(gpu_.spec(), config_, point.batch, point.tokens);
+      MethodSpec keep;
+      keep.kind = MethodKind::kRandom;
+      keep.keep_tokens = point.tokens;
+      model_ms = sim::vit_forward_ms(gpu_.spec(), config_, point.batch, keep, block_weight_bytes_);
     }
     return gpu_.sample_ms(model_ms);
   }
@@ -238,6 +257,7 @@ class SimSampler final : public PointSampler {
   sim::SimulatedGpu gpu_;
   VitConfig config_;
   bool block_mode_;
+  double block_weight_bytes_ = 4.0;
   std::vector<MethodSpec> methods_;
 };
 
@@ -462,6 +482,7 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
         {"tokens", config.total_tokens()}}},
       {"weights", options.run.weights_label()},
       {"mode", options.mode},
+      {"weight_kernel", weight_kernel_name(options.run.weight_kernel)},
       {"methods", plan.methods.empty() ? nlohmann::json(nullptr) : nlohmann::json(plan.methods)},
       {"method",
        {{"precision", options.precision},

@@ -9,6 +9,7 @@
 
 #include "../../support/run_command.h"
 #include "../../support/temp_dir.h"
+#include "agent/data/safetensors.h"
 #include "agent/engine/tensor_io.h"
 #include "agent/engine/vit_weights.h"
 
@@ -18,6 +19,7 @@ namespace {
 using tailsweep::testing::run_command;
 using tailsweep::testing::shell_quote;
 using ::testing::HasSubstr;
+namespace st = tailsweep::safetensors;
 
 constexpr const char* kModel = "custom:dim=32,depth=2,heads=2,patch=8,image=32,classes=7";
 
@@ -99,6 +101,65 @@ TEST_F(AgentCliTest, BadInputGetsOneLineAndANonZeroExit) {
                                       input() + " --out " + dir + "no/such/dir/out.safetensors");
   EXPECT_NE(unwritable.exit_code, 0);
   EXPECT_THAT(unwritable.err, HasSubstr("no/such/dir"));
+}
+
+TEST_F(AgentCliTest, ClusterWritesAFileThatInferReadsAndRefusesBadInputWithExit2) {
+  const VitConfig config = parse_model_spec(kModel);
+  save_weights(config, random_weights(config, 9), dir_ / "w.safetensors");
+  const std::string agent = TAILSWEEP_AGENT_BIN;
+  const std::string model = std::string(" --model ") + shell_quote(kModel);
+  const std::string dir = dir_.string() + "/";
+  const auto result = run_command(agent + " cluster" + model + " --weights " + dir +
+                                   "w.safetensors --clusters 32 --out " + dir + "c.safetensors");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  // 2 blocks x 4 matrices, the patch embedding and the head.
+  EXPECT_THAT(result.out, HasSubstr("\"clustered_count\":10"));
+  EXPECT_THAT(result.out, HasSubstr("\"not_converged\":0"));
+  EXPECT_THAT(result.err, HasSubstr("clustered 10 tensors to 32 values each"));
+  for (const char* kernel : {"dense", "lookup"}) {
+    const auto inferred = infer(model + input() + " --method pomt:2@0 --weights " + dir +
+                                "c.safetensors --weight-kernel " + kernel);
+    EXPECT_EQ(inferred.exit_code, 0) << inferred.err;
+    EXPECT_THAT(inferred.out, HasSubstr(std::string("\"weight_kernel\":\"") + kernel));
+  }
+  // A simulated device models the lookup kernel's weight bytes.
+  const auto simulated =
+      run_command(agent + " profile" + model + " --device sim:jetson-nano --tokens 17 --weights " +
+                  dir + "c.safetensors --weight-kernel lookup");
+  EXPECT_EQ(simulated.exit_code, 0) << simulated.err;
+  EXPECT_THAT(simulated.out, HasSubstr("\"weight_kernel\":\"lookup\""));
+
+  {
+    std::ofstream garbage(dir_ / "garbage.safetensors");
+    garbage << "not safetensors";
+  }
+  st::File corrupt = st::read_file(dir_ / "c.safetensors");
+  corrupt.tensors.erase("head.weight.codebook");
+  st::write_file(dir_ / "corrupt.safetensors", corrupt);
+  const std::string out = " --out " + dir + "x.safetensors";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {" cluster" + model + " --clusters 1" + out, "--clusters: Value 1 not in range 2 to 256"},
+      {" cluster" + model + " --clusters 257" + out, "not in range 2 to 256"},
+      {" cluster" + model + " --init forgy" + out, "--init"},
+      {" cluster" + model + " --weights " + dir + "c.safetensors" + out, "already clustered"},
+      {" cluster" + model + " --weights " + dir + "garbage.safetensors" + out, "garbage"},
+      {" infer" + model + input() + " --out " + dir + "o.safetensors --weights " + dir +
+           "corrupt.safetensors",
+       "clustered tensor 'head.weight': '.indices' without its '.codebook' tensor"},
+      {" infer" + model + input() + " --out " + dir + "o.safetensors --weight-kernel lookup",
+       "the lookup kernel needs clustered weights"},
+      {" profile" + model + " --device sim:jetson-nano --tokens 17 --weight-kernel lookup",
+       "--weight-kernel lookup needs clustered weights"},
+      {" infer" + model + input() + " --out " + dir + "o.safetensors --weight-kernel sparse",
+       "--weight-kernel"},
+  };
+  for (const auto& [arguments, expected] : cases) {
+    const auto refused = run_command(agent + arguments);
+    EXPECT_EQ(refused.exit_code, 2) << arguments;
+    EXPECT_THAT(refused.err, HasSubstr(expected)) << arguments;
+    EXPECT_EQ(count_lines(refused.err), 1) << arguments << "\n" << refused.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "x.safetensors"));
 }
 
 }  // namespace

@@ -91,8 +91,7 @@ TEST(ClusteredWeights, AllClustersEveryFloatTensor) {
 TEST(ClusteredWeights, DecodingGivesEachWeightItsSharedValueThroughSerialisation) {
   const st::File dense = dense_file();
   const ClusteredFile out = cluster_file(dense, {.clusters = 8, .init = KMeansInit::kQuantile});
-  const st::File decoded =
-      decode_clustered(st::parse(st::serialize(out.file)), "c.safetensors");
+  const st::File decoded = decode_clustered(st::parse(st::serialize(out.file)), "c.safetensors");
   ASSERT_EQ(decoded.tensors.size(), dense.tensors.size());
   for (const auto& [name, tensor] : dense.tensors) {
     SCOPED_TRACE(name);

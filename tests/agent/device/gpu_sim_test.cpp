@@ -39,6 +39,13 @@ TEST(GpuSim, GemmCostMatchesAHandComputedCase) {
   EXPECT_NEAR(cost.compute_us, 400.0, 1e-6);
   EXPECT_NEAR(cost.memory_us, 40.92, 0.01);
   EXPECT_NEAR(cost.total_us, 440.0, 1e-6);
+  // Clustered weights on the lookup kernel: the 192 x 576 weights are read
+  // as one byte each, (197*192 + 197*576) * 4 + 192*576 = 715,776 B: 27.96 us.
+  // The arithmetic is the same, and it bounds this GEMM: the total is too.
+  const KernelCost lookup = gemm_cost(nano, "qkv", 197, 576, 192, 1, 1.0);
+  EXPECT_NEAR(lookup.memory_us, 27.96, 0.01);
+  EXPECT_NEAR(lookup.compute_us, cost.compute_us, 1e-9);
+  EXPECT_NEAR(lookup.total_us, 440.0, 1e-6);
   // On 16 SMs the same 18 tiles take 2 waves; 9 tiles (<= 128 rows) take 1.
   const GpuSpec& agx = find_simulated_gpu("jetson-agx-orin");
   EXPECT_EQ(gemm_cost(agx, "qkv", 197, 576, 192).waves, 2);

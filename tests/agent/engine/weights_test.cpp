@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 
 #include "../../support/temp_dir.h"
+#include "agent/data/clustered_weights.h"
 #include "agent/data/safetensors.h"
 #include "agent/engine/tensor_io.h"
+#include "agent/engine/vit_model.h"
 #include "agent/engine/vit_weights.h"
+#include "common/model/method_spec.h"
 #include "common/util/errors.h"
 
 namespace tailsweep::agent {
@@ -172,6 +175,71 @@ TEST_F(WeightsTest, RefusesTruncatedAndMissingFiles) {
   // Weights for another model: deit-tiny wants 12 blocks of dim 192.
   EXPECT_THROW(load_weights(parse_model_spec("deit-tiny"), dir_ / "absent.safetensors"),
                InputError);
+}
+
+TEST_F(WeightsTest, LoadsAClusteredFileAsTheDenseModelItStandsFor) {
+  const VitConfig config = parse_model_spec(kTwoBlocks);
+  const VitWeights dense = random_weights(config, 5);
+  const clustering::ClusteredFile clustered =
+      clustering::cluster_file(weights_file(config, dense), {.clusters = 256});
+  st::write_file(dir_ / "c.safetensors", clustered.file);
+  const VitWeights loaded = load_weights(config, dir_ / "c.safetensors");
+  // A matrix holds its codebook's values at its indices; the rest is as saved.
+  const st::Tensor& indices = clustered.file.tensors.at("blocks.1.mlp.fc2.weight.indices");
+  const std::vector<float> codebook = st::to_float32(
+      clustered.file.tensors.at("blocks.1.mlp.fc2.weight.codebook"), "codebook");
+  const at::Tensor fc2 = loaded.blocks[1].fc2_weight.contiguous();
+  for (int64_t i = 0; i < fc2.numel(); ++i) {
+    ASSERT_EQ(fc2.data_ptr<float>()[i],
+              codebook.at(static_cast<std::size_t>(indices.data[static_cast<std::size_t>(i)])));
+  }
+  EXPECT_TRUE(at::equal(loaded.blocks[0].qkv_bias, dense.blocks[0].qkv_bias));
+  EXPECT_TRUE(at::equal(loaded.pos_embed, dense.pos_embed));
+  EXPECT_FALSE(at::equal(loaded.blocks[0].qkv_weight, dense.blocks[0].qkv_weight));
+  // 256 shared values: the logits stay close; token pruning runs on it too.
+  const at::Tensor images = at::randn({2, 3, 8, 8});
+  const VitModel dense_model(config, dense), clustered_model(config, loaded);
+  const at::Tensor expected = dense_model.forward(images, MethodSpec{});
+  const at::Tensor got = clustered_model.forward(images, MethodSpec{});
+  EXPECT_LT((got - expected).abs().max().item<float>(),
+            0.05f * expected.abs().max().item<float>());
+  EXPECT_EQ(clustered_model.forward(images, parse_method_spec("pomt:1@0")).sizes(),
+            expected.sizes());
+  // The lookup kernel computes what the decoded weights do, token pruning too.
+  EXPECT_EQ(loaded.clustered.size(), 2u * 4 + 2);  // the blocks' four, patch embed, head
+  const VitModel lookup_model(config, loaded, at::kCPU, WeightKernel::kLookup);
+  for (const char* method : {"none", "pomt:1@0", "tome:1"}) {
+    const at::Tensor decoded = clustered_model.forward(images, parse_method_spec(method));
+    EXPECT_TRUE(at::allclose(lookup_model.forward(images, parse_method_spec(method)), decoded,
+                             1e-4, 1e-5))
+        << method;
+  }
+  // Dense weights have nothing to look up.
+  try {
+    VitModel(config, dense, at::kCPU, WeightKernel::kLookup);
+    ADD_FAILURE() << "the lookup kernel ran on dense weights";
+  } catch (const InputError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("needs clustered weights, and 'blocks.0."));
+  }
+}
+
+TEST_F(WeightsTest, RefusesAClusteredFileForAnotherModelOrACorruptOneByTensorName) {
+  const VitConfig config = parse_model_spec(kTwoBlocks);
+  const st::File clustered =
+      clustering::cluster_file(weights_file(config, random_weights(config, 5)), {.clusters = 16})
+          .file;
+  st::write_file(dir_ / "c.safetensors", clustered);
+  try {
+    load_weights(parse_model_spec("custom:dim=16,depth=2,heads=2,patch=4,image=8,classes=4"),
+                 dir_ / "c.safetensors");
+    ADD_FAILURE() << "loaded weights for 3 classes as 4";
+  } catch (const InputError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("tensor 'head.weight' has shape [3, 16]"));
+  }
+  st::File corrupt = clustered;
+  corrupt.tensors.at("blocks.0.mlp.fc1.weight.indices").data[3] = std::byte{200};
+  EXPECT_THAT(load_error(corrupt),
+              HasSubstr("clustered tensor 'blocks.0.mlp.fc1.weight': index 200 at element 3"));
 }
 
 }  // namespace
