@@ -20,6 +20,15 @@ void add_model_run_options(CLI::App* command, ModelRunOptions& options,
   command->add_option("--seed", options.seed, seed_help)->capture_default_str();
 }
 
+void add_clusters_option(CLI::App* command, ModelRunOptions& options) {
+  command
+      ->add_option("--clusters", options.clusters,
+                   "cluster the weights to K shared values per matrix at load, as `cluster "
+                   "--clusters K` would write them (2..256; 0: as given)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256) & !CLI::IsMember({1}));
+}
+
 void add_weight_kernel_option(CLI::App* command, ModelRunOptions& options) {
   command
       ->add_option("--weight-kernel", options.weight_kernel,

@@ -23,5 +23,7 @@ void add_model_run_options(CLI::App* command, ModelRunOptions& options,
                            const std::string& seed_help);
 // --weight-kernel dense|lookup, for the commands that time a model.
 void add_weight_kernel_option(CLI::App* command, ModelRunOptions& options);
+// --clusters K: the weights clustered at load, for the commands that run one.
+void add_clusters_option(CLI::App* command, ModelRunOptions& options);
 
 }  // namespace tailsweep::agent

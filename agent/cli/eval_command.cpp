@@ -77,6 +77,7 @@ void register_eval_command(CLI::App& app) {
       "curve A(n) (random:n at every n). JSON out (docs/eval.md).");
   add_model_run_options(command, options->request.run,
                         "seed for the --limit subset, random:N draws and random weights");
+  add_clusters_option(command, options->request.run);
   EvalRequest& r = options->request;
   command
       ->add_option("--device", r.device,

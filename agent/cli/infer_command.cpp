@@ -24,6 +24,7 @@ void register_infer_command(CLI::App& app) {
       "file and writes the tensor 'logits' (B x classes).");
   add_model_run_options(command, options->run, "seed for random weights and random:N");
   add_weight_kernel_option(command, options->run);
+  add_clusters_option(command, options->run);
   command->add_option("--method", options->method, kMethodSpecHelp)->capture_default_str();
   command->add_option("--input", options->input, "safetensors file holding 'input'")
       ->required()

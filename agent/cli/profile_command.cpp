@@ -83,6 +83,7 @@ void register_profile_command(CLI::App& app) {
   add_model_run_options(command, options->request.run,
                         "seed for the visiting order, the inputs and random weights");
   add_weight_kernel_option(command, options->request.run);
+  add_clusters_option(command, options->request.run);
   command->add_option("--device", options->request.device, device_spec_help())
       ->capture_default_str();
   command->add_option("--batch", options->batches, "batch sizes, e.g. 1,4")

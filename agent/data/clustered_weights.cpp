@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
+#include "common/util/sha256.h"
 
 namespace tailsweep::clustering {
 namespace {
@@ -50,6 +51,13 @@ std::size_t tensor_bytes(const safetensors::File& file) {
 }
 
 }  // namespace
+
+std::string tensors_sha256(const safetensors::File& file) {
+  safetensors::File tensors_only;
+  tensors_only.tensors = file.tensors;
+  const std::vector<std::byte> bytes = safetensors::serialize(tensors_only);
+  return sha256_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
 
 bool is_weight_matrix(const std::string& name, const std::vector<int64_t>& shape) {
   return ends_with(name, ".weight") && shape.size() >= 2;

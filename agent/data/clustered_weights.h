@@ -60,6 +60,11 @@ struct ClusteredFile {
 // kClusteringMetadataKey entry this function writes.
 ClusteredFile cluster_file(const safetensors::File& dense, const ClusteringOptions& options);
 
+// The SHA-256 of a file's tensors (names, dtypes, shapes and bytes; not its
+// metadata, which names paths that differ between machines): the identity of
+// a set of codebooks, the same from `cluster` and from clustering at load.
+std::string tensors_sha256(const safetensors::File& file);
+
 // Whether a file holds clustered tensors (an ".indices" or ".codebook" name,
 // or the metadata entry).
 bool is_clustered(const safetensors::File& file);

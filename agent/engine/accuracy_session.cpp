@@ -33,23 +33,27 @@ at::Tensor labels_tensor(const std::vector<int32_t>& labels, std::span<const std
 }  // namespace
 
 struct AccuracySession::Impl {
-  Impl(const VitConfig& config, const std::string& weights, uint64_t seed,
-       const ComputeDevice& compute_device, const std::string& dataset_spec,
-       const std::string& split)
+  Impl(const VitConfig& config, RunWeights weights, const ComputeDevice& compute_device,
+       const std::string& dataset_spec, const std::string& split)
       : device(compute_device),
-        model(config, load_or_random_weights(config, weights, seed), compute_device.torch_device()),
+        clustered_sha256(std::move(weights.clustered_sha256)),
+        model(config, weights.weights, compute_device.torch_device()),
         dataset(open_eval_dataset(dataset_spec, split, config)) {}
 
   const ComputeDevice& device;
+  std::string clustered_sha256;
   VitModel model;
   std::unique_ptr<EvalDataset> dataset;
   at::Tensor staged;
 };
 
-AccuracySession::AccuracySession(const VitConfig& config, const std::string& weights, uint64_t seed,
+AccuracySession::AccuracySession(const VitConfig& config, const ModelRunOptions& run,
                                  const ComputeDevice& device, const std::string& dataset,
                                  const std::string& split)
-    : impl_(std::make_unique<Impl>(config, weights, seed, device, dataset, split)) {}
+    : impl_(std::make_unique<Impl>(config, run_weights(config, run.weights, run.seed, run.clusters),
+                                   device, dataset, split)) {}
+
+const std::string& AccuracySession::clustered_sha256() const { return impl_->clustered_sha256; }
 
 AccuracySession::~AccuracySession() = default;
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/engine/model_run.h"
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
 
@@ -33,7 +34,8 @@ class AccuracySession {
  public:
   // Opens the dataset (InputError when it or its classes do not fit the
   // model) and builds the model on the device.
-  AccuracySession(const VitConfig& config, const std::string& weights, uint64_t seed,
+  // run: the weights, their seed and clustering (threads are set apart).
+  AccuracySession(const VitConfig& config, const ModelRunOptions& run,
                   const ComputeDevice& device, const std::string& dataset,
                   const std::string& split);
   ~AccuracySession();
@@ -41,6 +43,8 @@ class AccuracySession {
   AccuracySession& operator=(const AccuracySession&) = delete;
 
   std::string dataset_name() const;  // "fashion-mnist", "imagenet-folder:PATH"
+  // The SHA-256 of the weights clustered at load; empty without --clusters.
+  const std::string& clustered_sha256() const;
   std::string split() const;
   int classes() const;
   const std::vector<int32_t>& labels() const;

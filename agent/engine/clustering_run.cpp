@@ -77,6 +77,7 @@ nlohmann::json run_clustering(const ClusterRequest& request) {
       {"tensor_bytes_dense", clustered.dense_bytes},
       {"tensor_bytes_clustered", clustered.clustered_bytes},
       {"file_bytes", std::filesystem::file_size(request.out)},
+      {"clustered_weights_sha256", clustering::tensors_sha256(clustered.file)},
       {"clustering_s", clustering_time.count()},
       {"out", request.out},
   };

@@ -17,11 +17,13 @@ namespace tailsweep::agent {
 using Clock = std::chrono::steady_clock;
 
 struct EngineSampler::Impl {
-  Impl(const EngineSamplerOptions& options, const ComputeDevice& compute_device)
+  Impl(const EngineSamplerOptions& options, const ComputeDevice& compute_device,
+       RunWeights weights)
       : device(compute_device),
         runtime(configure_runtime(options.threads)),
-        model(options.config, load_or_random_weights(options.config, options.weights, options.seed),
-              compute_device.torch_device(), options.weight_kernel),
+        clustered_sha256(std::move(weights.clustered_sha256)),
+        model(options.config, weights.weights, compute_device.torch_device(),
+              options.weight_kernel),
         block_mode(options.block_mode),
         seed(options.seed),
         methods(options.methods) {
@@ -39,6 +41,7 @@ struct EngineSampler::Impl {
 
   const ComputeDevice& device;
   RuntimeInfo runtime;
+  std::string clustered_sha256;
   VitModel model;
   bool block_mode;
   uint64_t seed;
@@ -47,7 +50,11 @@ struct EngineSampler::Impl {
 };
 
 EngineSampler::EngineSampler(const EngineSamplerOptions& options, const ComputeDevice& device)
-    : impl_(std::make_unique<Impl>(options, device)) {}
+    : impl_(std::make_unique<Impl>(
+          options, device,
+          run_weights(options.config, options.weights, options.seed, options.clusters))) {}
+
+const std::string& EngineSampler::clustered_sha256() const { return impl_->clustered_sha256; }
 
 EngineSampler::~EngineSampler() = default;
 

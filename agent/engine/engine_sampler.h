@@ -28,6 +28,7 @@ struct EngineSamplerOptions {
   bool block_mode = false;          // time one block on token embeddings instead of the model
   std::vector<MethodSpec> methods;  // what a method index below refers to
   WeightKernel weight_kernel = WeightKernel::kDense;
+  int64_t clusters = 0;  // clustered at load (vit_weights.h run_weights)
 };
 
 class EngineSampler {
@@ -46,6 +47,9 @@ class EngineSampler {
   // the index of a method, on the full input. In block mode, one block on
   // `tokens` tokens.
   std::chrono::duration<double, std::milli> time_forward(int64_t batch, int64_t tokens, int method);
+
+  // The SHA-256 of the weights clustered at load; empty without clusters.
+  const std::string& clustered_sha256() const;
 
   // The results' `device` object, with the GPU's facts after the run.
   nlohmann::json device_json(const HostFacts& host) const;

@@ -19,9 +19,9 @@ nlohmann::json run_inference(const InferRequest& request) {
   const MethodSpec method = parse_method_spec(request.method);
   validate_for_model(method, config);
   const RuntimeInfo runtime = configure_runtime(request.run.threads);
-  const VitModel model(config,
-                       load_or_random_weights(config, request.run.weights, request.run.seed),
-                       at::kCPU, request.run.weight_kernel);
+  const RunWeights weights =
+      run_weights(config, request.run.weights, request.run.seed, request.run.clusters);
+  const VitModel model(config, weights.weights, at::kCPU, request.run.weight_kernel);
   const at::Tensor images = read_named_tensor(request.input, "input");
 
   ForwardTrace trace;
@@ -34,6 +34,9 @@ nlohmann::json run_inference(const InferRequest& request) {
       {"model", config.name},
       {"weights", request.run.weights_label()},
       {"weight_kernel", weight_kernel_name(request.run.weight_kernel)},
+      {"clusters", request.run.clusters > 0 ? nlohmann::json(request.run.clusters) : nullptr},
+      {"clustered_weights_sha256",
+       weights.clustered_sha256.empty() ? nlohmann::json(nullptr) : nlohmann::json(weights.clustered_sha256)},
       {"method", to_string(method)},
       {"batch", images.size(0)},
       {"tokens_in", trace.tokens_in},

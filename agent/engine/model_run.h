@@ -21,6 +21,9 @@ struct ModelRunOptions {
   int threads = 0;      // 0: one per hardware thread
   uint64_t seed = 0;
   WeightKernel weight_kernel = WeightKernel::kDense;
+  // 0: the weights as given; 2..256: clustered to that many shared values per
+  // matrix at load (vit_weights.h run_weights, docs/cluster.md).
+  int64_t clusters = 0;
 
   // "random(seed=S)" or the weights path, for reports.
   std::string weights_label() const;

@@ -43,12 +43,16 @@ VitWeights random_weights(const VitConfig& config, uint64_t seed) {
 }
 
 VitWeights load_weights(const VitConfig& config, const std::filesystem::path& path) {
+  return weights_from_file(config, read_safetensors(path), path.string());
+}
+
+VitWeights weights_from_file(const VitConfig& config, const safetensors::File& stored,
+                             const std::string& origin) {
   config.validate();
   // A clustered file is decoded at load: the dense model it stands for,
   // checked name by name and shape by shape like any dense file. Its indices
   // and codebooks are kept too, for the lookup kernel.
-  const safetensors::File stored = read_safetensors(path);
-  const safetensors::File file = clustering::decode_clustered(stored, path.string());
+  const safetensors::File file = clustering::decode_clustered(stored, origin);
   VitWeights weights;
   for (const auto& [name, tensor] : stored.tensors) {
     if (!name.ends_with(clustering::kIndicesSuffix)) continue;
@@ -69,19 +73,19 @@ VitWeights load_weights(const VitConfig& config, const std::filesystem::path& pa
           throw InputError(
               fmt::format("{}: missing tensor '{}' for model {} (weights for another "
                           "model or depth?)",
-                          path.string(), name, config.name));
+                          origin, name, config.name));
         }
         if (found->second.shape != shape) {
           throw InputError(fmt::format("{}: tensor '{}' has shape [{}] but model {} needs [{}]",
-                                       path.string(), name, fmt::join(found->second.shape, ", "),
+                                       origin, name, fmt::join(found->second.shape, ", "),
                                        config.name, fmt::join(shape, ", ")));
         }
-        slot = to_aten_float(found->second, fmt::format("{}: {}", path.string(), name));
+        slot = to_aten_float(found->second, fmt::format("{}: {}", origin, name));
       });
   for (const auto& [name, tensor] : file.tensors) {
     if (!expected.contains(name)) {
       throw InputError(fmt::format("{}: unexpected tensor '{}' for model {} (depth {})",
-                                   path.string(), name, config.name, config.depth));
+                                   origin, name, config.name, config.depth));
     }
   }
   return weights;
@@ -105,6 +109,26 @@ safetensors::File weights_file(const VitConfig& config, const VitWeights& weight
         file.tensors.emplace(name, from_aten_float(slot));
       });
   return file;
+}
+
+RunWeights run_weights(const VitConfig& config, const std::string& path, uint64_t seed,
+                       int64_t clusters) {
+  VitWeights dense = load_or_random_weights(config, path, seed);
+  if (clusters == 0) return {std::move(dense), ""};
+  if (clusters < static_cast<int64_t>(clustering::kMinClusters) ||
+      clusters > static_cast<int64_t>(clustering::kMaxClusters)) {
+    throw InputError(fmt::format("--clusters must be 0 (as given) or in 2..256, got {}", clusters));
+  }
+  if (!dense.clustered.empty()) {
+    throw InputError(fmt::format("{}: already clustered; clustering at load needs dense weights",
+                                 path));
+  }
+  const clustering::ClusteredFile clustered = clustering::cluster_file(
+      weights_file(config, dense), {.clusters = static_cast<std::size_t>(clusters)});
+  return {weights_from_file(config, clustered.file,
+                            fmt::format("{} clustered to {}", path.empty() ? "random weights" : path,
+                                        clusters)),
+          clustering::tensors_sha256(clustered.file)};
 }
 
 void save_weights(const VitConfig& config, const VitWeights& weights,

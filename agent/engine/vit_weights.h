@@ -88,8 +88,26 @@ VitWeights random_weights(const VitConfig& config, uint64_t seed);
 // (agent/data/clustered_weights.h) is decoded first. Errors are InputError
 // naming the file and the tensor.
 VitWeights load_weights(const VitConfig& config, const std::filesystem::path& path);
+// load_weights' checks on a file already read; origin names it in errors.
+VitWeights weights_from_file(const VitConfig& config, const safetensors::File& stored,
+                             const std::string& origin);
 // load_weights(path) or, when path is empty, random_weights(seed).
 VitWeights load_or_random_weights(const VitConfig& config, const std::string& path, uint64_t seed);
+
+// The weights of one run: load_or_random_weights and, with clusters >= 2,
+// those weights clustered to that many shared values per matrix at load,
+// exactly as `tailsweep-agent cluster --clusters K` writes them (linear
+// initialisation), then decoded with their indices and codebooks kept.
+// clustered_sha256 is clustering::tensors_sha256 of that clustered file
+// (empty without clustering), so runs on different machines can show they
+// used the same codebooks, and that they match a file from `cluster`. InputError for clusters outside 0 or 2..256, or
+// clusters with weights that are already clustered.
+struct RunWeights {
+  VitWeights weights;
+  std::string clustered_sha256;
+};
+RunWeights run_weights(const VitConfig& config, const std::string& path, uint64_t seed,
+                       int64_t clusters);
 // The weights as a float32 safetensors file in timm's names (what
 // save_weights writes).
 safetensors::File weights_file(const VitConfig& config, const VitWeights& weights);

@@ -83,8 +83,7 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
   const RuntimeInfo runtime = configure_runtime(request.run.threads);
   const std::string weights_sha256 =
       request.run.weights.empty() ? std::string() : file_sha256_hex(request.run.weights);
-  AccuracySession session(config, request.run.weights, request.run.seed, device, request.dataset,
-                          request.split);
+  AccuracySession session(config, request.run, device, request.dataset, request.split);
   std::vector<std::size_t> indices;
   if (request.limit > 0) {
     indices =
@@ -131,6 +130,12 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
       {"images", indices.size()},
       {"device", device.describe(runtime, read_host_facts())},
   };
+  // Weights clustered at load (--clusters): how many values, and which
+  // codebooks (the same dense weights and k give the same bytes anywhere).
+  if (request.run.clusters > 0) {
+    result["clusters"] = request.run.clusters;
+    result["clustered_weights_sha256"] = session.clustered_sha256();
+  }
   if (curve) {
     result["method"] = "random";
     nlohmann::json points = nlohmann::json::array();

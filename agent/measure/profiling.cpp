@@ -181,7 +181,7 @@ class EngineLatency final : public PointSampler {
       : sampler_(
             EngineSamplerOptions{config, options.run.weights, options.run.seed, options.run.threads,
                                  batches, options.mode == "block", std::move(methods),
-                                 options.run.weight_kernel},
+                                 options.run.weight_kernel, options.run.clusters},
             device) {}
 
   double sample(const ProfilePoint& point) override {
@@ -196,6 +196,7 @@ class EngineLatency final : public PointSampler {
   }
 
   nlohmann::json device_json(const HostFacts& host) const { return sampler_.device_json(host); }
+  const std::string& clustered_sha256() const { return sampler_.clustered_sha256(); }
 
  private:
   EngineSampler sampler_;
@@ -218,9 +219,14 @@ class SimSampler final : public PointSampler {
     // model's GEMMs read a quarter of the weight bytes, with the same
     // arithmetic (docs/cluster.md). It needs clustered weights, as on a
     // real device.
+    if (options.run.clusters != 0 && (options.run.clusters < 2 || options.run.clusters > 256)) {
+      throw InputError(
+          fmt::format("--clusters must be 0 (as given) or in 2..256, got {}", options.run.clusters));
+    }
     if (options.run.weight_kernel == WeightKernel::kLookup) {
-      if (options.run.weights.empty() ||
-          !clustering::is_clustered(safetensors::read_file(options.run.weights))) {
+      if (options.run.clusters == 0 &&
+          (options.run.weights.empty() ||
+           !clustering::is_clustered(safetensors::read_file(options.run.weights)))) {
         throw InputError("--weight-kernel lookup needs clustered weights (make them with "
                          "tailsweep-agent cluster)");
       }
@@ -401,6 +407,7 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
   Measured measured;
   nlohmann::json device;
   nlohmann::json power_info;
+  std::string clustered_sha256;  // a simulated device never builds the weights
   if (device_spec.simulated()) {
     SimSampler sampler(options, device_spec, config, methods);
     measured = measure_all(sampler, options, protocol, plan, nullptr);
@@ -431,6 +438,7 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
     EngineLatency sampler(options, config, batches, methods, compute_device);
     measured = measure_all(sampler, options, protocol, plan, power_sampler.get());
     device = sampler.device_json(host);
+    clustered_sha256 = sampler.clustered_sha256();
   }
 
   // Points in a stable order: batch, then method, then tokens.
@@ -483,6 +491,9 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
       {"weights", options.run.weights_label()},
       {"mode", options.mode},
       {"weight_kernel", weight_kernel_name(options.run.weight_kernel)},
+      {"clusters", options.run.clusters > 0 ? nlohmann::json(options.run.clusters) : nullptr},
+      {"clustered_weights_sha256",
+       clustered_sha256.empty() ? nlohmann::json(nullptr) : nlohmann::json(clustered_sha256)},
       {"methods", plan.methods.empty() ? nlohmann::json(nullptr) : nlohmann::json(plan.methods)},
       {"method",
        {{"precision", options.precision},

@@ -122,6 +122,18 @@ TEST_F(AgentCliTest, ClusterWritesAFileThatInferReadsAndRefusesBadInputWithExit2
     EXPECT_EQ(inferred.exit_code, 0) << inferred.err;
     EXPECT_THAT(inferred.out, HasSubstr(std::string("\"weight_kernel\":\"") + kernel));
   }
+  // Clustering at load gives the codebooks the file holds.
+  const std::string sha_field = "\"clustered_weights_sha256\":\"";
+  const auto sha_in = [&](const std::string& out) {
+    const auto at = out.find(sha_field);
+    return at == std::string::npos ? std::string() : out.substr(at + sha_field.size(), 64);
+  };
+  ASSERT_EQ(sha_in(result.out).size(), 64u) << result.out;
+  const auto at_load = infer(model + input() + " --weights " + dir +
+                             "w.safetensors --clusters 32 --weight-kernel lookup");
+  ASSERT_EQ(at_load.exit_code, 0) << at_load.err;
+  EXPECT_EQ(sha_in(at_load.out), sha_in(result.out));
+  EXPECT_THAT(at_load.out, HasSubstr("\"clusters\":32"));
   // A simulated device models the lookup kernel's weight bytes.
   const auto simulated =
       run_command(agent + " profile" + model + " --device sim:jetson-nano --tokens 17 --weights " +
@@ -152,6 +164,10 @@ TEST_F(AgentCliTest, ClusterWritesAFileThatInferReadsAndRefusesBadInputWithExit2
        "--weight-kernel lookup needs clustered weights"},
       {" infer" + model + input() + " --out " + dir + "o.safetensors --weight-kernel sparse",
        "--weight-kernel"},
+      {" infer" + model + input() + " --out " + dir + "o.safetensors --clusters 1", "--clusters"},
+      {" infer" + model + input() + " --out " + dir + "o.safetensors --clusters 16 --weights " +
+           dir + "c.safetensors",
+       "already clustered"},
   };
   for (const auto& [arguments, expected] : cases) {
     const auto refused = run_command(agent + arguments);

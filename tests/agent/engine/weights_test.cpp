@@ -242,5 +242,36 @@ TEST_F(WeightsTest, RefusesAClusteredFileForAnotherModelOrACorruptOneByTensorNam
               HasSubstr("clustered tensor 'blocks.0.mlp.fc1.weight': index 200 at element 3"));
 }
 
+TEST_F(WeightsTest, ClusteringAtLoadGivesWhatTheClusteredFileHolds) {
+  const VitConfig config = parse_model_spec(kTwoBlocks);
+  save_weights(config, random_weights(config, 5), dir_ / "w.safetensors");
+  const std::string dense_path = (dir_ / "w.safetensors").string();
+  const clustering::ClusteredFile file = clustering::cluster_file(
+      weights_file(config, load_weights(config, dense_path)), {.clusters = 16});
+  st::write_file(dir_ / "c.safetensors", file.file);
+  const VitWeights from_file = load_weights(config, dir_ / "c.safetensors");
+
+  const RunWeights at_load = run_weights(config, dense_path, 0, 16);
+  EXPECT_EQ(at_load.clustered_sha256, clustering::tensors_sha256(file.file));
+  EXPECT_EQ(at_load.clustered_sha256.size(), 64u);
+  EXPECT_TRUE(at::equal(at_load.weights.blocks[1].fc1_weight, from_file.blocks[1].fc1_weight));
+  EXPECT_TRUE(at::equal(at_load.weights.clustered.at("head.weight").indices,
+                        from_file.clustered.at("head.weight").indices));
+  // Random weights cluster the same way; 0 leaves the weights as they are.
+  EXPECT_FALSE(run_weights(config, "", 5, 16).clustered_sha256.empty());
+  const RunWeights as_given = run_weights(config, dense_path, 0, 0);
+  EXPECT_TRUE(as_given.clustered_sha256.empty());
+  EXPECT_TRUE(as_given.weights.clustered.empty());
+
+  EXPECT_THROW(run_weights(config, dense_path, 0, 1), InputError);
+  EXPECT_THROW(run_weights(config, dense_path, 0, 257), InputError);
+  try {
+    run_weights(config, (dir_ / "c.safetensors").string(), 0, 16);
+    ADD_FAILURE() << "clustered clustered weights";
+  } catch (const InputError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("already clustered"));
+  }
+}
+
 }  // namespace
 }  // namespace tailsweep::agent
