@@ -37,11 +37,13 @@ struct AccuracySession::Impl {
        const std::string& dataset_spec, const std::string& split)
       : device(compute_device),
         clustered_sha256(std::move(weights.clustered_sha256)),
+        tensor_bytes(weights.dense_tensor_bytes, weights.clustered_tensor_bytes),
         model(config, weights.weights, compute_device.torch_device()),
         dataset(open_eval_dataset(dataset_spec, split, config)) {}
 
   const ComputeDevice& device;
   std::string clustered_sha256;
+  std::pair<std::size_t, std::size_t> tensor_bytes;
   VitModel model;
   std::unique_ptr<EvalDataset> dataset;
   at::Tensor staged;
@@ -54,6 +56,9 @@ AccuracySession::AccuracySession(const VitConfig& config, const ModelRunOptions&
                                    device, dataset, split)) {}
 
 const std::string& AccuracySession::clustered_sha256() const { return impl_->clustered_sha256; }
+std::pair<std::size_t, std::size_t> AccuracySession::tensor_bytes() const {
+  return impl_->tensor_bytes;
+}
 
 AccuracySession::~AccuracySession() = default;
 

@@ -43,8 +43,10 @@ class AccuracySession {
   AccuracySession& operator=(const AccuracySession&) = delete;
 
   std::string dataset_name() const;  // "fashion-mnist", "imagenet-folder:PATH"
-  // The SHA-256 of the weights clustered at load; empty without --clusters.
+  // The weights clustered at load: their SHA-256 (empty without --clusters)
+  // and the tensor bytes before and after.
   const std::string& clustered_sha256() const;
+  std::pair<std::size_t, std::size_t> tensor_bytes() const;
   std::string split() const;
   int classes() const;
   const std::vector<int32_t>& labels() const;

@@ -128,7 +128,8 @@ RunWeights run_weights(const VitConfig& config, const std::string& path, uint64_
   return {weights_from_file(config, clustered.file,
                             fmt::format("{} clustered to {}", path.empty() ? "random weights" : path,
                                         clusters)),
-          clustering::tensors_sha256(clustered.file)};
+          clustering::tensors_sha256(clustered.file), clustered.dense_bytes,
+          clustered.clustered_bytes};
 }
 
 void save_weights(const VitConfig& config, const VitWeights& weights,

@@ -105,6 +105,8 @@ VitWeights load_or_random_weights(const VitConfig& config, const std::string& pa
 struct RunWeights {
   VitWeights weights;
   std::string clustered_sha256;
+  std::size_t dense_tensor_bytes = 0;      // with clustering: the tensors' bytes before
+  std::size_t clustered_tensor_bytes = 0;  // and after (indices, codebooks, tensors kept)
 };
 RunWeights run_weights(const VitConfig& config, const std::string& path, uint64_t seed,
                        int64_t clusters);

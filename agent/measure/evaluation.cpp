@@ -135,6 +135,8 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
   if (request.run.clusters > 0) {
     result["clusters"] = request.run.clusters;
     result["clustered_weights_sha256"] = session.clustered_sha256();
+    result["dense_tensor_bytes"] = session.tensor_bytes().first;
+    result["clustered_tensor_bytes"] = session.tensor_bytes().second;
   }
   if (curve) {
     result["method"] = "random";

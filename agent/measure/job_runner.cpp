@@ -75,6 +75,7 @@ EvalRequest eval_request_for(const std::string& kind, const protocol::EvalJobSpe
   }
   EvalRequest request;
   request.run = model_run_for(spec.model, spec.weights, spec.seed, device);
+  request.run.clusters = spec.clusters;
   request.device = device.device;
   request.dataset = spec.dataset;
   request.split = spec.split;

@@ -206,8 +206,8 @@ json to_json(const ProfileJobSpec& spec) {
 
 EvalJobSpec parse_eval_job_spec(const json& spec) {
   const JsonFields fields(spec, "eval job");
-  fields.reject_unknown(
-      {"model", "weights", "dataset", "split", "limit", "method", "tokens", "batch", "seed"});
+  fields.reject_unknown({"model", "weights", "dataset", "split", "limit", "method", "tokens",
+                         "batch", "seed", "clusters"});
   EvalJobSpec result;
   result.model = fields.text("model");
   result.weights = fields.optional_text("weights");
@@ -218,6 +218,12 @@ EvalJobSpec parse_eval_job_spec(const json& spec) {
   result.tokens = fields.optional_text("tokens");
   if (fields.has("batch")) result.batch = fields.integer("batch", 1);
   if (fields.has("seed")) result.seed = static_cast<uint64_t>(fields.integer("seed", 0));
+  if (fields.has("clusters")) {
+    result.clusters = fields.integer("clusters", 0);
+    if (result.clusters == 1 || result.clusters > 256) {
+      fields.fail("clusters", "expected 0 (the weights as given) or 2..256");
+    }
+  }
   return result;
 }
 
@@ -227,6 +233,7 @@ json to_json(const EvalJobSpec& spec) {
               {"seed", spec.seed}};
   put_optional(out, "weights", spec.weights);
   put_optional(out, "tokens", spec.tokens);
+  if (spec.clusters != 0) out["clusters"] = spec.clusters;
   return out;
 }
 

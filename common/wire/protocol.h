@@ -123,6 +123,9 @@ struct EvalJobSpec {
   std::optional<std::string> tokens;  // accuracy_curve only
   int64_t batch = 64;
   uint64_t seed = 0;
+  // 0: the weights as given; 2..256: clustered at load (docs/cluster.md).
+  // Written only when set, so older agents still read every other job.
+  int64_t clusters = 0;
 };
 EvalJobSpec parse_eval_job_spec(const nlohmann::json& spec);
 nlohmann::json to_json(const EvalJobSpec& spec);

@@ -175,7 +175,7 @@ std::vector<EvaluationRow> load_evaluations(Database& db, int64_t sweep_id) {
       "SELECT e.model, e.method, e.dataset, e.split, e.images, e.batch, e.top1, e.top5, "
       "       e.latency_median_ms, d.name, d.simulated "
       "FROM evaluations e JOIN jobs j ON j.id = e.job_id JOIN devices d ON d.id = e.device_id "
-      "WHERE j.sweep_id = ? ORDER BY e.model, e.dataset, e.split, e.id");
+      "WHERE j.sweep_id = ? AND e.clusters IS NULL ORDER BY e.model, e.dataset, e.split, e.id");
   statement.bind(1, sweep_id);
   std::vector<EvaluationRow> rows;
   while (statement.step()) {
@@ -190,6 +190,31 @@ std::vector<EvaluationRow> load_evaluations(Database& db, int64_t sweep_id) {
     row.top5 = statement.column_double(7);
     row.latency_median_ms = statement.column_optional_double(8);
     row.device = {statement.column_text(9), statement.column_int64(10) != 0};
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::vector<ClusteringRow> load_clustering(Database& db, int64_t sweep_id) {
+  Statement statement = db.prepare(
+      "SELECT model, dataset, split, clusters, top1, dense_top1, images, dense_tensor_bytes, "
+      "       clustered_tensor_bytes, clustered_weights_sha256, device "
+      "FROM clustering_view WHERE sweep_id = ? ORDER BY model, dataset, split, clusters, job_id");
+  statement.bind(1, sweep_id);
+  std::vector<ClusteringRow> rows;
+  while (statement.step()) {
+    ClusteringRow row;
+    row.model = statement.column_text(0);
+    row.dataset = statement.column_text(1);
+    row.split = statement.column_text(2);
+    row.clusters = statement.column_int64(3);
+    row.top1 = statement.column_double(4);
+    row.dense_top1 = statement.column_optional_double(5);
+    row.images = statement.column_int64(6);
+    row.dense_tensor_bytes = statement.column_int64(7);
+    row.clustered_tensor_bytes = statement.column_int64(8);
+    row.weights_sha256 = statement.column_text(9);
+    row.device = {statement.column_text(10), false};  // accuracy never comes from a simulation
     rows.push_back(std::move(row));
   }
   return rows;
@@ -350,6 +375,7 @@ ReportData load_report_data(const std::string& database_path, int64_t sweep_id) 
     data.latency_curves = load_latency_curves(db, sweep_id);
     data.schedules = load_schedules(db, sweep_id, data.latency_curves);
     data.evaluations = load_evaluations(db, sweep_id);
+    data.clustering = load_clustering(db, sweep_id);
     data.method_latencies = load_method_latencies(db, sweep_id);
     data.measurements = load_measurements(db, sweep_id);
     data.matched = load_matched(db, sweep_id);

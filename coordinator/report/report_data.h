@@ -148,10 +148,27 @@ struct MatchedRow {
   double tolerance = 0.05;
 };
 
+// An evaluation of weights clustered at load (docs/cluster.md), with the
+// dense baseline's top-1 (clustering_view).
+struct ClusteringRow {
+  std::string model;
+  std::string dataset;
+  std::string split;
+  int64_t clusters = 0;
+  double top1 = 0;
+  std::optional<double> dense_top1;  // none: no dense baseline evaluated in the sweep
+  int64_t images = 0;
+  int64_t dense_tensor_bytes = 0;
+  int64_t clustered_tensor_bytes = 0;
+  std::string weights_sha256;  // of the clustered tensors
+  DeviceRef device;
+};
+
 struct ReportData {
   Provenance provenance;
   std::vector<ScheduleEntry> schedules;
-  std::vector<EvaluationRow> evaluations;
+  std::vector<EvaluationRow> evaluations;  // of the weights as given
+  std::vector<ClusteringRow> clustering;   // of weights clustered at load
   std::vector<MethodLatencyRow> method_latencies;
   std::vector<MatchedRow> matched;
   std::vector<MeasurementRow> measurements;

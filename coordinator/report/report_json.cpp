@@ -189,6 +189,24 @@ json matched_json(const std::vector<MatchedRow>& rows) {
   return array;
 }
 
+json clustering_json(const std::vector<ClusteringRow>& rows) {
+  json array = json::array();
+  for (const ClusteringRow& row : rows) {
+    array.push_back({{"model", row.model},
+                     {"dataset", row.dataset},
+                     {"split", row.split},
+                     {"clusters", row.clusters},
+                     {"top1", row.top1},
+                     {"dense_top1", row.dense_top1 ? json(*row.dense_top1) : json(nullptr)},
+                     {"images", row.images},
+                     {"dense_tensor_bytes", row.dense_tensor_bytes},
+                     {"clustered_tensor_bytes", row.clustered_tensor_bytes},
+                     {"clustered_weights_sha256", row.weights_sha256},
+                     {"device", row.device.name}});
+  }
+  return array;
+}
+
 }  // namespace
 
 json report_json(const ReportData& data) {
@@ -196,6 +214,7 @@ json report_json(const ReportData& data) {
           {"missing", data.missing},
           {"schedules", schedules_json(data.schedules)},
           {"evaluations", evaluations_json(data.evaluations)},
+          {"clustering", clustering_json(data.clustering)},
           {"method_latencies", method_latencies_json(data.method_latencies)},
           {"matched", matched_json(data.matched)},
           {"measurements", measurements_json(data.measurements)},

@@ -272,12 +272,35 @@ Table measurement_table(const std::vector<MeasurementRow>& rows) {
   return table;
 }
 
+Table clustering_table(const std::vector<ClusteringRow>& rows) {
+  Table table{"clustering",
+              "Weight clustering (Tabani et al., reconstructed as Deep Compression's weight "
+              "sharing: docs/cluster.md)",
+              {"model", "dataset", "split", "clusters", "top-1 %", "change (points)",
+               "tensor MB (dense)", "tensor MB (clustered)", "smaller", "images", "device",
+               "codebooks (SHA-256)"},
+              {}};
+  for (const ClusteringRow& row : rows) {
+    table.rows.push_back(
+        {row.model, row.dataset, row.split, std::to_string(row.clusters),
+         fmt::format("{:.2f}", 100 * row.top1),
+         row.dense_top1 ? fmt::format("{:+.2f}", 100 * (row.top1 - *row.dense_top1)) : "",
+         fmt::format("{:.3f}", row.dense_tensor_bytes / 1e6),
+         fmt::format("{:.3f}", row.clustered_tensor_bytes / 1e6),
+         fmt::format("{:.2f}x", static_cast<double>(row.dense_tensor_bytes) /
+                                    static_cast<double>(row.clustered_tensor_bytes)),
+         std::to_string(row.images), device_label(row.device), row.weights_sha256.substr(0, 12)});
+  }
+  return table;
+}
+
 std::vector<Table> report_tables(const ReportData& data) {
   std::vector<Table> tables = paper_tables(data);
   if (!data.matched.empty()) tables.push_back(matched_table(data));
   tables.push_back(schedule_table(data.schedules, data.method_latencies));
   tables.push_back(accuracy_table(accuracy_rows(data.evaluations), data.method_latencies));
   if (!data.measurements.empty()) tables.push_back(measurement_table(data.measurements));
+  if (!data.clustering.empty()) tables.push_back(clustering_table(data.clustering));
   for (const LatencyCurve& curve : data.latency_curves)
     tables.push_back(latency_curve_table(curve));
   for (const AccuracyCurve& curve : data.accuracy_curves) {

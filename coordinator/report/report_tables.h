@@ -51,6 +51,9 @@ std::string latency_job_change(const std::vector<MethodLatencyRow>& latencies,
 Table accuracy_table(const std::vector<AccuracyRow>& rows,
                      const std::vector<MethodLatencyRow>& latencies);
 Table measurement_table(const std::vector<MeasurementRow>& rows);
+// Weight clustering in the paper's form: per model, dataset and K, top-1 and
+// its change against the dense baseline, and the tensor bytes.
+Table clustering_table(const std::vector<ClusteringRow>& rows);
 Table latency_curve_table(const LatencyCurve& curve);
 Table accuracy_curve_table(const AccuracyCurve& curve);
 

@@ -79,8 +79,28 @@ EvaluationSettings parse_evaluations(const JsonFields& f, const VitConfig& confi
   return evaluations;
 }
 
+ClusteringSettings parse_clustering(const JsonFields& f) {
+  f.reject_unknown({"clusters"});
+  ClusteringSettings clustering;
+  const json& clusters = f.array("clusters", true);
+  for (std::size_t i = 0; i < clusters.size(); ++i) {
+    if (!clusters[i].is_number_integer() || clusters[i].get<int64_t>() < 2 ||
+        clusters[i].get<int64_t>() > 256) {
+      f.fail(fmt::format("clusters[{}]", i), "expected a number of shared values in 2..256");
+    }
+    const int64_t k = clusters[i].get<int64_t>();
+    if (std::find(clustering.clusters.begin(), clustering.clusters.end(), k) !=
+        clustering.clusters.end()) {
+      f.fail(fmt::format("clusters[{}]", i), fmt::format("{} is listed twice", k));
+    }
+    clustering.clusters.push_back(k);
+  }
+  return clustering;
+}
+
 Workload parse_workload(const JsonFields& f) {
-  f.reject_unknown({"model", "weights", "seed", "curves", "accuracy", "schedule", "evaluations"});
+  f.reject_unknown({"model", "weights", "seed", "curves", "accuracy", "schedule", "evaluations",
+                    "clustering"});
   Workload workload;
   workload.model = f.text("model");
   const VitConfig config = parse_model_spec(workload.model);
@@ -123,6 +143,13 @@ Workload parse_workload(const JsonFields& f) {
   }
   if (workload.evaluations && !workload.evaluations->pomt) {
     workload.evaluations->matched = false;  // nothing to match against
+  }
+  if (f.has("clustering")) {
+    workload.clustering = parse_clustering(f.object("clustering"));
+    if (!workload.evaluations) {
+      f.fail("clustering", "needs \"evaluations\" in the same workload (the dataset, limit and "
+                           "batch its evaluations use, and the dense baseline)");
+    }
   }
   return workload;
 }
@@ -315,6 +342,13 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
         protocol::EvalJobSpec eval = eval_template(workload, *workload.evaluations);
         eval.method = method;
         add(agent_job("eval", std::nullopt, protocol::to_json(eval), kEvalPriority));
+      }
+      if (workload.clustering) {
+        for (const int64_t clusters : workload.clustering->clusters) {
+          protocol::EvalJobSpec eval = eval_template(workload, *workload.evaluations);
+          eval.clusters = clusters;
+          add(agent_job("eval", std::nullopt, protocol::to_json(eval), kEvalPriority));
+        }
       }
     }
   }

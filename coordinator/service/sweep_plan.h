@@ -10,7 +10,9 @@
 //                   device's curve and the accuracy curve are done
 //   eval            once per method, on any real device (the baseline
 //                   "none" always); POMT's eval is added when a schedule
-//                   gives its R (one per distinct R)
+//                   gives its R (one per distinct R); with "clustering",
+//                   one more per K: the baseline on weights clustered to K
+//                   values per matrix at load (docs/cluster.md)
 // and, once a schedule has POMT's R (coordinator/service/coordinator_jobs.h):
 //   latency         on that device and batch: the baseline, every method
 //                   asked, POMT at R and the matching candidates, each timed
@@ -77,6 +79,12 @@ struct EvaluationSettings {
   double match_tolerance = 0.05;     // what "matched" means: within 5% where the grid allows
 };
 
+// Weight clustering (Tabani et al., as Deep Compression's weight sharing):
+// the dense model evaluated with its weights clustered to each K.
+struct ClusteringSettings {
+  std::vector<int64_t> clusters;  // each 2..256, each once
+};
+
 struct Workload {
   std::string model;
   std::optional<std::string> weights;  // a path on the agents
@@ -85,6 +93,7 @@ struct Workload {
   std::optional<AccuracySettings> accuracy;
   std::optional<ScheduleSettings> schedule;  // needs curves and accuracy
   std::optional<EvaluationSettings> evaluations;
+  std::optional<ClusteringSettings> clustering;  // needs evaluations (its dataset)
 };
 
 struct SweepSpec {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
+#include "common/util/sha256.h"
 #include "common/wire/json_fields.h"
 #include "common/wire/protocol.h"
 
@@ -228,6 +229,18 @@ EvalBody parse_eval_body(const json& body) {
   result.top5 = fields.fraction("top5");
   if (!fields.is_null("latency")) {
     result.latency_median_ms = fields.object("latency").number("median_ms");
+  }
+  if (fields.has("clusters")) {
+    EvalBody::Clustering clustering;
+    clustering.clusters = fields.integer("clusters", 2);
+    if (clustering.clusters > 256) fields.fail("clusters", "more than 256");
+    clustering.weights_sha256 = fields.text("clustered_weights_sha256");
+    if (!is_sha256_hex(clustering.weights_sha256)) {
+      fields.fail("clustered_weights_sha256", "not a SHA-256 in hex");
+    }
+    clustering.dense_tensor_bytes = fields.integer("dense_tensor_bytes", 1);
+    clustering.clustered_tensor_bytes = fields.integer("clustered_tensor_bytes", 1);
+    result.clustering = clustering;
   }
   return result;
 }

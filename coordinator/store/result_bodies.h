@@ -132,6 +132,14 @@ struct EvalBody {
   double top1 = 0;  // fractions in [0, 1]
   double top5 = 0;
   std::optional<double> latency_median_ms;
+  // Weights clustered at load (docs/cluster.md); absent otherwise.
+  struct Clustering {
+    int64_t clusters = 0;
+    std::string weights_sha256;
+    int64_t dense_tensor_bytes = 0;
+    int64_t clustered_tensor_bytes = 0;
+  };
+  std::optional<Clustering> clustering;
 };
 
 struct AccuracyPoint {

@@ -191,6 +191,12 @@ void check_eval(const Checker& check, const protocol::EvalJobSpec& spec, const E
   }
   if (body.top5 < body.top1) check.fail("top5", "below top1");
   if (body.latency_median_ms) check.latency("latency.median_ms", *body.latency_median_ms);
+  // Clustered weights exactly when the job asked for them, at its K.
+  const int64_t clusters = body.clustering ? body.clustering->clusters : 0;
+  if (clusters != spec.clusters) {
+    check.fail("clusters", fmt::format("{} is not the job's {} (0: the weights as given)",
+                                       clusters, spec.clusters));
+  }
 }
 
 void check_accuracy_curve(const Checker& check, const protocol::EvalJobSpec& spec,

@@ -188,6 +188,17 @@ void insert_eval(Database& db, const ResultTarget& target, const EvalBody& body)
       .bind(12, body.top5)
       .bind(13, body.latency_median_ms);
   statement->execute();
+  if (body.clustering) {
+    auto clustered = db.cached(
+        "UPDATE evaluations SET clusters = ?, clustered_weights_sha256 = ?, "
+        "dense_tensor_bytes = ?, clustered_tensor_bytes = ? WHERE id = ?");
+    clustered->bind(1, body.clustering->clusters)
+        .bind(2, body.clustering->weights_sha256)
+        .bind(3, body.clustering->dense_tensor_bytes)
+        .bind(4, body.clustering->clustered_tensor_bytes)
+        .bind(5, db.last_insert_rowid());
+    clustered->execute();
+  }
 }
 
 void insert_accuracy_curve(Database& db, const ResultTarget& target,

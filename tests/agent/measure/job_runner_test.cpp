@@ -74,6 +74,17 @@ TEST(JobRunnerTest, EvalAndAccuracyCurveSpecsBecomeEvalRequests) {
   EXPECT_EQ(request.method, "pomt:40");
   EXPECT_EQ(request.batch, 32);
   EXPECT_TRUE(request.tokens.empty());
+  EXPECT_EQ(request.run.clusters, 0);
+  // A clustering eval: the weights clustered at load.
+  json clustered = protocol::to_json(eval);
+  clustered["clusters"] = 64;
+  EXPECT_EQ(eval_request_for("eval", protocol::parse_eval_job_spec(clustered), {"cpu", 2})
+                .run.clusters,
+            64);
+  EXPECT_EQ(protocol::to_json(protocol::parse_eval_job_spec(clustered))["clusters"], 64);
+  EXPECT_FALSE(protocol::to_json(eval).contains("clusters"));  // written only when set
+  clustered["clusters"] = 1;
+  EXPECT_THROW(protocol::parse_eval_job_spec(clustered), InputError);
 
   const protocol::EvalJobSpec curve =
       protocol::parse_eval_job_spec({{"model", "fmnist-vit"}, {"tokens", "2:50:4"}});

@@ -131,7 +131,9 @@ class ReportDatabaseTest : public store::StoreTest {
          job("accuracy_curve", std::nullopt,
              R"({"model": "deit-tiny", "tokens": "2:197", "method": "random"})"),
          job("eval", std::nullopt, eval("tome:8")), job("eval", std::nullopt, eval("none")),
-         job("eval", std::nullopt, eval("pomt:7")), schedule},
+         job("eval", std::nullopt, eval("pomt:7")), schedule,
+         job("eval", std::nullopt,
+             R"({"model": "deit-tiny", "method": "none", "batch": 1, "clusters": 64})")},
         10);
     // A second sweep whose results must not appear in the first one's report.
     store().create_sweep("other", "{}", {job("eval", std::nullopt, eval("topk:5"))}, 10);
@@ -140,7 +142,13 @@ class ReportDatabaseTest : public store::StoreTest {
       json body;
       if (lease->kind == "profile") body = profile_body(kCpuCurve, false);
       if (lease->kind == "accuracy_curve") body = accuracy_curve_body();
-      if (lease->kind == "eval") {
+      if (lease->kind == "eval" && spec.contains("clusters")) {
+        body = eval_body("none", 0.895, 35.0);
+        body["clusters"] = 64;
+        body["clustered_weights_sha256"] = std::string(64, 'e');
+        body["dense_tensor_bytes"] = 4000000;
+        body["clustered_tensor_bytes"] = 1250000;
+      } else if (lease->kind == "eval") {
         const auto& [top1, ms] = evaluated.at(spec["method"]);
         body = eval_body(spec["method"], top1, ms);
       }
@@ -194,7 +202,12 @@ TEST_F(ReportDatabaseTest, ReadsTheSweepIntoTypedRows) {
   EXPECT_DOUBLE_EQ(*schedule.unpruned_latency_ms, 21.4);
   ASSERT_EQ(schedule.steps.size(), 1u);
   EXPECT_EQ(schedule.steps[0].tokens_below, 128);
-  EXPECT_EQ(data.evaluations.size(), 3u);  // not the other sweep's
+  EXPECT_EQ(data.evaluations.size(), 3u);  // not the other sweep's, nor the clustered one
+  ASSERT_EQ(data.clustering.size(), 1u);
+  EXPECT_EQ(data.clustering[0].clusters, 64);
+  EXPECT_DOUBLE_EQ(data.clustering[0].top1, 0.895);
+  EXPECT_DOUBLE_EQ(data.clustering[0].dense_top1.value(), 0.9);
+  EXPECT_EQ(data.clustering[0].clustered_tensor_bytes, 1250000);
   ASSERT_EQ(data.accuracy_curves.size(), 1u);
   EXPECT_EQ(data.accuracy_curves[0].points.size(), 3u);
   // This sweep ran a schedule but no latency job, and the report says so.
@@ -222,11 +235,15 @@ TEST_F(ReportDatabaseTest, WritesEveryFormatWithTheNumbers) {
   EXPECT_LT(md.find("| none |"), md.find("| pomt:7 |"));
   EXPECT_LT(md.find("| pomt:7 |"), md.find("| tome:8 |"));
   EXPECT_THAT(md, ::testing::Not(HasSubstr("topk:5")));
+  EXPECT_THAT(md, HasSubstr("| deit-tiny | fashion-mnist | test | 64 | 89.50 | -0.50 | 4.000 | "
+                            "1.250 | 3.20x | 1000 | cpu-1 | eeeeeeeeeeee |"));
+  EXPECT_TRUE(std::filesystem::exists(out_dir() / "clustering.csv"));
   const std::string tex = read_text(out_dir() / "tables.tex");
   EXPECT_THAT(tex, HasSubstr("\\caption{POMT schedules, POMT's own (reference)"));
   EXPECT_THAT(tex, HasSubstr("(paired ratio, $\\pm$ 95\\% CI)"));
   const json report = json::parse(read_text(out_dir() / "report.json"));
   EXPECT_EQ(report["schedules"][0]["n_star"], 128);
+  EXPECT_EQ(report["clustering"][0]["clusters"], 64);
   EXPECT_EQ(report["provenance"]["state"], "done");
   EXPECT_THAT(read_text(out_dir() / "latency-orin-nano-deit-tiny-b1.csv"),
               HasSubstr("tokens,median_ms,median_ci95_low_ms,median_ci95_high_ms\r\n120,10,"));

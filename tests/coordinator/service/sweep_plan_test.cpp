@@ -1,5 +1,8 @@
 #include "coordinator/service/sweep_plan.h"
 
+#include <filesystem>
+#include <fstream>
+
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -141,6 +144,59 @@ TEST(SweepPlan, ScheduleVariantsDefaultToBothAndAlwaysHoldTheReference) {
   EXPECT_THAT(error_of(spec), HasSubstr("schedule.variants: must hold \"reference\""));
   spec["workloads"][0]["schedule"]["variants"] = {"reference", "best"};
   EXPECT_THAT(error_of(spec), HasSubstr("'best' is neither reference nor aligned"));
+}
+
+TEST(SweepPlan, ClusteringAddsOneDenseBaselineEvalPerK) {
+  json spec = full_spec();
+  spec["workloads"][0]["clustering"] = {{"clusters", {16, 64, 256}}};
+  std::vector<int64_t> clustered;
+  std::size_t evals = 0;
+  for (const auto& job : plan_sweep(parse_sweep_spec(spec), kFleet)) {
+    if (job.kind != "eval") continue;
+    ++evals;
+    const protocol::EvalJobSpec eval = protocol::parse_eval_job_spec(json::parse(job.spec_json));
+    if (eval.clusters == 0) continue;
+    clustered.push_back(eval.clusters);
+    EXPECT_EQ(eval.method, "none");
+    EXPECT_EQ(eval.weights, std::optional<std::string>("w.safetensors"));
+    EXPECT_EQ(eval.limit, 0);
+    EXPECT_FALSE(job.device_id);  // any real device
+  }
+  EXPECT_EQ(clustered, (std::vector<int64_t>{16, 64, 256}));
+  EXPECT_EQ(evals, 3u + 3u);  // none, topk:20, tome:8, then one per K
+
+  for (const auto& [clusters, message] :
+       std::vector<std::pair<json, std::string>>{
+           {json::array({1}), "clustering.clusters[0]: expected a number of shared values in 2..256"},
+           {json::array({64, 300}), "clusters[1]: expected a number"},
+           {json::array({64, 64}), "clusters[1]: 64 is listed twice"},
+           {json::array(), "clustering.clusters"},
+           {json("64"), "clustering.clusters"}}) {
+    spec["workloads"][0]["clustering"] = {{"clusters", clusters}};
+    EXPECT_THAT(error_of(spec), HasSubstr(message)) << clusters.dump();
+  }
+  spec["workloads"][0]["clustering"] = {{"clusters", {64}}, {"init", "forgy"}};
+  EXPECT_THAT(error_of(spec), HasSubstr("clustering.init: unknown field"));
+  spec["workloads"][0]["clustering"] = {{"clusters", {64}}};
+  spec["workloads"][0].erase("evaluations");
+  spec["workloads"][0].erase("schedule");
+  EXPECT_THAT(error_of(spec), HasSubstr("clustering: needs \"evaluations\""));
+}
+
+// Every example the docs point to parses and plans, on a fleet of one real
+// CPU and one simulated Jetson (tagged as the ImageNet example selects).
+TEST(SweepPlan, EveryExampleSweepPlans) {
+  const std::vector<FleetDevice> fleet = {{1, "cpu-1", "cpu", false, {"jetson"}},
+                                          {2, "nano", "sim", true, {"jetson"}}};
+  std::size_t examples = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(TAILSWEEP_EXAMPLE_SWEEPS)) {
+    if (entry.path().extension() != ".json") continue;
+    ++examples;
+    std::ifstream in(entry.path());
+    const json spec = json::parse(in);
+    EXPECT_FALSE(plan_sweep(parse_sweep_spec(spec), fleet).empty()) << entry.path();
+  }
+  EXPECT_GE(examples, 4u);
 }
 
 // One 112 kB spec once planned 235,700 jobs in one transaction; the

@@ -222,6 +222,52 @@ TEST_F(ResultsTest, AnEvalWithoutLatencyKeepsItNull) {
             1);
 }
 
+TEST_F(ResultsTest, AClusteredEvalKeepsItsClustersCodebooksAndBytes) {
+  const std::string sha(64, 'c');
+  json spec = job_spec("eval");
+  spec["clusters"] = 64;
+  json body = eval_body();
+  body["clusters"] = 64;
+  body["clustered_weights_sha256"] = sha;
+  body["dense_tensor_bytes"] = 858408;
+  body["clustered_tensor_bytes"] = 272552;
+  ASSERT_EQ(submit("eval", body, spec), SubmitOutcome::accepted);
+  auto row = store().database().prepare(
+      "SELECT clusters, clustered_weights_sha256, dense_tensor_bytes, clustered_tensor_bytes "
+      "FROM evaluations");
+  ASSERT_TRUE(row.step());
+  EXPECT_EQ(row.column_int64(0), 64);
+  EXPECT_EQ(row.column_text(1), sha);
+  EXPECT_EQ(row.column_int64(2), 858408);
+  EXPECT_EQ(row.column_int64(3), 272552);
+  EXPECT_EQ(count("SELECT clusters FROM clustering_view"), 64);
+  EXPECT_EQ(count("SELECT clusters FROM accuracy_table"), 64);
+
+  // The clustering must be the job's: none asked, a different K; and the
+  // body must be whole.
+  json other = spec;
+  other["clusters"] = 16;
+  json bad_hash = body;
+  bad_hash["clustered_weights_sha256"] = "abc";
+  json missing = body;
+  missing.erase("clustered_tensor_bytes");
+  const std::vector<std::tuple<json, json, std::string>> refused = {
+      {body, job_spec("eval"), "clusters: 64 is not the job's 0"},
+      {body, other, "clusters: 64 is not the job's 16"},
+      {bad_hash, spec, "clustered_weights_sha256: not a SHA-256"},
+      {missing, spec, "clustered_tensor_bytes"},
+  };
+  for (const auto& [refused_body, refused_spec, message] : refused) {
+    try {
+      submit("eval", refused_body, refused_spec);
+      ADD_FAILURE() << "accepted: " << message;
+    } catch (const InputError& error) {
+      EXPECT_THAT(error.what(), HasSubstr(message));
+    }
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM evaluations"), 1);
+}
+
 TEST_F(ResultsTest, AnAccuracyCurveBecomesAccuracyPoints) {
   ASSERT_EQ(submit("accuracy_curve", accuracy_curve_body()), SubmitOutcome::accepted);
   EXPECT_EQ(count("SELECT count(*) FROM accuracy_points WHERE model = 'deit-tiny' "
