@@ -82,10 +82,11 @@ KMeansResult kmeans_1d(std::span<const float> values, std::size_t k, KMeansInit 
     while (result.iterations < max_iterations) {
       ++result.iterations;
       for (std::size_t j = 0; j < k; ++j) {
-        const std::size_t count = starts[j + 1] - starts[j];
         // An empty cluster keeps its centroid: it lies between its
         // neighbours' boundaries, so the order of centroids is kept.
-        if (count > 0) centroids[j] = (prefix[starts[j + 1]] - prefix[starts[j]]) / count;
+        if (starts[j + 1] <= starts[j]) continue;
+        const auto count = static_cast<double>(starts[j + 1] - starts[j]);
+        centroids[j] = (prefix[starts[j + 1]] - prefix[starts[j]]) / count;
       }
       std::vector<std::size_t> next = run_starts(sorted, centroids);
       const bool unchanged = next == starts;

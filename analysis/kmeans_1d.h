@@ -25,7 +25,9 @@ inline constexpr std::size_t kMaxClusters = 256;  // an index fits one byte
 //             Deep Compression (Han et al. 2016, section 3.1) found it the best
 //             of the three it tried, because it keeps the rare large weights.
 //   quantile: the centroid of cluster i starts at the (i + 1/2)/k quantile
-//             (density-based: dense regions get more centroids).
+//             (density-based: dense regions get more centroids). Where one
+//             value fills more than 1/k of the tensor, several centroids start
+//             equal and all but one stay empty (clusters_used says so).
 enum class KMeansInit { kLinear, kQuantile };
 KMeansInit parse_kmeans_init(const std::string& name);  // std::invalid_argument otherwise
 const char* kmeans_init_name(KMeansInit init);

@@ -116,15 +116,17 @@ constexpr int64_t kPanelFloats = 128 * 1024;
 
 void apply_epilogue(const float* product, int64_t rows, int64_t width, int64_t first_out,
                     int64_t out, const float* bias, const float* scale, bool accumulate, float* y) {
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t j = 0; j < width; ++j) {
-      const int64_t o = first_out + j;
-      const float value =
-          (scale ? scale[o] : 1.0f) * product[r * width + j] + (bias ? bias[o] : 0.0f);
-      float& target = y[r * out + o];
-      target = accumulate ? target + value : value;
+  at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      for (int64_t j = 0; j < width; ++j) {
+        const int64_t o = first_out + j;
+        const float value =
+            (scale ? scale[o] : 1.0f) * product[r * width + j] + (bias ? bias[o] : 0.0f);
+        float& target = y[r * out + o];
+        target = accumulate ? target + value : value;
+      }
     }
-  }
+  });
 }
 
 // Many rows: decode a panel of outputs (their weights, in cache), multiply

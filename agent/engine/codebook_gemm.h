@@ -15,6 +15,9 @@
 
 namespace tailsweep::agent {
 
+// The caller guarantees what the kernel does not check: every index below
+// the codebook's size and in_features >= 1 (PackedLinear::from_codebook
+// checks both).
 struct CodebookWeights {
   const std::uint8_t* indices = nullptr;  // (out_features, in_features), row-major
   const float* codebook = nullptr;        // codebook_size values; every index is below it

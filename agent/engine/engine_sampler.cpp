@@ -17,12 +17,12 @@ namespace tailsweep::agent {
 using Clock = std::chrono::steady_clock;
 
 struct EngineSampler::Impl {
-  Impl(const EngineSamplerOptions& options, const ComputeDevice& compute_device,
-       RunWeights weights)
+  Impl(const EngineSamplerOptions& options, const ComputeDevice& compute_device)
       : device(compute_device),
+        // The thread count is set before anything runs on ATen's pool (the
+        // clustering at load below does).
         runtime(configure_runtime(options.threads)),
-        clustered_sha256(std::move(weights.clustered_sha256)),
-        model(options.config, weights.weights, compute_device.torch_device(),
+        model(options.config, load(options), compute_device.torch_device(),
               options.weight_kernel),
         block_mode(options.block_mode),
         seed(options.seed),
@@ -39,9 +39,15 @@ struct EngineSampler::Impl {
     }
   }
 
+  VitWeights load(const EngineSamplerOptions& options) {
+    RunWeights loaded = run_weights(options.config, options.weights, options.seed, options.clusters);
+    clustered_sha256 = std::move(loaded.clustered_sha256);
+    return std::move(loaded.weights);
+  }
+
   const ComputeDevice& device;
   RuntimeInfo runtime;
-  std::string clustered_sha256;
+  std::string clustered_sha256;  // set by load(), before model is built
   VitModel model;
   bool block_mode;
   uint64_t seed;
@@ -50,9 +56,7 @@ struct EngineSampler::Impl {
 };
 
 EngineSampler::EngineSampler(const EngineSamplerOptions& options, const ComputeDevice& device)
-    : impl_(std::make_unique<Impl>(
-          options, device,
-          run_weights(options.config, options.weights, options.seed, options.clusters))) {}
+    : impl_(std::make_unique<Impl>(options, device)) {}
 
 const std::string& EngineSampler::clustered_sha256() const { return impl_->clustered_sha256; }
 

@@ -115,8 +115,15 @@ PackedLinear PackedLinear::from_codebook(const at::Tensor& indices, const at::Te
   }
   TORCH_CHECK(indices.scalar_type() == at::kByte && indices.dim() == 2,
               "PackedLinear::from_codebook: indices must be uint8 (out, in)");
-  TORCH_CHECK(codebook.scalar_type() == at::kFloat && codebook.dim() == 1,
-              "PackedLinear::from_codebook: the codebook must be float (k)");
+  TORCH_CHECK(codebook.scalar_type() == at::kFloat && codebook.dim() == 1 &&
+                  codebook.numel() >= 1,
+              "PackedLinear::from_codebook: the codebook must be float (k), k >= 1");
+  TORCH_CHECK(indices.size(1) >= 1 && bias.numel() == indices.size(0) &&
+                  (!out_scale.defined() || out_scale.numel() == indices.size(0)),
+              "PackedLinear::from_codebook: bias and out_scale need one value per output");
+  // The kernel gathers codebook[index] unchecked: every index must be in it.
+  TORCH_CHECK(indices.numel() == 0 || indices.max().item<int64_t>() < codebook.numel(),
+              "PackedLinear::from_codebook: an index is past the codebook's end");
   PackedLinear layer;
   layer.in_features_ = indices.size(1);
   layer.out_features_ = indices.size(0);

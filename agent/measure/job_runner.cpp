@@ -73,6 +73,10 @@ EvalRequest eval_request_for(const std::string& kind, const protocol::EvalJobSpe
   if (kind == "eval" && spec.tokens) {
     throw InputError("eval job: spec.tokens belongs to accuracy_curve jobs");
   }
+  if (kind == "accuracy_curve" && spec.clusters != 0) {
+    throw InputError("accuracy_curve job: spec.clusters belongs to eval jobs (an accuracy curve "
+                     "is of the weights as given)");
+  }
   EvalRequest request;
   request.run = model_run_for(spec.model, spec.weights, spec.seed, device);
   request.run.clusters = spec.clusters;

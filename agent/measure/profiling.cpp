@@ -223,6 +223,13 @@ class SimSampler final : public PointSampler {
       throw InputError(
           fmt::format("--clusters must be 0 (as given) or in 2..256, got {}", options.run.clusters));
     }
+    // As on a real device: clustering at load needs dense weights (the file
+    // has passed check_weights_file, so it reads).
+    if (options.run.clusters != 0 && !options.run.weights.empty() &&
+        clustering::is_clustered(safetensors::read_file(options.run.weights))) {
+      throw InputError(fmt::format("{}: already clustered; clustering at load needs dense weights",
+                                   options.run.weights));
+    }
     if (options.run.weight_kernel == WeightKernel::kLookup) {
       if (options.run.clusters == 0 &&
           (options.run.weights.empty() ||

@@ -130,7 +130,7 @@ Table schedule_table(const std::vector<ScheduleEntry>& schedules,
       "POMT schedules, POMT's own (reference) and step-aligned: the curve at the tokens left "
       "after pruning (or the next count it measured), the saving that promises (scaled by the "
       "blocks after the pruning layer) and the saving the latency job measured (paired ratio, "
-      "± 95% CI); ! = measured below half the promise",
+      "± 95% CI); ! = measured below half a promise of 2% or more",
       {"device", "model", "batch", "variant", "n*", "R", "layer", "tokens after pruning",
        "latency at n* (ms)", "latency after pruning (ms)", "unpruned (ms)", "promised (%)",
        "measured (%)", "steps"},

@@ -203,6 +203,7 @@ void check_accuracy_curve(const Checker& check, const protocol::EvalJobSpec& spe
                           const AccuracyCurveBody& body) {
   check.same_text("model", body.model, spec.model);
   if (!spec.tokens) check.fail("points", "the job has no token grid");
+  if (spec.clusters != 0) check.fail("clusters", "an accuracy curve is of the weights as given");
   const std::vector<int64_t> grid =
       parse_token_grid(*spec.tokens, parse_model_spec(spec.model).total_tokens());
   std::set<int64_t> seen;

@@ -103,6 +103,9 @@ TEST(JobRunnerTest, RefusesJobsThatCannotBeRunHere) {
   }
   EXPECT_THROW(eval_request_for("accuracy_curve", curve, {"sim:jetson-tx2", 0}), InputError);
   EXPECT_THROW(eval_request_for("accuracy_curve", plain, {"cpu", 0}), InputError);
+  protocol::EvalJobSpec clustered_curve = curve;
+  clustered_curve.clusters = 64;
+  EXPECT_THROW(eval_request_for("accuracy_curve", clustered_curve, {"cpu", 0}), InputError);
   EXPECT_THROW(eval_request_for("eval", curve, {"cpu", 0}), InputError);
 }
 
