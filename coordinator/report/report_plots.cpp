@@ -1,5 +1,7 @@
 #include "coordinator/report/report_plots.h"
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 #include <fmt/core.h>
@@ -113,6 +115,40 @@ NamedPlot accuracy_vs_latency_plot(const std::string& model,
   return named;
 }
 
+NamedPlot clustering_plot(const std::string& model, const std::vector<ClusteringRow>& rows) {
+  NamedPlot named;
+  named.file_name = fmt::format("clustering-{}.svg", file_slug(model));
+  PlotSpec& plot = named.plot;
+  plot.title = fmt::format("Weight clustering: top-1 of {} against the clusters per tensor", model);
+  plot.x_label = "clusters per tensor, K (log2 axis)";
+  plot.y_label = "top-1 (%)";
+  std::vector<std::string> sets;  // dataset/split, in the rows' order
+  for (const ClusteringRow& row : rows) {
+    const std::string set = row.dataset + "/" + row.split;
+    if (row.model == model && std::find(sets.begin(), sets.end(), set) == sets.end()) {
+      sets.push_back(set);
+    }
+  }
+  for (std::size_t s = 0; s < sets.size(); ++s) {
+    Series clustered{.label = sets[s] + ", clustered", .color = color(2 * s)};
+    Series dense{.label = sets[s] + ", dense", .color = color(2 * s + 1)};
+    for (const ClusteringRow& row : rows) {
+      if (row.model != model || row.dataset + "/" + row.split != sets[s]) continue;
+      const double x = std::log2(static_cast<double>(row.clusters));
+      clustered.x.push_back(x);
+      clustered.y.push_back(100 * row.top1);
+      clustered.point_labels.push_back(fmt::format("K={}", row.clusters));
+      if (row.dense_top1) {
+        dense.x.push_back(x);
+        dense.y.push_back(100 * *row.dense_top1);
+      }
+    }
+    plot.series.push_back(std::move(clustered));
+    if (!dense.x.empty()) plot.series.push_back(std::move(dense));
+  }
+  return named;
+}
+
 std::vector<NamedPlot> report_plots(const ReportData& data) {
   std::vector<NamedPlot> plots;
   for (const LatencyCurve& curve : data.latency_curves) {
@@ -129,6 +165,11 @@ std::vector<NamedPlot> report_plots(const ReportData& data) {
   }
   for (const std::string& model : evaluated_models) {
     plots.push_back(accuracy_vs_latency_plot(model, data.evaluations));
+  }
+  std::set<std::string> clustered_models;
+  for (const ClusteringRow& row : data.clustering) clustered_models.insert(row.model);
+  for (const std::string& model : clustered_models) {
+    plots.push_back(clustering_plot(model, data.clustering));
   }
   return plots;
 }

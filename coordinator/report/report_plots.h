@@ -22,6 +22,9 @@ NamedPlot accuracy_plot(const std::string& model, const std::vector<AccuracyCurv
 // one colour per device. Evaluations without latency are left out.
 NamedPlot accuracy_vs_latency_plot(const std::string& model,
                                    const std::vector<EvaluationRow>& evaluations);
+// Weight clustering: top-1 against K on a log2 axis, with the dense model's
+// top-1 beside each K; one series pair per dataset and split.
+NamedPlot clustering_plot(const std::string& model, const std::vector<ClusteringRow>& rows);
 
 // Every figure of the report.
 std::vector<NamedPlot> report_plots(const ReportData& data);

@@ -238,6 +238,9 @@ TEST_F(ReportDatabaseTest, WritesEveryFormatWithTheNumbers) {
   EXPECT_THAT(md, HasSubstr("| deit-tiny | fashion-mnist | test | 64 | 89.50 | -0.50 | 4.000 | "
                             "1.250 | 3.20x | 1000 | cpu-1 | eeeeeeeeeeee |"));
   EXPECT_TRUE(std::filesystem::exists(out_dir() / "clustering.csv"));
+  const std::string clustering_svg = read_text(out_dir() / "clustering-deit-tiny.svg");
+  EXPECT_THAT(clustering_svg, HasSubstr("K=64"));
+  EXPECT_THAT(clustering_svg, HasSubstr("fashion-mnist/test, dense"));
   const std::string tex = read_text(out_dir() / "tables.tex");
   EXPECT_THAT(tex, HasSubstr("\\caption{POMT schedules, POMT's own (reference)"));
   EXPECT_THAT(tex, HasSubstr("(paired ratio, $\\pm$ 95\\% CI)"));
