@@ -13,14 +13,16 @@
 namespace tailsweep::agent {
 
 #ifdef TAILSWEEP_HAVE_ONEDNN
+dnnl::engine& onednn_cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
 namespace {
 
 using dnnl::memory;
 
-dnnl::engine& cpu_engine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
+dnnl::engine& cpu_engine() { return onednn_cpu_engine(); }
 
 // One primitive per shape, made once: token pruning changes the row count
 // from block to block, and each primitive is specialised for its shape.

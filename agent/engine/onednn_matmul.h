@@ -4,7 +4,18 @@
 // they lie, where the build has oneDNN, else at::mm. Engine-internal.
 #include <ATen/core/Tensor.h>
 
+#ifdef TAILSWEEP_HAVE_ONEDNN
+namespace dnnl {
+struct engine;
+}
+#endif
+
 namespace tailsweep::agent {
+
+#ifdef TAILSWEEP_HAVE_ONEDNN
+// The one oneDNN CPU engine of this process, shared by every primitive.
+dnnl::engine& onednn_cpu_engine();
+#endif
 
 // input (rows, in), weight (width, in), out (rows, width): all contiguous
 // float on the CPU; out is overwritten.

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "agent/engine/codebook_gemm.h"
+#include "agent/engine/onednn_matmul.h"
 #include "common/util/errors.h"
 
 #ifdef TAILSWEEP_HAVE_ONEDNN
@@ -23,10 +24,7 @@ namespace {
 
 using dnnl::memory;
 
-dnnl::engine& cpu_engine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
+dnnl::engine& cpu_engine() { return onednn_cpu_engine(); }
 
 }  // namespace
 
