@@ -96,6 +96,13 @@ void register_profile_command(CLI::App& app) {
                           "instead of a curve: time these method specs on the full input, e.g. "
                           "--methods none topk:8 tome:8 pomt:58@3 (points carry \"method\")");
   tokens->excludes(methods);
+  command
+      ->add_option("--paired-clusters", options->request.paired_clusters,
+                   "with --methods: time each method also on the weights clustered at load to "
+                   "each K (2..256), in the same rounds, paired with the dense none "
+                   "(points carry \"clusters\"; docs/cluster.md), e.g. --paired-clusters 16 64")
+      ->delimiter(',')
+      ->needs(methods);
   command->callback([options, tokens, methods] {
     if (tokens->count() == 0 && methods->count() == 0) {
       throw CLI::RequiredError("--tokens or --methods");

@@ -22,11 +22,10 @@ struct EngineSampler::Impl {
         // The thread count is set before anything runs on ATen's pool (the
         // clustering at load below does).
         runtime(configure_runtime(options.threads)),
-        model(options.config, load(options), compute_device.torch_device(),
-              options.weight_kernel),
         block_mode(options.block_mode),
         seed(options.seed),
         methods(options.methods) {
+    build_models(options);
     // One input per batch size, drawn on the CPU (the same on every device).
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
     const VitConfig& config = options.config;
@@ -39,45 +38,61 @@ struct EngineSampler::Impl {
     }
   }
 
-  VitWeights load(const EngineSamplerOptions& options) {
-    RunWeights loaded = run_weights(options.config, options.weights, options.seed, options.clusters);
-    clustered_sha256 = std::move(loaded.clustered_sha256);
-    return std::move(loaded.weights);
+  void build_models(const EngineSamplerOptions& options) {
+    RunWeights loaded =
+        run_weights(options.config, options.weights, options.seed, options.clusters);
+    const bool paired = !options.paired_clusters.empty();
+    add_model(options.config, loaded, options.clusters,
+              paired ? WeightKernel::kDense : options.weight_kernel);
+    const std::string source = options.weights.empty() ? "random weights" : options.weights;
+    for (const int64_t clusters : options.paired_clusters) {
+      add_model(options.config, cluster_at_load(options.config, loaded.weights, source, clusters),
+                clusters, options.weight_kernel);
+    }
+  }
+
+  void add_model(const VitConfig& config, const RunWeights& weights, int64_t clusters,
+                 WeightKernel kernel) {
+    models.push_back(
+        std::make_unique<VitModel>(config, weights.weights, device.torch_device(), kernel));
+    variants.push_back({clusters, kernel, weights.clustered_sha256, models.back()->weight_bytes()});
   }
 
   const ComputeDevice& device;
   RuntimeInfo runtime;
-  std::string clustered_sha256;  // set by load(), before model is built
-  VitModel model;
   bool block_mode;
   uint64_t seed;
   std::vector<MethodSpec> methods;
+  std::vector<std::unique_ptr<VitModel>> models;  // one per variant
+  std::vector<WeightVariant> variants;
   std::map<int64_t, at::Tensor> inputs;
 };
 
 EngineSampler::EngineSampler(const EngineSamplerOptions& options, const ComputeDevice& device)
     : impl_(std::make_unique<Impl>(options, device)) {}
 
-const std::string& EngineSampler::clustered_sha256() const { return impl_->clustered_sha256; }
+const std::vector<WeightVariant>& EngineSampler::variants() const { return impl_->variants; }
 
 EngineSampler::~EngineSampler() = default;
 
 std::chrono::duration<double, std::milli> EngineSampler::time_forward(int64_t batch, int64_t tokens,
-                                                                      int method) {
+                                                                      int method,
+                                                                      std::size_t variant) {
   Impl& s = *impl_;
   const at::Tensor& input = s.inputs.at(batch);
+  const VitModel& model = *s.models.at(variant);
   // Nothing queued before the clock starts, everything done before it stops.
   s.device.synchronize();
   const auto before = Clock::now();
   if (s.block_mode) {
-    s.model.forward_block(s.model.config().depth / 2, input.narrow(1, 0, tokens));
+    model.forward_block(model.config().depth / 2, input.narrow(1, 0, tokens));
   } else if (method >= 0) {
-    s.model.forward(input, s.methods.at(static_cast<std::size_t>(method)), {s.seed});
+    model.forward(input, s.methods.at(static_cast<std::size_t>(method)), {s.seed});
   } else {
     MethodSpec keep;
     keep.kind = MethodKind::kRandom;
     keep.keep_tokens = tokens;
-    s.model.forward(input, keep, {s.seed + static_cast<uint64_t>(tokens)});
+    model.forward(input, keep, {s.seed + static_cast<uint64_t>(tokens)});
   }
   s.device.synchronize();
   return Clock::now() - before;

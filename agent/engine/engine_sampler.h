@@ -29,6 +29,19 @@ struct EngineSamplerOptions {
   std::vector<MethodSpec> methods;  // what a method index below refers to
   WeightKernel weight_kernel = WeightKernel::kDense;
   int64_t clusters = 0;  // clustered at load (vit_weights.h run_weights)
+  // Paired clustering (docs/cluster.md): beside the weights as loaded (dense,
+  // run on the dense kernel), one more model per K, those same weights
+  // clustered to K at load and run on weight_kernel. Needs clusters == 0.
+  std::vector<int64_t> paired_clusters;
+};
+
+// One model the sampler holds: variant 0 is the weights as loaded, variant
+// i >= 1 those clustered to paired_clusters[i - 1].
+struct WeightVariant {
+  int64_t clusters = 0;          // 0: not clustered at load (options.clusters for variant 0)
+  WeightKernel kernel = WeightKernel::kDense;
+  std::string clustered_sha256;  // of the codebooks clustered at load; empty without
+  int64_t weight_bytes = 0;      // read per forward pass (VitModel::weight_bytes)
 };
 
 class EngineSampler {
@@ -46,10 +59,11 @@ class EngineSampler {
   // token subset drawn inside the call, as in POMT's protocol); otherwise
   // the index of a method, on the full input. In block mode, one block on
   // `tokens` tokens.
-  std::chrono::duration<double, std::milli> time_forward(int64_t batch, int64_t tokens, int method);
+  // `variant` picks the model (WeightVariant).
+  std::chrono::duration<double, std::milli> time_forward(int64_t batch, int64_t tokens, int method,
+                                                         std::size_t variant = 0);
 
-  // The SHA-256 of the weights clustered at load; empty without clusters.
-  const std::string& clustered_sha256() const;
+  const std::vector<WeightVariant>& variants() const;
 
   // The results' `device` object, with the GPU's facts after the run.
   nlohmann::json device_json(const HostFacts& host) const;

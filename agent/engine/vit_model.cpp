@@ -38,6 +38,7 @@ VitModel::VitModel(VitConfig config, const VitWeights& host_weights, at::Device 
   for_each_parameter(config_, weights,
                      [&](const std::string&, const std::vector<int64_t>&, at::Tensor& tensor) {
                        tensor = tensor.to(device_);
+                       weight_bytes_ += tensor.numel() * static_cast<int64_t>(sizeof(float));
                      });
   cls_token_ = weights.cls_token;
   pos_embed_ = weights.pos_embed;
@@ -68,6 +69,13 @@ VitModel::VitModel(VitConfig config, const VitWeights& host_weights, at::Device 
       }
       return found->second;
     };
+    // These four are read as indices and codebook, not as the decoded matrix.
+    for (const char* layer : {"attn.qkv", "attn.proj", "mlp.fc1", "mlp.fc2"}) {
+      const ClusteredMatrix& matrix = clustered(layer);
+      weight_bytes_ += matrix.indices.numel() * matrix.indices.element_size() +
+                       matrix.codebook.numel() * matrix.codebook.element_size() -
+                       matrix.indices.numel() * static_cast<int64_t>(sizeof(float));
+    }
     blocks_.push_back(Block{block.norm1_weight, block.norm1_bias, block.norm2_weight,
                             block.norm2_bias,
                             prepare_attention_lookup(clustered("attn.qkv"), block.qkv_bias,

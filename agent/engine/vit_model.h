@@ -41,6 +41,10 @@ class VitModel {
 
   const VitConfig& config() const { return config_; }
   at::Device device() const { return device_; }
+  // Bytes of weights one forward pass reads, each tensor once: float32
+  // tensors at 4 bytes an element; on the lookup kernel the blocks'
+  // matrices as their uint8 indices plus their codebooks.
+  int64_t weight_bytes() const { return weight_bytes_; }
 
   // images: float (B, channels, image, image). Returns logits (B, classes).
   // Throws InputError on a wrong input shape or a method the model cannot run.
@@ -72,6 +76,7 @@ class VitModel {
   at::Tensor cls_token_, pos_embed_, patch_weight_, patch_bias_;
   std::vector<Block> blocks_;
   at::Tensor norm_weight_, norm_bias_, head_weight_, head_bias_;
+  int64_t weight_bytes_ = 0;
 };
 
 }  // namespace tailsweep::agent

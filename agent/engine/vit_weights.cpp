@@ -115,19 +115,23 @@ RunWeights run_weights(const VitConfig& config, const std::string& path, uint64_
                        int64_t clusters) {
   VitWeights dense = load_or_random_weights(config, path, seed);
   if (clusters == 0) return {std::move(dense), ""};
+  return cluster_at_load(config, dense, path.empty() ? "random weights" : path, clusters);
+}
+
+RunWeights cluster_at_load(const VitConfig& config, const VitWeights& dense,
+                           const std::string& source, int64_t clusters) {
   if (clusters < static_cast<int64_t>(clustering::kMinClusters) ||
       clusters > static_cast<int64_t>(clustering::kMaxClusters)) {
     throw InputError(fmt::format("--clusters must be 0 (as given) or in 2..256, got {}", clusters));
   }
   if (!dense.clustered.empty()) {
     throw InputError(fmt::format("{}: already clustered; clustering at load needs dense weights",
-                                 path));
+                                 source));
   }
   const clustering::ClusteredFile clustered = clustering::cluster_file(
       weights_file(config, dense), {.clusters = static_cast<std::size_t>(clusters)});
   return {weights_from_file(config, clustered.file,
-                            fmt::format("{} clustered to {}", path.empty() ? "random weights" : path,
-                                        clusters)),
+                            fmt::format("{} clustered to {}", source, clusters)),
           clustering::tensors_sha256(clustered.file), clustered.dense_bytes,
           clustered.clustered_bytes};
 }

@@ -110,6 +110,11 @@ struct RunWeights {
 };
 RunWeights run_weights(const VitConfig& config, const std::string& path, uint64_t seed,
                        int64_t clusters);
+// The clustering step of run_weights on weights already loaded: `dense`
+// clustered to `clusters` (2..256) shared values per matrix; source names
+// them in errors. A paired latency job clusters one load to several K.
+RunWeights cluster_at_load(const VitConfig& config, const VitWeights& dense,
+                           const std::string& source, int64_t clusters);
 // The weights as a float32 safetensors file in timm's names (what
 // save_weights writes).
 safetensors::File weights_file(const VitConfig& config, const VitWeights& weights);

@@ -49,6 +49,8 @@ ProfileRequest profile_request_for(const protocol::ProfileJobSpec& spec,
     request.tokens = parse_token_grid(spec.tokens, parse_model_spec(spec.model).total_tokens());
   }
   request.methods = spec.methods;
+  request.paired_clusters = spec.paired_clusters;
+  request.run.weight_kernel = parse_weight_kernel(spec.weight_kernel);
   request.precision = spec.precision;
   request.mode = spec.mode;
   request.protocol = spec.protocol;

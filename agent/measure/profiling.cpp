@@ -25,6 +25,7 @@
 #include "agent/engine/engine_sampler.h"
 #include "agent/engine/runtime.h"
 #include "agent/engine/weights_check.h"
+#include "agent/measure/latency_samplers.h"
 #include "agent/measure/point_measurement.h"
 #include "analysis/profile_plan.h"
 #include "analysis/statistics.h"
@@ -54,6 +55,25 @@ void check_options(const ProfileRequest& options) {
   }
   if (!options.methods.empty() && options.mode != "model") {
     throw InputError("--methods times whole forward passes: it needs --mode model");
+  }
+  if (!options.paired_clusters.empty()) {
+    if (options.methods.empty()) {
+      throw InputError("--paired-clusters times methods on clustered weights: it needs --methods");
+    }
+    if (options.run.clusters != 0) {
+      throw InputError("--paired-clusters pairs clustered models with the dense weights as given: "
+                       "leave out --clusters");
+    }
+    std::vector<int64_t> seen;
+    for (const int64_t k : options.paired_clusters) {
+      if (k < 2 || k > 256) {
+        throw InputError(fmt::format("--paired-clusters: {} is outside 2..256", k));
+      }
+      if (std::find(seen.begin(), seen.end(), k) != seen.end()) {
+        throw InputError(fmt::format("--paired-clusters: {} is listed twice", k));
+      }
+      seen.push_back(k);
+    }
   }
   if (!options.methods.empty() && options.fixed_time_s > 0) {
     throw InputError("--fixed-time is POMT's protocol for curves; --methods is always adaptive");
@@ -130,7 +150,7 @@ nlohmann::json ratio_json(const PointResult& result, const MeasurementPlan& plan
 }
 
 nlohmann::json point_json(const PointResult& result, const MeasurementPlan& plan,
-                          const MethodNames& methods) {
+                          const MethodNames& methods, const std::vector<int64_t>& clusters) {
   const stats::Summary& e = result.estimate;  // the latency and its CI
   const stats::Summary& s = result.pooled;    // the spread of every sample
   nlohmann::json point = {{"batch", result.point.batch},
@@ -167,112 +187,29 @@ nlohmann::json point_json(const PointResult& result, const MeasurementPlan& plan
                           {"raw_ms", result.samples_ms},
                           {"raw_round", result.sample_round}};
   if (result.point.method >= 0) {
-    point["method"] = methods.at(static_cast<std::size_t>(result.point.method));
+    const auto configuration = static_cast<std::size_t>(result.point.method);
+    point["method"] = methods.at(configuration);
+    // Only a paired clustered model's points carry K.
+    if (clusters.at(configuration) != 0) point["clusters"] = clusters.at(configuration);
   }
   return point;
 }
 
-// Measures the engine on this machine's CPU or one of its CUDA GPUs.
-class EngineLatency final : public PointSampler {
- public:
-  EngineLatency(const ProfileRequest& options, const VitConfig& config,
-                const std::vector<int64_t>& batches, std::vector<MethodSpec> methods,
-                const ComputeDevice& device)
-      : sampler_(
-            EngineSamplerOptions{config, options.run.weights, options.run.seed, options.run.threads,
-                                 batches, options.mode == "block", std::move(methods),
-                                 options.run.weight_kernel, options.run.clusters},
-            device) {}
-
-  double sample(const ProfilePoint& point) override {
-    return sampler_.time_forward(point.batch, point.tokens, point.method).count();
+// The models timed: the weights as given, then one per paired K.
+nlohmann::json variants_json(const std::vector<WeightVariant>& variants) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const WeightVariant& v : variants) {
+    out.push_back(
+        {{"clusters", v.clusters > 0 ? nlohmann::json(v.clusters) : nlohmann::json(nullptr)},
+         {"weight_kernel", weight_kernel_name(v.kernel)},
+         {"clustered_weights_sha256",
+          v.clustered_sha256.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.clustered_sha256)},
+         // Not known on a simulated device, which builds no model.
+         {"weight_bytes_per_forward",
+          v.weight_bytes > 0 ? nlohmann::json(v.weight_bytes) : nlohmann::json(nullptr)}});
   }
-
-  void warm_up(const ProfilePoint& point, Seconds at_least) override {
-    const auto until = Clock::now() + at_least;
-    do {
-      sample(point);
-    } while (Clock::now() < until);
-  }
-
-  nlohmann::json device_json(const HostFacts& host) const { return sampler_.device_json(host); }
-  const std::string& clustered_sha256() const { return sampler_.clustered_sha256(); }
-
- private:
-  EngineSampler sampler_;
-};
-
-// Draws from the kernel-level model of a GPU (agent/device/gpu_sim.h).
-// Always labelled simulated; latency only.
-class SimSampler final : public PointSampler {
- public:
-  SimSampler(const ProfileRequest& options, const DeviceSpec& device, const VitConfig& config,
-             std::vector<MethodSpec> methods)
-      : gpu_(sim::find_simulated_gpu(device.simulated_gpu), options.run.seed),
-        config_(config),
-        block_mode_(options.mode == "block"),
-        methods_(std::move(methods)) {
-    // Weights do not change a simulated latency, but bad ones are refused
-    // the same way on every device.
-    if (!options.run.weights.empty()) check_weights_file(config, options.run.weights);
-    // The lookup kernel reads the blocks' weights as one byte each: the
-    // model's GEMMs read a quarter of the weight bytes, with the same
-    // arithmetic (docs/cluster.md). It needs clustered weights, as on a
-    // real device.
-    if (options.run.clusters != 0 && (options.run.clusters < 2 || options.run.clusters > 256)) {
-      throw InputError(
-          fmt::format("--clusters must be 0 (as given) or in 2..256, got {}", options.run.clusters));
-    }
-    // As on a real device: clustering at load needs dense weights (the file
-    // has passed check_weights_file, so it reads).
-    if (options.run.clusters != 0 && !options.run.weights.empty() &&
-        clustering::is_clustered(safetensors::read_file(options.run.weights))) {
-      throw InputError(fmt::format("{}: already clustered; clustering at load needs dense weights",
-                                   options.run.weights));
-    }
-    if (options.run.weight_kernel == WeightKernel::kLookup) {
-      if (options.run.clusters == 0 &&
-          (options.run.weights.empty() ||
-           !clustering::is_clustered(safetensors::read_file(options.run.weights)))) {
-        throw InputError("--weight-kernel lookup needs clustered weights (make them with "
-                         "tailsweep-agent cluster)");
-      }
-      if (block_mode_) throw InputError("--weight-kernel lookup times whole models (--mode model)");
-      block_weight_bytes_ = 1.0;
-    }
-  }
-
-  // A model has no caches or clocks to warm.
-  void warm_up(const ProfilePoint&, Seconds) override {}
-
-  double sample(const ProfilePoint& point) override {
-    double model_ms = 0;
-    if (block_mode_) {
-      model_ms = sim::vit_block_ms(gpu_.spec(), config_, point.batch, point.tokens);
-    } else if (point.method >= 0) {
-      model_ms = sim::vit_forward_ms(gpu_.spec(), config_, point.batch,
-                                     methods_[static_cast<std::size_t>(point.method)],
-                                     block_weight_bytes_);
-    } else {
-      MethodSpec keep;
-      keep.kind = MethodKind::kRandom;
-      keep.keep_tokens = point.tokens;
-      model_ms = sim::vit_forward_ms(gpu_.spec(), config_, point.batch, keep, block_weight_bytes_);
-    }
-    return gpu_.sample_ms(model_ms);
-  }
-
-  nlohmann::json device_json(const HostFacts& host) const {
-    return simulated_device_json(gpu_.spec(), host);
-  }
-
- private:
-  sim::SimulatedGpu gpu_;
-  VitConfig config_;
-  bool block_mode_;
-  double block_weight_bytes_ = 4.0;
-  std::vector<MethodSpec> methods_;
-};
+  return out;
+}
 
 enum class Protocol { kRounds, kBlocks, kFixedTime };
 
@@ -283,10 +220,16 @@ Protocol protocol_of(const ProfileRequest& options) {
 
 // What to measure, in the order of the first visit, and what each point's
 // ratio is taken to: on a curve, its batch's largest token count; among
-// methods, its batch's "none" when the job lists it.
+// methods, its batch's "none" on the weights as given when the job lists it.
 struct PointPlan {
   MeasurementPlan measurement;
-  MethodNames methods;  // canonical texts, when the points are methods
+  // When the points are methods: each timed configuration (a method on a
+  // weight variant; the variants as given first), with its canonical method
+  // text and its K (0: the weights as given).
+  std::vector<TimedConfiguration> configurations;
+  MethodNames methods;
+  std::vector<int64_t> clusters;
+  MethodNames labels;  // for progress: "none", "topk:8 k=64"
 };
 
 PointPlan plan_points(const ProfileRequest& options, const VitConfig& config,
@@ -296,15 +239,28 @@ PointPlan plan_points(const ProfileRequest& options, const VitConfig& config,
   MeasurementPlan& m = plan.measurement;
   m.seed = options.run.seed;
   if (!methods.empty()) {
-    for (const MethodSpec& method : methods) plan.methods.push_back(to_string(method));
-    m.points =
-        shuffled_method_points(batches, methods.size(), config.total_tokens(), options.run.seed);
+    std::vector<int64_t> variant_clusters{options.run.clusters};
+    variant_clusters.insert(variant_clusters.end(), options.paired_clusters.begin(),
+                            options.paired_clusters.end());
+    for (std::size_t variant = 0; variant < variant_clusters.size(); ++variant) {
+      for (std::size_t method = 0; method < methods.size(); ++method) {
+        const int64_t k = variant == 0 ? 0 : variant_clusters[variant];
+        plan.configurations.push_back({method, variant});
+        plan.methods.push_back(to_string(methods[method]));
+        plan.clusters.push_back(k);
+        plan.labels.push_back(k == 0 ? plan.methods.back()
+                                     : fmt::format("{} k={}", plan.methods.back(), k));
+      }
+    }
+    m.points = shuffled_method_points(batches, plan.configurations.size(), config.total_tokens(),
+                                      options.run.seed);
   } else {
     const std::vector<int64_t> tokens =
         checked_token_counts(options.tokens, config.total_tokens());
     m.points = protocol == Protocol::kFixedTime ? descending_points(batches, tokens)
                                                 : shuffled_points(batches, tokens, m.seed);
   }
+  // The first "none" is on the weights as given (variant 0 comes first).
   const auto none = std::find(plan.methods.begin(), plan.methods.end(), "none");
   const int none_index = static_cast<int>(none - plan.methods.begin());
   int64_t top_tokens = 0;
@@ -356,7 +312,7 @@ Measured measure_all(PointSampler& sampler, const ProfileRequest& options, Proto
     const StoppingRule rule{options.precision, options.min_samples,
                             Seconds(fixed ? options.fixed_time_s : options.time_cap_s), fixed};
     measured.outcome =
-        measure_in_blocks(sampler, plan.measurement, rule, options.interrupt, plan.methods);
+        measure_in_blocks(sampler, plan.measurement, rule, options.interrupt, plan.labels);
   }
   if (power_sampler != nullptr) attach_power(measured.outcome, *power_sampler);
   for (const PointResult& result : measured.outcome.points) {
@@ -414,11 +370,13 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
   Measured measured;
   nlohmann::json device;
   nlohmann::json power_info;
-  std::string clustered_sha256;  // a simulated device never builds the weights
+  std::vector<WeightVariant> variants;
   if (device_spec.simulated()) {
-    SimSampler sampler(options, device_spec, config, methods);
-    measured = measure_all(sampler, options, protocol, plan, nullptr);
-    device = sampler.device_json(host);
+    const auto sampler = make_latency_sampler(options, device_spec, nullptr, config, batches,
+                                              methods, plan.configurations);
+    measured = measure_all(*sampler, options, protocol, plan, nullptr);
+    device = sampler->device_json(host);
+    variants = sampler->variants();
     power_info = {{"available", false},
                   {"reason", "simulated device: it has no sensors, and power is never simulated"}};
   } else {
@@ -442,10 +400,11 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
     } else {
       power_info = {{"available", false}, {"reason", probe.unavailable_reason}};
     }
-    EngineLatency sampler(options, config, batches, methods, compute_device);
-    measured = measure_all(sampler, options, protocol, plan, power_sampler.get());
-    device = sampler.device_json(host);
-    clustered_sha256 = sampler.clustered_sha256();
+    const auto sampler = make_latency_sampler(options, device_spec, &compute_device, config,
+                                              batches, methods, plan.configurations);
+    measured = measure_all(*sampler, options, protocol, plan, power_sampler.get());
+    device = sampler->device_json(host);
+    variants = sampler->variants();
   }
 
   // Points in a stable order: batch, then method, then tokens.
@@ -457,7 +416,7 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
   });
   nlohmann::json points = nlohmann::json::array();
   for (const PointResult* result : ordered) {
-    points.push_back(point_json(*result, plan.measurement, plan.methods));
+    points.push_back(point_json(*result, plan.measurement, plan.methods, plan.clusters));
   }
   const int threads = options.run.threads > 0 ? options.run.threads : host.logical_cpus.value_or(1);
   const nlohmann::json rounds =
@@ -499,8 +458,13 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
       {"mode", options.mode},
       {"weight_kernel", weight_kernel_name(options.run.weight_kernel)},
       {"clusters", options.run.clusters > 0 ? nlohmann::json(options.run.clusters) : nullptr},
-      {"clustered_weights_sha256",
-       clustered_sha256.empty() ? nlohmann::json(nullptr) : nlohmann::json(clustered_sha256)},
+      {"clustered_weights_sha256", variants.front().clustered_sha256.empty()
+                                       ? nlohmann::json(nullptr)
+                                       : nlohmann::json(variants.front().clustered_sha256)},
+      {"paired_clusters", options.paired_clusters.empty()
+                              ? nlohmann::json(nullptr)
+                              : nlohmann::json(options.paired_clusters)},
+      {"variants", variants_json(variants)},
       {"methods", plan.methods.empty() ? nlohmann::json(nullptr) : nlohmann::json(plan.methods)},
       {"method",
        {{"precision", options.precision},

@@ -21,6 +21,11 @@ struct ProfileRequest {
   // Instead of a curve: the latency of each of these method specs on the
   // full input (none, topk:8, pomt:58@3, tome:8, ...), every batch.
   std::vector<std::string> methods;
+  // With methods: time each method also on the weights clustered at load to
+  // each of these K (2..256), in the same rounds, its ratio paired with the
+  // dense "none" (docs/cluster.md). The clustered models run on
+  // run.weight_kernel, the weights as given on the dense kernel.
+  std::vector<int64_t> paired_clusters;
   double precision = 0.01;
   std::string mode = "model";  // model | block
   double warmup_s = 2.0;

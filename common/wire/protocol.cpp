@@ -1,5 +1,7 @@
 #include "common/wire/protocol.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/util/errors.h"
@@ -146,7 +148,8 @@ json to_json(const FailureRequest& request) {
 ProfileJobSpec parse_profile_job_spec(const json& spec) {
   const JsonFields fields(spec, "profile job");
   fields.reject_unknown({"model", "weights", "batches", "tokens", "methods", "precision", "mode",
-                         "protocol", "time_cap_s", "warmup_s", "seed"});
+                         "protocol", "time_cap_s", "warmup_s", "seed", "paired_clusters",
+                         "weight_kernel"});
   ProfileJobSpec result;
   result.model = fields.text("model");
   result.weights = fields.optional_text("weights");
@@ -187,6 +190,24 @@ ProfileJobSpec parse_profile_job_spec(const json& spec) {
     fields.fail("time_cap_s", "time_cap_s must be positive and warmup_s not negative");
   }
   if (fields.has("seed")) result.seed = static_cast<uint64_t>(fields.integer("seed", 0));
+  if (fields.has("paired_clusters")) {
+    const json& list = fields.array("paired_clusters", true);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const bool in_range = list[i].is_number_integer() && list[i].get<int64_t>() >= 2 &&
+                            list[i].get<int64_t>() <= 256;
+      if (!in_range || std::find(result.paired_clusters.begin(), result.paired_clusters.end(),
+                                 list[i].get<int64_t>()) != result.paired_clusters.end()) {
+        fields.fail(fmt::format("paired_clusters[{}]", i), "expected a K in 2..256, each once");
+      }
+      result.paired_clusters.push_back(list[i].get<int64_t>());
+    }
+    if (result.methods.empty()) fields.fail("paired_clusters", "only a latency job (\"methods\")");
+  }
+  if (fields.has("weight_kernel")) result.weight_kernel = fields.text("weight_kernel");
+  if (result.weight_kernel != "dense" && result.weight_kernel != "lookup") {
+    fields.fail("weight_kernel",
+                fmt::format("'{}' is neither dense nor lookup", result.weight_kernel));
+  }
   return result;
 }
 
@@ -201,6 +222,8 @@ json to_json(const ProfileJobSpec& spec) {
   }
   put_optional(out, "weights", spec.weights);
   if (spec.protocol != "rounds") out["protocol"] = spec.protocol;
+  if (!spec.paired_clusters.empty()) out["paired_clusters"] = spec.paired_clusters;
+  if (spec.weight_kernel != "dense") out["weight_kernel"] = spec.weight_kernel;
   return out;
 }
 

@@ -108,6 +108,13 @@ struct ProfileJobSpec {
   double time_cap_s = 10.0;
   double warmup_s = 2.0;
   uint64_t seed = 0;
+  // latency only: each method also timed on the weights clustered at load
+  // to each K (2..256, each once) in the same rounds, on weight_kernel
+  // ("dense": decoded at load; "lookup": the CPU's lookup GEMM), paired with
+  // the dense "none" (docs/cluster.md). Written only when set, so older
+  // agents still read every other job.
+  std::vector<int64_t> paired_clusters;
+  std::string weight_kernel = "dense";
 };
 ProfileJobSpec parse_profile_job_spec(const nlohmann::json& spec);
 nlohmann::json to_json(const ProfileJobSpec& spec);

@@ -225,7 +225,7 @@ std::vector<MethodLatencyRow> load_method_latencies(Database& db, int64_t sweep_
       "SELECT d.name, d.simulated, m.model, m.batch, m.method, m.median_ms, m.reached_precision, "
       "       m.ratio, m.ratio_ci95_low, m.ratio_ci95_high "
       "FROM method_latency m JOIN jobs j ON j.id = m.job_id JOIN devices d ON d.id = m.device_id "
-      "WHERE j.sweep_id = ? ORDER BY m.id");
+      "WHERE j.sweep_id = ? AND m.clusters IS NULL ORDER BY m.id");  // clustered: below
   statement.bind(1, sweep_id);
   std::vector<MethodLatencyRow> rows;
   while (statement.step()) {

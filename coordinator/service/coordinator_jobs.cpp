@@ -83,8 +83,9 @@ std::map<std::string, double> method_latencies(store::Database& db, int64_t job_
   auto statement = db.cached(
       "SELECT m.method, coalesce(m.ratio * r.median_ms, m.median_ms) FROM method_latency m "
       "LEFT JOIN method_latency r ON r.job_id = m.job_id AND r.batch = m.batch "
-      "AND r.method = m.ratio_to_method "
-      "WHERE m.job_id = ?1 AND m.batch = ?2 ORDER BY m.id");  // a later row of a method wins
+      "AND r.method = m.ratio_to_method AND r.clusters IS NULL "
+      "WHERE m.job_id = ?1 AND m.batch = ?2 AND m.clusters IS NULL "
+      "ORDER BY m.id");  // a later row of a method wins
   statement->bind(1, job_id).bind(2, batch);
   while (statement->step()) latencies[statement->column_text(0)] = statement->column_double(1);
   return latencies;

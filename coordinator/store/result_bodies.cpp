@@ -166,7 +166,28 @@ MeasurementBody read_measurement(const JsonFields& fields) {
   return result;
 }
 
+PowerInfoBody read_power_info(const JsonFields& fields) {
+  const JsonFields power = fields.object("power");
+  PowerInfoBody result;
+  result.available = power.boolean("available");
+  if (result.available) {
+    result.sensor = power.text("sensor");
+    result.idle_w = power.nullable_number("idle_w");
+  } else {
+    result.unavailable_reason = power.text("reason");
+  }
+  return result;
+}
+
 }  // namespace
+
+std::string PowerInfoBody::null_reason_for(const std::optional<PointPower>& point) const {
+  if (point) return "the sensor gave no average for this point";
+  // Keep the reason the agent gave; a sensor that was there but produced
+  // nothing for this point says so instead.
+  return available ? std::string("the sensor gave no reading in this point's window")
+                   : unavailable_reason.value_or("no power sensor");
+}
 
 ProfileBody parse_profile_body(const json& body) {
   const JsonFields fields(body, "profile result");
@@ -177,14 +198,7 @@ ProfileBody parse_profile_body(const json& body) {
   if (result.mode != "model" && result.mode != "block") {
     fields.fail("mode", fmt::format("'{}' is neither 'model' nor 'block'", result.mode));
   }
-  const JsonFields power = fields.object("power");
-  result.power_available = power.boolean("available");
-  if (result.power_available) {
-    result.power_sensor = power.text("sensor");
-    result.idle_w = power.nullable_number("idle_w");
-  } else {
-    result.power_unavailable_reason = power.text("reason");
-  }
+  result.power = read_power_info(fields);
   result.measurement = read_measurement(fields);
   const json& points = fields.array("points", true);
   for (std::size_t i = 0; i < points.size(); ++i) {
@@ -204,12 +218,42 @@ LatencyBody parse_latency_body(const json& body) {
   result.provenance = read_provenance(fields);
   result.model = fields.object("model").text("name");
   if (fields.text("mode") != "model") fields.fail("mode", "a latency result times whole models");
+  result.power = read_power_info(fields);
   result.measurement = read_measurement(fields);
   const json& points = fields.array("points", true);
   for (std::size_t i = 0; i < points.size(); ++i) {
     const JsonFields point = fields.element("points", i, points[i]);
     result.points.push_back(read_profile_point(point, result.measurement.schema_version));
     if (!result.points.back().method) point.fail("method", "missing");
+    if (point.has("clusters")) {
+      result.points.back().clusters = point.integer("clusters", 2);
+      if (*result.points.back().clusters > 256) point.fail("clusters", "more than 256");
+    }
+  }
+  if (fields.has("variants") && !fields.is_null("variants")) {
+    const json& variants = fields.array("variants", true);
+    for (std::size_t i = 0; i < variants.size(); ++i) {
+      const JsonFields variant = fields.element("variants", i, variants[i]);
+      variant.reject_unknown(
+          {"clusters", "weight_kernel", "clustered_weights_sha256", "weight_bytes_per_forward"});
+      WeightVariantBody v;
+      if (!variant.is_null("clusters")) {
+        v.clusters = variant.integer("clusters", 2);
+        if (*v.clusters > 256) variant.fail("clusters", "more than 256");
+      }
+      v.weight_kernel = variant.text("weight_kernel");
+      if (v.weight_kernel != "dense" && v.weight_kernel != "lookup") {
+        variant.fail("weight_kernel", "expected dense or lookup");
+      }
+      v.clustered_weights_sha256 = variant.nullable_text("clustered_weights_sha256");
+      if (v.clustered_weights_sha256 && !is_sha256_hex(*v.clustered_weights_sha256)) {
+        variant.fail("clustered_weights_sha256", "not a SHA-256 in hex");
+      }
+      if (!variant.is_null("weight_bytes_per_forward")) {
+        v.weight_bytes_per_forward = variant.integer("weight_bytes_per_forward", 1);
+      }
+      result.variants.push_back(std::move(v));
+    }
   }
   return result;
 }

@@ -43,6 +43,16 @@ struct PairedRatioBody {
   std::optional<std::string> to_method;    // among methods
 };
 
+// The top-level "power" object: whether a sensor was used, and otherwise why not.
+struct PowerInfoBody {
+  bool available = false;
+  std::optional<std::string> sensor;
+  std::optional<double> idle_w;
+  std::optional<std::string> unavailable_reason;
+  // Why a point has no energy: the agent's reason, or the sensor's silence.
+  std::string null_reason_for(const std::optional<PointPower>& point) const;
+};
+
 // One element of "points" in docs/profile.md.
 struct ProfilePoint {
   int64_t batch = 0;
@@ -64,6 +74,9 @@ struct ProfilePoint {
   std::optional<double> load_average;    // nullable: /proc/loadavg unreadable
   std::optional<double> steal_fraction;  // nullable: /proc/stat unreadable
   std::vector<int64_t> raw_round;        // the round of each raw sample; as long as raw_ms
+  // A latency point timed on weights clustered at load to K (a paired
+  // clustering job, docs/cluster.md); absent on the weights as given.
+  std::optional<int64_t> clusters;
 };
 
 // One round of a rounds measurement.
@@ -100,22 +113,29 @@ struct ProfileBody {
   BodyProvenance provenance;
   std::string model;  // model.name
   std::string mode;   // "model" or "block"
-  // The top-level "power" object: whether a sensor was used, and otherwise why not.
-  bool power_available = false;
-  std::optional<std::string> power_sensor;
-  std::optional<double> idle_w;
-  std::optional<std::string> power_unavailable_reason;
+  PowerInfoBody power;
   MeasurementBody measurement;
   std::vector<ProfilePoint> points;  // at least one
 };
 
 // A 'latency' job's result: a profile document (`profile --methods`) whose
 // points each carry their "method"; the points of a curve carry none.
+// One model a latency job timed: the weights as given, then one per
+// paired K (the document's "variants"; absent from older agents).
+struct WeightVariantBody {
+  std::optional<int64_t> clusters;  // null: the weights as given
+  std::string weight_kernel;        // dense | lookup
+  std::optional<std::string> clustered_weights_sha256;
+  std::optional<int64_t> weight_bytes_per_forward;  // null: no model built (simulated)
+};
+
 struct LatencyBody {
   BodyProvenance provenance;
   std::string model;
   MeasurementBody measurement;
   std::vector<ProfilePoint> points;  // at least one, each with method
+  std::vector<WeightVariantBody> variants;  // empty from agents before paired clustering
+  PowerInfoBody power;
 };
 
 // {"model","weights_sha256"(nullable),"dataset","split","method","batch",

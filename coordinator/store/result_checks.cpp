@@ -145,13 +145,39 @@ void check_profile(const Checker& check, const protocol::ProfileJobSpec& spec,
   }
 }
 
+// A paired clustering job's variants: the weights as given, then each K
+// the job asked for, in its order, the clustered ones on the job's kernel.
+void check_variants(const Checker& check, const protocol::ProfileJobSpec& spec,
+                    const LatencyBody& body) {
+  if (spec.paired_clusters.empty()) {
+    if (body.variants.size() > 1) check.fail("variants", "the job paired no clustered weights");
+    return;
+  }
+  if (body.variants.size() != spec.paired_clusters.size() + 1) {
+    check.fail("variants", fmt::format("expected the weights as given and K = {}",
+                                       fmt::join(spec.paired_clusters, ", ")));
+  }
+  if (body.variants.front().clusters) {
+    check.fail("variants[0].clusters", "the first variant is the weights as given");
+  }
+  for (std::size_t i = 0; i < spec.paired_clusters.size(); ++i) {
+    const WeightVariantBody& variant = body.variants[i + 1];
+    const std::string at = fmt::format("variants[{}]", i + 1);
+    if (variant.clusters != spec.paired_clusters[i]) {
+      check.fail(at + ".clusters", fmt::format("is not the job's {}", spec.paired_clusters[i]));
+    }
+    check.same_text(at + ".weight_kernel", variant.weight_kernel, spec.weight_kernel);
+  }
+}
+
 void check_latency(const Checker& check, const protocol::ProfileJobSpec& spec,
                    const LatencyBody& body) {
   check.same_text("model.name", body.model, spec.model);
+  check_variants(check, spec, body);
   const int64_t tokens_total = parse_model_spec(spec.model).total_tokens();
   std::vector<std::string> methods;
   for (const std::string& method : spec.methods) methods.push_back(canonical_method(method));
-  std::set<std::pair<int64_t, std::string>> seen;
+  std::set<std::tuple<int64_t, std::string, int64_t>> seen;  // batch, method, K (0: as given)
   for (std::size_t i = 0; i < body.points.size(); ++i) {
     const ProfilePoint& point = body.points[i];
     const std::string at = fmt::format("points[{}]", i);
@@ -161,18 +187,23 @@ void check_latency(const Checker& check, const protocol::ProfileJobSpec& spec,
       check.fail(at + ".method", fmt::format("'{}' is not one of the job's methods ({})", method,
                                              fmt::join(methods, ", ")));
     }
+    if (point.clusters && std::find(spec.paired_clusters.begin(), spec.paired_clusters.end(),
+                                     *point.clusters) == spec.paired_clusters.end()) {
+      check.fail(at + ".clusters", fmt::format("{} is not one of the job's paired K", *point.clusters));
+    }
     if (point.tokens != tokens_total) {
       check.fail(at + ".tokens", fmt::format("{} is not the model's full input of {} tokens",
                                              point.tokens, tokens_total));
     }
-    check_unique(check, seen, std::pair{point.batch, method}, at);
+    check_unique(check, seen, std::tuple{point.batch, method, point.clusters.value_or(0)}, at);
     check_point_statistics(check, at, point);
   }
+  // Every ratio is to a point on the weights as given.
   for (std::size_t i = 0; i < body.points.size(); ++i) {
     const std::optional<PairedRatioBody>& ratio = body.points[i].ratio;
     if (!ratio) continue;
     if (ratio->to_batch != body.points[i].batch || !ratio->to_method ||
-        !seen.contains(std::pair{ratio->to_batch, canonical_method(*ratio->to_method)})) {
+        !seen.contains(std::tuple{ratio->to_batch, canonical_method(*ratio->to_method), int64_t{0}})) {
       check.fail(fmt::format("points[{}].ratio.to", i),
                  "names no point of this batch in the result");
     }

@@ -1,5 +1,7 @@
 #include "coordinator/store/result_ingest.h"
 
+#include <algorithm>
+
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -14,21 +16,17 @@ void insert_power(Database& db, int64_t curve_point_id, const ProfileBody& body,
       "INSERT INTO power (curve_point_id, average_w, peak_w, joules_per_inference, "
       "joules_per_image, idle_w, sensor, null_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   statement->bind(1, curve_point_id);
-  std::optional<std::string> null_reason;
   if (point.power) {
     statement->bind(2, point.power->average_w)
         .bind(3, point.power->peak_w)
         .bind(4, point.power->joules_per_forward)
         .bind(5, point.power->joules_per_image);
-    if (!point.power->average_w) null_reason = "the sensor gave no average for this point";
-  } else {
-    // Keep the reason the agent gave; a sensor that was there but produced
-    // nothing for this point says so instead.
-    null_reason = body.power_available
-                      ? std::string("the sensor gave no reading in this point's window")
-                      : body.power_unavailable_reason.value_or("no power sensor");
   }
-  statement->bind(6, body.idle_w).bind(7, body.power_sensor).bind(8, null_reason);
+  const bool has_average = point.power && point.power->average_w;
+  statement->bind(6, body.power.idle_w)
+      .bind(7, body.power.sensor)
+      .bind(8, has_average ? std::nullopt
+                           : std::optional<std::string>(body.power.null_reason_for(point.power)));
   statement->execute();
 }
 
@@ -144,6 +142,29 @@ void insert_profile(Database& db, const ResultTarget& target, const ProfileBody&
   }
 }
 
+// K, the kernel and the weight bytes of the model a latency point ran on
+// (the body's variant with the point's K), and why it has no energy.
+void update_clustering_columns(Database& db, int64_t row_id, const LatencyBody& body,
+                               const ProfilePoint& point) {
+  const auto variant = std::find_if(body.variants.begin(), body.variants.end(),
+                                    [&](const WeightVariantBody& v) {
+                                      return v.clusters == point.clusters;
+                                    });
+  const bool found = variant != body.variants.end();
+  const bool has_energy = point.power && point.power->joules_per_image;
+  db.cached(
+        "UPDATE method_latency SET clusters = ?, weight_kernel = ?, clustered_weights_sha256 = ?, "
+        "weight_bytes_per_forward = ?, power_null_reason = ? WHERE id = ?")
+      ->bind(1, point.clusters)
+      .bind(2, found ? std::optional(variant->weight_kernel) : std::nullopt)
+      .bind(3, found ? variant->clustered_weights_sha256 : std::nullopt)
+      .bind(4, found ? variant->weight_bytes_per_forward : std::nullopt)
+      .bind(5, has_energy ? std::nullopt
+                          : std::optional<std::string>(body.power.null_reason_for(point.power)))
+      .bind(6, row_id)
+      .execute();
+}
+
 void insert_latency(Database& db, const ResultTarget& target, const LatencyBody& body) {
   insert_measurement(db, target, body.measurement);
   for (const ProfilePoint& point : body.points) {
@@ -165,7 +186,9 @@ void insert_latency(Database& db, const ResultTarget& target, const LatencyBody&
         .bind(23, nlohmann::json(point.raw_ms).dump());
     bind_statistics(*statement, point);
     statement->execute();
-    update_rounds_columns(db, "method_latency", db.last_insert_rowid(), point);
+    const int64_t row_id = db.last_insert_rowid();
+    update_rounds_columns(db, "method_latency", row_id, point);
+    update_clustering_columns(db, row_id, body, point);
   }
 }
 

@@ -4,7 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+#include <utility>
+
 #include <nlohmann/json.hpp>
+
+#include "common/util/errors.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -101,6 +107,93 @@ TEST(Profiling, ARoundsDocumentPairsEachPointWithItsBatchsReference) {
     EXPECT_EQ(point["precision_of"], "ratio");
     EXPECT_EQ(point["reached_precision"], true);
   }
+}
+
+// Paired clustering on a simulated device: every method on every weight
+// variant, the clustered ones labelled with their K, each ratio taken to
+// the dense "none" of its batch; the lookup kernel's variants read 1-byte
+// weights in the GPU model, the dense reference 4.
+TEST(Profiling, PairedClustersTimeEveryMethodOnEveryVariantAgainstTheDenseNone) {
+  ProfileRequest request;
+  request.run.model = "deit-tiny";
+  request.device = "sim:jetson-nano";
+  request.batches = {1, 2};
+  request.methods = {"none", "topk:8"};
+  request.paired_clusters = {16, 64};
+  request.run.weight_kernel = WeightKernel::kLookup;
+  request.warmup_s = 0;
+  request.time_cap_s = 0.5;
+  const nlohmann::json document = run_profiling(request);
+  EXPECT_EQ(document["paired_clusters"], (nlohmann::json{16, 64}));
+  const nlohmann::json& variants = document["variants"];
+  ASSERT_EQ(variants.size(), 3u);
+  EXPECT_TRUE(variants[0]["clusters"].is_null());
+  EXPECT_EQ(variants[0]["weight_kernel"], "dense");
+  EXPECT_EQ(variants[2]["clusters"], 64);
+  EXPECT_EQ(variants[2]["weight_kernel"], "lookup");
+  EXPECT_TRUE(variants[2]["weight_bytes_per_forward"].is_null());  // no model is built
+  EXPECT_EQ(document["rounds"]["sentinel"], (nlohmann::json{{"batch", 2}, {"method", "none"}}));
+  ASSERT_EQ(document["points"].size(), 12u);  // 2 batches x 2 methods x 3 variants
+  std::map<std::pair<std::string, int64_t>, int> seen;
+  for (const nlohmann::json& point : document["points"]) {
+    const int64_t k = point.value("clusters", int64_t{0});
+    ++seen[{point["method"].get<std::string>(), k}];
+    if (point["method"] == "none" && k == 0) {
+      EXPECT_TRUE(point["ratio"].is_null());
+      continue;
+    }
+    ASSERT_TRUE(point["ratio"].is_object()) << point.dump();
+    EXPECT_EQ(point["ratio"]["to"], (nlohmann::json{{"batch", point["batch"]}, {"method", "none"}}));
+  }
+  EXPECT_EQ(seen.size(), 6u);
+  for (const auto& [configuration, count] : seen) EXPECT_EQ(count, 2) << configuration.first;
+}
+
+// On the CPU engine the clustered models are built from the weights as
+// loaded: each variant reports its codebooks' hash and the weight bytes a
+// forward pass reads (a uint8 index a weight on the lookup kernel).
+TEST(Profiling, PairedClustersOnTheEngineReportEachVariantsWeightBytes) {
+  ProfileRequest request;
+  request.run.model = "fmnist-vit";
+  request.run.threads = 1;
+  request.batches = {1};
+  request.methods = {"none"};
+  request.paired_clusters = {64};
+  request.run.weight_kernel = WeightKernel::kLookup;
+  request.warmup_s = 0;
+  request.time_cap_s = 0.05;
+  request.slice_s = 0.002;
+  request.power_period_ms = 0;
+  const nlohmann::json document = run_profiling(request);
+  const nlohmann::json& variants = document["variants"];
+  ASSERT_EQ(variants.size(), 2u);
+  const double dense = variants[0]["weight_bytes_per_forward"].get<double>();
+  const double clustered = variants[1]["weight_bytes_per_forward"].get<double>();
+  EXPECT_TRUE(variants[0]["clustered_weights_sha256"].is_null());
+  EXPECT_EQ(variants[1]["clustered_weights_sha256"].get<std::string>().size(), 64u);
+  EXPECT_GT(dense / clustered, 3.0);  // the blocks' matrices dominate fmnist-vit
+  EXPECT_LT(dense / clustered, 4.0);  // the rest stays float32
+  ASSERT_EQ(document["points"].size(), 2u);
+  EXPECT_EQ(document["points"][1]["clusters"], 64);
+  EXPECT_TRUE(document["points"][1]["ratio"].is_object());
+}
+
+TEST(Profiling, PairedClustersAreRefusedWithoutMethodsOrWithClustersAtLoad) {
+  ProfileRequest request;
+  request.run.model = "deit-tiny";
+  request.device = "sim:jetson-nano";
+  request.tokens = {2, 197};
+  request.paired_clusters = {64};
+  EXPECT_THROW(run_profiling(request), InputError);
+  request.tokens.clear();
+  request.methods = {"none"};
+  request.run.clusters = 16;
+  EXPECT_THROW(run_profiling(request), InputError);
+  request.run.clusters = 0;
+  request.paired_clusters = {64, 64};
+  EXPECT_THROW(run_profiling(request), InputError);
+  request.paired_clusters = {257};
+  EXPECT_THROW(run_profiling(request), InputError);
 }
 
 }  // namespace

@@ -550,7 +550,7 @@ TEST_F(ResultsTest, AMalformedRoundsProfileIsRefused) {
 TEST(ResultBodies, ParsesTheProfileExampleFromTheDocs) {
   const ProfileBody body = parse_profile_body(profile_body());
   EXPECT_EQ(body.model, "deit-tiny");
-  EXPECT_FALSE(body.power_available);
+  EXPECT_FALSE(body.power.available);
   ASSERT_EQ(body.points.size(), 2u);
   EXPECT_EQ(body.points[0].raw_ms, (std::vector<double>{22.205, 21.781, 21.976}));
   EXPECT_EQ(body.provenance.device_simulated, false);
