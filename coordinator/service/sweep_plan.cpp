@@ -17,28 +17,36 @@ namespace {
 
 using nlohmann::json;
 
+std::vector<int64_t> parse_batches(const JsonFields& f) {
+  std::vector<int64_t> result;
+  const json& batches = f.array("batches", true);
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    if (!batches[i].is_number_integer() || batches[i].get<int64_t>() < 1) {
+      f.fail(fmt::format("batches[{}]", i), "expected a batch size >= 1");
+    }
+    result.push_back(batches[i].get<int64_t>());
+  }
+  return result;
+}
+
+// The stopping rule's fields that curves and clustering latency share.
+void parse_timing(const JsonFields& f, double& precision, double& time_cap_s, double& warmup_s) {
+  if (f.has("precision")) precision = f.number("precision");
+  if (!(precision > 0 && precision < 1)) f.fail("precision", "outside (0, 1)");
+  if (f.has("time_cap_s")) time_cap_s = f.number("time_cap_s");
+  if (f.has("warmup_s")) warmup_s = f.number("warmup_s");
+  if (!(time_cap_s > 0) || !(warmup_s >= 0)) {
+    f.fail("time_cap_s", "time_cap_s must be positive and warmup_s not negative");
+  }
+}
+
 CurveSettings parse_curves(const JsonFields& f, const VitConfig& config) {
   f.reject_unknown({"batches", "tokens", "precision", "time_cap_s", "warmup_s"});
   CurveSettings curves;
-  if (f.has("batches")) {
-    curves.batches.clear();
-    const json& batches = f.array("batches", true);
-    for (std::size_t i = 0; i < batches.size(); ++i) {
-      if (!batches[i].is_number_integer() || batches[i].get<int64_t>() < 1) {
-        f.fail(fmt::format("batches[{}]", i), "expected a batch size >= 1");
-      }
-      curves.batches.push_back(batches[i].get<int64_t>());
-    }
-  }
+  if (f.has("batches")) curves.batches = parse_batches(f);
   if (f.has("tokens")) curves.tokens = f.text("tokens");
   parse_token_grid(curves.tokens, config.total_tokens());
-  if (f.has("precision")) curves.precision = f.number("precision");
-  if (!(curves.precision > 0 && curves.precision < 1)) f.fail("precision", "outside (0, 1)");
-  if (f.has("time_cap_s")) curves.time_cap_s = f.number("time_cap_s");
-  if (f.has("warmup_s")) curves.warmup_s = f.number("warmup_s");
-  if (!(curves.time_cap_s > 0) || !(curves.warmup_s >= 0)) {
-    f.fail("time_cap_s", "time_cap_s must be positive and warmup_s not negative");
-  }
+  parse_timing(f, curves.precision, curves.time_cap_s, curves.warmup_s);
   return curves;
 }
 
@@ -80,7 +88,7 @@ EvaluationSettings parse_evaluations(const JsonFields& f, const VitConfig& confi
 }
 
 ClusteringSettings parse_clustering(const JsonFields& f) {
-  f.reject_unknown({"clusters"});
+  f.reject_unknown({"clusters", "latency"});
   ClusteringSettings clustering;
   const json& clusters = f.array("clusters", true);
   for (std::size_t i = 0; i < clusters.size(); ++i) {
@@ -95,7 +103,47 @@ ClusteringSettings parse_clustering(const JsonFields& f) {
     }
     clustering.clusters.push_back(k);
   }
+  if (!f.has("latency")) return clustering;
+  if (f.at("latency").is_boolean() && !f.boolean("latency")) {
+    clustering.latency.reset();
+    return clustering;
+  }
+  const JsonFields l = f.object("latency");
+  l.reject_unknown({"batches", "precision", "time_cap_s", "warmup_s", "weight_kernel"});
+  ClusteringLatencySettings& latency = *clustering.latency;
+  if (l.has("batches")) latency.batches = parse_batches(l);
+  parse_timing(l, latency.precision, latency.time_cap_s, latency.warmup_s);
+  if (l.has("weight_kernel")) latency.weight_kernel = l.text("weight_kernel");
+  if (latency.weight_kernel != "auto" && latency.weight_kernel != "dense" &&
+      latency.weight_kernel != "lookup") {
+    l.fail("weight_kernel", fmt::format("'{}' is not auto, dense or lookup", latency.weight_kernel));
+  }
   return clustering;
+}
+
+// The kernel a device's clustered models run on: the lookup GEMM exists on
+// the CPU (and in the GPU model), so "auto" takes it there and decodes at
+// load on CUDA and Jetson agents.
+std::string clustering_kernel(const ClusteringLatencySettings& latency, const FleetDevice& device) {
+  if (latency.weight_kernel != "auto") return latency.weight_kernel;
+  return device.kind == "cpu" || device.kind == "sim" ? "lookup" : "dense";
+}
+
+protocol::ProfileJobSpec clustering_latency_spec(const Workload& workload,
+                                                 const ClusteringLatencySettings& latency,
+                                                 const FleetDevice& device) {
+  protocol::ProfileJobSpec spec;
+  spec.model = workload.model;
+  spec.weights = workload.weights;
+  spec.batches = latency.batches;
+  spec.methods = {"none"};
+  spec.paired_clusters = workload.clustering->clusters;
+  spec.weight_kernel = clustering_kernel(latency, device);
+  spec.precision = latency.precision;
+  spec.time_cap_s = latency.time_cap_s;
+  spec.warmup_s = latency.warmup_s;
+  spec.seed = workload.seed;
+  return spec;
 }
 
 Workload parse_workload(const JsonFields& f) {
@@ -348,6 +396,13 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
           protocol::EvalJobSpec eval = eval_template(workload, *workload.evaluations);
           eval.clusters = clusters;
           add(agent_job("eval", std::nullopt, protocol::to_json(eval), kEvalPriority));
+        }
+        if (const auto& latency = workload.clustering->latency) {
+          for (const FleetDevice& device : devices) {
+            add(agent_job("latency", device.id,
+                          protocol::to_json(clustering_latency_spec(workload, *latency, device)),
+                          kLatencyPriority));
+          }
         }
       }
     }

@@ -13,6 +13,8 @@
 //                   gives its R (one per distinct R); with "clustering",
 //                   one more per K: the baseline on weights clustered to K
 //                   values per matrix at load (docs/cluster.md)
+//   latency         with "clustering", one per selected device: the dense
+//                   and clustered models timed in the same rounds
 // and, once a schedule has POMT's R (coordinator/service/coordinator_jobs.h):
 //   latency         on that device and batch: the baseline, every method
 //                   asked, POMT at R and the matching candidates, each timed
@@ -79,10 +81,24 @@ struct EvaluationSettings {
   double match_tolerance = 0.05;     // what "matched" means: within 5% where the grid allows
 };
 
+// The paired latency job of weight clustering, one per selected device:
+// "none" on the weights as given and on each K, in the same rounds.
+struct ClusteringLatencySettings {
+  std::vector<int64_t> batches{1};
+  double precision = 0.01;
+  double time_cap_s = 10.0;
+  double warmup_s = 2.0;
+  // auto: the lookup GEMM on cpu and sim devices, decoded at load (dense)
+  // on cuda and jetson ones, where no lookup kernel exists yet.
+  std::string weight_kernel = "auto";
+};
+
 // Weight clustering (Tabani et al., as Deep Compression's weight sharing):
-// the dense model evaluated with its weights clustered to each K.
+// the dense model evaluated with its weights clustered to each K, and
+// timed beside the dense one on every device ("latency": false to skip).
 struct ClusteringSettings {
   std::vector<int64_t> clusters;  // each 2..256, each once
+  std::optional<ClusteringLatencySettings> latency = ClusteringLatencySettings{};
 };
 
 struct Workload {

@@ -48,6 +48,15 @@ TEST(Protocol, EveryBodyRoundTrips) {
   latency.methods = {"none", "tome:8", "pomt:95"};
   EXPECT_EQ(parse_profile_job_spec(to_json(latency)).methods, latency.methods);
   EXPECT_FALSE(to_json(latency).contains("tokens"));
+  // Paired clustering is written only when asked, so older agents still
+  // read every other latency job.
+  EXPECT_FALSE(to_json(latency).contains("paired_clusters"));
+  EXPECT_FALSE(to_json(latency).contains("weight_kernel"));
+  latency.paired_clusters = {16, 64};
+  latency.weight_kernel = "lookup";
+  const ProfileJobSpec paired = parse_profile_job_spec(to_json(latency));
+  EXPECT_EQ(paired.paired_clusters, latency.paired_clusters);
+  EXPECT_EQ(paired.weight_kernel, "lookup");
 
   EvalJobSpec eval;
   eval.model = "fmnist-vit";
@@ -80,6 +89,19 @@ TEST(Protocol, BadBodiesNameTheField) {
   EXPECT_THAT(error_of(parse_profile_job_spec,
                        json{{"model", "m"}, {"tokens", "2"}, {"methods", {"none"}}}),
               HasSubstr("either"));
+  const json latency = {{"model", "m"}, {"methods", {"none"}}};
+  for (const json& ks : {json{1}, json{64, 64}, json{257}, json{"64"}}) {
+    json spec = latency;
+    spec["paired_clusters"] = ks;
+    EXPECT_THAT(error_of(parse_profile_job_spec, spec), HasSubstr("expected a K in 2..256, each once"))
+        << ks.dump();
+  }
+  EXPECT_THAT(error_of(parse_profile_job_spec,
+                       json{{"model", "m"}, {"tokens", "2"}, {"paired_clusters", {64}}}),
+              HasSubstr("paired_clusters: only a latency job"));
+  json kernel = latency;
+  kernel["weight_kernel"] = "int8";
+  EXPECT_THAT(error_of(parse_profile_job_spec, kernel), HasSubstr("neither dense nor lookup"));
 }
 
 TEST(Protocol, ErrorBodiesAreReadBestEffort) {

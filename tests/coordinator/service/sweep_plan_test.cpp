@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -181,6 +182,45 @@ TEST(SweepPlan, ClusteringAddsOneDenseBaselineEvalPerK) {
   spec["workloads"][0].erase("evaluations");
   spec["workloads"][0].erase("schedule");
   EXPECT_THAT(error_of(spec), HasSubstr("clustering: needs \"evaluations\""));
+}
+
+// Beside the evaluations: one paired latency job per selected device, the
+// dense "none" and each K in the same rounds, on the lookup kernel where
+// one exists (the CPU, the GPU model) and decoded at load elsewhere.
+TEST(SweepPlan, ClusteringTimesTheDenseAndClusteredModelsOnEveryDevice) {
+  json spec = full_spec();
+  spec["workloads"][0]["clustering"] = {
+      {"clusters", {16, 64}}, {"latency", {{"batches", {1, 8}}, {"precision", 0.02}}}};
+  std::vector<FleetDevice> fleet = kFleet;
+  fleet.push_back({4, "agx", "cuda", false, {}});
+  std::map<int64_t, std::string> kernel_of;
+  for (const auto& job : plan_sweep(parse_sweep_spec(spec), fleet)) {
+    if (job.kind != "latency") continue;
+    const auto latency = protocol::parse_profile_job_spec(json::parse(job.spec_json));
+    EXPECT_EQ(latency.methods, (std::vector<std::string>{"none"}));
+    EXPECT_EQ(latency.paired_clusters, (std::vector<int64_t>{16, 64}));
+    EXPECT_EQ(latency.batches, (std::vector<int64_t>{1, 8}));
+    EXPECT_EQ(latency.precision, 0.02);
+    EXPECT_EQ(job.priority, kLatencyPriority);
+    ASSERT_TRUE(job.device_id);
+    kernel_of[*job.device_id] = latency.weight_kernel;
+  }
+  EXPECT_EQ(kernel_of, (std::map<int64_t, std::string>{
+                           {1, "lookup"}, {2, "lookup"}, {3, "lookup"}, {4, "dense"}}));
+
+  spec["workloads"][0]["clustering"]["latency"]["weight_kernel"] = "dense";
+  for (const auto& job : plan_sweep(parse_sweep_spec(spec), fleet)) {
+    if (job.kind != "latency") continue;
+    EXPECT_EQ(protocol::parse_profile_job_spec(json::parse(job.spec_json)).weight_kernel, "dense");
+  }
+  spec["workloads"][0]["clustering"]["latency"] = false;
+  for (const auto& job : plan_sweep(parse_sweep_spec(spec), fleet)) EXPECT_NE(job.kind, "latency");
+  spec["workloads"][0]["clustering"]["latency"] = {{"weight_kernel", "int8"}};
+  EXPECT_THAT(error_of(spec), HasSubstr("clustering.latency.weight_kernel: 'int8' is not auto"));
+  spec["workloads"][0]["clustering"]["latency"] = {{"batches", json::array()}};
+  EXPECT_THAT(error_of(spec), HasSubstr("clustering.latency.batches"));
+  spec["workloads"][0]["clustering"]["latency"] = {{"repeats", 3}};
+  EXPECT_THAT(error_of(spec), HasSubstr("clustering.latency.repeats: unknown field"));
 }
 
 // Every example the docs point to parses and plans, on a fleet of one real

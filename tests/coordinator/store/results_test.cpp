@@ -175,6 +175,71 @@ TEST_F(ResultsTest, ALatencyResultBecomesMethodLatencies) {
   EXPECT_EQ(count("SELECT count(*) FROM method_latency"), 2);
 }
 
+// A paired clustering job: the dense none and none on 64 clusters, the
+// clustered row carrying K, its kernel and weight bytes, and paired with
+// the dense row in clustering_latency_view; method_latency_view (and the
+// matching) sees the dense row only.
+TEST_F(ResultsTest, APairedClusteringResultKeepsTheClusteredRowsApart) {
+  const std::string sha(64, 'c');
+  json body = profile_body();
+  body["points"][0]["method"] = "none";
+  body["points"][1]["method"] = "none";
+  body["points"][1]["tokens"] = 197;
+  body["points"][1]["clusters"] = 64;
+  body["variants"] = {{{"clusters", nullptr}, {"weight_kernel", "dense"},
+                       {"clustered_weights_sha256", nullptr}, {"weight_bytes_per_forward", 858408}},
+                      {{"clusters", 64}, {"weight_kernel", "lookup"},
+                       {"clustered_weights_sha256", sha}, {"weight_bytes_per_forward", 274728}}};
+  json spec = job_spec("latency");
+  spec["methods"] = {"none"};
+  spec["paired_clusters"] = {64};
+  spec["weight_kernel"] = "lookup";
+  ASSERT_EQ(submit("latency", body, spec), SubmitOutcome::accepted);
+  EXPECT_EQ(count("SELECT count(*) FROM method_latency_view"), 1);
+  auto row = store().database().prepare(
+      "SELECT clusters, weight_kernel, median_ms, dense_median_ms, weight_bytes_per_forward, "
+      "dense_weight_bytes_per_forward, clustered_weights_sha256, joules_per_image, "
+      "power_null_reason FROM clustering_latency_view");
+  ASSERT_TRUE(row.step());
+  EXPECT_EQ(row.column_int64(0), 64);
+  EXPECT_EQ(row.column_text(1), "lookup");
+  EXPECT_DOUBLE_EQ(row.column_double(2), 11.5);
+  EXPECT_DOUBLE_EQ(row.column_double(3), 21.976);
+  EXPECT_EQ(row.column_int64(4), 274728);
+  EXPECT_EQ(row.column_int64(5), 858408);
+  EXPECT_EQ(row.column_text(6), sha);
+  EXPECT_TRUE(row.column_is_null(7));  // no sensor: null, with the agent's reason
+  EXPECT_THAT(row.column_text(8), HasSubstr("no INA3221"));
+  EXPECT_FALSE(row.step());
+
+  // A K the job did not ask for, variants that are not the job's, the same
+  // point twice: refused, nothing stored.
+  const auto refused = [&](json bad, const std::string& message) {
+    try {
+      submit("latency", bad, spec);
+      ADD_FAILURE() << "accepted: " << message;
+    } catch (const InputError& error) {
+      EXPECT_THAT(error.what(), HasSubstr(message));
+    }
+  };
+  json other_k = body;
+  other_k["points"][1]["clusters"] = 16;
+  refused(other_k, "points[1].clusters: 16 is not one of the job's paired K");
+  json other_kernel = body;
+  other_kernel["variants"][1]["weight_kernel"] = "dense";
+  refused(other_kernel, "variants[1].weight_kernel");
+  json missing_variant = body;
+  missing_variant["variants"].erase(1);
+  refused(missing_variant, "variants: expected the weights as given and K = 64");
+  json twice = body;
+  twice["points"][1].erase("clusters");
+  refused(twice, "the same point appears twice");
+  json bad_sha = body;
+  bad_sha["variants"][1]["clustered_weights_sha256"] = "abc";
+  refused(bad_sha, "variants[1].clustered_weights_sha256: not a SHA-256");
+  EXPECT_EQ(count("SELECT count(*) FROM method_latency"), 2);
+}
+
 TEST_F(ResultsTest, PowerFiguresAreStoredWhenASensorGaveThem) {
   json body = profile_body();
   body["power"] = json::parse(
