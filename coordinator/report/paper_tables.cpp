@@ -67,10 +67,8 @@ std::string latency_cell(const MethodLatencyRow* row, const MethodLatencyRow* ba
     if (!row->ratio_ci95_low || !row->ratio_ci95_high) {
       return fmt::format("{:.2f} ({:+.1f}%, no CI)", row->median_ms, 100 * (*row->ratio - 1));
     }
-    const double half = std::max(*row->ratio - *row->ratio_ci95_low,
-                                 *row->ratio_ci95_high - *row->ratio);
-    return fmt::format("{:.2f} ({:+.1f}% ±{:.1f})", row->median_ms, 100 * (*row->ratio - 1),
-                       100 * half);
+    return fmt::format("{:.2f} ({:+.1f}%{})", row->median_ms, 100 * (*row->ratio - 1),
+                       ratio_ci_text(row->ratio, row->ratio_ci95_low, row->ratio_ci95_high));
   }
   return fmt::format("{:.2f} ({:+.1f}% unpaired)", row->median_ms,
                      100 * (row->median_ms - baseline->median_ms) / baseline->median_ms);

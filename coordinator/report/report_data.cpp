@@ -220,12 +220,50 @@ std::vector<ClusteringRow> load_clustering(Database& db, int64_t sweep_id) {
   return rows;
 }
 
+std::vector<ClusteringLatencyRow> load_clustering_latency(Database& db, int64_t sweep_id) {
+  Statement statement = db.prepare(
+      "SELECT device, simulated, model, batch, method, clusters, weight_kernel, median_ms, "
+      "       dense_median_ms, ratio, ratio_ci95_low, ratio_ci95_high, reached_precision, "
+      "       weight_bytes_per_forward, dense_weight_bytes_per_forward, joules_per_image, "
+      "       dense_joules_per_image, power_null_reason "
+      "FROM clustering_latency_view WHERE sweep_id = ? "
+      "ORDER BY model, simulated, device, batch, method, clusters, job_id");
+  statement.bind(1, sweep_id);
+  std::vector<ClusteringLatencyRow> rows;
+  while (statement.step()) {
+    ClusteringLatencyRow row;
+    row.device = {statement.column_text(0), statement.column_int64(1) != 0};
+    row.model = statement.column_text(2);
+    row.batch = statement.column_int64(3);
+    row.method = statement.column_text(4);
+    row.clusters = statement.column_int64(5);
+    row.weight_kernel = statement.column_optional_text(6).value_or("");
+    row.median_ms = statement.column_double(7);
+    row.dense_median_ms = statement.column_optional_double(8);
+    row.ratio = statement.column_optional_double(9);
+    row.ratio_ci95_low = statement.column_optional_double(10);
+    row.ratio_ci95_high = statement.column_optional_double(11);
+    row.reached_precision = statement.column_int64(12) != 0;
+    row.weight_bytes = statement.column_optional_int64(13);
+    row.dense_weight_bytes = statement.column_optional_int64(14);
+    row.joules_per_image = statement.column_optional_double(15);
+    row.dense_joules_per_image = statement.column_optional_double(16);
+    row.power_null_reason = statement.column_optional_text(17);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 std::vector<MethodLatencyRow> load_method_latencies(Database& db, int64_t sweep_id) {
   Statement statement = db.prepare(
       "SELECT d.name, d.simulated, m.model, m.batch, m.method, m.median_ms, m.reached_precision, "
       "       m.ratio, m.ratio_ci95_low, m.ratio_ci95_high "
       "FROM method_latency m JOIN jobs j ON j.id = m.job_id JOIN devices d ON d.id = m.device_id "
-      "WHERE j.sweep_id = ? AND m.clusters IS NULL ORDER BY m.id");  // clustered: below
+      // A paired clustering job's rows are in clustering_latency, its dense
+      // ones too: the paper table pairs each method with its own job's none.
+      "WHERE j.sweep_id = ? AND NOT EXISTS (SELECT 1 FROM method_latency c "
+      "  WHERE c.job_id = m.job_id AND c.clusters IS NOT NULL) "
+      "ORDER BY m.id");
   statement.bind(1, sweep_id);
   std::vector<MethodLatencyRow> rows;
   while (statement.step()) {
@@ -376,6 +414,7 @@ ReportData load_report_data(const std::string& database_path, int64_t sweep_id) 
     data.schedules = load_schedules(db, sweep_id, data.latency_curves);
     data.evaluations = load_evaluations(db, sweep_id);
     data.clustering = load_clustering(db, sweep_id);
+    data.clustering_latency = load_clustering_latency(db, sweep_id);
     data.method_latencies = load_method_latencies(db, sweep_id);
     data.measurements = load_measurements(db, sweep_id);
     data.matched = load_matched(db, sweep_id);

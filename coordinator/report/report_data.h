@@ -164,11 +164,32 @@ struct ClusteringRow {
   DeviceRef device;
 };
 
+// A method timed on a clustered model by a paired latency job, beside the
+// same method on the weights as given in the same rounds
+// (clustering_latency_view).
+struct ClusteringLatencyRow {
+  DeviceRef device;
+  std::string model;
+  int64_t batch = 1;
+  std::string method;
+  int64_t clusters = 0;
+  std::string weight_kernel;  // empty: an agent that did not say
+  double median_ms = 0;
+  std::optional<double> dense_median_ms;
+  // To the dense "none" of the batch, in the same rounds (none: not paired).
+  std::optional<double> ratio, ratio_ci95_low, ratio_ci95_high;
+  bool reached_precision = false;
+  std::optional<int64_t> weight_bytes, dense_weight_bytes;  // read per forward pass
+  std::optional<double> joules_per_image, dense_joules_per_image;
+  std::optional<std::string> power_null_reason;  // why there is no energy
+};
+
 struct ReportData {
   Provenance provenance;
   std::vector<ScheduleEntry> schedules;
   std::vector<EvaluationRow> evaluations;  // of the weights as given
   std::vector<ClusteringRow> clustering;   // of weights clustered at load
+  std::vector<ClusteringLatencyRow> clustering_latency;
   std::vector<MethodLatencyRow> method_latencies;
   std::vector<MatchedRow> matched;
   std::vector<MeasurementRow> measurements;

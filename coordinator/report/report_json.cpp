@@ -207,6 +207,32 @@ json clustering_json(const std::vector<ClusteringRow>& rows) {
   return array;
 }
 
+json clustering_latency_json(const std::vector<ClusteringLatencyRow>& rows) {
+  json array = json::array();
+  for (const ClusteringLatencyRow& row : rows) {
+    array.push_back({{"model", row.model},
+                     {"device", row.device.name},
+                     {"simulated", row.device.simulated},
+                     {"batch", row.batch},
+                     {"method", row.method},
+                     {"clusters", row.clusters},
+                     {"weight_kernel", row.weight_kernel.empty() ? json(nullptr)
+                                                                 : json(row.weight_kernel)},
+                     {"median_ms", row.median_ms},
+                     {"dense_median_ms", or_null(row.dense_median_ms)},
+                     {"ratio", or_null(row.ratio)},
+                     {"ratio_ci95_low", or_null(row.ratio_ci95_low)},
+                     {"ratio_ci95_high", or_null(row.ratio_ci95_high)},
+                     {"reached_precision", row.reached_precision},
+                     {"weight_bytes_per_forward", or_null(row.weight_bytes)},
+                     {"dense_weight_bytes_per_forward", or_null(row.dense_weight_bytes)},
+                     {"joules_per_image", or_null(row.joules_per_image)},
+                     {"dense_joules_per_image", or_null(row.dense_joules_per_image)},
+                     {"power_null_reason", or_null(row.power_null_reason)}});
+  }
+  return array;
+}
+
 }  // namespace
 
 json report_json(const ReportData& data) {
@@ -215,6 +241,7 @@ json report_json(const ReportData& data) {
           {"schedules", schedules_json(data.schedules)},
           {"evaluations", evaluations_json(data.evaluations)},
           {"clustering", clustering_json(data.clustering)},
+          {"clustering_latency", clustering_latency_json(data.clustering_latency)},
           {"method_latencies", method_latencies_json(data.method_latencies)},
           {"matched", matched_json(data.matched)},
           {"measurements", measurements_json(data.measurements)},

@@ -149,6 +149,45 @@ NamedPlot clustering_plot(const std::string& model, const std::vector<Clustering
   return named;
 }
 
+// The paired latency change of "none" on the clustered model against K,
+// one line per device and batch, its 95% CI as a band.
+NamedPlot clustering_latency_plot(const std::string& model,
+                                  const std::vector<ClusteringLatencyRow>& rows) {
+  NamedPlot named;
+  named.file_name = fmt::format("clustering-latency-{}.svg", file_slug(model));
+  PlotSpec& plot = named.plot;
+  plot.title = fmt::format("Weight clustering: latency change of {} against the clusters per tensor "
+                           "(paired with the dense model, same rounds)",
+                           model);
+  plot.x_label = "log2 K, K the clusters per tensor (4: 16, 6: 64, 8: 256)";
+  plot.y_label = "latency change against the dense model (%)";
+  std::vector<std::pair<std::string, int64_t>> lines;  // device, batch, in the rows' order
+  for (const ClusteringLatencyRow& row : rows) {
+    const std::pair line{device_label(row.device), row.batch};
+    if (row.model == model && row.method == "none" && row.ratio &&
+        std::find(lines.begin(), lines.end(), line) == lines.end()) {
+      lines.push_back(line);
+    }
+  }
+  for (std::size_t l = 0; l < lines.size(); ++l) {
+    Series series{.label = fmt::format("{}, batch {}", lines[l].first, lines[l].second),
+                  .color = color(l)};
+    for (const ClusteringLatencyRow& row : rows) {
+      if (row.model != model || row.method != "none" || !row.ratio ||
+          std::pair{device_label(row.device), row.batch} != lines[l]) {
+        continue;
+      }
+      series.x.push_back(std::log2(static_cast<double>(row.clusters)));
+      series.y.push_back(100 * (*row.ratio - 1));
+      series.band_low.push_back(100 * (row.ratio_ci95_low.value_or(*row.ratio) - 1));
+      series.band_high.push_back(100 * (row.ratio_ci95_high.value_or(*row.ratio) - 1));
+      series.point_labels.push_back(row.weight_kernel);
+    }
+    plot.series.push_back(std::move(series));
+  }
+  return named;
+}
+
 std::vector<NamedPlot> report_plots(const ReportData& data) {
   std::vector<NamedPlot> plots;
   for (const LatencyCurve& curve : data.latency_curves) {
@@ -170,6 +209,13 @@ std::vector<NamedPlot> report_plots(const ReportData& data) {
   for (const ClusteringRow& row : data.clustering) clustered_models.insert(row.model);
   for (const std::string& model : clustered_models) {
     plots.push_back(clustering_plot(model, data.clustering));
+  }
+  std::set<std::string> timed_clustered_models;
+  for (const ClusteringLatencyRow& row : data.clustering_latency) {
+    if (row.method == "none" && row.ratio) timed_clustered_models.insert(row.model);
+  }
+  for (const std::string& model : timed_clustered_models) {
+    plots.push_back(clustering_latency_plot(model, data.clustering_latency));
   }
   return plots;
 }

@@ -58,6 +58,12 @@ const EvaluationRow* baseline_for(const EvaluationRow& row,
 
 }  // namespace
 
+std::string ratio_ci_text(const std::optional<double>& ratio, const std::optional<double>& low,
+                          const std::optional<double>& high) {
+  if (!ratio || !low || !high) return "";
+  return fmt::format(" ±{:.1f}", 100 * std::max(*ratio - *low, *high - *ratio));
+}
+
 int method_rank(std::string_view method) {
   const std::string_view family = method_family(method);
   if (family == "none") return 0;
@@ -155,10 +161,7 @@ Table schedule_table(const std::vector<ScheduleEntry>& schedules,
     if (timed != nullptr) {
       const double saving = 1 - *timed->ratio;
       measured = fmt::format("{:.1f}", 100 * saving);
-      if (timed->ratio_ci95_low && timed->ratio_ci95_high) {
-        measured += fmt::format(" ±{:.1f}", 100 * std::max(*timed->ratio - *timed->ratio_ci95_low,
-                                                           *timed->ratio_ci95_high - *timed->ratio));
-      }
+      measured += ratio_ci_text(timed->ratio, timed->ratio_ci95_low, timed->ratio_ci95_high);
       if (promised && *promised >= 0.02 && saving < *promised / 2) measured += " !";
     }
     table.rows.push_back({device_label(entry.device), entry.model, std::to_string(entry.batch),
@@ -186,11 +189,7 @@ std::string latency_job_change(const std::vector<MethodLatencyRow>& latencies,
   std::string text;
   for (const auto& [batch, row] : by_batch) {
     if (!text.empty()) text += ", ";
-    text += fmt::format("b{} {:+.1f}%", batch, 100 * (*row->ratio - 1));
-    if (row->ratio_ci95_low && row->ratio_ci95_high) {
-      text += fmt::format(" ±{:.1f}", 100 * std::max(*row->ratio - *row->ratio_ci95_low,
-                                                     *row->ratio_ci95_high - *row->ratio));
-    }
+    text += fmt::format("b{} {:+.1f}%", batch, 100 * (*row->ratio - 1)) + ratio_ci_text(row->ratio, row->ratio_ci95_low, row->ratio_ci95_high);
   }
   return text;
 }
@@ -294,6 +293,40 @@ Table clustering_table(const std::vector<ClusteringRow>& rows) {
   return table;
 }
 
+std::string megabytes(const std::optional<int64_t>& bytes) {
+  return bytes ? fmt::format("{:.3f}", static_cast<double>(*bytes) / 1e6) : "";
+}
+
+std::string joules(const std::optional<double>& value) {
+  return value ? fmt::format("{:.4g}", *value) : "";
+}
+
+Table clustering_latency_table(const std::vector<ClusteringLatencyRow>& rows) {
+  Table table{"clustering_latency",
+              "Weight clustering on each device: the clustered model against the dense one, "
+              "timed in the same rounds (change: paired, to the dense none of the batch, ± its "
+              "95% CI; ! = short of the precision asked)",
+              {"model", "device", "batch", "method", "clusters", "kernel", "dense ms",
+               "clustered ms", "change", "weight MB read (dense)", "weight MB read (clustered)",
+               "J/image (dense)", "J/image (clustered)", "no energy because"},
+              {}};
+  for (const ClusteringLatencyRow& row : rows) {
+    table.rows.push_back(
+        {row.model, device_label(row.device), std::to_string(row.batch), row.method,
+         std::to_string(row.clusters), row.weight_kernel,
+         row.dense_median_ms ? fmt::format("{:.3f}", *row.dense_median_ms) : "",
+         fmt::format("{:.3f}", row.median_ms),
+         row.ratio ? fmt::format("{:+.1f}%", 100 * (*row.ratio - 1)) +
+                         ratio_ci_text(row.ratio, row.ratio_ci95_low, row.ratio_ci95_high) +
+                         (row.reached_precision ? "" : " !")
+                   : "",
+         megabytes(row.dense_weight_bytes), megabytes(row.weight_bytes),
+         joules(row.dense_joules_per_image), joules(row.joules_per_image),
+         row.joules_per_image ? "" : row.power_null_reason.value_or("")});
+  }
+  return table;
+}
+
 std::vector<Table> report_tables(const ReportData& data) {
   std::vector<Table> tables = paper_tables(data);
   if (!data.matched.empty()) tables.push_back(matched_table(data));
@@ -301,6 +334,9 @@ std::vector<Table> report_tables(const ReportData& data) {
   tables.push_back(accuracy_table(accuracy_rows(data.evaluations), data.method_latencies));
   if (!data.measurements.empty()) tables.push_back(measurement_table(data.measurements));
   if (!data.clustering.empty()) tables.push_back(clustering_table(data.clustering));
+  if (!data.clustering_latency.empty()) {
+    tables.push_back(clustering_latency_table(data.clustering_latency));
+  }
   for (const LatencyCurve& curve : data.latency_curves)
     tables.push_back(latency_curve_table(curve));
   for (const AccuracyCurve& curve : data.accuracy_curves) {

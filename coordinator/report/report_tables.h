@@ -18,6 +18,11 @@ struct Table {
   std::vector<std::vector<std::string>> rows;  // each as wide as columns; "" for no value
 };
 
+// " ±0.8": a paired ratio's 95% CI as one half-width (the wider side) in
+// percent; "" without both bounds.
+std::string ratio_ci_text(const std::optional<double>& ratio, const std::optional<double>& low,
+                          const std::optional<double>& high);
+
 // The paper's order: the unpruned baseline first, then POMT, Top-K, ToMe and
 // anything else. method is a spec ("pomt:58"); its family is before the ':'.
 int method_rank(std::string_view method);

@@ -76,6 +76,32 @@ json eval_body(const std::string& method, double top1, double latency_ms) {
           {"device", {{"kind", "cpu"}, {"simulated", false}}}};
 }
 
+// A paired clustering job's result (schema 2, in rounds): none on the
+// weights as given and on 64 clusters, 5% slower on the lookup kernel.
+json paired_latency_body() {
+  json body = profile_body({{197, 20.0}, {197, 21.0}}, false);
+  body["schema_version"] = 2;
+  body["variants"] = {{{"clusters", nullptr}, {"weight_kernel", "dense"},
+                       {"clustered_weights_sha256", nullptr}, {"weight_bytes_per_forward", 4000000}},
+                      {{"clusters", 64}, {"weight_kernel", "lookup"},
+                       {"clustered_weights_sha256", std::string(64, 'e')},
+                       {"weight_bytes_per_forward", 1100000}}};
+  body["rounds"] = nullptr;
+  for (json& point : body["points"]) {
+    point["method"] = "none";
+    point["rounds"] = 6;
+    point["ratio"] = nullptr;
+    point["load_average"] = nullptr;
+    point["steal_fraction"] = nullptr;
+    point["raw_round"] = std::vector<int>(10, 0);
+  }
+  body["points"][1]["clusters"] = 64;
+  body["points"][1]["ratio"] = {{"to", {{"batch", 1}, {"method", "none"}}},
+                                {"median", 1.05}, {"ci95_low", 1.03}, {"ci95_high", 1.08},
+                                {"rounds", 6}};
+  return body;
+}
+
 json accuracy_curve_body() {
   return {{"model", "deit-tiny"},
           {"weights_sha256", nullptr},
@@ -133,7 +159,10 @@ class ReportDatabaseTest : public store::StoreTest {
          job("eval", std::nullopt, eval("tome:8")), job("eval", std::nullopt, eval("none")),
          job("eval", std::nullopt, eval("pomt:7")), schedule,
          job("eval", std::nullopt,
-             R"({"model": "deit-tiny", "method": "none", "batch": 1, "clusters": 64})")},
+             R"({"model": "deit-tiny", "method": "none", "batch": 1, "clusters": 64})"),
+         job("latency", cpu_.device_id,
+             R"({"model": "deit-tiny", "batches": [1], "methods": ["none"],
+                 "paired_clusters": [64], "weight_kernel": "lookup"})")},
         10);
     // A second sweep whose results must not appear in the first one's report.
     store().create_sweep("other", "{}", {job("eval", std::nullopt, eval("topk:5"))}, 10);
@@ -142,6 +171,7 @@ class ReportDatabaseTest : public store::StoreTest {
       json body;
       if (lease->kind == "profile") body = profile_body(kCpuCurve, false);
       if (lease->kind == "accuracy_curve") body = accuracy_curve_body();
+      if (lease->kind == "latency") body = paired_latency_body();
       if (lease->kind == "eval" && spec.contains("clusters")) {
         body = eval_body("none", 0.895, 35.0);
         body["clusters"] = 64;
@@ -208,6 +238,15 @@ TEST_F(ReportDatabaseTest, ReadsTheSweepIntoTypedRows) {
   EXPECT_DOUBLE_EQ(data.clustering[0].top1, 0.895);
   EXPECT_DOUBLE_EQ(data.clustering[0].dense_top1.value(), 0.9);
   EXPECT_EQ(data.clustering[0].clustered_tensor_bytes, 1250000);
+  ASSERT_EQ(data.clustering_latency.size(), 1u);
+  const ClusteringLatencyRow& timed = data.clustering_latency[0];
+  EXPECT_EQ(timed.clusters, 64);
+  EXPECT_EQ(timed.weight_kernel, "lookup");
+  EXPECT_DOUBLE_EQ(timed.dense_median_ms.value(), 20.0);
+  EXPECT_DOUBLE_EQ(timed.ratio.value(), 1.05);
+  EXPECT_EQ(timed.weight_bytes.value(), 1100000);
+  EXPECT_EQ(timed.dense_weight_bytes.value(), 4000000);
+  EXPECT_EQ(timed.power_null_reason, "no sensor");
   ASSERT_EQ(data.accuracy_curves.size(), 1u);
   EXPECT_EQ(data.accuracy_curves[0].points.size(), 3u);
   // This sweep ran a schedule but no latency job, and the report says so.
@@ -241,12 +280,16 @@ TEST_F(ReportDatabaseTest, WritesEveryFormatWithTheNumbers) {
   const std::string clustering_svg = read_text(out_dir() / "clustering-deit-tiny.svg");
   EXPECT_THAT(clustering_svg, HasSubstr("K=64"));
   EXPECT_THAT(clustering_svg, HasSubstr("fashion-mnist/test, dense"));
+  EXPECT_THAT(md, HasSubstr("| deit-tiny | cpu-1 | 1 | none | 64 | lookup | 20.000 | 21.000 | "
+                            "+5.0% ±3.0 | 4.000 | 1.100 |  |  | no sensor |"));
+  EXPECT_THAT(read_text(out_dir() / "clustering-latency-deit-tiny.svg"), HasSubstr("cpu-1, batch 1"));
   const std::string tex = read_text(out_dir() / "tables.tex");
   EXPECT_THAT(tex, HasSubstr("\\caption{POMT schedules, POMT's own (reference)"));
   EXPECT_THAT(tex, HasSubstr("(paired ratio, $\\pm$ 95\\% CI)"));
   const json report = json::parse(read_text(out_dir() / "report.json"));
   EXPECT_EQ(report["schedules"][0]["n_star"], 128);
   EXPECT_EQ(report["clustering"][0]["clusters"], 64);
+  EXPECT_EQ(report["clustering_latency"][0]["ratio"], 1.05);
   EXPECT_EQ(report["provenance"]["state"], "done");
   EXPECT_THAT(read_text(out_dir() / "latency-orin-nano-deit-tiny-b1.csv"),
               HasSubstr("tokens,median_ms,median_ci95_low_ms,median_ci95_high_ms\r\n120,10,"));
