@@ -8,7 +8,9 @@
 #      curves at batch 1 and 4, its accuracy curve, POMT schedules, the
 #      baseline, POMT (both schedules), Top-K and ToMe on 1,500 test images, each
 #      device's method latencies with Top-K and ToMe matched to POMT's latency
-#      (and evaluated), and deit-tiny curves,
+#      (and evaluated), the baseline on weights clustered to 16, 64 and 256
+#      shared values per matrix (evaluated, and timed against the dense model
+#      in the same rounds on every device), and deit-tiny curves,
 #   4. shows progress, renders the tables and plots (tailsweep report), prints
 #      the tables, and stops everything it started.
 #   scripts/run-local-fleet.sh [--out results/local-fleet] [--spec FILE]
@@ -20,7 +22,7 @@ while (($#)); do
   case $1 in
     --out) OUT=$2; shift 2 ;;
     --spec) SPEC=$2; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "run-local-fleet: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
