@@ -22,7 +22,7 @@ while (($#)); do
   case $1 in
     --out) OUT=$2; shift 2 ;;
     --spec) SPEC=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "run-local-fleet: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
