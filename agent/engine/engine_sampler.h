@@ -38,7 +38,7 @@ struct EngineSamplerOptions {
 // One model the sampler holds: variant 0 is the weights as loaded, variant
 // i >= 1 those clustered to paired_clusters[i - 1].
 struct WeightVariant {
-  int64_t clusters = 0;          // 0: not clustered at load (options.clusters for variant 0)
+  int64_t clusters = 0;  // 0: not clustered at load (options.clusters for variant 0)
   WeightKernel kernel = WeightKernel::kDense;
   std::string clustered_sha256;  // of the codebooks clustered at load; empty without
   int64_t weight_bytes = 0;      // read per forward pass (VitModel::weight_bytes)

@@ -125,8 +125,8 @@ RunWeights cluster_at_load(const VitConfig& config, const VitWeights& dense,
     throw InputError(fmt::format("--clusters must be 0 (as given) or in 2..256, got {}", clusters));
   }
   if (!dense.clustered.empty()) {
-    throw InputError(fmt::format("{}: already clustered; clustering at load needs dense weights",
-                                 source));
+    throw InputError(
+        fmt::format("{}: already clustered; clustering at load needs dense weights", source));
   }
   const clustering::ClusteredFile clustered = clustering::cluster_file(
       weights_file(config, dense), {.clusters = static_cast<std::size_t>(clusters)});

@@ -23,8 +23,7 @@ class EngineLatency final : public LatencySampler {
  public:
   EngineLatency(const ProfileRequest& options, const VitConfig& config,
                 const std::vector<int64_t>& batches, const std::vector<MethodSpec>& methods,
-                const std::vector<TimedConfiguration>& configurations,
-                const ComputeDevice& device)
+                const std::vector<TimedConfiguration>& configurations, const ComputeDevice& device)
       : sampler_(EngineSamplerOptions{config, options.run.weights, options.run.seed,
                                       options.run.threads, batches, options.mode == "block",
                                       methods, options.run.weight_kernel, options.run.clusters,
@@ -105,8 +104,8 @@ class SimLatency final : public LatencySampler {
     // given run dense, as on a real device.
     const bool paired = !options.paired_clusters.empty();
     if (options.run.clusters != 0) check_clusters(options.run.clusters);
-    variants_.push_back({options.run.clusters,
-                         paired ? WeightKernel::kDense : options.run.weight_kernel, "", 0});
+    variants_.push_back(
+        {options.run.clusters, paired ? WeightKernel::kDense : options.run.weight_kernel, "", 0});
     for (const int64_t clusters : options.paired_clusters) {
       check_clusters(clusters);
       variants_.push_back({clusters, options.run.weight_kernel, "", 0});
@@ -123,7 +122,8 @@ class SimLatency final : public LatencySampler {
     } else if (point.method >= 0) {
       const TimedConfiguration& c = configurations_.at(static_cast<std::size_t>(point.method));
       const double bytes = variants_.at(c.variant).kernel == WeightKernel::kLookup ? 1.0 : 4.0;
-      model_ms = sim::vit_forward_ms(gpu_.spec(), config_, point.batch, methods_.at(c.method), bytes);
+      model_ms =
+          sim::vit_forward_ms(gpu_.spec(), config_, point.batch, methods_.at(c.method), bytes);
     } else {
       MethodSpec keep;
       keep.kind = MethodKind::kRandom;

@@ -61,8 +61,9 @@ void check_options(const ProfileRequest& options) {
       throw InputError("--paired-clusters times methods on clustered weights: it needs --methods");
     }
     if (options.run.clusters != 0) {
-      throw InputError("--paired-clusters pairs clustered models with the dense weights as given: "
-                       "leave out --clusters");
+      throw InputError(
+          "--paired-clusters pairs clustered models with the dense weights as given: "
+          "leave out --clusters");
     }
     std::vector<int64_t> seen;
     for (const int64_t k : options.paired_clusters) {
@@ -202,8 +203,9 @@ nlohmann::json variants_json(const std::vector<WeightVariant>& variants) {
     out.push_back(
         {{"clusters", v.clusters > 0 ? nlohmann::json(v.clusters) : nlohmann::json(nullptr)},
          {"weight_kernel", weight_kernel_name(v.kernel)},
-         {"clustered_weights_sha256",
-          v.clustered_sha256.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.clustered_sha256)},
+         {"clustered_weights_sha256", v.clustered_sha256.empty()
+                                          ? nlohmann::json(nullptr)
+                                          : nlohmann::json(v.clustered_sha256)},
          // Not known on a simulated device, which builds no model.
          {"weight_bytes_per_forward",
           v.weight_bytes > 0 ? nlohmann::json(v.weight_bytes) : nlohmann::json(nullptr)}});
@@ -472,7 +474,8 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
         {"min_samples", options.min_samples},
         {"min_rounds", options.min_rounds},
         {"slice_s", options.slice_s},
-        {"time_cap_s", protocol == Protocol::kFixedTime ? options.fixed_time_s : options.time_cap_s},
+        {"time_cap_s",
+         protocol == Protocol::kFixedTime ? options.fixed_time_s : options.time_cap_s},
         {"warmup_s", options.warmup_s},
         {"order_seed", options.run.seed},
         {"protocol", protocol_text},

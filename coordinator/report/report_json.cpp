@@ -210,25 +210,25 @@ json clustering_json(const std::vector<ClusteringRow>& rows) {
 json clustering_latency_json(const std::vector<ClusteringLatencyRow>& rows) {
   json array = json::array();
   for (const ClusteringLatencyRow& row : rows) {
-    array.push_back({{"model", row.model},
-                     {"device", row.device.name},
-                     {"simulated", row.device.simulated},
-                     {"batch", row.batch},
-                     {"method", row.method},
-                     {"clusters", row.clusters},
-                     {"weight_kernel", row.weight_kernel.empty() ? json(nullptr)
-                                                                 : json(row.weight_kernel)},
-                     {"median_ms", row.median_ms},
-                     {"dense_median_ms", or_null(row.dense_median_ms)},
-                     {"ratio", or_null(row.ratio)},
-                     {"ratio_ci95_low", or_null(row.ratio_ci95_low)},
-                     {"ratio_ci95_high", or_null(row.ratio_ci95_high)},
-                     {"reached_precision", row.reached_precision},
-                     {"weight_bytes_per_forward", or_null(row.weight_bytes)},
-                     {"dense_weight_bytes_per_forward", or_null(row.dense_weight_bytes)},
-                     {"joules_per_image", or_null(row.joules_per_image)},
-                     {"dense_joules_per_image", or_null(row.dense_joules_per_image)},
-                     {"power_null_reason", or_null(row.power_null_reason)}});
+    array.push_back(
+        {{"model", row.model},
+         {"device", row.device.name},
+         {"simulated", row.device.simulated},
+         {"batch", row.batch},
+         {"method", row.method},
+         {"clusters", row.clusters},
+         {"weight_kernel", row.weight_kernel.empty() ? json(nullptr) : json(row.weight_kernel)},
+         {"median_ms", row.median_ms},
+         {"dense_median_ms", or_null(row.dense_median_ms)},
+         {"ratio", or_null(row.ratio)},
+         {"ratio_ci95_low", or_null(row.ratio_ci95_low)},
+         {"ratio_ci95_high", or_null(row.ratio_ci95_high)},
+         {"reached_precision", row.reached_precision},
+         {"weight_bytes_per_forward", or_null(row.weight_bytes)},
+         {"dense_weight_bytes_per_forward", or_null(row.dense_weight_bytes)},
+         {"joules_per_image", or_null(row.joules_per_image)},
+         {"dense_joules_per_image", or_null(row.dense_joules_per_image)},
+         {"power_null_reason", or_null(row.power_null_reason)}});
   }
   return array;
 }

@@ -189,7 +189,8 @@ std::string latency_job_change(const std::vector<MethodLatencyRow>& latencies,
   std::string text;
   for (const auto& [batch, row] : by_batch) {
     if (!text.empty()) text += ", ";
-    text += fmt::format("b{} {:+.1f}%", batch, 100 * (*row->ratio - 1)) + ratio_ci_text(row->ratio, row->ratio_ci95_low, row->ratio_ci95_high);
+    text += fmt::format("b{} {:+.1f}%", batch, 100 * (*row->ratio - 1)) +
+            ratio_ci_text(row->ratio, row->ratio_ci95_low, row->ratio_ci95_high);
   }
   return text;
 }

@@ -116,7 +116,8 @@ ClusteringSettings parse_clustering(const JsonFields& f) {
   if (l.has("weight_kernel")) latency.weight_kernel = l.text("weight_kernel");
   if (latency.weight_kernel != "auto" && latency.weight_kernel != "dense" &&
       latency.weight_kernel != "lookup") {
-    l.fail("weight_kernel", fmt::format("'{}' is not auto, dense or lookup", latency.weight_kernel));
+    l.fail("weight_kernel",
+           fmt::format("'{}' is not auto, dense or lookup", latency.weight_kernel));
   }
   return clustering;
 }

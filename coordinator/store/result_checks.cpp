@@ -188,8 +188,9 @@ void check_latency(const Checker& check, const protocol::ProfileJobSpec& spec,
                                              fmt::join(methods, ", ")));
     }
     if (point.clusters && std::find(spec.paired_clusters.begin(), spec.paired_clusters.end(),
-                                     *point.clusters) == spec.paired_clusters.end()) {
-      check.fail(at + ".clusters", fmt::format("{} is not one of the job's paired K", *point.clusters));
+                                    *point.clusters) == spec.paired_clusters.end()) {
+      check.fail(at + ".clusters",
+                 fmt::format("{} is not one of the job's paired K", *point.clusters));
     }
     if (point.tokens != tokens_total) {
       check.fail(at + ".tokens", fmt::format("{} is not the model's full input of {} tokens",
@@ -203,7 +204,8 @@ void check_latency(const Checker& check, const protocol::ProfileJobSpec& spec,
     const std::optional<PairedRatioBody>& ratio = body.points[i].ratio;
     if (!ratio) continue;
     if (ratio->to_batch != body.points[i].batch || !ratio->to_method ||
-        !seen.contains(std::tuple{ratio->to_batch, canonical_method(*ratio->to_method), int64_t{0}})) {
+        !seen.contains(
+            std::tuple{ratio->to_batch, canonical_method(*ratio->to_method), int64_t{0}})) {
       check.fail(fmt::format("points[{}].ratio.to", i),
                  "names no point of this batch in the result");
     }

@@ -146,10 +146,9 @@ void insert_profile(Database& db, const ResultTarget& target, const ProfileBody&
 // (the body's variant with the point's K), and why it has no energy.
 void update_clustering_columns(Database& db, int64_t row_id, const LatencyBody& body,
                                const ProfilePoint& point) {
-  const auto variant = std::find_if(body.variants.begin(), body.variants.end(),
-                                    [&](const WeightVariantBody& v) {
-                                      return v.clusters == point.clusters;
-                                    });
+  const auto variant =
+      std::find_if(body.variants.begin(), body.variants.end(),
+                   [&](const WeightVariantBody& v) { return v.clusters == point.clusters; });
   const bool found = variant != body.variants.end();
   const bool has_energy = point.power && point.power->joules_per_image;
   db.cached(

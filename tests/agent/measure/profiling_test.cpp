@@ -2,12 +2,11 @@
 // model's: what the document says of points cut short.
 #include "agent/measure/profiling.h"
 
-#include <gtest/gtest.h>
-
 #include <map>
 #include <string>
 #include <utility>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
@@ -143,7 +142,8 @@ TEST(Profiling, PairedClustersTimeEveryMethodOnEveryVariantAgainstTheDenseNone) 
       continue;
     }
     ASSERT_TRUE(point["ratio"].is_object()) << point.dump();
-    EXPECT_EQ(point["ratio"]["to"], (nlohmann::json{{"batch", point["batch"]}, {"method", "none"}}));
+    EXPECT_EQ(point["ratio"]["to"],
+              (nlohmann::json{{"batch", point["batch"]}, {"method", "none"}}));
   }
   EXPECT_EQ(seen.size(), 6u);
   for (const auto& [configuration, count] : seen) EXPECT_EQ(count, 2) << configuration.first;

@@ -93,7 +93,8 @@ TEST(Protocol, BadBodiesNameTheField) {
   for (const json& ks : {json{1}, json{64, 64}, json{257}, json{"64"}}) {
     json spec = latency;
     spec["paired_clusters"] = ks;
-    EXPECT_THAT(error_of(parse_profile_job_spec, spec), HasSubstr("expected a K in 2..256, each once"))
+    EXPECT_THAT(error_of(parse_profile_job_spec, spec),
+                HasSubstr("expected a K in 2..256, each once"))
         << ks.dump();
   }
   EXPECT_THAT(error_of(parse_profile_job_spec,

@@ -81,9 +81,12 @@ json eval_body(const std::string& method, double top1, double latency_ms) {
 json paired_latency_body() {
   json body = profile_body({{197, 20.0}, {197, 21.0}}, false);
   body["schema_version"] = 2;
-  body["variants"] = {{{"clusters", nullptr}, {"weight_kernel", "dense"},
-                       {"clustered_weights_sha256", nullptr}, {"weight_bytes_per_forward", 4000000}},
-                      {{"clusters", 64}, {"weight_kernel", "lookup"},
+  body["variants"] = {{{"clusters", nullptr},
+                       {"weight_kernel", "dense"},
+                       {"clustered_weights_sha256", nullptr},
+                       {"weight_bytes_per_forward", 4000000}},
+                      {{"clusters", 64},
+                       {"weight_kernel", "lookup"},
                        {"clustered_weights_sha256", std::string(64, 'e')},
                        {"weight_bytes_per_forward", 1100000}}};
   body["rounds"] = nullptr;
@@ -97,7 +100,9 @@ json paired_latency_body() {
   }
   body["points"][1]["clusters"] = 64;
   body["points"][1]["ratio"] = {{"to", {{"batch", 1}, {"method", "none"}}},
-                                {"median", 1.05}, {"ci95_low", 1.03}, {"ci95_high", 1.08},
+                                {"median", 1.05},
+                                {"ci95_low", 1.03},
+                                {"ci95_high", 1.08},
                                 {"rounds", 6}};
   return body;
 }
@@ -282,7 +287,8 @@ TEST_F(ReportDatabaseTest, WritesEveryFormatWithTheNumbers) {
   EXPECT_THAT(clustering_svg, HasSubstr("fashion-mnist/test, dense"));
   EXPECT_THAT(md, HasSubstr("| deit-tiny | cpu-1 | 1 | none | 64 | lookup | 20.000 | 21.000 | "
                             "+5.0% ±3.0 | 4.000 | 1.100 |  |  | no sensor |"));
-  EXPECT_THAT(read_text(out_dir() / "clustering-latency-deit-tiny.svg"), HasSubstr("cpu-1, batch 1"));
+  EXPECT_THAT(read_text(out_dir() / "clustering-latency-deit-tiny.svg"),
+              HasSubstr("cpu-1, batch 1"));
   const std::string tex = read_text(out_dir() / "tables.tex");
   EXPECT_THAT(tex, HasSubstr("\\caption{POMT schedules, POMT's own (reference)"));
   EXPECT_THAT(tex, HasSubstr("(paired ratio, $\\pm$ 95\\% CI)"));

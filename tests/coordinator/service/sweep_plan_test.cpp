@@ -189,8 +189,8 @@ TEST(SweepPlan, ClusteringAddsOneDenseBaselineEvalPerK) {
 // one exists (the CPU, the GPU model) and decoded at load elsewhere.
 TEST(SweepPlan, ClusteringTimesTheDenseAndClusteredModelsOnEveryDevice) {
   json spec = full_spec();
-  spec["workloads"][0]["clustering"] = {
-      {"clusters", {16, 64}}, {"latency", {{"batches", {1, 8}}, {"precision", 0.02}}}};
+  spec["workloads"][0]["clustering"] = {{"clusters", {16, 64}},
+                                        {"latency", {{"batches", {1, 8}}, {"precision", 0.02}}}};
   std::vector<FleetDevice> fleet = kFleet;
   fleet.push_back({4, "agx", "cuda", false, {}});
   std::map<int64_t, std::string> kernel_of;

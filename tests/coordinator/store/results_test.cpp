@@ -186,10 +186,14 @@ TEST_F(ResultsTest, APairedClusteringResultKeepsTheClusteredRowsApart) {
   body["points"][1]["method"] = "none";
   body["points"][1]["tokens"] = 197;
   body["points"][1]["clusters"] = 64;
-  body["variants"] = {{{"clusters", nullptr}, {"weight_kernel", "dense"},
-                       {"clustered_weights_sha256", nullptr}, {"weight_bytes_per_forward", 858408}},
-                      {{"clusters", 64}, {"weight_kernel", "lookup"},
-                       {"clustered_weights_sha256", sha}, {"weight_bytes_per_forward", 274728}}};
+  body["variants"] = {{{"clusters", nullptr},
+                       {"weight_kernel", "dense"},
+                       {"clustered_weights_sha256", nullptr},
+                       {"weight_bytes_per_forward", 858408}},
+                      {{"clusters", 64},
+                       {"weight_kernel", "lookup"},
+                       {"clustered_weights_sha256", sha},
+                       {"weight_bytes_per_forward", 274728}}};
   json spec = job_spec("latency");
   spec["methods"] = {"none"};
   spec["paired_clusters"] = {64};
