@@ -75,7 +75,11 @@ void AccuracySession::count(std::span<const std::size_t> images,
   const at::Tensor inputs = impl_->dataset->load(images).to(where);
   const at::Tensor labels = labels_tensor(impl_->dataset->labels(), images).to(where);
   for (std::size_t m = 0; m < methods.size(); ++m) {
-    count_correct(impl_->model.forward(inputs, methods[m], {seed}), labels, tallies.at(m));
+    ForwardTrace trace;
+    count_correct(impl_->model.forward(inputs, methods[m], {seed}, &trace), labels, tallies.at(m));
+    std::vector<HdpCounts>& per_block = tallies.at(m).hdp_per_block;
+    per_block.resize(trace.hdp_per_block.size());
+    for (std::size_t b = 0; b < per_block.size(); ++b) per_block[b] += trace.hdp_per_block[b];
   }
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/engine/hdp_counts.h"
 #include "agent/engine/model_run.h"
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
@@ -28,6 +29,7 @@ struct AccuracyTally {
   int64_t top1 = 0;
   int64_t top5 = 0;
   int64_t images = 0;
+  std::vector<HdpCounts> hdp_per_block;  // empty unless the method has hdp
 };
 
 class AccuracySession {

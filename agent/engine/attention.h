@@ -8,6 +8,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "agent/engine/packed_linear.h"
+#include "common/model/method_spec.h"
 
 namespace tailsweep::agent {
 
@@ -25,6 +26,7 @@ AttentionWeights prepare_attention(const at::Tensor& qkv_weight, const at::Tenso
                                    int64_t num_heads);
 
 struct ClusteredMatrix;  // vit_weights.h
+struct HdpCounts;        // hybrid_pruning.h
 // The same on the lookup kernel, for clustered qkv and proj matrices: one
 // codebook serves q, k and v, so the query rows' scale multiplies their sums
 // (PackedLinear's out_scale) instead of their weights.
@@ -48,9 +50,12 @@ enum class AttentionKernel { kAuto, kRowTasks, kBatched };
 // proportional attention passes log(size) as (B, 1, 1, N). When residual is
 // given (contiguous, (B, N, C)), the projection is accumulated into it in
 // place (one GEMM with beta = 1, no temporary) and output is that tensor.
+// With hdp, Hybrid Dynamic Pruning (hybrid_pruning.h) prunes heads and
+// blocks and approximates the logits; what it did is added to hdp_counts.
 AttentionResult multi_head_attention(const at::Tensor& x, const AttentionWeights& weights,
                                      const at::Tensor& logit_bias = {},
                                      at::Tensor* residual = nullptr,
-                                     AttentionKernel kernel = AttentionKernel::kAuto);
+                                     AttentionKernel kernel = AttentionKernel::kAuto,
+                                     const HdpSpec* hdp = nullptr, HdpCounts* hdp_counts = nullptr);
 
 }  // namespace tailsweep::agent

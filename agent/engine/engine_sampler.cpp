@@ -98,6 +98,16 @@ std::chrono::duration<double, std::milli> EngineSampler::time_forward(int64_t ba
   return Clock::now() - before;
 }
 
+std::vector<HdpCounts> EngineSampler::hdp_per_block(int64_t batch, int method,
+                                                    std::size_t variant) {
+  Impl& s = *impl_;
+  const MethodSpec& spec = s.methods.at(static_cast<std::size_t>(method));
+  if (!spec.hdp) return {};
+  ForwardTrace trace;
+  s.models.at(variant)->forward(s.inputs.at(batch), spec, {s.seed}, &trace);
+  return trace.hdp_per_block;
+}
+
 nlohmann::json EngineSampler::device_json(const HostFacts& host) const {
   nlohmann::json device = impl_->device.describe(impl_->runtime, host);
   if (impl_->device.is_cuda()) device["gpu_after"] = impl_->device.gpu_now();

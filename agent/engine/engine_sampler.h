@@ -11,6 +11,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "agent/device/device_facts.h"
+#include "agent/engine/hdp_counts.h"
 #include "agent/engine/model_run.h"
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
@@ -64,6 +65,10 @@ class EngineSampler {
                                                          std::size_t variant = 0);
 
   const std::vector<WeightVariant>& variants() const;
+
+  // What Hybrid Dynamic Pruning does in one untimed pass of this method
+  // (per block; empty when the method has no hdp).
+  std::vector<HdpCounts> hdp_per_block(int64_t batch, int method, std::size_t variant = 0);
 
   // The results' `device` object, with the GPU's facts after the run.
   nlohmann::json device_json(const HostFacts& host) const;

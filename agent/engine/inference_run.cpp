@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
+#include "agent/engine/hdp_counts.h"
 #include "agent/engine/runtime.h"
 #include "agent/engine/tensor_io.h"
 #include "agent/engine/vit_model.h"
@@ -35,12 +36,14 @@ nlohmann::json run_inference(const InferRequest& request) {
       {"weights", request.run.weights_label()},
       {"weight_kernel", weight_kernel_name(request.run.weight_kernel)},
       {"clusters", request.run.clusters > 0 ? nlohmann::json(request.run.clusters) : nullptr},
-      {"clustered_weights_sha256",
-       weights.clustered_sha256.empty() ? nlohmann::json(nullptr) : nlohmann::json(weights.clustered_sha256)},
+      {"clustered_weights_sha256", weights.clustered_sha256.empty()
+                                       ? nlohmann::json(nullptr)
+                                       : nlohmann::json(weights.clustered_sha256)},
       {"method", to_string(method)},
       {"batch", images.size(0)},
       {"tokens_in", trace.tokens_in},
       {"tokens_after_block", trace.tokens_after_block},
+      {"hdp", method.hdp ? hdp_json(trace.hdp_per_block) : nlohmann::json(nullptr)},
       {"elapsed_ms", elapsed.count()},
       {"runtime", runtime},
       {"out", request.out},

@@ -125,9 +125,10 @@ at::Tensor VitModel::embed(const at::Tensor& images) const {
 }
 
 AttentionResult VitModel::attention_half(const Block& block, at::Tensor& x,
-                                         const at::Tensor& logit_bias) {
+                                         const at::Tensor& logit_bias, const HdpSpec* hdp,
+                                         HdpCounts* hdp_counts) {
   return multi_head_attention(layer_norm(x, block.norm1_weight, block.norm1_bias), block.attention,
-                              logit_bias, &x);
+                              logit_bias, &x, AttentionKernel::kAuto, hdp, hdp_counts);
 }
 
 void VitModel::mlp_half(const Block& block, at::Tensor& x) {
@@ -168,7 +169,10 @@ at::Tensor VitModel::forward(const at::Tensor& images, const MethodSpec& method,
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
     x = random_keep(x, method.keep_tokens, generator);
   }
-  if (trace != nullptr) *trace = ForwardTrace{x.size(1), {}, {}, {}, {}};
+  if (trace != nullptr) {
+    *trace = ForwardTrace{};
+    trace->tokens_in = x.size(1);
+  }
 
   const std::vector<int64_t> tome_r = tome_requested_r(method, config_.depth);
   at::Tensor tome_size;  // (B, N, 1); defined once ToMe has merged anything
@@ -182,7 +186,10 @@ at::Tensor VitModel::forward(const at::Tensor& images, const MethodSpec& method,
         tome_size.defined() ? tome_size.log().squeeze(-1).unsqueeze(1).unsqueeze(1) : at::Tensor();
     // x is always a tensor this pass made (embedding, reduction or cat), so
     // the residuals may be accumulated into it in place.
-    const AttentionResult attention = attention_half(block, x, logit_bias);
+    HdpCounts hdp_counts;
+    const AttentionResult attention =
+        attention_half(block, x, logit_bias, method.hdp ? &*method.hdp : nullptr, &hdp_counts);
+    if (trace != nullptr && method.hdp) trace->hdp_per_block.push_back(hdp_counts);
 
     switch (method.kind) {
       case MethodKind::kTopK:

@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "agent/engine/attention.h"
+#include "agent/engine/hybrid_pruning.h"
 #include "agent/engine/model_run.h"
 #include "agent/engine/vit_weights.h"
 #include "common/model/method_spec.h"
@@ -27,6 +28,8 @@ struct ForwardTrace {
   // conserves mass.
   std::vector<double> tome_size_sum_min;
   std::vector<double> tome_size_sum_max;
+  // Hybrid Dynamic Pruning, per block (empty without hdp in the method).
+  std::vector<HdpCounts> hdp_per_block;
 };
 
 class VitModel {
@@ -68,7 +71,8 @@ class VitModel {
   void check_input(const at::Tensor& images) const;
   // The halves of a block around the reduction step; x is updated in place.
   static AttentionResult attention_half(const Block& block, at::Tensor& x,
-                                        const at::Tensor& logit_bias);
+                                        const at::Tensor& logit_bias, const HdpSpec* hdp = nullptr,
+                                        HdpCounts* hdp_counts = nullptr);
   static void mlp_half(const Block& block, at::Tensor& x);
 
   VitConfig config_;

@@ -12,6 +12,7 @@
 #include "agent/device/device_spec.h"
 #include "agent/engine/accuracy_session.h"
 #include "agent/engine/compute_device.h"
+#include "agent/engine/hdp_counts.h"
 #include "agent/engine/runtime.h"
 #include "agent/measure/sampling.h"
 #include "analysis/profile_plan.h"
@@ -153,6 +154,7 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
     result["method"] = to_string(methods.front());
     result["top1"] = fraction(tallies.front().top1, tallies.front().images);
     result["top5"] = fraction(tallies.front().top5, tallies.front().images);
+    if (methods.front().hdp) result["hdp"] = hdp_json(tallies.front().hdp_per_block);
     const auto first = all.first(std::min<std::size_t>(request.batch, all.size()));
     result["latency"] = measure_latency(session, first, methods.front(), request);
   }

@@ -49,6 +49,11 @@ class EngineLatency final : public LatencySampler {
   nlohmann::json device_json(const HostFacts& host) const override {
     return sampler_.device_json(host);
   }
+  std::vector<HdpCounts> hdp_per_block(const ProfilePoint& point) override {
+    if (point.method < 0) return {};
+    const TimedConfiguration& c = configurations_.at(static_cast<std::size_t>(point.method));
+    return sampler_.hdp_per_block(point.batch, static_cast<int>(c.method), c.variant);
+  }
 
  private:
   EngineSampler sampler_;
@@ -72,6 +77,16 @@ class SimLatency final : public LatencySampler {
         block_mode_(options.mode == "block"),
         methods_(methods),
         configurations_(configurations) {
+    // Which heads HDP prunes depends on the data, which a simulated device
+    // never sees: no guessed share stands in for it.
+    for (const MethodSpec& method : methods_) {
+      if (method.hdp) {
+        throw InputError(
+            fmt::format("{}: the simulated GPUs do not model Hybrid Dynamic Pruning "
+                        "(its pruning depends on the data; docs/hdp.md)",
+                        to_string(method)));
+      }
+    }
     // Weights do not change a simulated latency, but bad ones are refused
     // the same way on every device.
     if (!options.run.weights.empty()) check_weights_file(config, options.run.weights);
@@ -138,6 +153,8 @@ class SimLatency final : public LatencySampler {
   nlohmann::json device_json(const HostFacts& host) const override {
     return simulated_device_json(gpu_.spec(), host);
   }
+  // Refused at construction.
+  std::vector<HdpCounts> hdp_per_block(const ProfilePoint&) override { return {}; }
 
  private:
   sim::SimulatedGpu gpu_;

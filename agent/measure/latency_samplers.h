@@ -35,6 +35,9 @@ class LatencySampler : public PointSampler {
   virtual const std::vector<WeightVariant>& variants() const = 0;
   // The results' `device` object.
   virtual nlohmann::json device_json(const HostFacts& host) const = 0;
+  // What Hybrid Dynamic Pruning does on a method point, per block, from one
+  // untimed pass; empty when its method has none.
+  virtual std::vector<HdpCounts> hdp_per_block(const ProfilePoint& point) = 0;
 };
 
 // Builds the sampler for the request's device. InputError on weights that do

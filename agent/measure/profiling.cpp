@@ -23,6 +23,7 @@
 #include "agent/device/power.h"
 #include "agent/engine/compute_device.h"
 #include "agent/engine/engine_sampler.h"
+#include "agent/engine/hdp_counts.h"
 #include "agent/engine/runtime.h"
 #include "agent/engine/weights_check.h"
 #include "agent/measure/latency_samplers.h"
@@ -294,6 +295,22 @@ PointPlan plan_points(const ProfileRequest& options, const VitConfig& config,
   return plan;
 }
 
+// What HDP does on each method point that uses it: one untimed pass each,
+// after the measurement.
+using HdpByPoint = std::map<std::pair<int64_t, int>, std::vector<HdpCounts>>;
+HdpByPoint hdp_of_points(LatencySampler& sampler, const PointPlan& plan,
+                         const std::vector<MethodSpec>& methods) {
+  HdpByPoint counted;
+  for (const ProfilePoint& point : plan.measurement.points) {
+    if (point.method < 0) continue;
+    const TimedConfiguration& c = plan.configurations.at(static_cast<std::size_t>(point.method));
+    if (!methods.at(c.method).hdp) continue;
+    std::vector<HdpCounts> per_block = sampler.hdp_per_block(point);
+    if (!per_block.empty()) counted[{point.batch, point.method}] = std::move(per_block);
+  }
+  return counted;
+}
+
 struct Measured {
   MeasurementOutcome outcome;
   std::size_t capped = 0;  // points that hit the time cap short of the precision
@@ -373,12 +390,14 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
   nlohmann::json device;
   nlohmann::json power_info;
   std::vector<WeightVariant> variants;
+  HdpByPoint hdp;
   if (device_spec.simulated()) {
     const auto sampler = make_latency_sampler(options, device_spec, nullptr, config, batches,
                                               methods, plan.configurations);
     measured = measure_all(*sampler, options, protocol, plan, nullptr);
     device = sampler->device_json(host);
     variants = sampler->variants();
+    hdp = hdp_of_points(*sampler, plan, methods);
     power_info = {{"available", false},
                   {"reason", "simulated device: it has no sensors, and power is never simulated"}};
   } else {
@@ -407,6 +426,7 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
     measured = measure_all(*sampler, options, protocol, plan, power_sampler.get());
     device = sampler->device_json(host);
     variants = sampler->variants();
+    hdp = hdp_of_points(*sampler, plan, methods);
   }
 
   // Points in a stable order: batch, then method, then tokens.
@@ -419,6 +439,8 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
   nlohmann::json points = nlohmann::json::array();
   for (const PointResult* result : ordered) {
     points.push_back(point_json(*result, plan.measurement, plan.methods, plan.clusters));
+    const auto counted = hdp.find({result->point.batch, result->point.method});
+    if (counted != hdp.end()) points.back()["hdp"] = hdp_json(counted->second);
   }
   const int threads = options.run.threads > 0 ? options.run.threads : host.logical_cpus.value_or(1);
   const nlohmann::json rounds =

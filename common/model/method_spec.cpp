@@ -1,5 +1,7 @@
 #include "common/model/method_spec.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -49,25 +51,45 @@ MethodSpec parse_tome(std::string_view whole, std::string_view args) {
   return spec;
 }
 
-}  // namespace
-
-std::string_view method_kind_name(MethodKind kind) {
-  switch (kind) {
-    case MethodKind::kNone:
-      return "none";
-    case MethodKind::kRandom:
-      return "random";
-    case MethodKind::kTopK:
-      return "topk";
-    case MethodKind::kPomt:
-      return "pomt";
-    case MethodKind::kTome:
-      return "tome";
+// "heads=0.1,blocks=0.5,approx=1,frac=8": any of the keys, each once.
+HdpSpec parse_hdp(std::string_view whole, std::string_view args) {
+  if (args.empty()) fail(whole, "hdp: needs at least one of heads, blocks, approx, frac");
+  HdpSpec hdp;
+  std::vector<std::string_view> seen;
+  for (const std::string_view item : split(args, ',')) {
+    const auto equals = item.find('=');
+    if (equals == std::string_view::npos)
+      fail(whole, fmt::format("hdp '{}' is not KEY=VALUE", item));
+    const std::string_view key = item.substr(0, equals);
+    const std::string_view value = item.substr(equals + 1);
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      fail(whole, fmt::format("hdp key '{}' is given twice", key));
+    }
+    seen.push_back(key);
+    if (key == "heads") {
+      hdp.head_threshold = parse_real(whole, value, "heads");
+      if (!(hdp.head_threshold >= 0 && hdp.head_threshold <= 1)) {
+        fail(whole, "hdp heads= is a share of the strongest head's importance, in [0, 1]");
+      }
+    } else if (key == "blocks") {
+      hdp.block_keep = parse_real(whole, value, "blocks");
+      if (!(hdp.block_keep > 0 && hdp.block_keep <= 1)) {
+        fail(whole, "hdp blocks= is the share of blocks each row keeps, in (0, 1]");
+      }
+    } else if (key == "approx") {
+      if (value != "0" && value != "1") fail(whole, "hdp approx= is 0 or 1");
+      hdp.approximate = value == "1";
+    } else if (key == "frac") {
+      hdp.frac_bits = parse_count(whole, value, "frac");
+      if (hdp.frac_bits > 16) fail(whole, "hdp frac= is 0..16 fractional bits");
+    } else {
+      fail(whole, fmt::format("unknown hdp key '{}' (heads, blocks, approx, frac)", key));
+    }
   }
-  return "?";
+  return hdp;
 }
 
-MethodSpec parse_method_spec(std::string_view text) {
+MethodSpec parse_token_method(std::string_view text) {
   if (text == "none") return MethodSpec{};
   const auto colon = text.find(':');
   if (colon == std::string_view::npos) fail(text, "unknown method");
@@ -97,7 +119,7 @@ MethodSpec parse_method_spec(std::string_view text) {
   return spec;
 }
 
-std::string to_string(const MethodSpec& method) {
+std::string token_method_text(const MethodSpec& method) {
   switch (method.kind) {
     case MethodKind::kNone:
       return "none";
@@ -119,6 +141,51 @@ std::string to_string(const MethodSpec& method) {
       }
   }
   return "?";
+}
+
+}  // namespace
+
+std::string_view method_kind_name(MethodKind kind) {
+  switch (kind) {
+    case MethodKind::kNone:
+      return "none";
+    case MethodKind::kRandom:
+      return "random";
+    case MethodKind::kTopK:
+      return "topk";
+    case MethodKind::kPomt:
+      return "pomt";
+    case MethodKind::kTome:
+      return "tome";
+  }
+  return "?";
+}
+
+MethodSpec parse_method_spec(std::string_view text) {
+  constexpr std::string_view kHdp = "hdp:";
+  if (text.substr(0, kHdp.size()) == kHdp) {
+    MethodSpec spec;
+    spec.hdp = parse_hdp(text, text.substr(kHdp.size()));
+    return spec;
+  }
+  const auto plus = text.find('+');
+  MethodSpec spec = parse_token_method(text.substr(0, plus));
+  if (plus != std::string_view::npos) {
+    const std::string_view rest = text.substr(plus + 1);
+    if (rest.substr(0, kHdp.size()) != kHdp) {
+      fail(text, fmt::format("'+' joins a token method to hdp:..., not to '{}'", rest));
+    }
+    spec.hdp = parse_hdp(text, rest.substr(kHdp.size()));
+  }
+  return spec;
+}
+
+std::string to_string(const MethodSpec& method) {
+  if (!method.hdp) return token_method_text(method);
+  const HdpSpec& h = *method.hdp;
+  const std::string hdp = fmt::format("hdp:heads={},blocks={},approx={},frac={}", h.head_threshold,
+                                      h.block_keep, h.approximate ? 1 : 0, h.frac_bits);
+  return method.kind == MethodKind::kNone ? hdp : token_method_text(method) + "+" + hdp;
 }
 
 void validate_for_model(const MethodSpec& method, const VitConfig& config) {

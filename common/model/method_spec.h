@@ -9,7 +9,10 @@
 //   tome:R                ToMe, the same r in every block
 //   tome:R,INFLECT        ToMe's (r, inflect) pair, e.g. tome:16,-1 (decreasing)
 //   tome:[R0,R1,...]      ToMe, one r per block (missing blocks get 0)
+//   hdp:KEY=V,...         Hybrid Dynamic Pruning of attention (docs/hdp.md), alone or
+//   SPEC+hdp:KEY=V,...    after any of the above (pomt:58+hdp:heads=0.1)
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +25,22 @@ enum class MethodKind { kNone, kRandom, kTopK, kPomt, kTome };
 
 enum class TomeForm { kConstant, kInflect, kList };
 
+// Hybrid Dynamic Pruning of attention (Jaradat et al., arXiv 2407.12893),
+// reconstructed from its public description: the paper's thresholds, keep
+// ratios and bit widths are not public, so each is a key with a default.
+struct HdpSpec {
+  // heads=: a head is pruned when its integer-part importance is below this
+  // share of the layer's most important head's, per image (0: none).
+  double head_threshold = 0.0;
+  // blocks=: the share of 2x2 attention blocks each block-row keeps, by
+  // integer-part score (1: all).
+  double block_keep = 1.0;
+  bool approximate = false;  // approx=1: Q.K^T without its frac x frac partial product
+  int64_t frac_bits = 8;     // frac=: fractional bits of the fixed-point Q and K, 0..16
+
+  bool operator==(const HdpSpec&) const = default;
+};
+
 struct MethodSpec {
   MethodKind kind = MethodKind::kNone;
   int64_t keep_tokens = 0;  // random: tokens kept, CLS included
@@ -30,6 +49,7 @@ struct MethodSpec {
   TomeForm tome_form = TomeForm::kConstant;
   double tome_inflect = 0.0;
   std::vector<int64_t> tome_list;
+  std::optional<HdpSpec> hdp;  // attention pruning, on top of the token method
 
   bool operator==(const MethodSpec&) const = default;
 };
@@ -38,7 +58,9 @@ inline constexpr int64_t kDefaultPomtLayer = 3;
 
 // The --method help text every command shows.
 inline constexpr const char* kMethodSpecHelp =
-    "none | random:N | topk:R | pomt:R[@LAYER] | tome:R | tome:R,INFLECT | tome:[R0,R1,...]";
+    "none | random:N | topk:R | pomt:R[@LAYER] | tome:R | tome:R,INFLECT | tome:[R0,R1,...], "
+    "each optionally followed by +hdp:heads=T,blocks=K,approx=0|1,frac=F (any of the keys), or "
+    "hdp:... alone";
 
 // Throws InputError with the grammar in the message on anything malformed.
 MethodSpec parse_method_spec(std::string_view text);

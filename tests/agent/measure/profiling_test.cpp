@@ -178,6 +178,38 @@ TEST(Profiling, PairedClustersOnTheEngineReportEachVariantsWeightBytes) {
   EXPECT_TRUE(document["points"][1]["ratio"].is_object());
 }
 
+// A method with Hybrid Dynamic Pruning: its points say what it pruned (one
+// untimed pass); a simulated device refuses it, as it never sees the data
+// that decides.
+TEST(Profiling, AnHdpPointSaysWhatItPrunedAndASimulatedDeviceRefusesIt) {
+  ProfileRequest request;
+  request.run.model = "fmnist-vit";
+  request.run.threads = 1;
+  request.batches = {2};
+  request.methods = {"none", "hdp:blocks=0.5"};
+  request.warmup_s = 0;
+  request.time_cap_s = 0.05;
+  request.slice_s = 0.002;
+  request.power_period_ms = 0;
+  const nlohmann::json document = run_profiling(request);
+  ASSERT_EQ(document["points"].size(), 2u);
+  EXPECT_FALSE(document["points"][0].contains("hdp"));
+  const nlohmann::json& hdp = document["points"][1]["hdp"];
+  EXPECT_EQ(document["points"][1]["method"], "hdp:heads=0,blocks=0.5,approx=0,frac=8");
+  EXPECT_EQ(hdp["heads"], 2 * 4 * 6);  // images x heads x blocks of fmnist-vit
+  // 197 tokens: 99 x 99 blocks a head, each block-row keeping ceil(49.5) = 50.
+  EXPECT_EQ(hdp["blocks_pruned"], 2 * 4 * 6 * 99 * 49);
+  EXPECT_EQ(hdp["per_block"].size(), 6u);
+  request.device = "sim:jetson-nano";
+  try {
+    run_profiling(request);
+    ADD_FAILURE() << "a simulated device timed HDP";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("do not model Hybrid Dynamic Pruning"),
+              std::string::npos);
+  }
+}
+
 TEST(Profiling, PairedClustersAreRefusedWithoutMethodsOrWithClustersAtLoad) {
   ProfileRequest request;
   request.run.model = "deit-tiny";

@@ -1,5 +1,8 @@
 #include "common/model/method_spec.h"
 
+#include <utility>
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -79,6 +82,57 @@ TEST(MethodSpec, RefusesMalformedSpecsWithTheGrammar) {
       ADD_FAILURE() << "accepted '" << text << "'";
     } catch (const InputError& error) {
       EXPECT_THAT(error.what(), HasSubstr("pomt:R[@LAYER]")) << text;
+    }
+  }
+}
+
+// HDP alone or after a token method; keys in any order, the rest defaulted.
+TEST(MethodSpec, HybridDynamicPruningParsesAloneAndComposed) {
+  const MethodSpec alone = parse_method_spec("hdp:blocks=0.5,heads=0.1");
+  EXPECT_EQ(alone.kind, MethodKind::kNone);
+  ASSERT_TRUE(alone.hdp);
+  EXPECT_DOUBLE_EQ(alone.hdp->head_threshold, 0.1);
+  EXPECT_DOUBLE_EQ(alone.hdp->block_keep, 0.5);
+  EXPECT_FALSE(alone.hdp->approximate);
+  EXPECT_EQ(alone.hdp->frac_bits, 8);
+  EXPECT_EQ(to_string(alone), "hdp:heads=0.1,blocks=0.5,approx=0,frac=8");
+  EXPECT_EQ(to_string(parse_method_spec("none+hdp:approx=1")),
+            "hdp:heads=0,blocks=1,approx=1,frac=8");
+  const MethodSpec composed = parse_method_spec("pomt:58@4+hdp:heads=0.25,approx=1,frac=4");
+  EXPECT_EQ(composed.kind, MethodKind::kPomt);
+  EXPECT_EQ(composed.r, 58);
+  EXPECT_EQ(composed.layer, 4);
+  EXPECT_EQ(composed.hdp->frac_bits, 4);
+  for (const char* text : {"hdp:heads=0.1,blocks=0.5,approx=0,frac=8",
+                           "pomt:58+hdp:heads=0.125,blocks=1,approx=1,frac=0",
+                           "tome:[1,2]+hdp:heads=0,blocks=0.3333,approx=0,frac=16"}) {
+    EXPECT_EQ(to_string(parse_method_spec(text)), text);
+    EXPECT_EQ(parse_method_spec(to_string(parse_method_spec(text))), parse_method_spec(text));
+  }
+  EXPECT_NE(parse_method_spec("pomt:58"), composed);
+}
+
+TEST(MethodSpec, HybridDynamicPruningRefusesOutOfRangeAndUnknownKeys) {
+  for (const auto& [text, why] : std::vector<std::pair<const char*, const char*>>{
+           {"hdp:", "at least one of"},
+           {"hdp:heads=1.5", "in [0, 1]"},
+           {"hdp:heads=-0.1", "in [0, 1]"},
+           {"hdp:blocks=0", "in (0, 1]"},
+           {"hdp:blocks=1.01", "in (0, 1]"},
+           {"hdp:approx=2", "0 or 1"},
+           {"hdp:frac=17", "0..16"},
+           {"hdp:frac=-1", "not a non-negative integer"},
+           {"hdp:rows=0.5", "unknown hdp key 'rows'"},
+           {"hdp:heads", "not KEY=VALUE"},
+           {"hdp:heads=0.1,heads=0.2", "given twice"},
+           {"hdp:heads=nan", "not a number"},
+           {"pomt:58+topk:8", "'+' joins a token method to hdp"},
+           {"pomt:58+", "'+' joins"}}) {
+    try {
+      parse_method_spec(text);
+      ADD_FAILURE() << "accepted '" << text << "'";
+    } catch (const InputError& error) {
+      EXPECT_THAT(error.what(), HasSubstr(why)) << text;
     }
   }
 }
