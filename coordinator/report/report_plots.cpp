@@ -156,10 +156,8 @@ NamedPlot clustering_latency_plot(const std::string& model,
   NamedPlot named;
   named.file_name = fmt::format("clustering-latency-{}.svg", file_slug(model));
   PlotSpec& plot = named.plot;
-  plot.title = fmt::format(
-      "Weight clustering: latency change of {} against the clusters per tensor "
-      "(paired with the dense model, same rounds)",
-      model);
+  plot.title =
+      fmt::format("Weight clustering: {}'s latency change against K (paired, same rounds)", model);
   plot.x_label = "log2 K, K the clusters per tensor (4: 16, 6: 64, 8: 256)";
   plot.y_label = "latency change against the dense model (%)";
   std::vector<std::pair<std::string, int64_t>> lines;  // device, batch, in the rows' order
