@@ -243,9 +243,11 @@ protocol::ProfileJobSpec profile_spec(const Workload& workload) {
 }
 
 // The methods every device times once its schedule has POMT's R: the
-// baseline, the methods evaluated, and each matching candidate.
+// baseline, the methods evaluated, and each matching candidate. A simulated
+// device leaves out methods with Hybrid Dynamic Pruning, which its GPU model
+// refuses (what HDP prunes depends on the data; docs/hdp.md).
 protocol::ProfileJobSpec latency_template(const Workload& workload, const VitConfig& config,
-                                          int64_t batch) {
+                                          int64_t batch, bool simulated) {
   protocol::ProfileJobSpec latency = profile_spec(workload);
   latency.tokens.clear();
   latency.batches = {batch};
@@ -253,7 +255,9 @@ protocol::ProfileJobSpec latency_template(const Workload& workload, const VitCon
   const auto add = [&](const std::string& method) {
     if (!listed(latency.methods, method)) latency.methods.push_back(method);
   };
-  for (const std::string& method : workload.evaluations->methods) add(method);
+  for (const std::string& method : workload.evaluations->methods) {
+    if (!(simulated && parse_method_spec(method).hdp)) add(method);
+  }
   if (workload.evaluations->matched) {
     for (const std::string_view family : schedule::kMatchedFamilies) {
       for (const std::string& method : schedule::matching_candidates(family, config)) add(method);
@@ -368,7 +372,8 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
           schedule.aligned = workload.schedule->aligned;
           if (workload.evaluations && workload.evaluations->pomt) {
             schedule.pomt_eval = protocol::to_json(eval_template(workload, *workload.evaluations));
-            schedule.latency_job = protocol::to_json(latency_template(workload, config, batch));
+            schedule.latency_job =
+                protocol::to_json(latency_template(workload, config, batch, device->simulated));
             schedule.matched = workload.evaluations->matched;
             schedule.match_tolerance = workload.evaluations->match_tolerance;
           }

@@ -1,5 +1,6 @@
 #include "coordinator/service/sweep_plan.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -182,6 +183,30 @@ TEST(SweepPlan, ClusteringAddsOneDenseBaselineEvalPerK) {
   spec["workloads"][0].erase("evaluations");
   spec["workloads"][0].erase("schedule");
   EXPECT_THAT(error_of(spec), HasSubstr("clustering: needs \"evaluations\""));
+}
+
+// An HDP method is evaluated, and timed on real devices only: a simulated
+// GPU cannot know which heads the data prunes.
+TEST(SweepPlan, HdpMethodsAreTimedOnRealDevicesOnly) {
+  json spec = full_spec();
+  spec["workloads"][0]["evaluations"]["methods"] = {"hdp:heads=0.1", "topk:20"};
+  std::map<int64_t, std::vector<std::string>> timed;
+  bool evaluated = false;
+  for (const auto& job : plan_sweep(parse_sweep_spec(spec), kFleet)) {
+    if (job.kind == "eval") {
+      evaluated = evaluated || protocol::parse_eval_job_spec(json::parse(job.spec_json)).method ==
+                                   "hdp:heads=0.1,blocks=1,approx=0,frac=8";
+    }
+    if (job.kind != "schedule") continue;
+    const json schedule = json::parse(job.spec_json);
+    timed[schedule["device_id"].get<int64_t>()] =
+        protocol::parse_profile_job_spec(schedule["latency_job"]).methods;
+  }
+  EXPECT_TRUE(evaluated);
+  const std::string hdp = "hdp:heads=0.1,blocks=1,approx=0,frac=8";
+  EXPECT_NE(std::find(timed[1].begin(), timed[1].end(), hdp), timed[1].end());  // cpu-1
+  EXPECT_EQ(std::find(timed[2].begin(), timed[2].end(), hdp), timed[2].end());  // sim nano
+  EXPECT_NE(std::find(timed[2].begin(), timed[2].end(), "topk:20"), timed[2].end());
 }
 
 // Beside the evaluations: one paired latency job per selected device, the
