@@ -178,14 +178,14 @@ HdpDecision decide_hybrid_pruning(const at::Tensor& query, const at::Tensor& key
     if (prune_blocks) {
       decision.entry_pruned = at::empty(s_int.sizes(), s_int.options().dtype(at::kBool));
     }
-    std::vector<FixedPointParts> q_parts(importance.size()), k_parts(importance.size());
+    // The fractions are needed again only by the approximation.
+    std::vector<FixedPointParts> q_parts(spec.approximate ? importance.size() : 0);
+    std::vector<FixedPointParts> k_parts(q_parts.size());
     at::parallel_for(0, batch * heads, 1, [&](int64_t begin, int64_t end) {
       for (int64_t task = begin; task < end; ++task) {
         const int64_t image = task / heads, head = task % heads;
-        FixedPointParts& q = q_parts[static_cast<std::size_t>(task)];
-        FixedPointParts& k = k_parts[static_cast<std::size_t>(task)];
-        q = split_fixed_point(query[image][head] / query_scale, spec.frac_bits);
-        k = split_fixed_point(keys[image][head], spec.frac_bits);
+        FixedPointParts q = split_fixed_point(query[image][head] / query_scale, spec.frac_bits);
+        FixedPointParts k = split_fixed_point(keys[image][head], spec.frac_bits);
         at::Tensor product = s_int[image][head];  // contiguous
         at::mm_out(product, q.integer, k.integer.t());
         const float* values = product.data_ptr<float>();
@@ -195,6 +195,10 @@ HdpDecision decide_hybrid_pruning(const at::Tensor& query, const at::Tensor& key
               values, tokens, keep_per_row, decision.entry_pruned[image][head].data_ptr<bool>());
         } else {
           head_importance = importance_of_head(values, tokens);
+        }
+        if (spec.approximate) {
+          q_parts[static_cast<std::size_t>(task)] = std::move(q);
+          k_parts[static_cast<std::size_t>(task)] = std::move(k);
         }
       }
     });
