@@ -89,32 +89,33 @@ HdpSpec parse_hdp(std::string_view whole, std::string_view args) {
   return hdp;
 }
 
-MethodSpec parse_token_method(std::string_view text) {
+// text: the token method; whole: the spec it is part of, for errors.
+MethodSpec parse_token_method(std::string_view whole, std::string_view text) {
   if (text == "none") return MethodSpec{};
   const auto colon = text.find(':');
-  if (colon == std::string_view::npos) fail(text, "unknown method");
+  if (colon == std::string_view::npos) fail(whole, "unknown method");
   const std::string_view name = text.substr(0, colon);
   const std::string_view args = text.substr(colon + 1);
-  if (args.empty()) fail(text, "missing its parameter");
+  if (args.empty()) fail(whole, "missing its parameter");
 
   MethodSpec spec;
   if (name == "random") {
     spec.kind = MethodKind::kRandom;
-    spec.keep_tokens = parse_count(text, args, "N");
-    if (spec.keep_tokens < 2) fail(text, "random keeps at least 2 tokens (CLS and one patch)");
+    spec.keep_tokens = parse_count(whole, args, "N");
+    if (spec.keep_tokens < 2) fail(whole, "random keeps at least 2 tokens (CLS and one patch)");
   } else if (name == "topk") {
     spec.kind = MethodKind::kTopK;
-    spec.r = parse_count(text, args, "R");
+    spec.r = parse_count(whole, args, "R");
   } else if (name == "pomt") {
     spec.kind = MethodKind::kPomt;
     const auto at = args.find('@');
-    spec.r = parse_count(text, args.substr(0, at), "R");
+    spec.r = parse_count(whole, args.substr(0, at), "R");
     spec.layer = at == std::string_view::npos ? kDefaultPomtLayer
-                                              : parse_count(text, args.substr(at + 1), "layer");
+                                              : parse_count(whole, args.substr(at + 1), "layer");
   } else if (name == "tome") {
-    spec = parse_tome(text, args);
+    spec = parse_tome(whole, args);
   } else {
-    fail(text, fmt::format("unknown method '{}'", name));
+    fail(whole, fmt::format("unknown method '{}'", name));
   }
   return spec;
 }
@@ -169,7 +170,7 @@ MethodSpec parse_method_spec(std::string_view text) {
     return spec;
   }
   const auto plus = text.find('+');
-  MethodSpec spec = parse_token_method(text.substr(0, plus));
+  MethodSpec spec = parse_token_method(text, text.substr(0, plus));
   if (plus != std::string_view::npos) {
     const std::string_view rest = text.substr(plus + 1);
     if (rest.substr(0, kHdp.size()) != kHdp) {

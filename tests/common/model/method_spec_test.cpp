@@ -127,7 +127,10 @@ TEST(MethodSpec, HybridDynamicPruningRefusesOutOfRangeAndUnknownKeys) {
            {"hdp:heads=0.1,heads=0.2", "given twice"},
            {"hdp:heads=nan", "not a number"},
            {"pomt:58+topk:8", "'+' joins a token method to hdp"},
-           {"pomt:58+", "'+' joins"}}) {
+           {"pomt:58+", "'+' joins"},
+           // An error names the whole spec, not the part it was reading.
+           {"+hdp:heads=0.1", "method '+hdp:heads=0.1': unknown method"},
+           {"topk:x+hdp:heads=0.1", "method 'topk:x+hdp:heads=0.1': R 'x'"}}) {
     try {
       parse_method_spec(text);
       ADD_FAILURE() << "accepted '" << text << "'";
