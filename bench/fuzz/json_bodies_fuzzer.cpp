@@ -37,6 +37,8 @@ const std::vector<std::pair<std::string, std::string>>& job_specs() {
       {"profile", R"({"model": "deit-tiny", "batches": [1, 4], "tokens": "2:197:5"})"},
       {"latency",
        R"({"model": "deit-tiny", "batches": [1], "methods": ["none", "topk:8", "pomt:58"]})"},
+      {"latency", R"({"model": "deit-tiny", "batches": [1], "methods": ["none"],
+                     "paired_clusters": [16, 64], "weight_kernel": "lookup"})"},
       {"eval", R"({"model": "fmnist-vit", "method": "tome:8", "batch": 64, "limit": 1000})"},
       {"accuracy_curve", R"({"model": "fmnist-vit", "tokens": "2:197:5", "limit": 1000})"},
   };
