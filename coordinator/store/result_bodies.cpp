@@ -84,6 +84,37 @@ void read_rounds_fields(const JsonFields& point, ProfilePoint& result) {
   }
 }
 
+// The "hdp" object's totals; its shares are checked against its counts, so
+// a body cannot say one thing in the counts and another in the shares.
+std::optional<HdpBody> read_hdp(const JsonFields& fields) {
+  if (!fields.has("hdp")) return std::nullopt;
+  const JsonFields hdp = fields.object("hdp");
+  hdp.reject_unknown({"heads", "heads_pruned", "heads_pruned_share", "blocks", "blocks_pruned",
+                      "blocks_pruned_share", "attention_macs", "attention_macs_skipped",
+                      "attention_macs_skipped_share", "frac_macs_dropped", "int_macs",
+                      "per_block"});
+  HdpBody result;
+  const auto part_of = [&](const char* part, const char* whole, const char* share,
+                           int64_t& part_value, int64_t& whole_value) {
+    whole_value = hdp.integer(whole, 0);
+    part_value = hdp.integer(part, 0);
+    if (part_value > whole_value) hdp.fail(part, fmt::format("more than {}", whole));
+    const double expected =
+        whole_value > 0 ? static_cast<double>(part_value) / static_cast<double>(whole_value) : 0.0;
+    if (std::abs(hdp.fraction(share) - expected) > 1e-9) {
+      hdp.fail(share, fmt::format("is not {} / {}", part, whole));
+    }
+  };
+  part_of("heads_pruned", "heads", "heads_pruned_share", result.heads_pruned, result.heads);
+  part_of("blocks_pruned", "blocks", "blocks_pruned_share", result.blocks_pruned, result.blocks);
+  part_of("attention_macs_skipped", "attention_macs", "attention_macs_skipped_share",
+          result.attention_macs_skipped, result.attention_macs);
+  result.frac_macs_dropped = hdp.integer("frac_macs_dropped", 0);
+  hdp.integer("int_macs", 0);
+  hdp.array("per_block", false);
+  return result;
+}
+
 ProfilePoint read_profile_point(const JsonFields& point, int64_t schema_version) {
   ProfilePoint result;
   result.batch = point.integer("batch", 1);
@@ -112,6 +143,7 @@ ProfilePoint read_profile_point(const JsonFields& point, int64_t schema_version)
   result.power = read_point_power(point);
   result.method = point.optional_text("method");
   if (schema_version >= 2) read_rounds_fields(point, result);
+  result.hdp = read_hdp(point);
   return result;
 }
 
@@ -204,7 +236,7 @@ ProfileBody parse_profile_body(const json& body) {
   for (std::size_t i = 0; i < points.size(); ++i) {
     result.points.push_back(read_profile_point(fields.element("points", i, points[i]),
                                                result.measurement.schema_version));
-    if (result.points.back().method) {
+    if (result.points.back().method || result.points.back().hdp) {
       fields.fail(fmt::format("points[{}].method", i),
                   "a curve point has no method (method latencies come from latency jobs)");
     }
@@ -286,6 +318,7 @@ EvalBody parse_eval_body(const json& body) {
     clustering.clustered_tensor_bytes = fields.integer("clustered_tensor_bytes", 1);
     result.clustering = clustering;
   }
+  result.hdp = read_hdp(fields);
   return result;
 }
 

@@ -53,6 +53,16 @@ struct PowerInfoBody {
   std::string null_reason_for(const std::optional<PointPower>& point) const;
 };
 
+// What Hybrid Dynamic Pruning did (docs/hdp.md): the totals of the "hdp"
+// object of an eval result or a latency point (its per-block counts stay in
+// the stored body).
+struct HdpBody {
+  int64_t heads = 0, heads_pruned = 0;  // (image, head) pairs
+  int64_t blocks = 0, blocks_pruned = 0;
+  int64_t attention_macs = 0, attention_macs_skipped = 0;
+  int64_t frac_macs_dropped = 0;
+};
+
 // One element of "points" in docs/profile.md.
 struct ProfilePoint {
   int64_t batch = 0;
@@ -77,6 +87,7 @@ struct ProfilePoint {
   // A latency point timed on weights clustered at load to K (a paired
   // clustering job, docs/cluster.md); absent on the weights as given.
   std::optional<int64_t> clusters;
+  std::optional<HdpBody> hdp;  // a method with HDP: what one pass of the batch pruned
 };
 
 // One round of a rounds measurement.
@@ -160,6 +171,7 @@ struct EvalBody {
     int64_t clustered_tensor_bytes = 0;
   };
   std::optional<Clustering> clustering;
+  std::optional<HdpBody> hdp;  // a method with HDP: what it pruned over the images
 };
 
 struct AccuracyPoint {

@@ -147,6 +147,15 @@ void check_profile(const Checker& check, const protocol::ProfileJobSpec& spec,
 
 // A paired clustering job's variants: the weights as given, then each K
 // the job asked for, in its order, the clustered ones on the job's kernel.
+// What HDP pruned is there exactly when the method has HDP: a result that
+// leaves it out would store an HDP row that says nothing of its work.
+void check_hdp_presence(const Checker& check, const std::string& at, std::string_view method,
+                        const std::optional<HdpBody>& hdp) {
+  const bool has_hdp = parse_method_spec(method).hdp.has_value();
+  if (has_hdp && !hdp) check.fail(at, "missing: a method with HDP says what it pruned");
+  if (!has_hdp && hdp) check.fail(at, fmt::format("'{}' has no HDP to count", method));
+}
+
 void check_variants(const Checker& check, const protocol::ProfileJobSpec& spec,
                     const LatencyBody& body) {
   if (spec.paired_clusters.empty()) {
@@ -198,6 +207,7 @@ void check_latency(const Checker& check, const protocol::ProfileJobSpec& spec,
     }
     check_unique(check, seen, std::tuple{point.batch, method, point.clusters.value_or(0)}, at);
     check_point_statistics(check, at, point);
+    check_hdp_presence(check, at + ".hdp", method, point.hdp);
   }
   // Every ratio is to a point on the weights as given.
   for (std::size_t i = 0; i < body.points.size(); ++i) {
@@ -224,6 +234,7 @@ void check_eval(const Checker& check, const protocol::EvalJobSpec& spec, const E
   }
   if (body.top5 < body.top1) check.fail("top5", "below top1");
   if (body.latency_median_ms) check.latency("latency.median_ms", *body.latency_median_ms);
+  check_hdp_presence(check, "hdp", body.method, body.hdp);
   // Clustered weights exactly when the job asked for them, at its K.
   const int64_t clusters = body.clustering ? body.clustering->clusters : 0;
   if (clusters != spec.clusters) {

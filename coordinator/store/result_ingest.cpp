@@ -164,6 +164,25 @@ void update_clustering_columns(Database& db, int64_t row_id, const LatencyBody& 
       .execute();
 }
 
+// What HDP pruned, on an evaluation or a latency row (NULL without HDP).
+void update_hdp_columns(Database& db, std::string_view table, int64_t row_id,
+                        const std::optional<HdpBody>& hdp) {
+  if (!hdp) return;
+  db.cached(fmt::format("UPDATE {} SET hdp_heads = ?, hdp_heads_pruned = ?, hdp_blocks = ?, "
+                        "hdp_blocks_pruned = ?, hdp_attention_macs = ?, "
+                        "hdp_attention_macs_skipped = ?, hdp_frac_macs_dropped = ? WHERE id = ?",
+                        table))
+      ->bind(1, hdp->heads)
+      .bind(2, hdp->heads_pruned)
+      .bind(3, hdp->blocks)
+      .bind(4, hdp->blocks_pruned)
+      .bind(5, hdp->attention_macs)
+      .bind(6, hdp->attention_macs_skipped)
+      .bind(7, hdp->frac_macs_dropped)
+      .bind(8, row_id)
+      .execute();
+}
+
 void insert_latency(Database& db, const ResultTarget& target, const LatencyBody& body) {
   insert_measurement(db, target, body.measurement);
   for (const ProfilePoint& point : body.points) {
@@ -188,6 +207,7 @@ void insert_latency(Database& db, const ResultTarget& target, const LatencyBody&
     const int64_t row_id = db.last_insert_rowid();
     update_rounds_columns(db, "method_latency", row_id, point);
     update_clustering_columns(db, row_id, body, point);
+    update_hdp_columns(db, "method_latency", row_id, point.hdp);
   }
 }
 
@@ -210,6 +230,8 @@ void insert_eval(Database& db, const ResultTarget& target, const EvalBody& body)
       .bind(12, body.top5)
       .bind(13, body.latency_median_ms);
   statement->execute();
+  const int64_t row_id = db.last_insert_rowid();
+  update_hdp_columns(db, "evaluations", row_id, body.hdp);
   if (body.clustering) {
     auto clustered = db.cached(
         "UPDATE evaluations SET clusters = ?, clustered_weights_sha256 = ?, "
@@ -218,7 +240,7 @@ void insert_eval(Database& db, const ResultTarget& target, const EvalBody& body)
         .bind(2, body.clustering->weights_sha256)
         .bind(3, body.clustering->dense_tensor_bytes)
         .bind(4, body.clustering->clustered_tensor_bytes)
-        .bind(5, db.last_insert_rowid());
+        .bind(5, row_id);
     clustered->execute();
   }
 }
