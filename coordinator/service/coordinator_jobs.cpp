@@ -156,17 +156,28 @@ void run_schedule(store::Store& store, const store::JobRow& job, double now_s) {
       const std::string pomt_aligned = canonical(fmt::format("pomt:{}@{}", aligned.r, spec.layer));
       if (pomt_aligned != pomt) schedules.push_back(pomt_aligned);
     }
+    // HDP on top of POMT's own schedule (docs/hdp.md): pomt:R@L+hdp:...
+    std::vector<std::string> composed;
+    for (const std::string& hdp : spec.hdp_methods) {
+      composed.push_back(canonical(fmt::format("{}+{}", pomt, hdp)));
+    }
     if (spec.pomt_eval) {
       for (const std::string& method : schedules) {
         queue_eval_once(store, *job.sweep_id, *spec.pomt_eval, method, now_s);
       }
+      for (const std::string& method : composed) {
+        queue_eval_once(store, *job.sweep_id, *spec.pomt_eval, method, now_s);
+      }
     }
+    std::vector<std::string> timed = schedules;
+    if (spec.hdp_timed) timed.insert(timed.end(), composed.begin(), composed.end());
     if (spec.latency_job) {
-      // This device times POMT (both variants) beside the baseline and the
-      // candidates, in one job, so that they share its conditions.
+      // This device times POMT (both variants, and with each HDP setting)
+      // beside the baseline and the candidates, in one job, so that they
+      // share its conditions.
       json latency = *spec.latency_job;
       json& methods = latency["methods"];
-      for (const std::string& method : schedules) {
+      for (const std::string& method : timed) {
         if (std::find(methods.begin(), methods.end(), method) == methods.end()) {
           methods.push_back(method);
         }

@@ -3,7 +3,8 @@
 // (docs/sweeps.md):
 //   schedule  POMT's n* and R from a device's curve and the accuracy curve;
 //             then queues POMT's evaluation at R (once per distinct R), and
-//             that device's latency job with a match job after it
+//             that device's latency job with a match job after it; with
+//             HDP settings, each composed with POMT at R likewise
 //   match     from the latency job: the Top-K and ToMe r whose latency is
 //             closest to POMT's (common/matched_latency.h); then queues their
 //             evaluations (once per distinct method)

@@ -29,6 +29,10 @@ std::vector<int64_t> parse_batches(const JsonFields& f) {
   return result;
 }
 
+bool listed(const std::vector<std::string>& list, const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
 // The stopping rule's fields that curves and clustering latency share.
 void parse_timing(const JsonFields& f, double& precision, double& time_cap_s, double& warmup_s) {
   if (f.has("precision")) precision = f.number("precision");
@@ -38,6 +42,11 @@ void parse_timing(const JsonFields& f, double& precision, double& time_cap_s, do
   if (!(time_cap_s > 0) || !(warmup_s >= 0)) {
     f.fail("time_cap_s", "time_cap_s must be positive and warmup_s not negative");
   }
+}
+
+void parse_paired_latency(const JsonFields& l, PairedLatencySettings& latency) {
+  if (l.has("batches")) latency.batches = parse_batches(l);
+  parse_timing(l, latency.precision, latency.time_cap_s, latency.warmup_s);
 }
 
 CurveSettings parse_curves(const JsonFields& f, const VitConfig& config) {
@@ -111,8 +120,7 @@ ClusteringSettings parse_clustering(const JsonFields& f) {
   const JsonFields l = f.object("latency");
   l.reject_unknown({"batches", "precision", "time_cap_s", "warmup_s", "weight_kernel"});
   ClusteringLatencySettings& latency = *clustering.latency;
-  if (l.has("batches")) latency.batches = parse_batches(l);
-  parse_timing(l, latency.precision, latency.time_cap_s, latency.warmup_s);
+  parse_paired_latency(l, latency.timing);
   if (l.has("weight_kernel")) latency.weight_kernel = l.text("weight_kernel");
   if (latency.weight_kernel != "auto" && latency.weight_kernel != "dense" &&
       latency.weight_kernel != "lookup") {
@@ -120,6 +128,67 @@ ClusteringSettings parse_clustering(const JsonFields& f) {
            fmt::format("'{}' is not auto, dense or lookup", latency.weight_kernel));
   }
   return clustering;
+}
+
+// "hdp": {"settings": [...], "pomt": bool, "latency": {...} | false}. A
+// setting is written with or without its "hdp:" (heads=0.1,blocks=0.5).
+HdpSettings parse_hdp(const JsonFields& f, const VitConfig& config, bool has_pomt_schedule) {
+  f.reject_unknown({"settings", "pomt", "latency"});
+  HdpSettings hdp;
+  const std::vector<std::string> settings = f.string_list("settings");
+  if (settings.empty()) f.fail("settings", "expected at least one HDP setting");
+  for (std::size_t i = 0; i < settings.size(); ++i) {
+    const std::string field = fmt::format("settings[{}]", i);
+    const std::string text =
+        settings[i].starts_with("hdp:") ? settings[i] : fmt::format("hdp:{}", settings[i]);
+    MethodSpec parsed;
+    try {
+      parsed = parse_method_spec(text);
+      validate_for_model(parsed, config);
+    } catch (const InputError& error) {
+      f.fail(field, error.what());
+    }
+    if (parsed.kind != MethodKind::kNone || !parsed.hdp) {
+      f.fail(field, "expected an HDP setting alone (\"pomt\": true composes it with POMT's R)");
+    }
+    const std::string canonical = to_string(parsed);
+    if (listed(hdp.settings, canonical))
+      f.fail(field, fmt::format("{} is listed twice", canonical));
+    hdp.settings.push_back(canonical);
+  }
+  hdp.pomt = has_pomt_schedule;
+  if (f.has("pomt")) {
+    hdp.pomt = f.boolean("pomt");
+    if (hdp.pomt && !has_pomt_schedule) {
+      f.fail("pomt", "composing with POMT needs a \"schedule\" and evaluations.pomt (or false)");
+    }
+  }
+  if (f.has("latency")) {
+    if (f.at("latency").is_boolean() && !f.boolean("latency")) {
+      hdp.latency.reset();
+    } else {
+      const JsonFields l = f.object("latency");
+      l.reject_unknown({"batches", "precision", "time_cap_s", "warmup_s"});
+      parse_paired_latency(l, *hdp.latency);
+    }
+  }
+  return hdp;
+}
+
+// A paired latency job's common fields.
+protocol::ProfileJobSpec paired_latency_spec(const Workload& workload,
+                                             const PairedLatencySettings& latency,
+                                             std::vector<std::string> methods) {
+  protocol::ProfileJobSpec spec;
+  spec.model = workload.model;
+  spec.weights = workload.weights;
+  spec.batches = latency.batches;
+  spec.methods = std::move(methods);
+  spec.precision = latency.precision;
+  spec.time_cap_s = latency.time_cap_s;
+  spec.warmup_s = latency.warmup_s;
+  spec.seed = workload.seed;
+  return spec;
 }
 
 // The kernel a device's clustered models run on: the lookup GEMM exists on
@@ -133,23 +202,15 @@ std::string clustering_kernel(const ClusteringLatencySettings& latency, const Fl
 protocol::ProfileJobSpec clustering_latency_spec(const Workload& workload,
                                                  const ClusteringLatencySettings& latency,
                                                  const FleetDevice& device) {
-  protocol::ProfileJobSpec spec;
-  spec.model = workload.model;
-  spec.weights = workload.weights;
-  spec.batches = latency.batches;
-  spec.methods = {"none"};
+  protocol::ProfileJobSpec spec = paired_latency_spec(workload, latency.timing, {"none"});
   spec.paired_clusters = workload.clustering->clusters;
   spec.weight_kernel = clustering_kernel(latency, device);
-  spec.precision = latency.precision;
-  spec.time_cap_s = latency.time_cap_s;
-  spec.warmup_s = latency.warmup_s;
-  spec.seed = workload.seed;
   return spec;
 }
 
 Workload parse_workload(const JsonFields& f) {
   f.reject_unknown({"model", "weights", "seed", "curves", "accuracy", "schedule", "evaluations",
-                    "clustering"});
+                    "clustering", "hdp"});
   Workload workload;
   workload.model = f.text("model");
   const VitConfig config = parse_model_spec(workload.model);
@@ -200,11 +261,16 @@ Workload parse_workload(const JsonFields& f) {
                            "batch its evaluations use, and the dense baseline)");
     }
   }
+  if (f.has("hdp")) {
+    if (!workload.evaluations) {
+      f.fail("hdp",
+             "needs \"evaluations\" in the same workload (the dataset, limit and batch "
+             "its evaluations use, and the unpruned baseline)");
+    }
+    workload.hdp = parse_hdp(f.object("hdp"), config,
+                             workload.schedule.has_value() && workload.evaluations->pomt);
+  }
   return workload;
-}
-
-bool listed(const std::vector<std::string>& list, const std::string& value) {
-  return std::find(list.begin(), list.end(), value) != list.end();
 }
 
 store::PlannedJob agent_job(std::string kind, std::optional<int64_t> device_id, json spec,
@@ -376,6 +442,10 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
                 protocol::to_json(latency_template(workload, config, batch, device->simulated));
             schedule.matched = workload.evaluations->matched;
             schedule.match_tolerance = workload.evaluations->match_tolerance;
+            if (workload.hdp && workload.hdp->pomt) {
+              schedule.hdp_methods = workload.hdp->settings;
+              schedule.hdp_timed = !device->simulated;  // its GPU model refuses HDP
+            }
           }
           store::PlannedJob job;
           job.kind = "schedule";
@@ -391,6 +461,11 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
       std::vector<std::string> methods = {"none"};
       for (const std::string& method : workload.evaluations->methods) {
         if (!listed(methods, method)) methods.push_back(method);
+      }
+      if (workload.hdp) {
+        for (const std::string& method : workload.hdp->settings) {
+          if (!listed(methods, method)) methods.push_back(method);
+        }
       }
       for (const std::string& method : methods) {
         protocol::EvalJobSpec eval = eval_template(workload, *workload.evaluations);
@@ -411,6 +486,17 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
           }
         }
       }
+      if (workload.hdp && workload.hdp->latency) {
+        std::vector<std::string> timed = {"none"};
+        timed.insert(timed.end(), workload.hdp->settings.begin(), workload.hdp->settings.end());
+        for (const FleetDevice& device : devices) {
+          if (device.simulated) continue;
+          add(agent_job(
+              "latency", device.id,
+              protocol::to_json(paired_latency_spec(workload, *workload.hdp->latency, timed)),
+              kLatencyPriority));
+        }
+      }
     }
   }
   if (jobs.empty()) throw InputError(fmt::format("sweep {}: it asks for no work", spec.name));
@@ -420,7 +506,8 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
 ScheduleJobSpec parse_schedule_job_spec(const json& spec) {
   const JsonFields f(spec, "schedule job");
   f.reject_unknown({"device_id", "model", "batch", "alpha", "layer", "tokens_total", "pomt_eval",
-                    "latency_job", "matched", "match_tolerance", "aligned"});
+                    "latency_job", "matched", "match_tolerance", "aligned", "hdp_methods",
+                    "hdp_timed"});
   ScheduleJobSpec result;
   result.device_id = f.integer("device_id", 1);
   result.model = f.text("model");
@@ -439,6 +526,14 @@ ScheduleJobSpec parse_schedule_job_spec(const json& spec) {
   if (f.has("matched")) result.matched = f.boolean("matched");
   if (f.has("match_tolerance")) result.match_tolerance = f.number("match_tolerance");
   if (f.has("aligned")) result.aligned = f.boolean("aligned");
+  if (f.has("hdp_methods")) result.hdp_methods = f.string_list("hdp_methods");
+  for (std::size_t i = 0; i < result.hdp_methods.size(); ++i) {
+    const MethodSpec method = parse_method_spec(result.hdp_methods[i]);
+    if (method.kind != MethodKind::kNone || !method.hdp) {
+      f.fail(fmt::format("hdp_methods[{}]", i), "expected an HDP setting alone");
+    }
+  }
+  if (f.has("hdp_timed")) result.hdp_timed = f.boolean("hdp_timed");
   if (!(result.match_tolerance > 0 && result.match_tolerance < 1)) {
     f.fail("match_tolerance", "outside (0, 1)");
   }
@@ -456,7 +551,9 @@ json to_json(const ScheduleJobSpec& spec) {
           {"latency_job", spec.latency_job ? *spec.latency_job : json(nullptr)},
           {"matched", spec.matched},
           {"match_tolerance", spec.match_tolerance},
-          {"aligned", spec.aligned}};
+          {"aligned", spec.aligned},
+          {"hdp_methods", spec.hdp_methods},
+          {"hdp_timed", spec.hdp_timed}};
 }
 
 }  // namespace tailsweep::coordinator

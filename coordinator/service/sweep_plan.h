@@ -15,12 +15,18 @@
 //                   values per matrix at load (docs/cluster.md)
 //   latency         with "clustering", one per selected device: the dense
 //                   and clustered models timed in the same rounds
+//   eval            with "hdp", once per setting, on any real device
+//   latency         with "hdp", one per selected real device: "none" and
+//                   every setting in the same rounds
 // and, once a schedule has POMT's R (coordinator/service/coordinator_jobs.h):
 //   latency         on that device and batch: the baseline, every method
 //                   asked, POMT at R and the matching candidates, each timed
 //                   on the full input
 //   match           run by the coordinator: the Top-K and ToMe r closest in
 //                   latency to POMT's, whose evals it then queues
+// With "hdp" and its "pomt", the schedule also queues each setting composed
+// with POMT at R (pomt:R@L+hdp:...): its eval, and on a real device its
+// latency in that device's latency job.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -81,13 +87,18 @@ struct EvaluationSettings {
   double match_tolerance = 0.05;     // what "matched" means: within 5% where the grid allows
 };
 
-// The paired latency job of weight clustering, one per selected device:
-// "none" on the weights as given and on each K, in the same rounds.
-struct ClusteringLatencySettings {
+// A paired latency job's batches and stopping rule.
+struct PairedLatencySettings {
   std::vector<int64_t> batches{1};
   double precision = 0.01;
   double time_cap_s = 10.0;
   double warmup_s = 2.0;
+};
+
+// The paired latency job of weight clustering, one per selected device:
+// "none" on the weights as given and on each K, in the same rounds.
+struct ClusteringLatencySettings {
+  PairedLatencySettings timing;
   // auto: the lookup GEMM on cpu and sim devices, decoded at load (dense)
   // on cuda and jetson ones, where no lookup kernel exists yet.
   std::string weight_kernel = "auto";
@@ -101,6 +112,18 @@ struct ClusteringSettings {
   std::optional<ClusteringLatencySettings> latency = ClusteringLatencySettings{};
 };
 
+// Hybrid Dynamic Pruning (Jaradat et al., docs/hdp.md): a grid of settings,
+// each evaluated, and timed beside "none" on every real device. Simulated
+// devices are left out: what HDP prunes depends on the images, which a GPU
+// model does not see.
+struct HdpSettings {
+  std::vector<std::string> settings;  // canonical method specs, "hdp:heads=...,..."
+  // Each setting also composed with POMT at every schedule's R (needs
+  // "schedule" and evaluations.pomt).
+  bool pomt = true;
+  std::optional<PairedLatencySettings> latency = PairedLatencySettings{};
+};
+
 struct Workload {
   std::string model;
   std::optional<std::string> weights;  // a path on the agents
@@ -110,6 +133,7 @@ struct Workload {
   std::optional<ScheduleSettings> schedule;  // needs curves and accuracy
   std::optional<EvaluationSettings> evaluations;
   std::optional<ClusteringSettings> clustering;  // needs evaluations (its dataset)
+  std::optional<HdpSettings> hdp;                // needs evaluations (its dataset)
 };
 
 struct SweepSpec {
@@ -161,6 +185,10 @@ struct ScheduleJobSpec {
   bool matched = false;  // queue a match job after the latency job
   double match_tolerance = 0.05;
   bool aligned = false;  // also the step-aligned variant (its eval and its latency)
+  // HDP settings ("hdp:...") composed with POMT's reference R: each
+  // evaluated, and, when hdp_timed, added to the latency job.
+  std::vector<std::string> hdp_methods;
+  bool hdp_timed = false;
 };
 ScheduleJobSpec parse_schedule_job_spec(const nlohmann::json& spec);
 nlohmann::json to_json(const ScheduleJobSpec& spec);

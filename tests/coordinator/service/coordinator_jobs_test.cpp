@@ -90,6 +90,25 @@ class CoordinatorJobsTest : public store::StoreTest {
   int64_t sweep_ = 0;
 };
 
+// What an agent says HDP pruned (docs/hdp.md): 2 of 10 heads, half the
+// blocks, 60% of the attention work.
+json hdp_counts() {
+  return {{"heads", 10},
+          {"heads_pruned", 2},
+          {"heads_pruned_share", 0.2},
+          {"blocks", 100},
+          {"blocks_pruned", 50},
+          {"blocks_pruned_share", 0.5},
+          {"attention_macs", 1000},
+          {"attention_macs_skipped", 600},
+          {"attention_macs_skipped_share", 0.6},
+          {"frac_macs_dropped", 0},
+          {"int_macs", 500},
+          {"per_block", json::array()}};
+}
+
+bool has_hdp(const std::string& method) { return method.find("hdp:") != std::string::npos; }
+
 // The Nano's curve has a cliff between 100 and 150 tokens; A(n) rises and
 // saturates. Latency of a method on the Nano: none 27 ms, POMT 14 ms, Top-K
 // 27 - 0.5 r, ToMe 27 - 0.4 r.
@@ -112,6 +131,7 @@ json agent_answer(const std::string& kind, const json& spec, bool nano) {
       if (method.starts_with("topk:")) ms = 27 - 0.5 * r();
       if (method.starts_with("tome:")) ms = 27 - 0.4 * r();
       points.push_back(timing_point(197, nano ? ms : 2 * ms, method));
+      if (has_hdp(method)) points.back()["hdp"] = hdp_counts();
     }
     return timing_body(points, nano);
   }
@@ -126,6 +146,7 @@ json agent_answer(const std::string& kind, const json& spec, bool nano) {
                {"top5", 0.99},
                {"latency", nullptr},
                {"device", {{"simulated", false}}}};
+  if (has_hdp(spec.at("method"))) body["hdp"] = hdp_counts();
   if (kind == "accuracy_curve") {
     body["method"] = "random";
     body["points"] = json::array();
@@ -224,6 +245,58 @@ TEST_F(CoordinatorJobsTest, ScheduleThenLatencyThenMatchQueuesTheMatchedEvaluati
   EXPECT_EQ(std::count(evals.begin(), evals.end(), "topk:26"), 1);
   EXPECT_EQ(std::count(evals.begin(), evals.end(), "tome:32"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM method_latency"), 67 + 66);
+}
+
+// With "hdp", each schedule also queues every setting composed with POMT at
+// its R; the real CPU times them in its latency job, the simulated Nano
+// (whose GPU model refuses HDP) does not. What HDP pruned lands in columns.
+TEST_F(CoordinatorJobsTest, HdpSettingsComposeWithEachSchedulesPomt) {
+  store().cancel_sweep(sweep_, 100);  // the fixture's sweep, out of the way
+  const SweepSpec spec = parse_sweep_spec(json::parse(R"({
+    "name": "hdp",
+    "workloads": [{
+      "model": "fmnist-vit",
+      "curves": {"batches": [1], "tokens": "2,50,100,150,197"},
+      "accuracy": {"tokens": "2,50,100,150,197", "limit": 100},
+      "schedule": {"alpha": 0.5, "layer": 3, "variants": ["reference"]},
+      "evaluations": {"limit": 100, "matched": false},
+      "hdp": {"settings": ["heads=0.1"]}
+    }]})"));
+  const std::vector<FleetDevice> fleet = {{cpu_.device_id, "cpu-a", "cpu", false, {}},
+                                          {nano_.device_id, "nano", "sim", true, {}}};
+  const int64_t sweep = store().create_sweep("hdp", "{}", plan_sweep(spec, fleet), 100);
+  const auto cpu_answer = [](const std::string& kind, const json& job) {
+    return agent_answer(kind, job, false);
+  };
+  EXPECT_EQ(answer_next(nano_, [](const std::string& kind,
+                                  const json& job) { return agent_answer(kind, job, true); }),
+            "profile");
+  while (!answer_next(cpu_, cpu_answer).empty()) {
+  }  // profile, accuracy curve, HDP's latency job, the evals of none and the setting
+  run_ready_coordinator_jobs();
+
+  const std::string setting = "hdp:heads=0.1,blocks=1,approx=0,frac=8";
+  EXPECT_THAT(queued_eval_methods(store().database(), sweep), Contains("pomt:95+" + setting));
+  auto latency_spec = store().database().prepare(
+      "SELECT spec FROM jobs WHERE kind = 'latency' AND device_id = ?1 AND sweep_id = ?2 "
+      "AND state = 'queued'");
+  latency_spec.bind(1, nano_.device_id).bind(2, sweep);
+  ASSERT_TRUE(latency_spec.step());
+  for (const std::string method : json::parse(latency_spec.column_text(0)).at("methods")) {
+    EXPECT_FALSE(has_hdp(method)) << method;
+  }
+  while (!answer_next(cpu_, cpu_answer).empty()) {
+  }  // the CPU's schedule latency job and the composed evals
+  // The setting and the CPU's composed one, timed; every HDP eval, in hdp_view.
+  EXPECT_EQ(count("SELECT count(*) FROM hdp_latency_view WHERE method LIKE 'pomt:%+hdp:%'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM hdp_latency_view WHERE method = '" + setting + "'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM hdp_view WHERE method LIKE 'pomt:%+hdp:%' AND "
+                  "heads_pruned = 2 AND attention_macs_skipped_share = 0.6 AND "
+                  "baseline_top1 = 0.8"),
+            count("SELECT count(DISTINCT r) FROM schedules"));  // once per R
+  EXPECT_EQ(count("SELECT count(*) FROM evaluations WHERE hdp_heads IS NOT NULL AND "
+                  "method NOT LIKE '%hdp:%'"),
+            0);
 }
 
 TEST_F(CoordinatorJobsTest, AMatchWithoutPomtsLatencyFailsWithAReason) {

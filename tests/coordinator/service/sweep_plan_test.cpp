@@ -209,6 +209,74 @@ TEST(SweepPlan, HdpMethodsAreTimedOnRealDevicesOnly) {
   EXPECT_NE(std::find(timed[2].begin(), timed[2].end(), "topk:20"), timed[2].end());
 }
 
+// "hdp": each setting evaluated; one latency job per real device with
+// "none" and every setting in the same rounds; and, with a schedule, each
+// setting handed to the schedule to compose with POMT at R (timed only
+// where the device is real).
+TEST(SweepPlan, HdpGridEvaluatesTimesAndComposesWithPomt) {
+  json spec = full_spec();
+  spec["workloads"][0]["hdp"] = {{"settings", {"heads=0.1", "hdp:blocks=0.5,approx=1"}},
+                                 {"latency", {{"batches", {1, 64}}, {"precision", 0.02}}}};
+  const std::string heads = "hdp:heads=0.1,blocks=1,approx=0,frac=8";
+  const std::string blocks = "hdp:heads=0,blocks=0.5,approx=1,frac=8";
+  std::vector<std::string> evaluated;
+  std::map<int64_t, std::vector<std::string>> timed;
+  std::map<int64_t, bool> composes_timed;
+  for (const auto& job : plan_sweep(parse_sweep_spec(spec), kFleet)) {
+    if (job.kind == "eval") {
+      evaluated.push_back(protocol::parse_eval_job_spec(json::parse(job.spec_json)).method);
+    } else if (job.kind == "latency") {
+      const auto latency = protocol::parse_profile_job_spec(json::parse(job.spec_json));
+      EXPECT_EQ(latency.batches, (std::vector<int64_t>{1, 64}));
+      EXPECT_EQ(latency.precision, 0.02);
+      timed[*job.device_id] = latency.methods;
+    } else if (job.kind == "schedule") {
+      const ScheduleJobSpec schedule = parse_schedule_job_spec(json::parse(job.spec_json));
+      EXPECT_EQ(schedule.hdp_methods, (std::vector<std::string>{heads, blocks}));
+      composes_timed[schedule.device_id] = schedule.hdp_timed;
+    }
+  }
+  EXPECT_EQ(evaluated, (std::vector<std::string>{"none", "topk:20", "tome:8", heads, blocks}));
+  EXPECT_EQ(timed, (std::map<int64_t, std::vector<std::string>>{{1, {"none", heads, blocks}}}));
+  EXPECT_EQ(composes_timed, (std::map<int64_t, bool>{{1, true}, {2, false}, {3, false}}));
+
+  spec["workloads"][0]["hdp"]["pomt"] = false;
+  spec["workloads"][0]["hdp"]["latency"] = false;
+  for (const auto& job : plan_sweep(parse_sweep_spec(spec), kFleet)) {
+    EXPECT_NE(job.kind, "latency");
+    if (job.kind == "schedule") {
+      EXPECT_TRUE(parse_schedule_job_spec(json::parse(job.spec_json)).hdp_methods.empty());
+    }
+  }
+  // Without a schedule there is no R to compose with: the default follows,
+  // and asking for it is an error.
+  json no_schedule = full_spec();
+  no_schedule["workloads"][0].erase("schedule");
+  no_schedule["workloads"][0]["evaluations"]["pomt"] = false;
+  no_schedule["workloads"][0]["hdp"] = {{"settings", {"heads=0.1"}}};
+  EXPECT_EQ(error_of(no_schedule), "planned");
+  no_schedule["workloads"][0]["hdp"]["pomt"] = true;
+  EXPECT_THAT(error_of(no_schedule), HasSubstr("hdp.pomt: composing with POMT needs"));
+
+  for (const auto& [settings, message] : std::vector<std::pair<json, std::string>>{
+           {json::array(), "hdp.settings: expected at least one HDP setting"},
+           {json::array({"heads=2"}), "hdp.settings[0]: "},
+           {json::array({"heads=0.1,rows=2"}), "hdp.settings[0]: "},
+           {json::array({"pomt:58+hdp:heads=0.1"}), "hdp.settings[0]: "},
+           {json::array({"topk:20"}), "hdp.settings[0]: "},
+           {json::array({"heads=0.1", "hdp:heads=0.1"}), "hdp.settings[1]: "},
+           {json("heads=0.1"), "hdp.settings"}}) {
+    spec["workloads"][0]["hdp"] = {{"settings", settings}};
+    EXPECT_THAT(error_of(spec), HasSubstr(message)) << settings.dump();
+  }
+  spec["workloads"][0]["hdp"] = {{"settings", {"heads=0.1"}},
+                                 {"latency", {{"weight_kernel", "dense"}}}};
+  EXPECT_THAT(error_of(spec), HasSubstr("hdp.latency.weight_kernel: unknown field"));
+  spec["workloads"][0].erase("evaluations");
+  spec["workloads"][0]["hdp"] = {{"settings", {"heads=0.1"}}};
+  EXPECT_THAT(error_of(spec), HasSubstr("hdp: needs \"evaluations\""));
+}
+
 // Beside the evaluations: one paired latency job per selected device, the
 // dense "none" and each K in the same rounds, on the lookup kernel where
 // one exists (the CPU, the GPU model) and decoded at load elsewhere.
