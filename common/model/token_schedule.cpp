@@ -44,4 +44,14 @@ TokenSchedule token_schedule(const MethodSpec& method, const VitConfig& config) 
   return schedule;
 }
 
+double attention_work_share(const MethodSpec& method, const VitConfig& config) {
+  const TokenSchedule schedule = token_schedule(method, config);
+  double kept = 0;
+  for (const int64_t tokens : schedule.tokens_into_block) {
+    kept += static_cast<double>(tokens) * static_cast<double>(tokens);
+  }
+  const double full = static_cast<double>(config.total_tokens());
+  return kept / (static_cast<double>(config.depth) * full * full);
+}
+
 }  // namespace tailsweep

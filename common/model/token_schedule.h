@@ -27,4 +27,10 @@ int64_t tome_tokens_after(int64_t tokens, int64_t r);
 
 TokenSchedule token_schedule(const MethodSpec& method, const VitConfig& config);
 
+// The share of the unpruned model's attention multiply-accumulates (Q.K^T
+// and P.V: n^2 per head in every block) that a method's token counts leave:
+// the sum over blocks of n^2, over depth * N^2. What HDP prunes on top is
+// counted by the engine (docs/hdp.md), not here.
+double attention_work_share(const MethodSpec& method, const VitConfig& config);
+
 }  // namespace tailsweep

@@ -173,7 +173,10 @@ std::vector<ScheduleEntry> load_schedules(Database& db, int64_t sweep_id,
 std::vector<EvaluationRow> load_evaluations(Database& db, int64_t sweep_id) {
   Statement statement = db.prepare(
       "SELECT e.model, e.method, e.dataset, e.split, e.images, e.batch, e.top1, e.top5, "
-      "       e.latency_median_ms, d.name, d.simulated "
+      "       e.latency_median_ms, d.name, d.simulated, e.hdp_heads, "
+      "       CAST(e.hdp_heads_pruned AS REAL) / NULLIF(e.hdp_heads, 0), "
+      "       CAST(e.hdp_blocks_pruned AS REAL) / NULLIF(e.hdp_blocks, 0), "
+      "       CAST(e.hdp_attention_macs_skipped AS REAL) / NULLIF(e.hdp_attention_macs, 0) "
       "FROM evaluations e JOIN jobs j ON j.id = e.job_id JOIN devices d ON d.id = e.device_id "
       "WHERE j.sweep_id = ? AND e.clusters IS NULL ORDER BY e.model, e.dataset, e.split, e.id");
   statement.bind(1, sweep_id);
@@ -190,6 +193,11 @@ std::vector<EvaluationRow> load_evaluations(Database& db, int64_t sweep_id) {
     row.top5 = statement.column_double(7);
     row.latency_median_ms = statement.column_optional_double(8);
     row.device = {statement.column_text(9), statement.column_int64(10) != 0};
+    if (statement.column_optional_int64(11)) {
+      row.hdp = HdpShares{statement.column_optional_double(12).value_or(0),
+                          statement.column_optional_double(13).value_or(0),
+                          statement.column_optional_double(14).value_or(0)};
+    }
     rows.push_back(std::move(row));
   }
   return rows;
@@ -257,7 +265,8 @@ std::vector<ClusteringLatencyRow> load_clustering_latency(Database& db, int64_t 
 std::vector<MethodLatencyRow> load_method_latencies(Database& db, int64_t sweep_id) {
   Statement statement = db.prepare(
       "SELECT d.name, d.simulated, m.model, m.batch, m.method, m.median_ms, m.reached_precision, "
-      "       m.ratio, m.ratio_ci95_low, m.ratio_ci95_high "
+      "       m.ratio, m.ratio_ci95_low, m.ratio_ci95_high, "
+      "       CAST(m.hdp_heads_pruned AS REAL) / NULLIF(m.hdp_heads, 0) "
       "FROM method_latency m JOIN jobs j ON j.id = m.job_id JOIN devices d ON d.id = m.device_id "
       // A paired clustering job's rows are in clustering_latency, its dense
       // ones too: the paper table pairs each method with its own job's none.
@@ -275,7 +284,8 @@ std::vector<MethodLatencyRow> load_method_latencies(Database& db, int64_t sweep_
                     statement.column_int64(6) != 0,
                     statement.column_optional_double(7),
                     statement.column_optional_double(8),
-                    statement.column_optional_double(9)});
+                    statement.column_optional_double(9),
+                    statement.column_optional_double(10)});
   }
   return rows;
 }

@@ -77,6 +77,13 @@ struct ScheduleEntry {
   std::optional<int64_t> latency_after_pruning_at;  // the count it was read at
 };
 
+// What Hybrid Dynamic Pruning pruned (docs/hdp.md), as shares of what it saw.
+struct HdpShares {
+  double heads_pruned = 0;            // of (image, head) pairs
+  double blocks_pruned = 0;           // of the kept heads' 2x2 blocks
+  double attention_macs_skipped = 0;  // of Q.K^T and P.V at the tokens each block saw
+};
+
 struct EvaluationRow {
   std::string model;
   std::string method;  // a method spec: none, pomt:58, topk:20, tome:8, ...
@@ -88,6 +95,7 @@ struct EvaluationRow {
   double top5 = 0;
   std::optional<double> latency_median_ms;
   DeviceRef device;  // where the result was measured
+  std::optional<HdpShares> hdp;  // a method with HDP
 };
 
 struct AccuracyPointRow {
@@ -116,6 +124,9 @@ struct MethodLatencyRow {
   bool reached_precision = false;
   // Measured in rounds: the ratio to the batch's "none" in the same rounds.
   std::optional<double> ratio, ratio_ci95_low, ratio_ci95_high;
+  // A method with HDP: the heads it pruned on the timing input, which is not
+  // the evaluation's images.
+  std::optional<double> hdp_heads_pruned_share;
 };
 
 // How one profile or latency job measured (measurement_runs).

@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "coordinator/report/hdp_report.h"
 #include "coordinator/report/report_formats.h"
 #include "coordinator/report/report_tables.h"
 
@@ -77,20 +78,26 @@ json evaluations_json(const std::vector<EvaluationRow>& evaluations) {
   json array = json::array();
   for (const AccuracyRow& row : accuracy_rows(evaluations)) {
     const EvaluationRow& e = row.evaluation;
-    array.push_back({{"model", e.model},
-                     {"method", e.method},
-                     {"dataset", e.dataset},
-                     {"split", e.split},
-                     {"images", e.images},
-                     {"batch", e.batch},
-                     {"top1", e.top1},
-                     {"top5", e.top5},
-                     {"latency_median_ms", or_null(e.latency_median_ms)},
-                     {"device", device_json(e.device)},
-                     {"top1_change_points", or_null(row.top1_change_points)},
-                     {"top5_change_points", or_null(row.top5_change_points)},
-                     {"latency_change_ms", or_null(row.latency_change_ms)},
-                     {"latency_change_percent", or_null(row.latency_change_percent)}});
+    array.push_back(
+        {{"model", e.model},
+         {"method", e.method},
+         {"dataset", e.dataset},
+         {"split", e.split},
+         {"images", e.images},
+         {"batch", e.batch},
+         {"top1", e.top1},
+         {"top5", e.top5},
+         {"latency_median_ms", or_null(e.latency_median_ms)},
+         {"device", device_json(e.device)},
+         {"top1_change_points", or_null(row.top1_change_points)},
+         {"top5_change_points", or_null(row.top5_change_points)},
+         {"latency_change_ms", or_null(row.latency_change_ms)},
+         {"latency_change_percent", or_null(row.latency_change_percent)},
+         {"attention_work_skipped", or_null(attention_work_skipped(e))},
+         {"hdp", e.hdp ? json{{"heads_pruned_share", e.hdp->heads_pruned},
+                              {"blocks_pruned_share", e.hdp->blocks_pruned},
+                              {"attention_macs_skipped_share", e.hdp->attention_macs_skipped}}
+                       : json(nullptr)}});
   }
   return array;
 }
@@ -148,7 +155,8 @@ json method_latencies_json(const std::vector<MethodLatencyRow>& rows) {
                      {"reached_precision", row.reached_precision},
                      {"ratio_to_none", or_null(row.ratio)},
                      {"ratio_ci95_low", or_null(row.ratio_ci95_low)},
-                     {"ratio_ci95_high", or_null(row.ratio_ci95_high)}});
+                     {"ratio_ci95_high", or_null(row.ratio_ci95_high)},
+                     {"hdp_heads_pruned_share", or_null(row.hdp_heads_pruned_share)}});
   }
   return array;
 }

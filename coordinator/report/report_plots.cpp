@@ -6,6 +6,7 @@
 
 #include <fmt/core.h>
 
+#include "coordinator/report/hdp_report.h"
 #include "coordinator/report/report_tables.h"
 
 namespace tailsweep::report {
@@ -216,6 +217,7 @@ std::vector<NamedPlot> report_plots(const ReportData& data) {
   for (const std::string& model : timed_clustered_models) {
     plots.push_back(clustering_latency_plot(model, data.clustering_latency));
   }
+  for (NamedPlot& plot : hdp_plots(data)) plots.push_back(std::move(plot));
   return plots;
 }
 

@@ -11,6 +11,7 @@
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
 #include "common/model/token_schedule.h"
+#include "coordinator/report/hdp_report.h"
 #include "coordinator/report/paper_tables.h"
 
 namespace tailsweep::report {
@@ -177,12 +178,12 @@ Table schedule_table(const std::vector<ScheduleEntry>& schedules,
   return table;
 }
 
-std::string latency_job_change(const std::vector<MethodLatencyRow>& latencies,
-                               const EvaluationRow& evaluation) {
+std::string paired_change_text(const std::vector<MethodLatencyRow>& latencies,
+                               const std::string& model, const std::string& method,
+                               const std::string& device) {
   std::map<int64_t, const MethodLatencyRow*> by_batch;  // a later row of a batch wins
   for (const MethodLatencyRow& row : latencies) {
-    if (row.device.name == evaluation.device.name && row.model == evaluation.model &&
-        row.method == evaluation.method && row.ratio) {
+    if (row.device.name == device && row.model == model && row.method == method && row.ratio) {
       by_batch[row.batch] = &row;
     }
   }
@@ -193,6 +194,11 @@ std::string latency_job_change(const std::vector<MethodLatencyRow>& latencies,
             ratio_ci_text(row->ratio, row->ratio_ci95_low, row->ratio_ci95_high);
   }
   return text;
+}
+
+std::string latency_job_change(const std::vector<MethodLatencyRow>& latencies,
+                               const EvaluationRow& evaluation) {
+  return paired_change_text(latencies, evaluation.model, evaluation.method, evaluation.device.name);
 }
 
 Table accuracy_table(const std::vector<AccuracyRow>& rows,
@@ -337,6 +343,10 @@ std::vector<Table> report_tables(const ReportData& data) {
   if (!data.clustering.empty()) tables.push_back(clustering_table(data.clustering));
   if (!data.clustering_latency.empty()) {
     tables.push_back(clustering_latency_table(data.clustering_latency));
+  }
+  if (std::any_of(data.evaluations.begin(), data.evaluations.end(),
+                  [](const EvaluationRow& row) { return row.hdp.has_value(); })) {
+    tables.push_back(hdp_table(accuracy_rows(data.evaluations), data.method_latencies));
   }
   for (const LatencyCurve& curve : data.latency_curves)
     tables.push_back(latency_curve_table(curve));

@@ -49,8 +49,12 @@ std::string format_steps(const std::vector<schedule::LatencyStep>& steps);
 std::optional<double> promised_saving(const ScheduleEntry& entry);
 Table schedule_table(const std::vector<ScheduleEntry>& schedules,
                      const std::vector<MethodLatencyRow>& latencies);
-// "b1 -15.2% ±0.8, b4 -20.6% ±0.5": the evaluated method's paired ratios to
-// "none" from the latency jobs on the evaluation's device; "" without any.
+// "b1 -15.2% ±0.8, b4 -20.6% ±0.5": a method's paired ratios to "none" from
+// the latency jobs on one device, per batch; "" without any.
+std::string paired_change_text(const std::vector<MethodLatencyRow>& latencies,
+                               const std::string& model, const std::string& method,
+                               const std::string& device);
+// paired_change_text on the evaluation's own device.
 std::string latency_job_change(const std::vector<MethodLatencyRow>& latencies,
                                const EvaluationRow& evaluation);
 Table accuracy_table(const std::vector<AccuracyRow>& rows,

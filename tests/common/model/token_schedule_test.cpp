@@ -59,5 +59,18 @@ TEST(TokenSchedule, TomeClampsToHalfWithClsProtected) {
   EXPECT_EQ(decreasing.tokens_after_block[1], 197 - 32 - 29);
 }
 
+// Attention work is n^2 per block: POMT at layer 3 of deit-tiny's 12 keeps
+// the first 4 blocks whole and the other 8 at 139 tokens; HDP's part is the
+// engine's to count, so an HDP spec alone leaves all of it.
+TEST(TokenSchedule, AttentionWorkShareIsTheSumOfSquaredTokenCounts) {
+  const VitConfig config = parse_model_spec("deit-tiny");
+  EXPECT_DOUBLE_EQ(attention_work_share(parse_method_spec("none"), config), 1.0);
+  EXPECT_DOUBLE_EQ(attention_work_share(parse_method_spec("hdp:heads=0.1"), config), 1.0);
+  const double pomt = (4.0 * 197 * 197 + 8.0 * 139 * 139) / (12.0 * 197 * 197);
+  EXPECT_DOUBLE_EQ(attention_work_share(parse_method_spec("pomt:58"), config), pomt);
+  EXPECT_DOUBLE_EQ(attention_work_share(parse_method_spec("pomt:58+hdp:blocks=0.5"), config), pomt);
+  EXPECT_LT(attention_work_share(parse_method_spec("tome:16"), config), pomt);
+}
+
 }  // namespace
 }  // namespace tailsweep

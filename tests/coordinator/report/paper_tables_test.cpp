@@ -12,7 +12,7 @@ ReportData two_device_sweep() {
   const DeviceRef cpu{"cpu-a", false};
   const DeviceRef nano{"nano", true};
   const auto latency = [&](const DeviceRef& device, const std::string& method, double ms) {
-    data.method_latencies.push_back({device, "fmnist-vit", 1, method, ms, true, {}, {}, {}});
+    data.method_latencies.push_back({device, "fmnist-vit", 1, method, ms, true, {}, {}, {}, {}});
   };
   latency(cpu, "none", 20);
   latency(cpu, "pomt:95", 15);

@@ -73,8 +73,8 @@ TEST(AccuracyTable, ShowsPercentagesPointsAndTheDevice) {
   // "none"; batch 4 twice (the later row wins); another device's row and an
   // unpaired one are not this evaluation's.
   const auto timed = [](std::string device, int64_t batch, std::optional<double> ratio) {
-    MethodLatencyRow row{{std::move(device), false}, "fmnist-vit", batch, "pomt:58", 10.0, true,
-                         {}, {}, {}};
+    MethodLatencyRow row{
+        {std::move(device), false}, "fmnist-vit", batch, "pomt:58", 10.0, true, {}, {}, {}, {}};
     row.ratio = ratio;
     if (ratio) {
       row.ratio_ci95_low = *ratio - 0.004;
@@ -151,8 +151,8 @@ TEST(ScheduleTable, SavedLatencyAndStepsWithTheSimulatedDeviceMarked) {
   aligned.latency_after_pruning_ms = 10.0;
   aligned.latency_after_pruning_at = 128;
   const auto timed = [](std::string method, double ratio) {
-    MethodLatencyRow row{{"orin", true}, "deit-tiny", 1, std::move(method), 20.0, true,
-                         ratio,      ratio - 0.01, ratio + 0.02};
+    MethodLatencyRow row{{"orin", true}, "deit-tiny",  1, std::move(method), 20.0, true, ratio,
+                         ratio - 0.01,   ratio + 0.02, {}};
     return row;
   };
   const std::vector<MethodLatencyRow> latencies = {timed("pomt:67", 0.98), timed("pomt:69", 0.62)};
