@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include "common/model/model_config.h"
 #include "common/util/cli_main.h"
 #include "common/util/errors.h"
+#include "common/wire/strict_json.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -25,7 +27,20 @@ struct ProfileCommandOptions {
   std::string batches = "1";  // the flags' text, parsed into the request once
   std::string tokens;
   std::string out;
+  std::vector<std::string> hdp_share_files;  // eval results whose HDP shares a sim device models
 };
+
+// The HDP shares of an eval result file (`tailsweep-agent eval --out`).
+protocol::HdpMeasuredShares read_hdp_shares_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw InputError(fmt::format("--hdp-shares {}: cannot read the file", path));
+  const std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+  try {
+    return protocol::hdp_shares_of_eval(parse_strict_json(text, "the file"), std::nullopt);
+  } catch (const InputError& error) {
+    throw InputError(fmt::format("--hdp-shares {}: {}", path, error.what()));
+  }
+}
 
 // Set by SIGINT or SIGTERM: the curve so far is written, not lost. A second
 // signal ends the process at once (SA_RESETHAND).
@@ -51,6 +66,9 @@ void run_profile_command(ProfileCommandOptions options) {
     if (!out_file) throw InputError(fmt::format("cannot write --out {}", options.out));
   }
   options.request.batches = parse_batch_list(options.batches);
+  for (const std::string& path : options.hdp_share_files) {
+    options.request.hdp_shares.push_back(read_hdp_shares_file(path));
+  }
   if (!options.tokens.empty()) {
     options.request.tokens = parse_token_grid(
         options.tokens, parse_model_spec(options.request.run.model).total_tokens());
@@ -102,6 +120,12 @@ void register_profile_command(CLI::App& app) {
                    "each K (2..256), in the same rounds, paired with the dense none "
                    "(points carry \"clusters\"; docs/cluster.md), e.g. --paired-clusters 16 64")
       ->delimiter(',')
+      ->needs(methods);
+  command
+      ->add_option("--hdp-shares", options->hdp_share_files,
+                   "with --methods on a sim: device: model each HDP method from the shares of "
+                   "heads and blocks that an eval on a real device pruned (its --out file, one "
+                   "per method; docs/hdp.md)")
       ->needs(methods);
   command->callback([options, tokens, methods] {
     if (tokens->count() == 0 && methods->count() == 0) {

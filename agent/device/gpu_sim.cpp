@@ -135,12 +135,41 @@ void append_reduction(const GpuSpec& gpu, const VitConfig& config, int64_t batch
                                 static_cast<double>(tokens_before + tokens_after) * token_bytes));
 }
 
+// HDP's attention in one block (an assumption of this model, in
+// docs/hdp.md): the integer-part Q.K^T that decides runs on every head,
+// with a pass over its scores to rank heads and 2x2 blocks; the kept heads'
+// Q, K and V are gathered, and their Q.K^T, softmax and P.V run only on the
+// kept blocks' share of the columns, as hardware that skips pruned blocks
+// (HDP's co-processor) would. A GPU's dense kernels would not skip them:
+// the blocks' share is the optimistic part of this model. The approximation
+// (frac x frac dropped) saves a partial product that a float kernel does
+// not have, so it changes nothing here.
+void append_hdp_attention(const GpuSpec& gpu, int64_t heads, int64_t tokens, int64_t d,
+                          const HdpBlockShares& hdp, std::vector<KernelCost>& kernels) {
+  const double all_scores = static_cast<double>(heads * tokens * tokens) * kBytesPerFloat;
+  kernels.push_back(gemm_cost(gpu, "hdp_int_q@k^T", tokens, tokens, d, heads));
+  kernels.push_back(memory_cost(gpu, "hdp_rank_heads_blocks", 2 * all_scores));
+  const auto kept_heads =
+      static_cast<int64_t>(std::llround(static_cast<double>(heads) * (1 - hdp.heads_pruned)));
+  if (kept_heads == 0) return;
+  const auto kept_columns = std::max<int64_t>(
+      1, static_cast<int64_t>(std::ceil(static_cast<double>(tokens) * (1 - hdp.blocks_pruned))));
+  kernels.push_back(
+      memory_cost(gpu, "hdp_gather_heads",
+                  2 * 3 * static_cast<double>(kept_heads * tokens * d) * kBytesPerFloat));
+  kernels.push_back(gemm_cost(gpu, "q@k^T", tokens, kept_columns, d, kept_heads));
+  kernels.push_back(
+      memory_cost(gpu, "softmax",
+                  2 * static_cast<double>(kept_heads * tokens * kept_columns) * kBytesPerFloat));
+  kernels.push_back(gemm_cost(gpu, "attn@v", tokens, d, kept_columns, kept_heads));
+}
+
 // Attention (and its residual) on the tokens entering the block; the MLP on
 // the tokens the block's reduction leaves (docs/engine.md: every reduction
 // sits between the two).
 void append_block(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
                   int64_t attention_tokens, int64_t mlp_tokens, MethodKind reduction,
-                  bool proportional_attention, double weight_bytes,
+                  bool proportional_attention, double weight_bytes, const HdpBlockShares* hdp,
                   std::vector<KernelCost>& kernels) {
   const int64_t c = config.embed_dim;
   const int64_t hidden = config.mlp_hidden_dim();
@@ -152,11 +181,15 @@ void append_block(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
   const double scores = static_cast<double>(heads * tokens * tokens) * kBytesPerFloat;
   kernels.push_back(memory_cost(gpu, "norm1", 2 * activation));
   kernels.push_back(gemm_cost(gpu, "qkv", rows, 3 * c, c, 1, weight_bytes));
-  kernels.push_back(gemm_cost(gpu, "q@k^T", tokens, tokens, d, heads));
-  // ToMe's proportional attention adds log(size) to every logit once tokens have merged.
-  if (proportional_attention) kernels.push_back(memory_cost(gpu, "log_size_bias", 2 * scores));
-  kernels.push_back(memory_cost(gpu, "softmax", 2 * scores));
-  kernels.push_back(gemm_cost(gpu, "attn@v", tokens, d, tokens, heads));
+  if (hdp) {
+    append_hdp_attention(gpu, heads, tokens, d, *hdp, kernels);
+  } else {
+    kernels.push_back(gemm_cost(gpu, "q@k^T", tokens, tokens, d, heads));
+    // ToMe's proportional attention adds log(size) to every logit once tokens have merged.
+    if (proportional_attention) kernels.push_back(memory_cost(gpu, "log_size_bias", 2 * scores));
+    kernels.push_back(memory_cost(gpu, "softmax", 2 * scores));
+    kernels.push_back(gemm_cost(gpu, "attn@v", tokens, d, tokens, heads));
+  }
   kernels.push_back(gemm_cost(gpu, "proj", rows, c, c, 1, weight_bytes));
   kernels.push_back(memory_cost(gpu, "residual1", 3 * activation));
   if (mlp_tokens != attention_tokens)
@@ -180,8 +213,13 @@ double total_ms(const std::vector<KernelCost>& kernels) {
 
 std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig& config,
                                             int64_t batch, const MethodSpec& method,
-                                            double block_weight_bytes) {
+                                            double block_weight_bytes,
+                                            const std::vector<HdpBlockShares>* hdp) {
   const TokenSchedule schedule = token_schedule(method, config);
+  if (hdp && hdp->size() != schedule.tokens_into_block.size()) {
+    throw InputError(fmt::format("HDP shares for {} blocks; {} has {}", hdp->size(), config.name,
+                                 schedule.tokens_into_block.size()));
+  }
   std::vector<KernelCost> kernels;
   const int64_t patch_k = config.in_channels * config.patch_size * config.patch_size;
   kernels.push_back(
@@ -194,7 +232,8 @@ std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig&
   for (std::size_t block = 0; block < schedule.tokens_into_block.size(); ++block) {
     append_block(gpu, config, batch, schedule.tokens_into_block[block],
                  schedule.tokens_after_block[block], method.kind,
-                 merged && method.kind == MethodKind::kTome, block_weight_bytes, kernels);
+                 merged && method.kind == MethodKind::kTome, block_weight_bytes,
+                 hdp ? &(*hdp)[block] : nullptr, kernels);
     merged = merged || schedule.tokens_after_block[block] != schedule.tokens_into_block[block];
   }
   const int64_t tokens_out =
@@ -219,14 +258,15 @@ double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch
 }
 
 double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
-                      const MethodSpec& method, double block_weight_bytes) {
-  return total_ms(vit_forward_kernels(gpu, config, batch, method, block_weight_bytes));
+                      const MethodSpec& method, double block_weight_bytes,
+                      const std::vector<HdpBlockShares>* hdp) {
+  return total_ms(vit_forward_kernels(gpu, config, batch, method, block_weight_bytes, hdp));
 }
 
 double vit_block_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch, int64_t tokens) {
   std::vector<KernelCost> kernels;
   append_block(gpu, config, batch, tokens, tokens, MethodKind::kNone, false, kBytesPerFloat,
-               kernels);
+               nullptr, kernels);
   return total_ms(kernels);
 }
 

@@ -67,18 +67,29 @@ KernelCost memory_cost(const GpuSpec& gpu, std::string name, double bytes);
 // (random:tokens, POMT's curve protocol).
 std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig& config,
                                             int64_t batch, int64_t tokens);
+// Hybrid Dynamic Pruning in one block, as measured by an evaluation on a
+// real device (docs/hdp.md): the share of (image, head) pairs pruned and of
+// the kept heads' 2x2 attention blocks pruned.
+struct HdpBlockShares {
+  double heads_pruned = 0;
+  double blocks_pruned = 0;
+};
+
 // ... under a token-reduction method: each block's attention on the tokens
 // entering it, its MLP on those its reduction leaves (common/token_schedule.h),
 // plus the kernels of the reduction itself. block_weight_bytes: bytes per
 // weight of the blocks' qkv, proj, fc1 and fc2 (1 on the lookup kernel for
-// clustered weights, docs/cluster.md).
+// clustered weights, docs/cluster.md). hdp: one entry per block for a
+// method with HDP, whose attention then runs as append_hdp_attention says.
 std::vector<KernelCost> vit_forward_kernels(const GpuSpec& gpu, const VitConfig& config,
                                             int64_t batch, const MethodSpec& method,
-                                            double block_weight_bytes = 4.0);
+                                            double block_weight_bytes = 4.0,
+                                            const std::vector<HdpBlockShares>* hdp = nullptr);
 // Noise-free latency of that forward pass, in milliseconds.
 double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch, int64_t tokens);
 double vit_forward_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch,
-                      const MethodSpec& method, double block_weight_bytes = 4.0);
+                      const MethodSpec& method, double block_weight_bytes = 4.0,
+                      const std::vector<HdpBlockShares>* hdp = nullptr);
 // One transformer block (for --mode block).
 double vit_block_ms(const GpuSpec& gpu, const VitConfig& config, int64_t batch, int64_t tokens);
 

@@ -50,6 +50,7 @@ ProfileRequest profile_request_for(const protocol::ProfileJobSpec& spec,
   }
   request.methods = spec.methods;
   request.paired_clusters = spec.paired_clusters;
+  request.hdp_shares = spec.hdp_shares;
   request.run.weight_kernel = parse_weight_kernel(spec.weight_kernel);
   request.precision = spec.precision;
   request.mode = spec.mode;

@@ -11,6 +11,7 @@
 #include "agent/engine/compute_device.h"
 #include "agent/engine/runtime.h"
 #include "agent/engine/weights_check.h"
+#include "agent/measure/simulated_hdp.h"
 #include "common/util/errors.h"
 
 namespace tailsweep::agent {
@@ -29,7 +30,12 @@ class EngineLatency final : public LatencySampler {
                                       methods, options.run.weight_kernel, options.run.clusters,
                                       options.paired_clusters},
                  device),
-        configurations_(configurations) {}
+        configurations_(configurations) {
+    if (!options.hdp_shares.empty()) {
+      throw InputError(
+          "HDP shares are a simulated device's input; a real device measures what HDP prunes");
+    }
+  }
 
   double sample(const ProfilePoint& point) override {
     if (point.method < 0) return sampler_.time_forward(point.batch, point.tokens, -1).count();
@@ -76,17 +82,10 @@ class SimLatency final : public LatencySampler {
         config_(config),
         block_mode_(options.mode == "block"),
         methods_(methods),
-        configurations_(configurations) {
-    // Which heads HDP prunes depends on the data, which a simulated device
-    // never sees: no guessed share stands in for it.
-    for (const MethodSpec& method : methods_) {
-      if (method.hdp) {
-        throw InputError(
-            fmt::format("{}: the simulated GPUs do not model Hybrid Dynamic Pruning "
-                        "(its pruning depends on the data; docs/hdp.md)",
-                        to_string(method)));
-      }
-    }
+        configurations_(configurations),
+        // Which heads HDP prunes depends on the data, which a simulated
+        // device never sees: its shares come from a real device's evaluation.
+        hdp_inputs_(simulated_hdp_inputs(methods, options.hdp_shares, config)) {
     // Weights do not change a simulated latency, but bad ones are refused
     // the same way on every device.
     if (!options.run.weights.empty()) check_weights_file(config, options.run.weights);
@@ -135,8 +134,9 @@ class SimLatency final : public LatencySampler {
     } else if (point.method >= 0) {
       const TimedConfiguration& c = configurations_.at(static_cast<std::size_t>(point.method));
       const double bytes = variants_.at(c.variant).kernel == WeightKernel::kLookup ? 1.0 : 4.0;
-      model_ms =
-          sim::vit_forward_ms(gpu_.spec(), config_, point.batch, methods_.at(c.method), bytes);
+      const auto& hdp = hdp_inputs_.at(c.method);
+      model_ms = sim::vit_forward_ms(gpu_.spec(), config_, point.batch, methods_.at(c.method),
+                                     bytes, hdp ? &*hdp : nullptr);
     } else {
       MethodSpec keep;
       keep.kind = MethodKind::kRandom;
@@ -151,8 +151,14 @@ class SimLatency final : public LatencySampler {
   nlohmann::json device_json(const HostFacts& host) const override {
     return simulated_device_json(gpu_.spec(), host);
   }
-  // Refused at construction.
-  std::vector<HdpCounts> hdp_per_block(const ProfilePoint&) override { return {}; }
+  // What the model assumed, from the measured shares.
+  std::vector<HdpCounts> hdp_per_block(const ProfilePoint& point) override {
+    if (point.method < 0) return {};
+    const TimedConfiguration& c = configurations_.at(static_cast<std::size_t>(point.method));
+    const auto& hdp = hdp_inputs_.at(c.method);
+    if (!hdp) return {};
+    return simulated_hdp_counts(methods_.at(c.method), config_, point.batch, *hdp);
+  }
 
  private:
   sim::SimulatedGpu gpu_;
@@ -160,6 +166,7 @@ class SimLatency final : public LatencySampler {
   bool block_mode_;
   std::vector<MethodSpec> methods_;
   std::vector<TimedConfiguration> configurations_;
+  std::vector<std::optional<std::vector<sim::HdpBlockShares>>> hdp_inputs_;
   std::vector<WeightVariant> variants_;
 };
 

@@ -369,6 +369,15 @@ nlohmann::json rounds_json(const Measured& measured, const PointPlan& plan, doub
           {"rounds", rounds}};
 }
 
+// The measured shares a simulated device modelled HDP from; null without.
+nlohmann::json hdp_shares_json(const std::vector<protocol::HdpMeasuredShares>& shares) {
+  if (shares.empty()) return nullptr;
+  nlohmann::json list = nlohmann::json::array();
+  for (const protocol::HdpMeasuredShares& measured : shares)
+    list.push_back(protocol::to_json(measured));
+  return list;
+}
+
 }  // namespace
 
 nlohmann::json run_profiling(const ProfileRequest& options) {
@@ -489,6 +498,7 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
                               ? nlohmann::json(nullptr)
                               : nlohmann::json(options.paired_clusters)},
       {"variants", variants_json(variants)},
+      {"hdp_shares", hdp_shares_json(options.hdp_shares)},
       {"methods", plan.methods.empty() ? nlohmann::json(nullptr) : nlohmann::json(plan.methods)},
       {"method",
        {{"precision", options.precision},

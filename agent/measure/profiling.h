@@ -10,6 +10,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "agent/engine/model_run.h"
+#include "common/wire/protocol.h"
 
 namespace tailsweep::agent {
 
@@ -26,6 +27,9 @@ struct ProfileRequest {
   // dense "none" (docs/cluster.md). The clustered models run on
   // run.weight_kernel, the weights as given on the dense kernel.
   std::vector<int64_t> paired_clusters;
+  // On a simulated device, what each HDP method prunes per block, as an
+  // evaluation on a real device measured it (docs/hdp.md): its model's input.
+  std::vector<protocol::HdpMeasuredShares> hdp_shares;
   double precision = 0.01;
   std::string mode = "model";  // model | block
   double warmup_s = 2.0;

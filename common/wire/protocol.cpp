@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "common/model/method_spec.h"
 #include "common/util/errors.h"
 #include "common/wire/json_fields.h"
 #include "common/wire/strict_json.h"
@@ -22,8 +23,36 @@ void check_kind(const JsonFields& fields, const std::string& kind) {
   fields.fail("kind", fmt::format("'{}' is not one of cpu, cuda, jetson, sim", kind));
 }
 
-void put_optional(json& out, const char* key, const std::optional<std::string>& value) {
+template <typename T>
+void put_optional(json& out, const char* key, const std::optional<T>& value) {
   if (value) out[key] = *value;
+}
+
+// One element of a latency job's "hdp_shares": a method with HDP and, per
+// block, shares in [0, 1], as many of each.
+HdpMeasuredShares read_hdp_shares(const JsonFields& fields) {
+  fields.reject_unknown({"method", "heads_pruned", "blocks_pruned", "source_job_id"});
+  HdpMeasuredShares result;
+  result.method = fields.text("method");
+  if (!parse_method_spec(result.method).hdp) fields.fail("method", "has no HDP to model");
+  const auto shares = [&](const char* key) {
+    std::vector<double> values;
+    const json& list = fields.array(key, true);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (!list[i].is_number() || list[i].get<double>() < 0 || list[i].get<double>() > 1) {
+        fields.fail(fmt::format("{}[{}]", key, i), "expected a share in [0, 1]");
+      }
+      values.push_back(list[i].get<double>());
+    }
+    return values;
+  };
+  result.heads_pruned = shares("heads_pruned");
+  result.blocks_pruned = shares("blocks_pruned");
+  if (result.heads_pruned.size() != result.blocks_pruned.size()) {
+    fields.fail("blocks_pruned", "expected as many blocks as heads_pruned has");
+  }
+  if (fields.has("source_job_id")) result.source_job_id = fields.integer("source_job_id", 1);
+  return result;
 }
 
 }  // namespace
@@ -145,11 +174,38 @@ json to_json(const FailureRequest& request) {
   return {{"lease_id", request.lease_id}, {"error", request.error}};
 }
 
+json to_json(const HdpMeasuredShares& shares) {
+  json out = {{"method", shares.method},
+              {"heads_pruned", shares.heads_pruned},
+              {"blocks_pruned", shares.blocks_pruned}};
+  put_optional(out, "source_job_id", shares.source_job_id);
+  return out;
+}
+
+HdpMeasuredShares hdp_shares_of_eval(const json& eval_result,
+                                     std::optional<int64_t> source_job_id) {
+  const JsonFields fields(eval_result, "eval result");
+  HdpMeasuredShares result;
+  result.method = fields.text("method");
+  if (!fields.has("hdp")) {
+    fields.fail("hdp", fmt::format("missing: '{}' measured no HDP shares", result.method));
+  }
+  const JsonFields hdp = fields.object("hdp");
+  const json& blocks = hdp.array("per_block", true);
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    const JsonFields block = hdp.element("per_block", i, blocks[i]);
+    result.heads_pruned.push_back(block.fraction("heads_pruned_share"));
+    result.blocks_pruned.push_back(block.fraction("blocks_pruned_share"));
+  }
+  result.source_job_id = source_job_id;
+  return result;
+}
+
 ProfileJobSpec parse_profile_job_spec(const json& spec) {
   const JsonFields fields(spec, "profile job");
   fields.reject_unknown({"model", "weights", "batches", "tokens", "methods", "precision", "mode",
                          "protocol", "time_cap_s", "warmup_s", "seed", "paired_clusters",
-                         "weight_kernel"});
+                         "weight_kernel", "hdp_shares"});
   ProfileJobSpec result;
   result.model = fields.text("model");
   result.weights = fields.optional_text("weights");
@@ -208,6 +264,17 @@ ProfileJobSpec parse_profile_job_spec(const json& spec) {
     fields.fail("weight_kernel",
                 fmt::format("'{}' is neither dense nor lookup", result.weight_kernel));
   }
+  if (fields.has("hdp_shares")) {
+    const json& list = fields.array("hdp_shares", true);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      result.hdp_shares.push_back(read_hdp_shares(fields.element("hdp_shares", i, list[i])));
+      const std::string& method = result.hdp_shares.back().method;
+      if (std::find(result.methods.begin(), result.methods.end(), method) == result.methods.end()) {
+        fields.fail(fmt::format("hdp_shares[{}].method", i),
+                    fmt::format("'{}' is not one of the job's methods", method));
+      }
+    }
+  }
   return result;
 }
 
@@ -224,6 +291,10 @@ json to_json(const ProfileJobSpec& spec) {
   if (spec.protocol != "rounds") out["protocol"] = spec.protocol;
   if (!spec.paired_clusters.empty()) out["paired_clusters"] = spec.paired_clusters;
   if (spec.weight_kernel != "dense") out["weight_kernel"] = spec.weight_kernel;
+  if (!spec.hdp_shares.empty()) {
+    json& list = out["hdp_shares"] = json::array();
+    for (const HdpMeasuredShares& shares : spec.hdp_shares) list.push_back(to_json(shares));
+  }
   return out;
 }
 

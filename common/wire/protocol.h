@@ -94,6 +94,23 @@ inline constexpr int kProfileSchemaVersion = 2;
 
 // kind "profile": a latency curve (agent/profiling.h); kind "latency": the
 // latency of whole configurations, each method on the full input.
+// What HDP pruned in each block of an evaluation on a real device: the
+// input from which a simulated device models HDP's latency (docs/hdp.md).
+struct HdpMeasuredShares {
+  std::string method;                    // one of the job's methods, with HDP
+  std::vector<double> heads_pruned;      // per block: of the (image, head) pairs
+  std::vector<double> blocks_pruned;     // per block: of the kept heads' 2x2 blocks
+  std::optional<int64_t> source_job_id;  // the evaluation that measured them
+};
+
+nlohmann::json to_json(const HdpMeasuredShares& shares);
+
+// The shares an eval result's "hdp" object measured, per block (its
+// per_block heads_pruned_share and blocks_pruned_share). InputError when the
+// result has no HDP counts.
+HdpMeasuredShares hdp_shares_of_eval(const nlohmann::json& eval_result,
+                                     std::optional<int64_t> source_job_id);
+
 struct ProfileJobSpec {
   std::string model;
   std::optional<std::string> weights;  // a path on the agent; absent: random weights
@@ -115,6 +132,9 @@ struct ProfileJobSpec {
   // agents still read every other job.
   std::vector<int64_t> paired_clusters;
   std::string weight_kernel = "dense";
+  // latency only, for a simulated device: the shares its model of each HDP
+  // method uses. Written only when set.
+  std::vector<HdpMeasuredShares> hdp_shares;
 };
 ProfileJobSpec parse_profile_job_spec(const nlohmann::json& spec);
 nlohmann::json to_json(const ProfileJobSpec& spec);

@@ -117,6 +117,34 @@ TEST(GpuSim, MethodsCostTheirTokenScheduleAndTheirReduction) {
             11);  // proportional attention once tokens have merged
 }
 
+// HDP's model: the deciding integer product runs on every head, so with
+// nothing pruned it only adds work; pruned heads shrink the kept heads'
+// kernels, and pruned blocks (the co-processor assumption) their columns.
+TEST(GpuSim, HdpCostsItsDecisionAndSavesWhatItPrunes) {
+  const VitConfig tiny = parse_model_spec("deit-tiny");
+  const GpuSpec& nano = find_simulated_gpu("jetson-nano");
+  const MethodSpec hdp = parse_method_spec("hdp:heads=0.1,blocks=0.5");
+  const double baseline = vit_forward_ms(nano, tiny, 8, parse_method_spec("none"));
+  const auto with = [&](double heads, double blocks) {
+    const std::vector<HdpBlockShares> shares(12, HdpBlockShares{heads, blocks});
+    return vit_forward_ms(nano, tiny, 8, hdp, 4.0, &shares);
+  };
+  EXPECT_GT(with(0, 0), baseline);
+  EXPECT_LT(with(0.5, 0), with(0, 0));
+  EXPECT_LT(with(0, 0.5), with(0, 0));
+  EXPECT_LT(with(1, 0), with(0.5, 0));
+  const std::vector<HdpBlockShares> all(12, HdpBlockShares{1, 0});
+  const auto kernels = vit_forward_kernels(nano, tiny, 8, hdp, 4.0, &all);
+  EXPECT_EQ(std::count_if(kernels.begin(), kernels.end(),
+                          [](const KernelCost& k) { return k.name == "q@k^T"; }),
+            0);  // every head pruned: no attention beyond the decision
+  EXPECT_EQ(std::count_if(kernels.begin(), kernels.end(),
+                          [](const KernelCost& k) { return k.name == "hdp_int_q@k^T"; }),
+            12);
+  const std::vector<HdpBlockShares> short_list(11);
+  EXPECT_THROW(vit_forward_ms(nano, tiny, 8, hdp, 4.0, &short_list), InputError);
+}
+
 TEST(GpuSim, NoisySamplesAreSeededAndCentredOnTheModel) {
   SimulatedGpu a(find_simulated_gpu("jetson-tx2"), 42);
   SimulatedGpu b(find_simulated_gpu("jetson-tx2"), 42);

@@ -181,7 +181,9 @@ TEST(Profiling, PairedClustersOnTheEngineReportEachVariantsWeightBytes) {
 // A method with Hybrid Dynamic Pruning: its points say what it pruned (one
 // untimed pass); a simulated device refuses it, as it never sees the data
 // that decides.
-TEST(Profiling, AnHdpPointSaysWhatItPrunedAndASimulatedDeviceRefusesIt) {
+// On the engine, HDP's counts are measured; a simulated device models HDP
+// only from the shares a real device's evaluation measured, and says so.
+TEST(Profiling, AnHdpPointSaysWhatItPrunedAndASimulatedDeviceModelsMeasuredShares) {
   ProfileRequest request;
   request.run.model = "fmnist-vit";
   request.run.threads = 1;
@@ -201,13 +203,33 @@ TEST(Profiling, AnHdpPointSaysWhatItPrunedAndASimulatedDeviceRefusesIt) {
   EXPECT_EQ(hdp["blocks_pruned"], 2 * 4 * 6 * 99 * 49);
   EXPECT_EQ(hdp["per_block"].size(), 6u);
   request.device = "sim:jetson-nano";
-  try {
-    run_profiling(request);
-    ADD_FAILURE() << "a simulated device timed HDP";
-  } catch (const InputError& error) {
-    EXPECT_NE(std::string(error.what()).find("do not model Hybrid Dynamic Pruning"),
-              std::string::npos);
-  }
+  const auto refused = [&](const std::string& expected) {
+    try {
+      run_profiling(request);
+      ADD_FAILURE() << "timed: " << expected;
+    } catch (const InputError& error) {
+      EXPECT_NE(std::string(error.what()).find(expected), std::string::npos) << error.what();
+    }
+  };
+  refused("a simulated GPU models HDP from the shares an evaluation on a real device measured");
+  protocol::HdpMeasuredShares shares;
+  shares.method = "hdp:blocks=0.5";
+  shares.heads_pruned = std::vector<double>(6, 0.25);
+  shares.blocks_pruned = std::vector<double>(5, 0.5);
+  request.hdp_shares = {shares};
+  refused("HDP shares for 5 blocks; fmnist-vit has 6");
+  request.hdp_shares[0].blocks_pruned.push_back(0.5);
+  request.hdp_shares[0].source_job_id = 7;
+  const nlohmann::json simulated = run_profiling(request);
+  const nlohmann::json& modelled = simulated["points"][1]["hdp"];
+  EXPECT_EQ(modelled["heads"], 2 * 4 * 6);
+  EXPECT_EQ(modelled["heads_pruned"], 2 * 6);  // a quarter of each block's 8 (image, head) pairs
+  EXPECT_DOUBLE_EQ(modelled["blocks_pruned_share"].get<double>(), 0.5);
+  EXPECT_EQ(simulated["hdp_shares"][0]["source_job_id"], 7);
+  EXPECT_TRUE(simulated["device"]["simulated"].get<bool>());
+  // A real device measures what HDP prunes: shares are not its input.
+  request.device = "cpu";
+  refused("HDP shares are a simulated device's input");
 }
 
 TEST(Profiling, PairedClustersAreRefusedWithoutMethodsOrWithClustersAtLoad) {

@@ -57,6 +57,14 @@ TEST(Protocol, EveryBodyRoundTrips) {
   const ProfileJobSpec paired = parse_profile_job_spec(to_json(latency));
   EXPECT_EQ(paired.paired_clusters, latency.paired_clusters);
   EXPECT_EQ(paired.weight_kernel, "lookup");
+  // A simulated device's HDP shares, likewise only when set.
+  EXPECT_FALSE(to_json(latency).contains("hdp_shares"));
+  latency.methods.push_back("hdp:heads=0.1");
+  latency.hdp_shares = {{"hdp:heads=0.1", {0.25, 0.5}, {0, 0.5}, 12}};
+  const ProfileJobSpec modelled = parse_profile_job_spec(to_json(latency));
+  ASSERT_EQ(modelled.hdp_shares.size(), 1u);
+  EXPECT_EQ(modelled.hdp_shares[0].heads_pruned, (std::vector<double>{0.25, 0.5}));
+  EXPECT_EQ(modelled.hdp_shares[0].source_job_id, 12);
 
   EvalJobSpec eval;
   eval.model = "fmnist-vit";
@@ -103,6 +111,54 @@ TEST(Protocol, BadBodiesNameTheField) {
   json kernel = latency;
   kernel["weight_kernel"] = "int8";
   EXPECT_THAT(error_of(parse_profile_job_spec, kernel), HasSubstr("neither dense nor lookup"));
+  const json hdp_latency = {{"model", "m"}, {"methods", {"none", "hdp:heads=0.1"}}};
+  const json good = {{"method", "hdp:heads=0.1"}, {"heads_pruned", {0.1}}, {"blocks_pruned", {0}}};
+  for (const auto& [shares, message] : std::vector<std::pair<json, std::string>>{
+           {json::array({good}), "planned"},
+           {json::object(), "hdp_shares: expected an array"},
+           {json::array(
+                {json{{"method", "topk:8"}, {"heads_pruned", {0.1}}, {"blocks_pruned", {0}}}}),
+            "hdp_shares[0].method: has no HDP to model"},
+           {json::array({json{
+                {"method", "hdp:blocks=0.5"}, {"heads_pruned", {0.1}}, {"blocks_pruned", {0}}}}),
+            "is not one of the job's methods"},
+           {json::array({json{
+                {"method", "hdp:heads=0.1"}, {"heads_pruned", {1.5}}, {"blocks_pruned", {0}}}}),
+            "hdp_shares[0].heads_pruned[0]: expected a share in [0, 1]"},
+           {json::array({json{{"method", "hdp:heads=0.1"},
+                              {"heads_pruned", {0.1, 0.2}},
+                              {"blocks_pruned", {0}}}}),
+            "expected as many blocks as heads_pruned has"},
+           {json::array({json{{"method", "hdp:heads=0.1"},
+                              {"heads_pruned", {0.1}},
+                              {"blocks_pruned", {0}},
+                              {"rows", 1}}}),
+            "hdp_shares[0].rows: unknown field"}}) {
+    json spec = hdp_latency;
+    spec["hdp_shares"] = shares;
+    std::string error = "planned";
+    try {
+      parse_profile_job_spec(spec);
+    } catch (const InputError& e) {
+      error = e.what();
+    }
+    EXPECT_THAT(error, HasSubstr(message)) << shares.dump();
+  }
+}
+
+// A simulated device's input, from an eval result's per-block counts.
+TEST(Protocol, HdpSharesAreReadFromAnEvalResult) {
+  const json block = {{"heads_pruned_share", 0.25}, {"blocks_pruned_share", 0.5}};
+  const json eval = {{"method", "hdp:heads=0.1"}, {"hdp", {{"per_block", {block, block}}}}};
+  const HdpMeasuredShares shares = hdp_shares_of_eval(eval, 9);
+  EXPECT_EQ(shares.method, "hdp:heads=0.1");
+  EXPECT_EQ(shares.heads_pruned, (std::vector<double>{0.25, 0.25}));
+  EXPECT_EQ(shares.blocks_pruned, (std::vector<double>{0.5, 0.5}));
+  EXPECT_EQ(shares.source_job_id, 9);
+  EXPECT_THROW(hdp_shares_of_eval(json{{"method", "none"}}, 9), InputError);
+  json bad = eval;
+  bad["hdp"]["per_block"][1]["heads_pruned_share"] = 2;
+  EXPECT_THROW(hdp_shares_of_eval(bad, 9), InputError);
 }
 
 TEST(Protocol, ErrorBodiesAreReadBestEffort) {
