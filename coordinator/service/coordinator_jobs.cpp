@@ -12,6 +12,7 @@
 #include "common/model/model_config.h"
 #include "common/util/errors.h"
 #include "common/wire/json_fields.h"
+#include "common/wire/protocol.h"
 #include "coordinator/service/sweep_plan.h"
 #include "coordinator/store/sqlite.h"
 
@@ -92,19 +93,38 @@ std::map<std::string, double> method_latencies(store::Database& db, int64_t job_
 }
 
 // Queues the evaluation of `method` from an eval template, unless the sweep
-// already has that very job: devices that agree share it.
-void queue_eval_once(store::Store& store, int64_t sweep_id, json eval, const std::string& method,
-                     double now_s) {
+// already has that very job: devices that agree share it. Returns its id.
+int64_t queue_eval_once(store::Store& store, int64_t sweep_id, json eval, const std::string& method,
+                        double now_s) {
   eval["method"] = method;
   const std::string eval_json = eval.dump();
   auto statement = store.database().cached(
-      "SELECT 1 FROM jobs WHERE sweep_id = ?1 AND kind = 'eval' AND spec = ?2 LIMIT 1");
+      "SELECT id FROM jobs WHERE sweep_id = ?1 AND kind = 'eval' AND spec = ?2 LIMIT 1");
   statement->bind(1, sweep_id).bind(2, eval_json);
-  if (statement->step()) return;
+  if (statement->step()) return statement->column_int64(0);
   store::PlannedJob planned;
   planned.kind = "eval";
   planned.spec_json = eval_json;
   planned.priority = kEvalPriority;
+  return store.add_jobs(sweep_id, {planned}, now_s).front();
+}
+
+// Queues a simulated device's hdp_latency job: its latency job of `methods`
+// (after "none"), once the evaluations that measure them are done.
+void queue_hdp_latency(store::Store& store, int64_t sweep_id, int64_t device_id,
+                       const json& latency_template, const std::vector<std::string>& methods,
+                       const std::vector<int64_t>& evals, double now_s) {
+  HdpLatencyJobSpec spec;
+  spec.device_id = device_id;
+  spec.latency_job = protocol::parse_profile_job_spec(latency_template);
+  spec.latency_job.methods = {"none"};
+  spec.latency_job.methods.insert(spec.latency_job.methods.end(), methods.begin(), methods.end());
+  store::PlannedJob planned;
+  planned.kind = "hdp_latency";
+  planned.runner = std::string(store::kRunnerCoordinator);
+  planned.device_id = device_id;
+  planned.spec_json = to_json(spec).dump();
+  planned.depends_on_job_ids = evals;
   store.add_jobs(sweep_id, {planned}, now_s);
 }
 
@@ -161,16 +181,22 @@ void run_schedule(store::Store& store, const store::JobRow& job, double now_s) {
     for (const std::string& hdp : spec.hdp_methods) {
       composed.push_back(canonical(fmt::format("{}+{}", pomt, hdp)));
     }
+    std::vector<int64_t> composed_evals;
     if (spec.pomt_eval) {
       for (const std::string& method : schedules) {
         queue_eval_once(store, *job.sweep_id, *spec.pomt_eval, method, now_s);
       }
       for (const std::string& method : composed) {
-        queue_eval_once(store, *job.sweep_id, *spec.pomt_eval, method, now_s);
+        composed_evals.push_back(
+            queue_eval_once(store, *job.sweep_id, *spec.pomt_eval, method, now_s));
       }
     }
     std::vector<std::string> timed = schedules;
-    if (spec.hdp_timed) timed.insert(timed.end(), composed.begin(), composed.end());
+    if (!spec.device_simulated) timed.insert(timed.end(), composed.begin(), composed.end());
+    if (spec.device_simulated && spec.latency_job && !composed_evals.empty()) {
+      queue_hdp_latency(store, *job.sweep_id, spec.device_id, *spec.latency_job, composed,
+                        composed_evals, now_s);
+    }
     if (spec.latency_job) {
       // This device times POMT (both variants, and with each HDP setting)
       // beside the baseline and the candidates, in one job, so that they
@@ -206,6 +232,63 @@ void run_schedule(store::Store& store, const store::JobRow& job, double now_s) {
       }
       store.add_jobs(*job.sweep_id, jobs, now_s);
     }
+  }
+  transaction.commit();
+}
+
+// The result body of the evaluation a job depends on for `method`, with
+// that evaluation's job id.
+std::pair<int64_t, json> evaluation_of(store::Database& db, const store::JobRow& job,
+                                       const std::string& method) {
+  auto statement = db.cached(
+      "SELECT j.id, json_extract(j.spec, '$.method'), "
+      "       (SELECT r.body FROM results r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) "
+      "FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id "
+      "WHERE d.job_id = ?1 AND j.kind = 'eval' ORDER BY j.id");
+  statement->bind(1, job.id);
+  while (statement->step()) {
+    if (canonical(statement->column_text(1)) != method) continue;
+    const std::optional<std::string> body = statement->column_optional_text(2);
+    if (!body)
+      throw InputError(fmt::format("eval job {} has no result", statement->column_int64(0)));
+    return {statement->column_int64(0), json::parse(*body)};
+  }
+  throw InputError(
+      fmt::format("{} job {} depends on no evaluation of {}", job.kind, job.id, method));
+}
+
+// A simulated device's latency job of HDP methods, with the shares of heads
+// and blocks that the evaluations it depends on measured: what the device's
+// GPU model takes for HDP (docs/hdp.md).
+void run_hdp_latency(store::Store& store, const store::JobRow& job, double now_s) {
+  HdpLatencyJobSpec spec = parse_hdp_latency_job_spec(json::parse(job.spec_json));
+  store::Database& db = store.database();
+  protocol::ProfileJobSpec& latency = spec.latency_job;
+  latency.hdp_shares.clear();
+  json shares = json::array();
+  for (const std::string& method : latency.methods) {
+    if (!parse_method_spec(method).hdp) continue;
+    const auto [eval_job, body] = evaluation_of(db, job, canonical(method));
+    protocol::HdpMeasuredShares measured = protocol::hdp_shares_of_eval(body, eval_job);
+    measured.method = method;  // as the latency job lists it
+    const int64_t depth = parse_model_spec(latency.model).depth;
+    if (static_cast<int64_t>(measured.heads_pruned.size()) != depth) {
+      throw InputError(fmt::format("eval job {} measured {} blocks of {}; {} has {}", eval_job,
+                                   measured.heads_pruned.size(), method, latency.model, depth));
+    }
+    shares.push_back(protocol::to_json(measured));
+    latency.hdp_shares.push_back(std::move(measured));
+  }
+  const json result = {{"device_id", spec.device_id}, {"hdp_shares", shares}};
+  store::Transaction transaction(db);
+  store.complete_coordinator_job(job.id, result.dump(), now_s);
+  if (job.sweep_id) {
+    store::PlannedJob planned;
+    planned.kind = "latency";
+    planned.device_id = spec.device_id;
+    planned.spec_json = protocol::to_json(latency).dump();
+    planned.priority = kLatencyPriority;
+    store.add_jobs(*job.sweep_id, {planned}, now_s);
   }
   transaction.commit();
 }
@@ -298,6 +381,7 @@ json to_json(const MatchJobSpec& spec) {
 void run_coordinator_job(store::Store& store, const store::JobRow& job, double now_s) {
   if (job.kind == "schedule") return run_schedule(store, job, now_s);
   if (job.kind == "match") return run_match(store, job, now_s);
+  if (job.kind == "hdp_latency") return run_hdp_latency(store, job, now_s);
   throw InputError(fmt::format("the coordinator runs no '{}' jobs", job.kind));
 }
 

@@ -5,6 +5,9 @@
 //             then queues POMT's evaluation at R (once per distinct R), and
 //             that device's latency job with a match job after it; with
 //             HDP settings, each composed with POMT at R likewise
+//   hdp_latency  once the evaluations of HDP methods are done: the shares of
+//             heads and blocks each pruned per block, put into a simulated
+//             device's latency job of those methods, which it then queues
 //   match     from the latency job: the Top-K and ToMe r whose latency is
 //             closest to POMT's (common/matched_latency.h); then queues their
 //             evaluations (once per distinct method)

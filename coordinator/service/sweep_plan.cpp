@@ -444,8 +444,8 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
             schedule.match_tolerance = workload.evaluations->match_tolerance;
             if (workload.hdp && workload.hdp->pomt) {
               schedule.hdp_methods = workload.hdp->settings;
-              schedule.hdp_timed = !device->simulated;  // its GPU model refuses HDP
             }
+            schedule.device_simulated = device->simulated;
           }
           store::PlannedJob job;
           job.kind = "schedule";
@@ -467,9 +467,12 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
           if (!listed(methods, method)) methods.push_back(method);
         }
       }
+      std::vector<std::size_t> hdp_evals;  // the jobs that measure the HDP settings
       for (const std::string& method : methods) {
         protocol::EvalJobSpec eval = eval_template(workload, *workload.evaluations);
         eval.method = method;
+        if (workload.hdp && listed(workload.hdp->settings, method))
+          hdp_evals.push_back(jobs.size());
         add(agent_job("eval", std::nullopt, protocol::to_json(eval), kEvalPriority));
       }
       if (workload.clustering) {
@@ -489,12 +492,21 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
       if (workload.hdp && workload.hdp->latency) {
         std::vector<std::string> timed = {"none"};
         timed.insert(timed.end(), workload.hdp->settings.begin(), workload.hdp->settings.end());
+        const protocol::ProfileJobSpec latency =
+            paired_latency_spec(workload, *workload.hdp->latency, timed);
         for (const FleetDevice& device : devices) {
-          if (device.simulated) continue;
-          add(agent_job(
-              "latency", device.id,
-              protocol::to_json(paired_latency_spec(workload, *workload.hdp->latency, timed)),
-              kLatencyPriority));
+          if (!device.simulated) {
+            add(agent_job("latency", device.id, protocol::to_json(latency), kLatencyPriority));
+            continue;
+          }
+          // Its model's input comes from the settings' evaluations.
+          store::PlannedJob job;
+          job.kind = "hdp_latency";
+          job.runner = std::string(store::kRunnerCoordinator);
+          job.device_id = device.id;
+          job.spec_json = to_json(HdpLatencyJobSpec{device.id, latency}).dump();
+          job.depends_on = hdp_evals;
+          add(std::move(job));
         }
       }
     }
@@ -507,7 +519,7 @@ ScheduleJobSpec parse_schedule_job_spec(const json& spec) {
   const JsonFields f(spec, "schedule job");
   f.reject_unknown({"device_id", "model", "batch", "alpha", "layer", "tokens_total", "pomt_eval",
                     "latency_job", "matched", "match_tolerance", "aligned", "hdp_methods",
-                    "hdp_timed"});
+                    "device_simulated"});
   ScheduleJobSpec result;
   result.device_id = f.integer("device_id", 1);
   result.model = f.text("model");
@@ -533,7 +545,7 @@ ScheduleJobSpec parse_schedule_job_spec(const json& spec) {
       f.fail(fmt::format("hdp_methods[{}]", i), "expected an HDP setting alone");
     }
   }
-  if (f.has("hdp_timed")) result.hdp_timed = f.boolean("hdp_timed");
+  if (f.has("device_simulated")) result.device_simulated = f.boolean("device_simulated");
   if (!(result.match_tolerance > 0 && result.match_tolerance < 1)) {
     f.fail("match_tolerance", "outside (0, 1)");
   }
@@ -553,7 +565,22 @@ json to_json(const ScheduleJobSpec& spec) {
           {"match_tolerance", spec.match_tolerance},
           {"aligned", spec.aligned},
           {"hdp_methods", spec.hdp_methods},
-          {"hdp_timed", spec.hdp_timed}};
+          {"device_simulated", spec.device_simulated}};
+}
+
+HdpLatencyJobSpec parse_hdp_latency_job_spec(const json& spec) {
+  const JsonFields f(spec, "hdp_latency job");
+  f.reject_unknown({"device_id", "latency_job"});
+  HdpLatencyJobSpec result;
+  result.device_id = f.integer("device_id", 1);
+  f.object("latency_job");
+  result.latency_job = protocol::parse_profile_job_spec(f.at("latency_job"));
+  if (result.latency_job.methods.empty()) f.fail("latency_job", "expected a latency job (methods)");
+  return result;
+}
+
+json to_json(const HdpLatencyJobSpec& spec) {
+  return {{"device_id", spec.device_id}, {"latency_job", protocol::to_json(spec.latency_job)}};
 }
 
 }  // namespace tailsweep::coordinator

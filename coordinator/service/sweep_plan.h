@@ -18,6 +18,10 @@
 //   eval            with "hdp", once per setting, on any real device
 //   latency         with "hdp", one per selected real device: "none" and
 //                   every setting in the same rounds
+//   hdp_latency     with "hdp", one per selected simulated device, run by
+//                   the coordinator once the settings' evals are done: it
+//                   queues that device's latency job with the shares of
+//                   heads and blocks they measured (its model's input)
 // and, once a schedule has POMT's R (coordinator/service/coordinator_jobs.h):
 //   latency         on that device and batch: the baseline, every method
 //                   asked, POMT at R and the matching candidates, each timed
@@ -25,8 +29,8 @@
 //   match           run by the coordinator: the Top-K and ToMe r closest in
 //                   latency to POMT's, whose evals it then queues
 // With "hdp" and its "pomt", the schedule also queues each setting composed
-// with POMT at R (pomt:R@L+hdp:...): its eval, and on a real device its
-// latency in that device's latency job.
+// with POMT at R (pomt:R@L+hdp:...): its eval, and its latency (in the
+// device's latency job, or on a simulated device by an hdp_latency job).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -34,6 +38,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/wire/protocol.h"
 #include "coordinator/store/store.h"
 
 namespace tailsweep::coordinator {
@@ -113,9 +118,10 @@ struct ClusteringSettings {
 };
 
 // Hybrid Dynamic Pruning (Jaradat et al., docs/hdp.md): a grid of settings,
-// each evaluated, and timed beside "none" on every real device. Simulated
-// devices are left out: what HDP prunes depends on the images, which a GPU
-// model does not see.
+// each evaluated, and timed beside "none" on every selected device; a
+// simulated one models them from the shares of heads and blocks that the
+// evaluations measured (what HDP prunes depends on the images, which a GPU
+// model does not see).
 struct HdpSettings {
   std::vector<std::string> settings;  // canonical method specs, "hdp:heads=...,..."
   // Each setting also composed with POMT at every schedule's R (needs
@@ -186,11 +192,23 @@ struct ScheduleJobSpec {
   double match_tolerance = 0.05;
   bool aligned = false;  // also the step-aligned variant (its eval and its latency)
   // HDP settings ("hdp:...") composed with POMT's reference R: each
-  // evaluated, and, when hdp_timed, added to the latency job.
+  // evaluated, and timed: in the latency job on a real device; on a
+  // simulated one by an hdp_latency job once the evaluations have measured
+  // what its model needs (coordinator_jobs.h).
   std::vector<std::string> hdp_methods;
-  bool hdp_timed = false;
+  bool device_simulated = false;
 };
 ScheduleJobSpec parse_schedule_job_spec(const nlohmann::json& spec);
 nlohmann::json to_json(const ScheduleJobSpec& spec);
+
+// The spec of an hdp_latency job: a simulated device's latency job of HDP
+// methods, queued once the evaluations it depends on have measured what
+// each method pruned per block (its hdp_shares are filled in then).
+struct HdpLatencyJobSpec {
+  int64_t device_id = 0;
+  protocol::ProfileJobSpec latency_job;
+};
+HdpLatencyJobSpec parse_hdp_latency_job_spec(const nlohmann::json& spec);
+nlohmann::json to_json(const HdpLatencyJobSpec& spec);
 
 }  // namespace tailsweep::coordinator

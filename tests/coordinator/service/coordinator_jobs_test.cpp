@@ -12,6 +12,7 @@
 
 #include "../store/store_fixture.h"
 #include "common/util/errors.h"
+#include "common/wire/protocol.h"
 #include "coordinator/service/sweep_plan.h"
 
 namespace tailsweep::coordinator {
@@ -93,6 +94,7 @@ class CoordinatorJobsTest : public store::StoreTest {
 // What an agent says HDP pruned (docs/hdp.md): 2 of 10 heads, half the
 // blocks, 60% of the attention work.
 json hdp_counts() {
+  json block = {{"heads_pruned_share", 0.2}, {"blocks_pruned_share", 0.5}};
   return {{"heads", 10},
           {"heads_pruned", 2},
           {"heads_pruned_share", 0.2},
@@ -104,7 +106,7 @@ json hdp_counts() {
           {"attention_macs_skipped_share", 0.6},
           {"frac_macs_dropped", 0},
           {"int_macs", 500},
-          {"per_block", json::array()}};
+          {"per_block", json::array({block, block, block, block, block, block})}};  // 6 blocks
 }
 
 bool has_hdp(const std::string& method) { return method.find("hdp:") != std::string::npos; }
@@ -276,20 +278,47 @@ TEST_F(CoordinatorJobsTest, HdpSettingsComposeWithEachSchedulesPomt) {
   run_ready_coordinator_jobs();
 
   const std::string setting = "hdp:heads=0.1,blocks=1,approx=0,frac=8";
-  EXPECT_THAT(queued_eval_methods(store().database(), sweep), Contains("pomt:95+" + setting));
+  const std::string nano_composed = "pomt:95+" + setting;
+  EXPECT_THAT(queued_eval_methods(store().database(), sweep), Contains(nano_composed));
+  // The Nano's schedule latency job times no HDP: its model takes the shares
+  // that the evaluations measure, through two hdp_latency jobs (the setting
+  // alone, run already, and composed with its R, once that eval is done).
   auto latency_spec = store().database().prepare(
       "SELECT spec FROM jobs WHERE kind = 'latency' AND device_id = ?1 AND sweep_id = ?2 "
-      "AND state = 'queued'");
+      "AND spec NOT LIKE '%hdp_shares%'");
   latency_spec.bind(1, nano_.device_id).bind(2, sweep);
   ASSERT_TRUE(latency_spec.step());
   for (const std::string method : json::parse(latency_spec.column_text(0)).at("methods")) {
     EXPECT_FALSE(has_hdp(method)) << method;
   }
+  EXPECT_FALSE(latency_spec.step());
+  EXPECT_EQ(count("SELECT count(*) FROM jobs WHERE kind = 'hdp_latency'"), 2);
   while (!answer_next(cpu_, cpu_answer).empty()) {
   }  // the CPU's schedule latency job and the composed evals
-  // The setting and the CPU's composed one, timed; every HDP eval, in hdp_view.
-  EXPECT_EQ(count("SELECT count(*) FROM hdp_latency_view WHERE method LIKE 'pomt:%+hdp:%'"), 1);
-  EXPECT_EQ(count("SELECT count(*) FROM hdp_latency_view WHERE method = '" + setting + "'"), 1);
+  run_ready_coordinator_jobs();  // the composed one's hdp_latency job
+  auto modelled = store().database().prepare(
+      "SELECT spec FROM jobs WHERE kind = 'latency' AND device_id = ?1 AND sweep_id = ?2 "
+      "AND spec LIKE '%hdp_shares%' ORDER BY id");
+  modelled.bind(1, nano_.device_id).bind(2, sweep);
+  std::vector<std::string> modelled_methods;
+  while (modelled.step()) {
+    const protocol::ProfileJobSpec latency =
+        protocol::parse_profile_job_spec(json::parse(modelled.column_text(0)));
+    ASSERT_EQ(latency.hdp_shares.size(), 1u);
+    EXPECT_EQ(latency.hdp_shares[0].heads_pruned, std::vector<double>(6, 0.2));
+    EXPECT_TRUE(latency.hdp_shares[0].source_job_id.has_value());
+    modelled_methods.push_back(latency.methods.back());
+  }
+  EXPECT_EQ(modelled_methods, (std::vector<std::string>{setting, nano_composed}));
+  const auto nano_answer = [](const std::string& kind, const json& job) {
+    return agent_answer(kind, job, true);
+  };
+  while (!answer_next(nano_, nano_answer).empty()) {
+  }
+  // On each device: the setting and its composition with the device's R.
+  EXPECT_EQ(count("SELECT count(*) FROM hdp_latency_view WHERE method LIKE 'pomt:%+hdp:%'"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM hdp_latency_view WHERE method = '" + setting + "'"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM hdp_latency_view WHERE simulated = 1"), 2);
   EXPECT_EQ(count("SELECT count(*) FROM hdp_view WHERE method LIKE 'pomt:%+hdp:%' AND "
                   "heads_pruned = 2 AND attention_macs_skipped_share = 0.6 AND "
                   "baseline_top1 = 0.8"),

@@ -185,8 +185,9 @@ TEST(SweepPlan, ClusteringAddsOneDenseBaselineEvalPerK) {
   EXPECT_THAT(error_of(spec), HasSubstr("clustering: needs \"evaluations\""));
 }
 
-// An HDP method is evaluated, and timed on real devices only: a simulated
-// GPU cannot know which heads the data prunes.
+// An HDP method among evaluations.methods is evaluated, and timed on real
+// devices only: a simulated GPU cannot know which heads the data prunes
+// (the "hdp" grid models them there from the shares its evals measure).
 TEST(SweepPlan, HdpMethodsAreTimedOnRealDevicesOnly) {
   json spec = full_spec();
   spec["workloads"][0]["evaluations"]["methods"] = {"hdp:heads=0.1", "topk:20"};
@@ -221,10 +222,21 @@ TEST(SweepPlan, HdpGridEvaluatesTimesAndComposesWithPomt) {
   const std::string blocks = "hdp:heads=0,blocks=0.5,approx=1,frac=8";
   std::vector<std::string> evaluated;
   std::map<int64_t, std::vector<std::string>> timed;
-  std::map<int64_t, bool> composes_timed;
-  for (const auto& job : plan_sweep(parse_sweep_spec(spec), kFleet)) {
+  std::map<int64_t, bool> simulated;
+  std::map<int64_t, std::vector<std::size_t>> modelled;  // sim device -> its hdp_latency's evals
+  std::vector<std::size_t> setting_evals;
+  const auto jobs = plan_sweep(parse_sweep_spec(spec), kFleet);
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const store::PlannedJob& job = jobs[i];
     if (job.kind == "eval") {
       evaluated.push_back(protocol::parse_eval_job_spec(json::parse(job.spec_json)).method);
+      if (evaluated.back().starts_with("hdp:")) setting_evals.push_back(i);
+    } else if (job.kind == "hdp_latency") {
+      EXPECT_EQ(job.runner, store::kRunnerCoordinator);
+      const HdpLatencyJobSpec hdp = parse_hdp_latency_job_spec(json::parse(job.spec_json));
+      EXPECT_EQ(hdp.latency_job.methods, (std::vector<std::string>{"none", heads, blocks}));
+      EXPECT_EQ(hdp.device_id, *job.device_id);
+      modelled[hdp.device_id] = job.depends_on;
     } else if (job.kind == "latency") {
       const auto latency = protocol::parse_profile_job_spec(json::parse(job.spec_json));
       EXPECT_EQ(latency.batches, (std::vector<int64_t>{1, 64}));
@@ -233,17 +245,21 @@ TEST(SweepPlan, HdpGridEvaluatesTimesAndComposesWithPomt) {
     } else if (job.kind == "schedule") {
       const ScheduleJobSpec schedule = parse_schedule_job_spec(json::parse(job.spec_json));
       EXPECT_EQ(schedule.hdp_methods, (std::vector<std::string>{heads, blocks}));
-      composes_timed[schedule.device_id] = schedule.hdp_timed;
+      simulated[schedule.device_id] = schedule.device_simulated;
     }
   }
   EXPECT_EQ(evaluated, (std::vector<std::string>{"none", "topk:20", "tome:8", heads, blocks}));
   EXPECT_EQ(timed, (std::map<int64_t, std::vector<std::string>>{{1, {"none", heads, blocks}}}));
-  EXPECT_EQ(composes_timed, (std::map<int64_t, bool>{{1, true}, {2, false}, {3, false}}));
+  EXPECT_EQ(simulated, (std::map<int64_t, bool>{{1, false}, {2, true}, {3, true}}));
+  // Each simulated device's model waits for the evaluations that measure it.
+  EXPECT_EQ(modelled,
+            (std::map<int64_t, std::vector<std::size_t>>{{2, setting_evals}, {3, setting_evals}}));
 
   spec["workloads"][0]["hdp"]["pomt"] = false;
   spec["workloads"][0]["hdp"]["latency"] = false;
   for (const auto& job : plan_sweep(parse_sweep_spec(spec), kFleet)) {
     EXPECT_NE(job.kind, "latency");
+    EXPECT_NE(job.kind, "hdp_latency");
     if (job.kind == "schedule") {
       EXPECT_TRUE(parse_schedule_job_spec(json::parse(job.spec_json)).hdp_methods.empty());
     }
