@@ -40,6 +40,9 @@ const std::vector<std::pair<std::string, std::string>>& job_specs() {
       {"latency", R"({"model": "deit-tiny", "batches": [1], "methods": ["none"],
                      "paired_clusters": [16, 64], "weight_kernel": "lookup"})"},
       {"eval", R"({"model": "fmnist-vit", "method": "tome:8", "batch": 64, "limit": 1000})"},
+      {"eval", R"({"model": "fmnist-vit", "method": "hdp:heads=0.1", "batch": 64, "limit": 1000})"},
+      {"latency",
+       R"({"model": "fmnist-vit", "batches": [1], "methods": ["none", "hdp:blocks=0.5"]})"},
       {"accuracy_curve", R"({"model": "fmnist-vit", "tokens": "2:197:5", "limit": 1000})"},
   };
   return specs;
@@ -79,6 +82,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   });
   refused_or_read([&] { store::parse_schedule_body(value); });
   refused_or_read([&] { store::parse_match_body(value); });
+  refused_or_read([&] { coordinator::to_json(coordinator::parse_hdp_latency_job_spec(value)); });
+  refused_or_read([&] { protocol::to_json(protocol::hdp_shares_of_eval(value, 1)); });
   for (const auto& job : job_specs()) {  // (clang 14 cannot capture structured bindings)
     for (const bool simulated : {false, true}) {
       refused_or_read([&] {
