@@ -75,7 +75,8 @@ class FamilySeries {
 };
 
 // Each device that timed a method of a model, with its paired changes and
-// the heads HDP pruned on the timing input (at the largest batch timed).
+// the heads HDP pruned on the timing input, or as a simulated device's model
+// assumed them (at the largest batch timed).
 std::string latency_by_device(const std::vector<MethodLatencyRow>& latencies,
                               const std::string& model, const std::string& method) {
   std::vector<DeviceRef> devices;
@@ -98,8 +99,11 @@ std::string latency_by_device(const std::vector<MethodLatencyRow>& latencies,
                         paired_change_text(latencies, model, method, device.name));
     const MethodLatencyRow* largest = largest_batch[device.name];
     if (largest->hdp_heads_pruned_share) {
-      text += fmt::format(" (timing input, b{}: {}% of heads pruned)", largest->batch,
-                          percent(*largest->hdp_heads_pruned_share));
+      // A simulated device saw no input: its model took the evaluation's shares.
+      text +=
+          fmt::format(" ({}, b{}: {}% of heads pruned)",
+                      device.simulated ? "modelled from the evaluation's shares" : "timing input",
+                      largest->batch, percent(*largest->hdp_heads_pruned_share));
     }
   }
   return text;

@@ -92,6 +92,14 @@ TEST(HdpReport, TheTableHasOneRowPerHdpEvaluationWithItsLatencyPerDevice) {
   const std::vector<std::string>& composed =
       table.rows[0][2] == kHeads ? table.rows[1] : table.rows[0];
   EXPECT_THAT(composed[10], HasSubstr("b1 -30.0%"));
+  // A simulated device's row says its heads are the model's, from the shares.
+  std::vector<MethodLatencyRow> with_sim = data.method_latencies;
+  with_sim.push_back(timed(kHeads, 1, 1.2, 0.25));
+  with_sim.back().device = {"nano", true};
+  const Table both = hdp_table(accuracy_rows(data.evaluations), with_sim);
+  const std::string& text = both.rows[0][2] == kHeads ? both.rows[0][10] : both.rows[1][10];
+  EXPECT_THAT(text, HasSubstr("; nano (simulated): b1 +20.0% ±3.0 (modelled from the "
+                              "evaluation's shares, b1: 25.0% of heads pruned)"));
 }
 
 TEST(HdpReport, FiguresPutEveryFamilyOnTheSameAxes) {
