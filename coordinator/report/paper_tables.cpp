@@ -179,6 +179,11 @@ Table paper_table(const ReportData& data, const std::string& model, int64_t batc
   return table;
 }
 
+// " !" for a latency known to have stopped short of its precision.
+std::string short_mark(const std::optional<bool>& reached_precision) {
+  return reached_precision == false ? " !" : "";
+}
+
 }  // namespace
 
 std::vector<Table> paper_tables(const ReportData& data) {
@@ -191,7 +196,8 @@ std::vector<Table> paper_tables(const ReportData& data) {
 
 Table matched_table(const ReportData& data) {
   Table table{"matched",
-              "Top-K and ToMe at POMT's latency: the r whose latency on the device is closest",
+              "Top-K and ToMe at POMT's latency: the r whose latency on the device is closest; "
+              "! = a latency that stopped short of its precision",
               {"device", "model", "batch", "POMT", "POMT (ms)", "POMT top-1 (%)", "matched",
                "latency (ms)", "gap (%)", "within tolerance", "top-1 (%)"},
               {}};
@@ -200,9 +206,10 @@ Table matched_table(const ReportData& data) {
     const auto top1 = top1_of(data, row.model, row.method);
     table.rows.push_back(
         {device_label(row.device), row.model, std::to_string(row.batch), row.target_method,
-         fmt::format("{:.2f}", row.target_latency_ms),
+         fmt::format("{:.2f}{}", row.target_latency_ms, short_mark(row.target_reached_precision)),
          pomt_top1 ? fmt::format("{:.2f}", 100 * *pomt_top1) : "", row.method,
-         fmt::format("{:.2f}", row.latency_ms), fmt::format("{:+.1f}", 100 * row.relative_gap),
+         fmt::format("{:.2f}{}", row.latency_ms, short_mark(row.reached_precision)),
+         fmt::format("{:+.1f}", 100 * row.relative_gap),
          row.within_tolerance ? "yes" : fmt::format("no (> {:.0f}%)", 100 * row.tolerance),
          top1 ? fmt::format("{:.2f}", 100 * *top1) : ""});
   }

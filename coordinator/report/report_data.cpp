@@ -132,7 +132,8 @@ std::vector<ScheduleEntry> load_schedules(Database& db, int64_t sweep_id,
                                           const std::vector<LatencyCurve>& curves) {
   Statement statement = db.prepare(
       "SELECT d.name, d.simulated, s.model, s.batch, s.alpha, s.tokens_total, s.n_star, s.r, "
-      "       s.layer, s.latency_at_n_star_ms, s.baseline_latency_ms, s.variant "
+      "       s.layer, s.latency_at_n_star_ms, s.baseline_latency_ms, s.variant, s.curve_points, "
+      "       s.curve_points_below_precision, s.curve_points_unstable, s.n_star_reached_precision "
       "FROM schedules s JOIN devices d ON d.id = s.device_id WHERE s.sweep_id = ? "
       "ORDER BY d.simulated, d.name, s.model, s.batch, s.id");
   statement.bind(1, sweep_id);
@@ -150,6 +151,12 @@ std::vector<ScheduleEntry> load_schedules(Database& db, int64_t sweep_id,
     entry.latency_at_n_star_ms = statement.column_optional_double(9);
     entry.unpruned_latency_ms = statement.column_optional_double(10);
     entry.variant = statement.column_text(11);
+    entry.curve_points = statement.column_optional_int64(12);
+    entry.curve_points_below_precision = statement.column_optional_int64(13);
+    entry.curve_points_unstable = statement.column_optional_int64(14);
+    if (const auto reached = statement.column_optional_int64(15)) {
+      entry.n_star_reached_precision = *reached != 0;
+    }
     // The curve is the measurement itself; the schedule's copies are the fallback.
     if (const LatencyCurve* curve = find_curve(curves, entry.device.name, entry.model, entry.batch);
         curve != nullptr && !curve->paired.empty()) {
@@ -321,11 +328,16 @@ std::vector<MeasurementRow> load_measurements(Database& db, int64_t sweep_id) {
 std::vector<MatchedRow> load_matched(Database& db, int64_t sweep_id) {
   Statement statement = db.prepare(
       "SELECT d.name, d.simulated, b.model, b.batch, b.target_method, b.target_latency_ms, "
-      "       b.family, b.method, b.latency_ms, b.relative_gap, b.within_tolerance, b.tolerance "
+      "       b.family, b.method, b.latency_ms, b.relative_gap, b.within_tolerance, b.tolerance, "
+      "       b.target_reached_precision, b.reached_precision "
       "FROM matched_baselines b JOIN devices d ON d.id = b.device_id WHERE b.sweep_id = ? "
       "ORDER BY d.simulated, d.name, b.model, b.batch, b.family, b.id");
   statement.bind(1, sweep_id);
   std::vector<MatchedRow> rows;
+  const auto flag = [&](int column) -> std::optional<bool> {
+    const auto value = statement.column_optional_int64(column);
+    return value ? std::optional<bool>(*value != 0) : std::nullopt;
+  };
   while (statement.step()) {
     rows.push_back({{statement.column_text(0), statement.column_int64(1) != 0},
                     statement.column_text(2),
@@ -337,7 +349,9 @@ std::vector<MatchedRow> load_matched(Database& db, int64_t sweep_id) {
                     statement.column_double(8),
                     statement.column_double(9),
                     statement.column_int64(10) != 0,
-                    statement.column_double(11)});
+                    statement.column_double(11),
+                    flag(12),
+                    flag(13)});
   }
   return rows;
 }

@@ -75,6 +75,11 @@ struct ScheduleEntry {
   // promised. Null without a curve.
   std::optional<double> latency_after_pruning_ms;
   std::optional<int64_t> latency_after_pruning_at;  // the count it was read at
+  // What the curve behind it held (null from schedules before 007_validity):
+  // its points, those short of their precision, the unstable ones, and
+  // whether the point at n* reached its precision.
+  std::optional<int64_t> curve_points, curve_points_below_precision, curve_points_unstable;
+  std::optional<bool> n_star_reached_precision;
 };
 
 // What Hybrid Dynamic Pruning pruned (docs/hdp.md), as shares of what it saw.
@@ -157,6 +162,9 @@ struct MatchedRow {
   double relative_gap = 0;
   bool within_tolerance = false;
   double tolerance = 0.05;
+  // Whether POMT's and the chosen method's latencies reached their precision
+  // (null from matches before 007_validity).
+  std::optional<bool> target_reached_precision, reached_precision;
 };
 
 // An evaluation of weights clustered at load (docs/cluster.md), with the

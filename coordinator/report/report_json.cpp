@@ -69,7 +69,12 @@ json schedules_json(const std::vector<ScheduleEntry>& schedules) {
                      {"latency_at_n_star_ms", or_null(entry.latency_at_n_star_ms)},
                      {"unpruned_latency_ms", or_null(entry.unpruned_latency_ms)},
                      {"saved_ms", or_null(saved_ms)},
-                     {"steps", steps_json(entry.steps)}});
+                     {"steps", steps_json(entry.steps)},
+                     {"variant", entry.variant},
+                     {"curve_points", or_null(entry.curve_points)},
+                     {"curve_points_below_precision", or_null(entry.curve_points_below_precision)},
+                     {"curve_points_unstable", or_null(entry.curve_points_unstable)},
+                     {"n_star_reached_precision", or_null(entry.n_star_reached_precision)}});
   }
   return array;
 }
@@ -192,7 +197,9 @@ json matched_json(const std::vector<MatchedRow>& rows) {
                      {"latency_ms", row.latency_ms},
                      {"relative_gap", row.relative_gap},
                      {"within_tolerance", row.within_tolerance},
-                     {"tolerance", row.tolerance}});
+                     {"tolerance", row.tolerance},
+                     {"target_reached_precision", or_null(row.target_reached_precision)},
+                     {"reached_precision", or_null(row.reached_precision)}});
   }
   return array;
 }

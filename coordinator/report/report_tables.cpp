@@ -130,6 +130,19 @@ std::optional<double> promised_saving(const ScheduleEntry& entry) {
   return share * (1 - *entry.latency_after_pruning_ms / *entry.unpruned_latency_ms);
 }
 
+std::string curve_validity_text(const ScheduleEntry& entry) {
+  if (!entry.curve_points) return "";
+  std::string text = *entry.curve_points_below_precision == 0
+                         ? fmt::format("all {} reached precision", *entry.curve_points)
+                         : fmt::format("{} of {} short of precision",
+                                       *entry.curve_points_below_precision, *entry.curve_points);
+  if (*entry.curve_points_unstable > 0) {
+    text += fmt::format(", {} unstable", *entry.curve_points_unstable);
+  }
+  if (entry.n_star_reached_precision == false) text += "; n* short of precision !";
+  return text;
+}
+
 Table schedule_table(const std::vector<ScheduleEntry>& schedules,
                      const std::vector<MethodLatencyRow>& latencies) {
   Table table{
@@ -137,10 +150,11 @@ Table schedule_table(const std::vector<ScheduleEntry>& schedules,
       "POMT schedules, POMT's own (reference) and step-aligned: the curve at the tokens left "
       "after pruning (or the next count it measured), the saving that promises (scaled by the "
       "blocks after the pruning layer) and the saving the latency job measured (paired ratio, "
-      "± 95% CI); ! = measured below half a promise of 2% or more",
+      "± 95% CI); ! = measured below half a promise of 2% or more; the curve's points that "
+      "stopped short of their precision or were unstable (every point is used)",
       {"device", "model", "batch", "variant", "n*", "R", "layer", "tokens after pruning",
        "latency at n* (ms)", "latency after pruning (ms)", "unpruned (ms)", "promised (%)",
-       "measured (%)", "steps"},
+       "measured (%)", "steps", "curve validity"},
       {}};
   for (const ScheduleEntry& entry : schedules) {
     const int64_t after = pomt_tokens_after(entry.tokens_total, entry.r);
@@ -173,7 +187,7 @@ Table schedule_table(const std::vector<ScheduleEntry>& schedules,
                           std::to_string(after), fixed(entry.latency_at_n_star_ms, 2), after_ms,
                           fixed(entry.unpruned_latency_ms, 2),
                           promised ? fmt::format("{:.1f}", 100 * *promised) : "", measured,
-                          format_steps(entry.steps)});
+                          format_steps(entry.steps), curve_validity_text(entry)});
   }
   return table;
 }

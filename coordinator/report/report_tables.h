@@ -47,6 +47,9 @@ std::string format_steps(const std::vector<schedule::LatencyStep>& steps);
 // The saving the curve promises for a schedule: (depth - layer - 1/3) /
 // depth of 1 - L(after pruning) / L(unpruned); null without the curve.
 std::optional<double> promised_saving(const ScheduleEntry& entry);
+// "all 40 reached precision", "3 of 40 short of precision, 1 unstable; n*
+// short of precision !"; "" for a schedule from before 007_validity.
+std::string curve_validity_text(const ScheduleEntry& entry);
 Table schedule_table(const std::vector<ScheduleEntry>& schedules,
                      const std::vector<MethodLatencyRow>& latencies);
 // "b1 -15.2% ±0.8, b4 -20.6% ±0.5": a method's paired ratios to "none" from

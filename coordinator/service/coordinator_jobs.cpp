@@ -78,18 +78,50 @@ std::vector<schedule::CurvePoint> accuracy_curve(store::Database& db, int64_t jo
 }
 
 // Method -> latency of one latency job at one batch: the paired ratio to
-// "none" times none's median when measured in rounds, else the median.
-std::map<std::string, double> method_latencies(store::Database& db, int64_t job_id, int64_t batch) {
-  std::map<std::string, double> latencies;
+// "none" times none's median when measured in rounds, else the median; and
+// whether the point reached its precision.
+struct TimedMethod {
+  double latency_ms = 0;
+  bool reached_precision = false;
+};
+std::map<std::string, TimedMethod> method_latencies(store::Database& db, int64_t job_id,
+                                                    int64_t batch) {
+  std::map<std::string, TimedMethod> latencies;
   auto statement = db.cached(
-      "SELECT m.method, coalesce(m.ratio * r.median_ms, m.median_ms) FROM method_latency m "
+      "SELECT m.method, coalesce(m.ratio * r.median_ms, m.median_ms), m.reached_precision "
+      "FROM method_latency m "
       "LEFT JOIN method_latency r ON r.job_id = m.job_id AND r.batch = m.batch "
       "AND r.method = m.ratio_to_method AND r.clusters IS NULL "
       "WHERE m.job_id = ?1 AND m.batch = ?2 AND m.clusters IS NULL "
       "ORDER BY m.id");  // a later row of a method wins
   statement->bind(1, job_id).bind(2, batch);
-  while (statement->step()) latencies[statement->column_text(0)] = statement->column_double(1);
+  while (statement->step()) {
+    latencies[statement->column_text(0)] = {statement->column_double(1),
+                                            statement->column_int64(2) != 0};
+  }
   return latencies;
+}
+
+// What the curve a schedule is computed from held (docs/sweeps.md): every
+// point is used; those short of their precision or unstable are counted,
+// and the point at n* says whether it reached its own.
+store::CurveValidity curve_validity(store::Database& db, int64_t job_id, int64_t batch,
+                                    int64_t n_star) {
+  auto statement = db.cached(
+      "SELECT count(*), coalesce(sum(reached_precision = 0), 0), coalesce(sum(stable = 0), 0), "
+      "       max(CASE WHEN tokens = ?3 THEN reached_precision END) "
+      "FROM curve_points WHERE job_id = ?1 AND batch = ?2");
+  statement->bind(1, job_id).bind(2, batch).bind(3, n_star);
+  store::CurveValidity validity;
+  if (statement->step()) {
+    validity.points = statement->column_int64(0);
+    validity.below_precision = statement->column_int64(1);
+    validity.unstable = statement->column_int64(2);
+    if (const auto reached = statement->column_optional_int64(3)) {
+      validity.n_star_reached_precision = *reached != 0;
+    }
+  }
+  return validity;
 }
 
 // Queues the evaluation of `method` from an eval template, unless the sweep
@@ -149,18 +181,26 @@ void run_schedule(store::Store& store, const store::JobRow& job, double now_s) {
   }
   const schedule::AlignedSchedule aligned =
       schedule::align_to_steps(result, steps, spec.tokens_total);
+  const store::CurveValidity validity = curve_validity(db, profile_job, spec.batch, result.n_star);
   json body = {{"device_id", spec.device_id},
-                     {"model", spec.model},
-                     {"batch", spec.batch},
-                     {"method", "pomt"},
-                     {"alpha", spec.alpha},
-                     {"tokens_total", spec.tokens_total},
-                     {"n_star", result.n_star},
-                     {"r", result.r},
-                     {"layer", spec.layer},
-                     {"latency_at_n_star_ms", result.latency_at_n_star_ms},
-                     {"baseline_latency_ms", result.baseline_latency_ms},
-                     {"source_job_ids", {profile_job, accuracy_job}}};
+               {"model", spec.model},
+               {"batch", spec.batch},
+               {"method", "pomt"},
+               {"alpha", spec.alpha},
+               {"tokens_total", spec.tokens_total},
+               {"n_star", result.n_star},
+               {"r", result.r},
+               {"layer", spec.layer},
+               {"latency_at_n_star_ms", result.latency_at_n_star_ms},
+               {"baseline_latency_ms", result.baseline_latency_ms},
+               {"source_job_ids", {profile_job, accuracy_job}},
+               {"validity",
+                {{"points", validity.points},
+                 {"below_precision", validity.below_precision},
+                 {"unstable", validity.unstable},
+                 {"n_star_reached_precision", validity.n_star_reached_precision
+                                                  ? json(*validity.n_star_reached_precision)
+                                                  : json(nullptr)}}}};
   if (spec.aligned) {
     body["aligned"] = {{"r", aligned.r},
                        {"tokens_after_pruning", aligned.tokens_after_pruning},
@@ -298,7 +338,8 @@ void run_match(store::Store& store, const store::JobRow& job, double now_s) {
   const VitConfig config = parse_model_spec(spec.model);
   store::Database& db = store.database();
   const int64_t latency_job = dependency(dependencies_by_kind(db, job.id), "latency", job);
-  const std::map<std::string, double> latencies = method_latencies(db, latency_job, spec.batch);
+  const std::map<std::string, TimedMethod> latencies =
+      method_latencies(db, latency_job, spec.batch);
   const auto target = latencies.find(spec.target_method);
   if (target == latencies.end()) {
     throw InputError(fmt::format("latency job {} did not time {} at batch {}", latency_job,
@@ -310,23 +351,25 @@ void run_match(store::Store& store, const store::JobRow& job, double now_s) {
     std::vector<schedule::MethodLatency> candidates;
     for (const std::string& method : schedule::matching_candidates(family, config)) {
       const auto found = latencies.find(method);
-      if (found != latencies.end()) candidates.push_back({method, found->second});
+      if (found != latencies.end()) candidates.push_back({method, found->second.latency_ms});
     }
     const schedule::MatchedBaseline matched =
-        schedule::match_latency(target->second, candidates, spec.tolerance);
+        schedule::match_latency(target->second.latency_ms, candidates, spec.tolerance);
     matches.push_back({{"family", family},
                        {"method", matched.method},
                        {"latency_ms", matched.latency_ms},
                        {"relative_gap", matched.relative_gap},
                        {"within_tolerance", matched.within_tolerance},
-                       {"candidates", matched.candidates}});
+                       {"candidates", matched.candidates},
+                       {"reached_precision", latencies.at(matched.method).reached_precision}});
     chosen.push_back(matched.method);
   }
   const json body = {{"device_id", spec.device_id},
                      {"model", spec.model},
                      {"batch", spec.batch},
                      {"target_method", spec.target_method},
-                     {"target_latency_ms", target->second},
+                     {"target_latency_ms", target->second.latency_ms},
+                     {"target_reached_precision", target->second.reached_precision},
                      {"tolerance", spec.tolerance},
                      {"latency_job_id", latency_job},
                      {"matches", matches}};

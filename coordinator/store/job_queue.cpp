@@ -364,11 +364,25 @@ void Store::complete_coordinator_job(int64_t job_id, std::string_view body_json,
   if (existing->kind == "schedule") {
     const ScheduleBody parsed = parse_schedule_body(body);
     device_id = parsed.device_id;
-    ScheduleRow row{existing->sweep_id, job_id, parsed.device_id, parsed.model, parsed.batch,
-                    parsed.method, parsed.alpha, parsed.tokens_total, parsed.n_star, parsed.r,
-                    parsed.layer, parsed.latency_at_n_star_ms, parsed.baseline_latency_ms,
-                    parsed.source_job_ids, "reference",
-                    parsed.tokens_total - parsed.r, std::nullopt, std::nullopt};
+    ScheduleRow row{existing->sweep_id,
+                    job_id,
+                    parsed.device_id,
+                    parsed.model,
+                    parsed.batch,
+                    parsed.method,
+                    parsed.alpha,
+                    parsed.tokens_total,
+                    parsed.n_star,
+                    parsed.r,
+                    parsed.layer,
+                    parsed.latency_at_n_star_ms,
+                    parsed.baseline_latency_ms,
+                    parsed.source_job_ids,
+                    "reference",
+                    parsed.tokens_total - parsed.r,
+                    std::nullopt,
+                    std::nullopt,
+                    parsed.validity};
     insert_schedule_in_transaction(row, now_s);
     if (parsed.aligned) {
       row.variant = "aligned";
@@ -415,8 +429,9 @@ void Store::insert_matches(std::optional<int64_t> sweep_id, int64_t job_id, cons
     auto insert = db_.cached(
         "INSERT INTO matched_baselines (sweep_id, job_id, latency_job_id, device_id, model, "
         "batch, target_method, target_latency_ms, family, method, latency_ms, relative_gap, "
-        "within_tolerance, tolerance, candidates, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "within_tolerance, tolerance, candidates, created_at, target_reached_precision, "
+        "reached_precision) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     insert->bind(1, sweep_id)
         .bind(2, job_id)
         .bind(3, body.latency_job_id)
@@ -432,7 +447,9 @@ void Store::insert_matches(std::optional<int64_t> sweep_id, int64_t job_id, cons
         .bind(13, match.within_tolerance)
         .bind(14, body.tolerance)
         .bind(15, match.candidates)
-        .bind(16, now_s);
+        .bind(16, now_s)
+        .bind(17, body.target_reached_precision)
+        .bind(18, match.reached_precision);
     try {
       insert->execute();
     } catch (const SqliteError& error) {
@@ -453,8 +470,11 @@ int64_t Store::insert_schedule_in_transaction(const ScheduleRow& schedule, doubl
   auto insert = db_.cached(
       "INSERT INTO schedules (sweep_id, job_id, device_id, model, batch, method, alpha, "
       "tokens_total, n_star, r, layer, latency_at_n_star_ms, baseline_latency_ms, "
-      "source_job_ids, created_at, variant, tokens_after_pruning, step_below, step_above) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "source_job_ids, created_at, variant, tokens_after_pruning, step_below, step_above, "
+      "curve_points, curve_points_below_precision, curve_points_unstable, "
+      "n_star_reached_precision) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  const std::optional<CurveValidity>& validity = schedule.validity;
   insert->bind(1, schedule.sweep_id)
       .bind(2, schedule.job_id)
       .bind(3, schedule.device_id)
@@ -473,7 +493,11 @@ int64_t Store::insert_schedule_in_transaction(const ScheduleRow& schedule, doubl
       .bind(16, schedule.variant)
       .bind(17, schedule.tokens_after_pruning)
       .bind(18, schedule.step_below)
-      .bind(19, schedule.step_above);
+      .bind(19, schedule.step_above)
+      .bind(20, validity ? std::optional(validity->points) : std::nullopt)
+      .bind(21, validity ? std::optional(validity->below_precision) : std::nullopt)
+      .bind(22, validity ? std::optional(validity->unstable) : std::nullopt)
+      .bind(23, validity ? validity->n_star_reached_precision : std::nullopt);
   try {
     insert->execute();
   } catch (const SqliteError& error) {

@@ -195,6 +195,7 @@ MeasurementBody read_measurement(const JsonFields& fields) {
     result.precision = method.optional_number("precision");
   }
   if (result.schema_version >= 2) result.rounds = read_rounds(fields);
+  if (fields.has("interrupted")) result.interrupted = fields.boolean("interrupted");
   return result;
 }
 
@@ -379,13 +380,28 @@ ScheduleBody parse_schedule_body(const json& body) {
     }
     result.aligned = variant;
   }
+  if (fields.has("validity")) {
+    const JsonFields validity = fields.object("validity");
+    validity.reject_unknown({"points", "below_precision", "unstable", "n_star_reached_precision"});
+    CurveValidity v;
+    v.points = validity.integer("points", 0);
+    v.below_precision = validity.integer("below_precision", 0);
+    v.unstable = validity.integer("unstable", 0);
+    if (v.below_precision > v.points || v.unstable > v.points) {
+      validity.fail("points", "fewer than the points it counts");
+    }
+    if (!validity.is_null("n_star_reached_precision")) {
+      v.n_star_reached_precision = validity.boolean("n_star_reached_precision");
+    }
+    result.validity = v;
+  }
   return result;
 }
 
 MatchBody parse_match_body(const json& body) {
   const JsonFields fields(body, "match result");
   fields.reject_unknown({"device_id", "model", "batch", "target_method", "target_latency_ms",
-                         "tolerance", "latency_job_id", "matches"});
+                         "tolerance", "latency_job_id", "matches", "target_reached_precision"});
   MatchBody result;
   result.device_id = fields.integer("device_id", 1);
   result.model = fields.text("model");
@@ -394,14 +410,20 @@ MatchBody parse_match_body(const json& body) {
   result.target_latency_ms = fields.number("target_latency_ms");
   result.tolerance = fields.number("tolerance");
   result.latency_job_id = fields.integer("latency_job_id", 1);
+  if (fields.has("target_reached_precision")) {
+    result.target_reached_precision = fields.boolean("target_reached_precision");
+  }
   const json& matches = fields.array("matches", false);
   for (std::size_t i = 0; i < matches.size(); ++i) {
     const JsonFields match = fields.element("matches", i, matches[i]);
-    match.reject_unknown(
-        {"family", "method", "latency_ms", "relative_gap", "within_tolerance", "candidates"});
+    match.reject_unknown({"family", "method", "latency_ms", "relative_gap", "within_tolerance",
+                          "candidates", "reached_precision"});
     result.matches.push_back({match.text("family"), match.text("method"),
                               match.number("latency_ms"), match.number("relative_gap"),
                               match.boolean("within_tolerance"), match.integer("candidates", 1)});
+    if (match.has("reached_precision")) {
+      result.matches.back().reached_precision = match.boolean("reached_precision");
+    }
   }
   return result;
 }

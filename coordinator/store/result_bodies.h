@@ -114,6 +114,7 @@ struct RoundsBody {
 // How a profile or latency body was measured.
 struct MeasurementBody {
   int64_t schema_version = 1;  // absent in version 1 bodies
+  bool interrupted = false;    // "interrupted": the points measured before a stop
   std::optional<std::string> protocol;  // "method"."protocol"
   std::optional<double> precision;      // "method"."precision"
   std::optional<RoundsBody> rounds;     // null unless measured in rounds
@@ -194,6 +195,16 @@ struct AccuracyCurveBody {
   std::vector<AccuracyPoint> points;
 };
 
+// How many of the points a schedule was computed from did not reach their
+// precision or were unstable, and whether the point at n* reached it (null:
+// the curve has no point at n*).
+struct CurveValidity {
+  int64_t points = 0;
+  int64_t below_precision = 0;
+  int64_t unstable = 0;
+  std::optional<bool> n_star_reached_precision;
+};
+
 // What a 'schedule' job (run by the coordinator itself) produces.
 // {"device_id","model","batch","method"("pomt"),"alpha","tokens_total","n_star",
 //  "r","layer","latency_at_n_star_ms"(nullable),"baseline_latency_ms"(nullable),
@@ -219,6 +230,9 @@ struct ScheduleBody {
     std::optional<int64_t> step_below, step_above;
   };
   std::optional<Aligned> aligned;
+  // Optional "validity": {"points","below_precision","unstable",
+  // "n_star_reached_precision" (nullable)}: what the curve held.
+  std::optional<CurveValidity> validity;
 };
 
 // What a 'match' job (run by the coordinator) produces: for one (device,
@@ -233,6 +247,7 @@ struct MatchedMethod {
   double relative_gap = 0;
   bool within_tolerance = false;
   int64_t candidates = 0;
+  std::optional<bool> reached_precision;  // its latency's; absent from old bodies
 };
 struct MatchBody {
   int64_t device_id = 0;
@@ -243,6 +258,7 @@ struct MatchBody {
   double tolerance = 0;
   int64_t latency_job_id = 0;
   std::vector<MatchedMethod> matches;
+  std::optional<bool> target_reached_precision;  // absent from old bodies
 };
 
 ProfileBody parse_profile_body(const nlohmann::json& body);

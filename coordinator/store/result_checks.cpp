@@ -115,6 +115,18 @@ void check_batch(const Checker& check, const std::string& at, int64_t batch,
   }
 }
 
+// A measurement that stopped before its last point is not the job's answer:
+// refused, so that the job is measured again, never stored as if whole.
+void check_whole(const Checker& check, const MeasurementBody& measurement, std::size_t points,
+                 std::size_t planned) {
+  if (measurement.interrupted) {
+    check.fail("interrupted", "the measurement stopped early; the job must be measured again");
+  }
+  if (points != planned) {
+    check.fail("points", fmt::format("{} points for the job's {}", points, planned));
+  }
+}
+
 void check_profile(const Checker& check, const protocol::ProfileJobSpec& spec,
                    const ProfileBody& body) {
   check.same_text("model.name", body.model, spec.model);
@@ -143,10 +155,9 @@ void check_profile(const Checker& check, const protocol::ProfileJobSpec& spec,
                  "names no point of this batch in the result");
     }
   }
+  check_whole(check, body.measurement, body.points.size(), spec.batches.size() * grid.size());
 }
 
-// A paired clustering job's variants: the weights as given, then each K
-// the job asked for, in its order, the clustered ones on the job's kernel.
 // What HDP pruned is there exactly when the method has HDP: a result that
 // leaves it out would store an HDP row that says nothing of its work.
 void check_hdp_presence(const Checker& check, const std::string& at, std::string_view method,
@@ -156,6 +167,8 @@ void check_hdp_presence(const Checker& check, const std::string& at, std::string
   if (!has_hdp && hdp) check.fail(at, fmt::format("'{}' has no HDP to count", method));
 }
 
+// A paired clustering job's variants: the weights as given, then each K
+// the job asked for, in its order, the clustered ones on the job's kernel.
 void check_variants(const Checker& check, const protocol::ProfileJobSpec& spec,
                     const LatencyBody& body) {
   if (spec.paired_clusters.empty()) {
@@ -209,6 +222,8 @@ void check_latency(const Checker& check, const protocol::ProfileJobSpec& spec,
     check_point_statistics(check, at, point);
     check_hdp_presence(check, at + ".hdp", method, point.hdp);
   }
+  check_whole(check, body.measurement, body.points.size(),
+              spec.batches.size() * methods.size() * (1 + spec.paired_clusters.size()));
   // Every ratio is to a point on the weights as given.
   for (std::size_t i = 0; i < body.points.size(); ++i) {
     const std::optional<PairedRatioBody>& ratio = body.points[i].ratio;

@@ -19,6 +19,7 @@
 
 #include "common/util/errors.h"
 #include "coordinator/store/migrations.h"
+#include "coordinator/store/result_bodies.h"
 #include "coordinator/store/sqlite.h"
 
 namespace tailsweep::store {
@@ -179,6 +180,8 @@ struct ScheduleRow {
   std::string variant = "reference";  // or "aligned" (003_rounds.sql)
   std::optional<int64_t> tokens_after_pruning;
   std::optional<int64_t> step_below, step_above;  // the step an aligned row moved below
+  // What the curve behind it held (007_validity.sql); absent from old bodies.
+  std::optional<CurveValidity> validity;
 };
 
 class Store {

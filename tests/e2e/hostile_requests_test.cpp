@@ -141,8 +141,11 @@ TEST_F(HostileRequests, AResultThatDoesNotAnswerItsJobIs400) {
   result["device"]["simulated"] = true;
   EXPECT_THAT(message_of(post()), HasSubstr("device.simulated"));
   result["device"]["simulated"] = false;
+  EXPECT_THAT(message_of(post()), HasSubstr("points: 1 points for the job's 2"));  // whole, or not
+  point["tokens"] = 2;
+  result["points"].push_back(point);
   EXPECT_EQ(post().status, 200);  // now it answers the job
-  EXPECT_EQ(sql_count("SELECT count(*) FROM curve_points"), 1);
+  EXPECT_EQ(sql_count("SELECT count(*) FROM curve_points"), 2);
 }
 
 // Before: SELECT randomblob(1e9) answered 2 GB after 21 s, at 6.2 GB of RSS.

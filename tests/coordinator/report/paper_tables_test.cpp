@@ -105,6 +105,13 @@ TEST(PaperTables, MatchedTableSaysHowCloseEachMatchIs) {
             (std::vector<std::string>{"cpu-a", "fmnist-vit", "1", "pomt:95", "15.00", "80.00",
                                       "tome:32", "16.00", "+6.7", "no (> 5%)", "83.00"}));
   EXPECT_EQ(table.rows[3][9], "yes");
+  // A latency known to have stopped short of its precision is marked.
+  ReportData short_of_precision = two_device_sweep();
+  short_of_precision.matched[0].target_reached_precision = true;
+  short_of_precision.matched[0].reached_precision = false;
+  const Table marked = matched_table(short_of_precision);
+  EXPECT_EQ(marked.rows[0][4], "15.00");
+  EXPECT_EQ(marked.rows[0][7], "16.00 !");
 }
 
 TEST(PaperTables, NoMethodLatenciesNoPaperTable) {

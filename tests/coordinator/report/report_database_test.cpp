@@ -147,7 +147,10 @@ class ReportDatabaseTest : public store::StoreTest {
     PlannedJob schedule = job("schedule", sim_.device_id, "{}");
     schedule.runner = "coordinator";
     schedule.depends_on = {1, 2};
-    const std::string curve = R"({"model": "deit-tiny", "batches": [1], "tokens": "2:197"})";
+    // A profile result must hold every point of its job's grid.
+    const auto curve = [](const char* tokens) {
+      return json{{"model", "deit-tiny"}, {"batches", {1}}, {"tokens", tokens}}.dump();
+    };
     const auto eval = [](const char* method) {
       return json{{"model", "deit-tiny"}, {"method", method}, {"batch", 1}}.dump();
     };
@@ -158,7 +161,8 @@ class ReportDatabaseTest : public store::StoreTest {
                                                                         {"topk:5", {0.1, 1.0}}};
     const int64_t sweep = store().create_sweep(
         "smoke & cliffs", "{}",
-        {job("profile", cpu_.device_id, curve), job("profile", sim_.device_id, curve),
+        {job("profile", cpu_.device_id, curve("120,128,137")),
+         job("profile", sim_.device_id, curve("120,124,128,129,133,137")),
          job("accuracy_curve", std::nullopt,
              R"({"model": "deit-tiny", "tokens": "2:197", "method": "random"})"),
          job("eval", std::nullopt, eval("tome:8")), job("eval", std::nullopt, eval("none")),

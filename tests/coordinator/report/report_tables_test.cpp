@@ -150,6 +150,10 @@ TEST(ScheduleTable, SavedLatencyAndStepsWithTheSimulatedDeviceMarked) {
   aligned.r = 69;  // lands on 128, below the step
   aligned.latency_after_pruning_ms = 10.0;
   aligned.latency_after_pruning_at = 128;
+  aligned.curve_points = 40;
+  aligned.curve_points_below_precision = 3;
+  aligned.curve_points_unstable = 1;
+  aligned.n_star_reached_precision = false;
   const auto timed = [](std::string method, double ratio) {
     MethodLatencyRow row{{"orin", true}, "deit-tiny",  1, std::move(method), 20.0, true, ratio,
                          ratio - 0.01,   ratio + 0.02, {}};
@@ -162,13 +166,19 @@ TEST(ScheduleTable, SavedLatencyAndStepsWithTheSimulatedDeviceMarked) {
   EXPECT_THAT(table.rows.at(0),
               ElementsAre("orin (simulated)", "deit-tiny", "1", "reference", "128", "67", "3",
                           "130", "10.00", "21.00 (at 133)", "25.00", "11.6", "2.0 ±2.0 !",
-                          "128->129 (+11.0 ms), 64->65 (+5.2 ms)"));
+                          "128->129 (+11.0 ms), 64->65 (+5.2 ms)", ""));
   // The aligned variant lands below the step: (8.67/12) x (1 - 10/25) = 43.3%.
-  EXPECT_THAT(table.rows.at(1),
-              ElementsAre("orin (simulated)", "deit-tiny", "1", "aligned", "128", "69", "3", "128",
-                          "10.00", "10.00", "25.00", "43.3", "38.0 ±2.0",
-                          "128->129 (+11.0 ms), 64->65 (+5.2 ms)"));
+  EXPECT_THAT(
+      table.rows.at(1),
+      ElementsAre("orin (simulated)", "deit-tiny", "1", "aligned", "128", "69", "3", "128", "10.00",
+                  "10.00", "25.00", "43.3", "38.0 ±2.0", "128->129 (+11.0 ms), 64->65 (+5.2 ms)",
+                  "3 of 40 short of precision, 1 unstable; n* short of precision !"));
   EXPECT_EQ(table.rows.at(2).at(7), "197");  // R past everything: nothing is pruned
+  keeps_all.curve_points = 40;
+  keeps_all.curve_points_below_precision = 0;
+  keeps_all.curve_points_unstable = 0;
+  keeps_all.n_star_reached_precision = true;
+  EXPECT_EQ(curve_validity_text(keeps_all), "all 40 reached precision");
   EXPECT_EQ(format_steps({}), "none");
 }
 

@@ -122,6 +122,8 @@ json agent_answer(const std::string& kind, const json& spec, bool nano) {
     json points = json::array();
     for (std::size_t i = 0; i < tokens.size(); ++i)
       points.push_back(timing_point(tokens[i], ms[i]));
+    // The Nano's point past its cliff stopped short of its precision.
+    if (nano) points[3]["reached_precision"] = false;
     return timing_body(points, nano);
   }
   if (kind == "latency") {
@@ -209,6 +211,12 @@ TEST_F(CoordinatorJobsTest, ScheduleThenLatencyThenMatchQueuesTheMatchedEvaluati
             1);  // the CPU's
   EXPECT_THAT(queued_eval_methods(store().database(), sweep_), Contains("pomt:95"));
   EXPECT_THAT(queued_eval_methods(store().database(), sweep_), Contains("pomt:97"));
+  // Every point is used; the schedule says which stopped short (docs/sweeps.md).
+  EXPECT_EQ(count("SELECT count(*) FROM schedules WHERE curve_points = 5 AND "
+                  "curve_points_below_precision = (device_id = " +
+                  std::to_string(nano_.device_id) +
+                  ") AND curve_points_unstable = 0 AND n_star_reached_precision = 1"),
+            4);
 
   // Each device got one latency job: the baseline, topk:8, POMT at its R (both variants,
   // on the Nano) and every candidate (r = 1..32 for fmnist-vit's 6 blocks), with a match
@@ -247,6 +255,9 @@ TEST_F(CoordinatorJobsTest, ScheduleThenLatencyThenMatchQueuesTheMatchedEvaluati
   EXPECT_EQ(std::count(evals.begin(), evals.end(), "topk:26"), 1);
   EXPECT_EQ(std::count(evals.begin(), evals.end(), "tome:32"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM method_latency"), 67 + 66);
+  EXPECT_EQ(count("SELECT count(*) FROM matched_baselines WHERE target_reached_precision = 1 "
+                  "AND reached_precision = 1"),
+            4);
 }
 
 // With "hdp", each schedule also queues every setting composed with POMT at

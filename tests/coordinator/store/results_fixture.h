@@ -77,7 +77,7 @@ inline nlohmann::json accuracy_curve_body() {
 // The spec of a job that the bodies above answer.
 inline nlohmann::json job_spec(const std::string& kind) {
   using nlohmann::json;
-  if (kind == "profile") return {{"model", "deit-tiny"}, {"batches", {1}}, {"tokens", "2:197"}};
+  if (kind == "profile") return {{"model", "deit-tiny"}, {"batches", {1}}, {"tokens", "100,197"}};
   if (kind == "latency") {
     return {{"model", "deit-tiny"}, {"batches", {1}}, {"methods", {"none", "pomt:95@3"}}};
   }

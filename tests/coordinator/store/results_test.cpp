@@ -304,7 +304,7 @@ TEST_F(ResultsTest, AResultMustAnswerItsJob) {
       {"profile", [](json& b) { b["model"]["name"] = "deit-base"; },
        "model.name: 'deit-base' is not the job's 'deit-tiny'"},
       {"profile", [](json& b) { b["points"][1]["tokens"] = 999999; },
-       "points[1].tokens: 999999 is not in the job's token grid 2:197"},
+       "points[1].tokens: 999999 is not in the job's token grid 100,197"},
       {"profile", [](json& b) { b["points"][1]["median_ms"] = -5; }, "points[1].median_ms: -5 ms"},
       {"profile", [](json& b) { b["points"][1]["p95_ms"] = 1e308; }, "points[1].p95_ms: 1e+308 ms"},
       {"profile", [](json& b) { b["points"][1]["raw_ms"][2] = 0; }, "points[1].raw_ms[2]: 0 ms"},
@@ -340,6 +340,16 @@ TEST_F(ResultsTest, AResultMustAnswerItsJob) {
       {"accuracy_curve", [](json& b) { b["points"][1]["tokens"] = 51; },
        "points[1].tokens: 51 is not in the job's token grid"},
       {"accuracy_curve", [](json& b) { b["points"][1]["tokens"] = 197; }, "appears twice"},
+      // Whole, or not at all: a stopped measurement, or one short of a point.
+      {"profile", [](json& b) { b["interrupted"] = true; },
+       "interrupted: the measurement stopped early; the job must be measured again"},
+      {"profile", [](json& b) { b["points"].erase(1); }, "points: 1 points for the job's 2"},
+      {"latency",
+       [](json& b) {
+         b["points"][0]["method"] = "none";
+         b["points"].erase(1);
+       },
+       "points: 1 points for the job's 2"},
   };
   for (const MalformedCase& test : cases) {
     json body = test.kind == "eval"             ? eval_body()
@@ -401,10 +411,18 @@ TEST_F(ResultsTest, AScheduleJobRunByTheCoordinatorStoresASchedule) {
                {"layer", 3},
                {"latency_at_n_star_ms", 15.5},
                {"baseline_latency_ms", 22.0},
-               {"source_job_ids", {1}}};
+               {"source_job_ids", {1}},
+               {"validity",
+                {{"points", 40},
+                 {"below_precision", 3},
+                 {"unstable", 1},
+                 {"n_star_reached_precision", false}}}};
   json bad = body;
   bad.erase("n_star");
   EXPECT_THROW(store().complete_coordinator_job(ready[0].id, bad.dump(), 3), InputError);
+  json miscounted = body;
+  miscounted["validity"]["below_precision"] = 41;
+  EXPECT_THROW(store().complete_coordinator_job(ready[0].id, miscounted.dump(), 3), InputError);
   store().complete_coordinator_job(ready[0].id, body.dump(), 3);
   EXPECT_TRUE(store().ready_coordinator_jobs().empty());
   EXPECT_EQ(job_state(2), "queued");
@@ -416,6 +434,10 @@ TEST_F(ResultsTest, AScheduleJobRunByTheCoordinatorStoresASchedule) {
   EXPECT_EQ(view.column_int64(2), 58);
   EXPECT_NEAR(view.column_double(3), 15.5 / 22.0, 1e-12);
   EXPECT_EQ(view.column_int64(4), sweep);
+  EXPECT_EQ(count("SELECT count(*) FROM schedules WHERE curve_points = 40 AND "
+                  "curve_points_below_precision = 3 AND curve_points_unstable = 1 AND "
+                  "n_star_reached_precision = 0"),
+            1);
   EXPECT_THROW(store().complete_coordinator_job(ready[0].id, body.dump(), 4), InputError);
 }
 
