@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <utility>
 
 #include <fmt/core.h>
 
@@ -17,6 +18,14 @@ const std::vector<std::string> kPalette = {"#1f77b4", "#ff7f0e", "#2ca02c", "#94
                                            "#8c564b", "#e377c2", "#7f7f7f", "#17becf"};
 
 const std::string& color(std::size_t index) { return kPalette[index % kPalette.size()]; }
+
+// An empty line series with its legend text and colour.
+Series labelled(std::string label, std::string line_color) {
+  Series series;
+  series.label = std::move(label);
+  series.color = std::move(line_color);
+  return series;
+}
 
 }  // namespace
 
@@ -131,8 +140,8 @@ NamedPlot clustering_plot(const std::string& model, const std::vector<Clustering
     }
   }
   for (std::size_t s = 0; s < sets.size(); ++s) {
-    Series clustered{.label = sets[s] + ", clustered", .color = color(2 * s)};
-    Series dense{.label = sets[s] + ", dense", .color = color(2 * s + 1)};
+    Series clustered = labelled(sets[s] + ", clustered", color(2 * s));
+    Series dense = labelled(sets[s] + ", dense", color(2 * s + 1));
     for (const ClusteringRow& row : rows) {
       if (row.model != model || row.dataset + "/" + row.split != sets[s]) continue;
       const double x = std::log2(static_cast<double>(row.clusters));
@@ -170,8 +179,8 @@ NamedPlot clustering_latency_plot(const std::string& model,
     }
   }
   for (std::size_t l = 0; l < lines.size(); ++l) {
-    Series series{.label = fmt::format("{}, batch {}", lines[l].first, lines[l].second),
-                  .color = color(l)};
+    Series series =
+        labelled(fmt::format("{}, batch {}", lines[l].first, lines[l].second), color(l));
     for (const ClusteringLatencyRow& row : rows) {
       if (row.model != model || row.method != "none" || !row.ratio ||
           std::pair{device_label(row.device), row.batch} != lines[l]) {
