@@ -114,7 +114,7 @@ struct ClusteringLatencySettings {
 // timed beside the dense one on every device ("latency": false to skip).
 struct ClusteringSettings {
   std::vector<int64_t> clusters;  // each 2..256, each once
-  std::optional<ClusteringLatencySettings> latency = ClusteringLatencySettings{};
+  std::optional<ClusteringLatencySettings> latency{std::in_place};
 };
 
 // Hybrid Dynamic Pruning (Jaradat et al., docs/hdp.md): a grid of settings,
@@ -127,7 +127,7 @@ struct HdpSettings {
   // Each setting also composed with POMT at every schedule's R (needs
   // "schedule" and evaluations.pomt).
   bool pomt = true;
-  std::optional<PairedLatencySettings> latency = PairedLatencySettings{};
+  std::optional<PairedLatencySettings> latency{std::in_place};
 };
 
 struct Workload {

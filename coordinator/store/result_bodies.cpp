@@ -418,12 +418,16 @@ MatchBody parse_match_body(const json& body) {
     const JsonFields match = fields.element("matches", i, matches[i]);
     match.reject_unknown({"family", "method", "latency_ms", "relative_gap", "within_tolerance",
                           "candidates", "reached_precision"});
-    result.matches.push_back({match.text("family"), match.text("method"),
-                              match.number("latency_ms"), match.number("relative_gap"),
-                              match.boolean("within_tolerance"), match.integer("candidates", 1)});
-    if (match.has("reached_precision")) {
-      result.matches.back().reached_precision = match.boolean("reached_precision");
-    }
+    MatchedMethod matched;
+    matched.family = match.text("family");
+    matched.method = match.text("method");
+    matched.latency_ms = match.number("latency_ms");
+    matched.relative_gap = match.number("relative_gap");
+    matched.within_tolerance = match.boolean("within_tolerance");
+    matched.candidates = match.integer("candidates", 1);
+    if (match.has("reached_precision"))
+      matched.reached_precision = match.boolean("reached_precision");
+    result.matches.push_back(std::move(matched));
   }
   return result;
 }

@@ -123,9 +123,13 @@ TEST(HdpReport, FiguresPutEveryFamilyOnTheSameAxes) {
   }
   EXPECT_EQ(points.size(), 4u);
   for (const auto& [method, x] : points) {
-    if (method == "none") EXPECT_DOUBLE_EQ(x, 0);
-    if (method == kHeads) EXPECT_NEAR(x, 5.0, 1e-9);
-    if (method == kComposed) EXPECT_NEAR(x, -30.0, 1e-9);
+    if (method == "none") {
+      EXPECT_DOUBLE_EQ(x, 0);
+    } else if (method == kHeads) {
+      EXPECT_NEAR(x, 5.0, 1e-9);
+    } else if (method == kComposed) {
+      EXPECT_NEAR(x, -30.0, 1e-9);
+    }
   }
   // At batch 64 only the HDP setting and the baseline.
   std::size_t at_64 = 0;

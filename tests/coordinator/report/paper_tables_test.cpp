@@ -34,10 +34,10 @@ ReportData two_device_sweep() {
   nano_schedule.r = 90;
   data.schedules = {cpu_schedule, nano_schedule};
   data.matched = {
-      {cpu, "fmnist-vit", 1, "pomt:95", 15, "tome", "tome:32", 16, 1.0 / 15, false, 0.05},
-      {cpu, "fmnist-vit", 1, "pomt:95", 15, "topk", "topk:26", 15.2, 0.2 / 15, true, 0.05},
-      {nano, "fmnist-vit", 1, "pomt:90", 14, "tome", "tome:32", 14.2, 0.2 / 14, true, 0.05},
-      {nano, "fmnist-vit", 1, "pomt:90", 14, "topk", "topk:26", 14, 0, true, 0.05}};
+      {cpu, "fmnist-vit", 1, "pomt:95", 15, "tome", "tome:32", 16, 1.0 / 15, false, 0.05, {}, {}},
+      {cpu, "fmnist-vit", 1, "pomt:95", 15, "topk", "topk:26", 15.2, 0.2 / 15, true, 0.05, {}, {}},
+      {nano, "fmnist-vit", 1, "pomt:90", 14, "tome", "tome:32", 14.2, 0.2 / 14, true, 0.05, {}, {}},
+      {nano, "fmnist-vit", 1, "pomt:90", 14, "topk", "topk:26", 14, 0, true, 0.05, {}, {}}};
   const auto eval = [&](const std::string& method, double top1) {
     EvaluationRow row;
     row.model = "fmnist-vit";
