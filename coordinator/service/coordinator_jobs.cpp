@@ -146,16 +146,10 @@ int64_t queue_eval_once(store::Store& store, int64_t sweep_id, json eval, const 
 void queue_hdp_latency(store::Store& store, int64_t sweep_id, int64_t device_id,
                        const json& latency_template, const std::vector<std::string>& methods,
                        const std::vector<int64_t>& evals, double now_s) {
-  HdpLatencyJobSpec spec;
-  spec.device_id = device_id;
-  spec.latency_job = protocol::parse_profile_job_spec(latency_template);
-  spec.latency_job.methods = {"none"};
-  spec.latency_job.methods.insert(spec.latency_job.methods.end(), methods.begin(), methods.end());
-  store::PlannedJob planned;
-  planned.kind = "hdp_latency";
-  planned.runner = std::string(store::kRunnerCoordinator);
-  planned.device_id = device_id;
-  planned.spec_json = to_json(spec).dump();
+  protocol::ProfileJobSpec latency = protocol::parse_profile_job_spec(latency_template);
+  latency.methods = {"none"};
+  latency.methods.insert(latency.methods.end(), methods.begin(), methods.end());
+  store::PlannedJob planned = hdp_latency_job(device_id, std::move(latency));
   planned.depends_on_job_ids = evals;
   store.add_jobs(sweep_id, {planned}, now_s);
 }

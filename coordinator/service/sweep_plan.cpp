@@ -1,6 +1,7 @@
 #include "coordinator/service/sweep_plan.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -500,11 +501,7 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
             continue;
           }
           // Its model's input comes from the settings' evaluations.
-          store::PlannedJob job;
-          job.kind = "hdp_latency";
-          job.runner = std::string(store::kRunnerCoordinator);
-          job.device_id = device.id;
-          job.spec_json = to_json(HdpLatencyJobSpec{device.id, latency}).dump();
+          store::PlannedJob job = hdp_latency_job(device.id, latency);
           job.depends_on = hdp_evals;
           add(std::move(job));
         }
@@ -581,6 +578,15 @@ HdpLatencyJobSpec parse_hdp_latency_job_spec(const json& spec) {
 
 json to_json(const HdpLatencyJobSpec& spec) {
   return {{"device_id", spec.device_id}, {"latency_job", protocol::to_json(spec.latency_job)}};
+}
+
+store::PlannedJob hdp_latency_job(int64_t device_id, protocol::ProfileJobSpec latency) {
+  store::PlannedJob job;
+  job.kind = "hdp_latency";
+  job.runner = std::string(store::kRunnerCoordinator);
+  job.device_id = device_id;
+  job.spec_json = to_json(HdpLatencyJobSpec{device_id, std::move(latency)}).dump();
+  return job;
 }
 
 }  // namespace tailsweep::coordinator

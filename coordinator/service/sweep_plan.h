@@ -210,5 +210,8 @@ struct HdpLatencyJobSpec {
 };
 HdpLatencyJobSpec parse_hdp_latency_job_spec(const nlohmann::json& spec);
 nlohmann::json to_json(const HdpLatencyJobSpec& spec);
+// The coordinator job that queues `latency` on a simulated device once the
+// evaluations it will depend on are done (the caller sets the dependencies).
+store::PlannedJob hdp_latency_job(int64_t device_id, protocol::ProfileJobSpec latency);
 
 }  // namespace tailsweep::coordinator
