@@ -17,6 +17,7 @@
 #include "common/model/model_config.h"
 #include "common/util/cli_main.h"
 #include "common/util/errors.h"
+#include "common/wire/result_document.h"
 #include "common/wire/strict_json.h"
 
 namespace tailsweep::agent {
@@ -36,7 +37,8 @@ protocol::HdpMeasuredShares read_hdp_shares_file(const std::string& path) {
   if (!file) throw InputError(fmt::format("--hdp-shares {}: cannot read the file", path));
   const std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
   try {
-    return protocol::hdp_shares_of_eval(parse_strict_json(text, "the file"), std::nullopt);
+    return protocol::hdp_shares_of(protocol::parse_eval_body(parse_strict_json(text, "the file")),
+                                   std::nullopt);
   } catch (const InputError& error) {
     throw InputError(fmt::format("--hdp-shares {}: {}", path, error.what()));
   }

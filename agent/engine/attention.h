@@ -8,6 +8,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "agent/engine/packed_linear.h"
+#include "common/model/hdp_counts.h"
 #include "common/model/method_spec.h"
 
 namespace tailsweep::agent {
@@ -26,7 +27,6 @@ AttentionWeights prepare_attention(const at::Tensor& qkv_weight, const at::Tenso
                                    int64_t num_heads);
 
 struct ClusteredMatrix;  // vit_weights.h
-struct HdpCounts;        // hybrid_pruning.h
 // The same on the lookup kernel, for clustered qkv and proj matrices: one
 // codebook serves q, k and v, so the query rows' scale multiplies their sums
 // (PackedLinear's out_scale) instead of their weights.

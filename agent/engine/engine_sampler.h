@@ -11,8 +11,8 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "agent/device/device_facts.h"
-#include "agent/engine/hdp_counts.h"
 #include "agent/engine/model_run.h"
+#include "common/model/hdp_counts.h"
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
 

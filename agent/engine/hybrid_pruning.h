@@ -12,7 +12,7 @@
 
 #include <ATen/core/Tensor.h>
 
-#include "agent/engine/hdp_counts.h"
+#include "common/model/hdp_counts.h"
 #include "common/model/method_spec.h"
 
 namespace tailsweep::agent {

@@ -5,13 +5,13 @@
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
-#include "agent/engine/hdp_counts.h"
 #include "agent/engine/runtime.h"
 #include "agent/engine/tensor_io.h"
 #include "agent/engine/vit_model.h"
 #include "agent/engine/vit_weights.h"
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
+#include "common/wire/result_document.h"
 
 namespace tailsweep::agent {
 
@@ -43,7 +43,8 @@ nlohmann::json run_inference(const InferRequest& request) {
       {"batch", images.size(0)},
       {"tokens_in", trace.tokens_in},
       {"tokens_after_block", trace.tokens_after_block},
-      {"hdp", method.hdp ? hdp_json(trace.hdp_per_block) : nlohmann::json(nullptr)},
+      {"hdp", method.hdp ? protocol::to_json(protocol::hdp_body_of(trace.hdp_per_block))
+                         : nlohmann::json(nullptr)},
       {"elapsed_ms", elapsed.count()},
       {"runtime", runtime},
       {"out", request.out},

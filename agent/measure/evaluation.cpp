@@ -3,7 +3,6 @@
 #include <chrono>
 #include <numeric>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -12,8 +11,8 @@
 #include "agent/device/device_spec.h"
 #include "agent/engine/accuracy_session.h"
 #include "agent/engine/compute_device.h"
-#include "agent/engine/hdp_counts.h"
 #include "agent/engine/runtime.h"
+#include "agent/measure/provenance.h"
 #include "agent/measure/sampling.h"
 #include "analysis/profile_plan.h"
 #include "analysis/statistics.h"
@@ -21,7 +20,7 @@
 #include "common/model/model_config.h"
 #include "common/util/errors.h"
 #include "common/util/sha256.h"
-#include "tailsweep/build_info.h"
+#include "common/wire/result_document.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -35,8 +34,9 @@ double fraction(int64_t part, int64_t whole) {
 // The forward pass of one configuration on its first batch of images,
 // timed to a stated precision like a profile point: a few untimed passes,
 // then the shared timing loop (sampling.h).
-nlohmann::json measure_latency(AccuracySession& session, std::span<const std::size_t> images,
-                               const MethodSpec& method, const EvalRequest& request) {
+protocol::EvalLatencyBody measure_latency(AccuracySession& session,
+                                          std::span<const std::size_t> images,
+                                          const MethodSpec& method, const EvalRequest& request) {
   const StoppingRule rule{request.latency_precision, 10,
                           std::chrono::duration<double>(request.latency_time_cap_s), false};
   session.stage_for_timing(images);
@@ -46,18 +46,19 @@ nlohmann::json measure_latency(AccuracySession& session, std::span<const std::si
       request.interrupt);
   if (!sampled) throw Interrupted("evaluation stopped before its latency was measured");
   const stats::Summary s = stats::summarize(sampled->samples_ms);
-  const auto batch = static_cast<int64_t>(images.size());
-  return {{"batch", batch},
-          {"median_ms", s.median},
-          {"p5_ms", s.p5},
-          {"p95_ms", s.p95},
-          {"mean_ms", s.mean},
-          {"stddev_ms", s.stddev},
-          {"median_ci95_relative_half_width", s.median_ci_relative_half_width},
-          {"samples", s.count},
-          {"stable", s.stable},
-          {"reached_precision", sampled->stop == StopReason::kPrecisionReached},
-          {"per_image_ms", s.median / static_cast<double>(batch)}};
+  protocol::EvalLatencyBody latency;
+  latency.batch = static_cast<int64_t>(images.size());
+  latency.median_ms = s.median;
+  latency.p5_ms = s.p5;
+  latency.p95_ms = s.p95;
+  latency.mean_ms = s.mean;
+  latency.stddev_ms = s.stddev;
+  if (s.has_median_ci) latency.median_ci95_relative_half_width = s.median_ci_relative_half_width;
+  latency.samples = s.count;
+  latency.stable = s.stable;
+  latency.reached_precision = sampled->stop == StopReason::kPrecisionReached;
+  latency.per_image_ms = s.median / static_cast<double>(latency.batch);
+  return latency;
 }
 
 }  // namespace
@@ -111,57 +112,52 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
   }
   const double accuracy_s = std::chrono::duration<double>(Clock::now() - started).count();
 
-  nlohmann::json result = {
-      {"tool", "tailsweep-agent eval"},
-      {"kind", curve ? "accuracy_curve" : "eval"},
-      {"version", build_info::kVersion},
-      {"git_sha", build_info::kGitSha},
-      {"build_type", build_info::kBuildType},
-      {"started_at",
-       fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(started_at)))},
-      {"model", config.name},
-      {"weights", request.run.weights_label()},
-      {"weights_sha256",
-       weights_sha256.empty() ? nlohmann::json(nullptr) : nlohmann::json(weights_sha256)},
-      {"dataset", session.dataset_name()},
-      {"split", session.split()},
-      {"limit", request.limit > 0 ? nlohmann::json(request.limit) : nlohmann::json(nullptr)},
-      {"seed", request.run.seed},
-      {"batch", request.batch},
-      {"images", indices.size()},
-      {"device", device.describe(runtime, read_host_facts())},
-  };
+  protocol::EvalRun run;
+  run.provenance = this_build_provenance("tailsweep-agent eval", started_at,
+                                         device.describe(runtime, read_host_facts()));
+  run.model = config.name;
+  run.weights = request.run.weights_label();
+  if (!weights_sha256.empty()) run.weights_sha256 = weights_sha256;
+  run.dataset = session.dataset_name();
+  run.split = session.split();
+  if (request.limit > 0) run.limit = request.limit;
+  run.seed = static_cast<int64_t>(request.run.seed);
+  run.batch = request.batch;
+  run.images = static_cast<int64_t>(indices.size());
   // Weights clustered at load (--clusters): how many values, and which
   // codebooks (the same dense weights and k give the same bytes anywhere).
   if (request.run.clusters > 0) {
-    result["clusters"] = request.run.clusters;
-    result["clustered_weights_sha256"] = session.clustered_sha256();
-    result["dense_tensor_bytes"] = session.tensor_bytes().first;
-    result["clustered_tensor_bytes"] = session.tensor_bytes().second;
+    run.clustering = protocol::EvalClustering{request.run.clusters, session.clustered_sha256(),
+                                              static_cast<int64_t>(session.tensor_bytes().first),
+                                              static_cast<int64_t>(session.tensor_bytes().second)};
   }
-  if (curve) {
-    result["method"] = "random";
-    nlohmann::json points = nlohmann::json::array();
-    for (std::size_t m = 0; m < methods.size(); ++m) {
-      points.push_back({{"tokens", grid[m]},
-                        {"method", to_string(methods[m])},
-                        {"top1", fraction(tallies[m].top1, tallies[m].images)},
-                        {"top5", fraction(tallies[m].top5, tallies[m].images)},
-                        {"images", tallies[m].images}});
-    }
-    result["points"] = std::move(points);
-  } else {
-    result["method"] = to_string(methods.front());
-    result["top1"] = fraction(tallies.front().top1, tallies.front().images);
-    result["top5"] = fraction(tallies.front().top5, tallies.front().images);
-    if (methods.front().hdp) result["hdp"] = hdp_json(tallies.front().hdp_per_block);
-    const auto first = all.first(std::min<std::size_t>(request.batch, all.size()));
-    result["latency"] = measure_latency(session, first, methods.front(), request);
-  }
-  result["images_per_s"] =
+  run.images_per_s =
       static_cast<double>(indices.size() * methods.size()) / std::max(accuracy_s, 1e-9);
-  result["elapsed_s"] = std::chrono::duration<double>(Clock::now() - started).count();
-  return result;
+  const auto finish = [&](protocol::EvalRun& body) {
+    body.provenance.elapsed_s = std::chrono::duration<double>(Clock::now() - started).count();
+  };
+  if (curve) {
+    protocol::AccuracyCurveBody body;
+    static_cast<protocol::EvalRun&>(body) = run;
+    body.method = "random";
+    for (std::size_t m = 0; m < methods.size(); ++m) {
+      body.points.push_back({grid[m], to_string(methods[m]),
+                             fraction(tallies[m].top1, tallies[m].images),
+                             fraction(tallies[m].top5, tallies[m].images), tallies[m].images});
+    }
+    finish(body);
+    return protocol::to_json(body);
+  }
+  protocol::EvalBody body;
+  static_cast<protocol::EvalRun&>(body) = run;
+  body.method = to_string(methods.front());
+  body.top1 = fraction(tallies.front().top1, tallies.front().images);
+  body.top5 = fraction(tallies.front().top5, tallies.front().images);
+  if (methods.front().hdp) body.hdp = protocol::hdp_body_of(tallies.front().hdp_per_block);
+  const auto first = all.first(std::min<std::size_t>(request.batch, all.size()));
+  body.latency = measure_latency(session, first, methods.front(), request);
+  finish(body);
+  return protocol::to_json(body);
 }
 
 }  // namespace tailsweep::agent

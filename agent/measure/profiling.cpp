@@ -12,7 +12,6 @@
 #include <thread>
 #include <tuple>
 
-#include <fmt/chrono.h>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -23,18 +22,18 @@
 #include "agent/device/power.h"
 #include "agent/engine/compute_device.h"
 #include "agent/engine/engine_sampler.h"
-#include "agent/engine/hdp_counts.h"
 #include "agent/engine/runtime.h"
 #include "agent/engine/weights_check.h"
 #include "agent/measure/latency_samplers.h"
 #include "agent/measure/point_measurement.h"
+#include "agent/measure/provenance.h"
 #include "analysis/profile_plan.h"
 #include "analysis/statistics.h"
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
 #include "common/util/errors.h"
 #include "common/wire/protocol.h"
-#include "tailsweep/build_info.h"
+#include "common/wire/result_document.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -111,105 +110,105 @@ std::vector<ProfilePoint> descending_points(const std::vector<int64_t>& batches,
 // Average and peak watts over the point's timed windows, and joules per
 // forward pass and per image; null when there is no sensor or too few
 // readings fell in its windows.
-nlohmann::json power_json(const PointResult& result) {
-  if (!result.power || result.passes_with_power == 0) return nullptr;
+std::optional<protocol::PointPower> point_power(const PointResult& result) {
+  if (!result.power || result.passes_with_power == 0) return std::nullopt;
   const double passes = static_cast<double>(result.passes_with_power);
   const double joules_per_pass = result.power->energy_j / passes;
-  return {{"average_w", result.power->average_w},
-          {"peak_w", result.power->peak_w},
-          {"joules_per_forward", joules_per_pass},
-          {"joules_per_image", joules_per_pass / static_cast<double>(result.point.batch)},
-          {"readings", result.power->readings}};
-}
-
-nlohmann::json or_null(bool present, double value) {
-  return present ? nlohmann::json(value) : nlohmann::json(nullptr);
-}
-
-template <typename T>
-nlohmann::json or_null(const std::optional<T>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+  return protocol::PointPower{result.power->average_w, result.power->peak_w, joules_per_pass,
+                              joules_per_pass / static_cast<double>(result.point.batch),
+                              static_cast<int64_t>(result.power->readings)};
 }
 
 using MethodNames = std::vector<std::string>;
 
-// What a point's ratio is taken to: {"tokens": N} on a curve, {"method": M}.
-nlohmann::json reference_json(const ProfilePoint& reference, const MethodNames& methods) {
-  if (reference.method < 0) return {{"batch", reference.batch}, {"tokens", reference.tokens}};
-  return {{"batch", reference.batch},
-          {"method", methods.at(static_cast<std::size_t>(reference.method))}};
+// What a point's ratio (or the sentinel) is taken to: tokens on a curve, a
+// method among methods.
+struct Reference {
+  int64_t batch = 0;
+  std::optional<int64_t> tokens;
+  std::optional<std::string> method;
+};
+Reference reference_of(const ProfilePoint& reference, const MethodNames& methods) {
+  if (reference.method < 0) return {reference.batch, reference.tokens, std::nullopt};
+  return {reference.batch, std::nullopt, methods.at(static_cast<std::size_t>(reference.method))};
 }
 
-nlohmann::json ratio_json(const PointResult& result, const MeasurementPlan& plan,
-                          const MethodNames& methods) {
-  if (!result.ratio) return nullptr;
+std::optional<protocol::PairedRatioBody> point_ratio(const PointResult& result,
+                                                     const MeasurementPlan& plan,
+                                                     const MethodNames& methods) {
+  if (!result.ratio) return std::nullopt;
   const std::size_t index = result.first_visit;  // the first round keeps the plan's order
-  return {{"to", reference_json(plan.points.at(*plan.reference_of.at(index)), methods)},
-          {"median", result.ratio->median},
-          {"ci95_low", or_null(result.ratio->ci95_low)},
-          {"ci95_high", or_null(result.ratio->ci95_high)},
-          {"rounds", result.ratio->rounds}};
+  const Reference to = reference_of(plan.points.at(*plan.reference_of.at(index)), methods);
+  return protocol::PairedRatioBody{result.ratio->median,
+                                   result.ratio->ci95_low,
+                                   result.ratio->ci95_high,
+                                   static_cast<int64_t>(result.ratio->rounds),
+                                   to.batch,
+                                   to.tokens,
+                                   to.method};
 }
 
-nlohmann::json point_json(const PointResult& result, const MeasurementPlan& plan,
-                          const MethodNames& methods, const std::vector<int64_t>& clusters) {
+protocol::ProfilePoint point_body(const PointResult& result, const MeasurementPlan& plan,
+                                  const MethodNames& methods,
+                                  const std::vector<int64_t>& clusters) {
   const stats::Summary& e = result.estimate;  // the latency and its CI
   const stats::Summary& s = result.pooled;    // the spread of every sample
-  nlohmann::json point = {{"batch", result.point.batch},
-                          {"tokens", result.point.tokens},
-                          {"visit_index", result.first_visit},
-                          {"median_ms", e.median},
-                          // Too few rounds (or samples) for an interval: null,
-                          // never a 0 that step detection would read as one.
-                          {"median_ci95_low_ms", or_null(e.has_median_ci, e.median_ci_low)},
-                          {"median_ci95_high_ms", or_null(e.has_median_ci, e.median_ci_high)},
-                          {"median_ci95_relative_half_width",
-                           or_null(e.has_median_ci, e.median_ci_relative_half_width)},
-                          {"rounds", result.rounds},
-                          {"ratio", ratio_json(result, plan, methods)},
-                          {"mean_ms", s.mean},
-                          {"stddev_ms", s.stddev},
-                          {"min_ms", s.min},
-                          {"max_ms", s.max},
-                          {"p5_ms", s.p5},
-                          {"p25_ms", s.p25},
-                          {"p75_ms", s.p75},
-                          {"p95_ms", s.p95},
-                          {"mad_ms", s.mad},
-                          {"iqr_ms", s.iqr},
-                          {"samples", s.count},
-                          {"stable", s.stable},
-                          {"reached_precision", result.stop == StopReason::kPrecisionReached},
-                          // Whose CI the precision applies to: a paired point
-                          // stops on its ratio's, any other on its median's.
-                          {"precision_of", result.ratio ? "ratio" : "median"},
-                          {"load_average", or_null(result.load.mean_load_average())},
-                          {"steal_fraction", or_null(result.load.steal_fraction())},
-                          {"power", power_json(result)},
-                          {"raw_ms", result.samples_ms},
-                          {"raw_round", result.sample_round}};
+  protocol::ProfilePoint point;
+  point.batch = result.point.batch;
+  point.tokens = result.point.tokens;
+  point.visit_index = static_cast<int64_t>(result.first_visit);
+  point.median_ms = e.median;
+  // Too few rounds (or samples) for an interval: null, never a 0 that step
+  // detection would read as one.
+  if (e.has_median_ci) {
+    point.median_ci95_low_ms = e.median_ci_low;
+    point.median_ci95_high_ms = e.median_ci_high;
+    point.median_ci95_relative_half_width = e.median_ci_relative_half_width;
+  }
+  point.rounds = static_cast<int64_t>(result.rounds);
+  point.ratio = point_ratio(result, plan, methods);
+  point.mean_ms = s.mean;
+  point.stddev_ms = s.stddev;
+  point.min_ms = s.min;
+  point.max_ms = s.max;
+  point.p5_ms = s.p5;
+  point.p25_ms = s.p25;
+  point.p75_ms = s.p75;
+  point.p95_ms = s.p95;
+  point.mad_ms = s.mad;
+  point.iqr_ms = s.iqr;
+  point.samples = static_cast<int64_t>(s.count);
+  point.stable = s.stable;
+  point.reached_precision = result.stop == StopReason::kPrecisionReached;
+  // Whose CI the precision applies to: a paired point stops on its ratio's,
+  // any other on its median's.
+  point.precision_of = result.ratio ? "ratio" : "median";
+  point.load_average = result.load.mean_load_average();
+  point.steal_fraction = result.load.steal_fraction();
+  point.power = point_power(result);
+  point.raw_ms = result.samples_ms;
+  point.raw_round.assign(result.sample_round.begin(), result.sample_round.end());
   if (result.point.method >= 0) {
     const auto configuration = static_cast<std::size_t>(result.point.method);
-    point["method"] = methods.at(configuration);
+    point.method = methods.at(configuration);
     // Only a paired clustered model's points carry K.
-    if (clusters.at(configuration) != 0) point["clusters"] = clusters.at(configuration);
+    if (clusters.at(configuration) != 0) point.clusters = clusters.at(configuration);
   }
   return point;
 }
 
 // The models timed: the weights as given, then one per paired K.
-nlohmann::json variants_json(const std::vector<WeightVariant>& variants) {
-  nlohmann::json out = nlohmann::json::array();
+std::vector<protocol::WeightVariantBody> variant_bodies(
+    const std::vector<WeightVariant>& variants) {
+  std::vector<protocol::WeightVariantBody> out;
   for (const WeightVariant& v : variants) {
-    out.push_back(
-        {{"clusters", v.clusters > 0 ? nlohmann::json(v.clusters) : nlohmann::json(nullptr)},
-         {"weight_kernel", weight_kernel_name(v.kernel)},
-         {"clustered_weights_sha256", v.clustered_sha256.empty()
-                                          ? nlohmann::json(nullptr)
-                                          : nlohmann::json(v.clustered_sha256)},
-         // Not known on a simulated device, which builds no model.
-         {"weight_bytes_per_forward",
-          v.weight_bytes > 0 ? nlohmann::json(v.weight_bytes) : nlohmann::json(nullptr)}});
+    protocol::WeightVariantBody body;
+    if (v.clusters > 0) body.clusters = v.clusters;
+    body.weight_kernel = weight_kernel_name(v.kernel);
+    if (!v.clustered_sha256.empty()) body.clustered_weights_sha256 = v.clustered_sha256;
+    // Not known on a simulated device, which builds no model.
+    if (v.weight_bytes > 0) body.weight_bytes_per_forward = v.weight_bytes;
+    out.push_back(std::move(body));
   }
   return out;
 }
@@ -342,40 +341,45 @@ Measured measure_all(PointSampler& sampler, const ProfileRequest& options, Proto
 
 // The sentinel's round medians, the run's drift, and what the machine did
 // in each round.
-nlohmann::json rounds_json(const Measured& measured, const PointPlan& plan, double precision,
-                           int threads) {
+protocol::RoundsBody rounds_body(const Measured& measured, const PointPlan& plan, double precision,
+                                 int threads) {
   const MeasurementOutcome& outcome = measured.outcome;
+  protocol::RoundsBody body;
   std::vector<double> sentinel_ms;
-  nlohmann::json rounds = nlohmann::json::array();
-  double max_load = 0;
   for (const RoundRecord& round : outcome.rounds) {
     if (round.sentinel_median_ms) sentinel_ms.push_back(*round.sentinel_median_ms);
-    if (round.load_average) max_load = std::max(max_load, *round.load_average);
-    rounds.push_back({{"round", round.round},
-                      {"points_visited", round.points_visited},
-                      {"sentinel_median_ms", or_null(round.sentinel_median_ms)},
-                      {"load_average", or_null(round.load_average)},
-                      {"steal_fraction", or_null(round.steal_fraction)}});
+    if (round.load_average)
+      body.max_load_average = std::max(body.max_load_average, *round.load_average);
+    body.rounds.push_back({static_cast<int64_t>(round.round),
+                           static_cast<int64_t>(round.points_visited), round.sentinel_median_ms,
+                           round.load_average, round.steal_fraction});
   }
   const Drift drift = sentinel_drift(sentinel_ms, precision);
-  const ProfilePoint& sentinel = plan.measurement.points.at(plan.measurement.sentinel);
-  const nlohmann::json sentinel_json = reference_json(sentinel, plan.methods);
-  return {{"count", outcome.rounds.size()},
-          {"sentinel", sentinel_json},
-          {"drift", sentinel_ms.empty() ? nlohmann::json(nullptr) : nlohmann::json(drift.max_over_min)},
-          {"drift_exceeds_precision", drift.exceeds_precision},
-          {"max_load_average", max_load},
-          {"load_above_threads", max_load > threads + 0.5},
-          {"rounds", rounds}};
+  const Reference sentinel =
+      reference_of(plan.measurement.points.at(plan.measurement.sentinel), plan.methods);
+  body.count = static_cast<int64_t>(outcome.rounds.size());
+  body.sentinel_batch = sentinel.batch;
+  body.sentinel_tokens = sentinel.tokens;
+  body.sentinel_method = sentinel.method;
+  if (!sentinel_ms.empty()) body.drift = drift.max_over_min;
+  body.drift_exceeds_precision = drift.exceeds_precision;
+  body.load_above_threads = body.max_load_average > threads + 0.5;
+  return body;
 }
 
-// The measured shares a simulated device modelled HDP from; null without.
-nlohmann::json hdp_shares_json(const std::vector<protocol::HdpMeasuredShares>& shares) {
-  if (shares.empty()) return nullptr;
-  nlohmann::json list = nlohmann::json::array();
-  for (const protocol::HdpMeasuredShares& measured : shares)
-    list.push_back(protocol::to_json(measured));
-  return list;
+std::string protocol_text(Protocol protocol, const ProfileRequest& options) {
+  switch (protocol) {
+    case Protocol::kRounds:
+      return fmt::format(
+          "rounds: every point visited each round in a seeded order, {:g} s slices; the median "
+          "and its CI over the round medians",
+          options.slice_s);
+    case Protocol::kBlocks:
+      return "blocks: each point to the precision in one block, random order";
+    case Protocol::kFixedTime:
+      break;
+  }
+  return fmt::format("fixed {} s per point, descending (POMT's)", options.fixed_time_s);
 }
 
 }  // namespace
@@ -396,10 +400,10 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
   const PointPlan plan = plan_points(options, config, batches, methods, protocol);
 
   Measured measured;
-  nlohmann::json device;
-  nlohmann::json power_info;
+  protocol::MeasurementDocument document;
   std::vector<WeightVariant> variants;
   HdpByPoint hdp;
+  nlohmann::json device;
   if (device_spec.simulated()) {
     const auto sampler = make_latency_sampler(options, device_spec, nullptr, config, batches,
                                               methods, plan.configurations);
@@ -407,8 +411,8 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
     device = sampler->device_json(host);
     variants = sampler->variants();
     hdp = hdp_of_points(*sampler, plan, methods);
-    power_info = {{"available", false},
-                  {"reason", "simulated device: it has no sensors, and power is never simulated"}};
+    document.power.unavailable_reason =
+        "simulated device: it has no sensors, and power is never simulated";
   } else {
     const ComputeDevice compute_device(device_spec);
     const std::chrono::milliseconds power_period(options.power_period_ms);
@@ -417,18 +421,18 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
                                    : power::SensorProbe{nullptr, "not sampled (--power-period 0)"};
     std::unique_ptr<power::Sampler> power_sampler;
     if (probe.sensor) {
-      const std::string sensor = probe.sensor->description();
+      document.power.available = true;
+      document.power.sensor = probe.sensor->description();
+      document.power.period_ms = power_period.count();
       power_sampler = std::make_unique<power::Sampler>(std::move(probe.sensor), power_period);
       // Idle baseline: the board (or GPU) at rest, before the model is even built.
       const auto idle_begin = Clock::now();
       std::this_thread::sleep_for(kIdleWindow);
-      const auto idle = power_sampler->window(idle_begin, Clock::now());
-      power_info = {{"available", true},
-                    {"sensor", sensor},
-                    {"period_ms", power_period.count()},
-                    {"idle_w", idle ? nlohmann::json(idle->average_w) : nlohmann::json(nullptr)}};
+      if (const auto idle = power_sampler->window(idle_begin, Clock::now())) {
+        document.power.idle_w = idle->average_w;
+      }
     } else {
-      power_info = {{"available", false}, {"reason", probe.unavailable_reason}};
+      document.power.unavailable_reason = probe.unavailable_reason;
     }
     const auto sampler = make_latency_sampler(options, device_spec, &compute_device, config,
                                               batches, methods, plan.configurations);
@@ -445,99 +449,67 @@ nlohmann::json run_profiling(const ProfileRequest& options) {
     return std::tie(a->point.batch, a->point.method, a->point.tokens) <
            std::tie(b->point.batch, b->point.method, b->point.tokens);
   });
-  nlohmann::json points = nlohmann::json::array();
   for (const PointResult* result : ordered) {
-    points.push_back(point_json(*result, plan.measurement, plan.methods, plan.clusters));
+    document.points.push_back(point_body(*result, plan.measurement, plan.methods, plan.clusters));
     const auto counted = hdp.find({result->point.batch, result->point.method});
-    if (counted != hdp.end()) points.back()["hdp"] = hdp_json(counted->second);
+    if (counted != hdp.end()) document.points.back().hdp = protocol::hdp_body_of(counted->second);
   }
   const int threads = options.run.threads > 0 ? options.run.threads : host.logical_cpus.value_or(1);
-  const nlohmann::json rounds =
-      protocol == Protocol::kRounds
-          ? rounds_json(measured, plan, options.precision, threads)
-          : nlohmann::json(nullptr);
-  std::string protocol_text;
-  switch (protocol) {
-    case Protocol::kRounds:
-      protocol_text = fmt::format(
-          "rounds: every point visited each round in a seeded order, {:g} s slices; the median "
-          "and its CI over the round medians",
-          options.slice_s);
-      break;
-    case Protocol::kBlocks:
-      protocol_text = "blocks: each point to the precision in one block, random order";
-      break;
-    case Protocol::kFixedTime:
-      protocol_text = fmt::format("fixed {} s per point, descending (POMT's)", options.fixed_time_s);
-      break;
+
+  document.provenance = this_build_provenance("tailsweep-agent profile", started, device);
+  document.provenance.elapsed_s = measured.outcome.elapsed.count();
+  document.model = config.name;
+  document.shape =
+      protocol::ModelShape{config.embed_dim, config.depth, config.num_heads, config.total_tokens()};
+  document.weights = options.run.weights_label();
+  document.mode = options.mode;
+  document.weight_kernel = weight_kernel_name(options.run.weight_kernel);
+  if (options.run.clusters > 0) document.clusters = options.run.clusters;
+  if (!variants.front().clustered_sha256.empty()) {
+    document.clustered_weights_sha256 = variants.front().clustered_sha256;
+  }
+  if (!options.paired_clusters.empty()) document.paired_clusters = options.paired_clusters;
+  document.variants = variant_bodies(variants);
+  if (!options.hdp_shares.empty()) document.hdp_shares = options.hdp_shares;
+  if (!plan.methods.empty()) document.methods = plan.methods;
+  protocol::MeasurementBody& m = document.measurement;
+  m.schema_version = protocol::kResultSchemaVersion;
+  m.interrupted = measured.outcome.interrupted;
+  m.points_planned = static_cast<int64_t>(plan.measurement.points.size());
+  m.method = {options.precision,
+              0.95,
+              static_cast<int64_t>(options.min_samples),
+              static_cast<int64_t>(options.min_rounds),
+              options.slice_s,
+              protocol == Protocol::kFixedTime ? options.fixed_time_s : options.time_cap_s,
+              options.warmup_s,
+              static_cast<int64_t>(options.run.seed),
+              protocol_text(protocol, options),
+              static_cast<int64_t>(measured.capped)};
+  if (protocol == Protocol::kRounds) {
+    m.rounds = rounds_body(measured, plan, options.precision, threads);
   }
 
-  const nlohmann::json report = {
-      {"tool", "tailsweep-agent profile"},
-      {"schema_version", protocol::kProfileSchemaVersion},
-      {"version", build_info::kVersion},
-      {"git_sha", build_info::kGitSha},
-      {"build_type", build_info::kBuildType},
-      {"started_at",
-       fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(started)))},
-      {"elapsed_s", measured.outcome.elapsed.count()},
-      {"model",
-       {{"name", config.name},
-        {"dim", config.embed_dim},
-        {"depth", config.depth},
-        {"heads", config.num_heads},
-        {"tokens", config.total_tokens()}}},
-      {"weights", options.run.weights_label()},
-      {"mode", options.mode},
-      {"weight_kernel", weight_kernel_name(options.run.weight_kernel)},
-      {"clusters", options.run.clusters > 0 ? nlohmann::json(options.run.clusters) : nullptr},
-      {"clustered_weights_sha256", variants.front().clustered_sha256.empty()
-                                       ? nlohmann::json(nullptr)
-                                       : nlohmann::json(variants.front().clustered_sha256)},
-      {"paired_clusters", options.paired_clusters.empty()
-                              ? nlohmann::json(nullptr)
-                              : nlohmann::json(options.paired_clusters)},
-      {"variants", variants_json(variants)},
-      {"hdp_shares", hdp_shares_json(options.hdp_shares)},
-      {"methods", plan.methods.empty() ? nlohmann::json(nullptr) : nlohmann::json(plan.methods)},
-      {"method",
-       {{"precision", options.precision},
-        {"confidence", 0.95},
-        {"min_samples", options.min_samples},
-        {"min_rounds", options.min_rounds},
-        {"slice_s", options.slice_s},
-        {"time_cap_s",
-         protocol == Protocol::kFixedTime ? options.fixed_time_s : options.time_cap_s},
-        {"warmup_s", options.warmup_s},
-        {"order_seed", options.run.seed},
-        {"protocol", protocol_text},
-        {"points_at_time_cap", measured.capped}}},
-      {"rounds", rounds},
-      {"device", device},
-      {"power", power_info},
-      {"points_planned", plan.measurement.points.size()},
-      {"interrupted", measured.outcome.interrupted},
-      {"points", points},
-  };
   if (measured.capped > 0) {
     fmt::print(stderr,
                "tailsweep-agent: {} of {} points hit the {:g} s cap before reaching {:.1f}% "
                "precision (flagged reached_precision: false)\n",
-               measured.capped, points.size(), options.time_cap_s, 100 * options.precision);
+               measured.capped, document.points.size(), options.time_cap_s,
+               100 * options.precision);
   }
-  if (!rounds.is_null() && rounds["drift_exceeds_precision"].get<bool>()) {
+  if (m.rounds && m.rounds->drift_exceeds_precision) {
     fmt::print(stderr,
                "tailsweep-agent: the sentinel drifted by {:.1f}% over the run, more than the "
                "{:.1f}% precision: compare configurations by their paired ratios\n",
-               100 * (rounds["drift"].get<double>() - 1), 100 * options.precision);
+               100 * (m.rounds->drift.value_or(1) - 1), 100 * options.precision);
   }
-  if (!rounds.is_null() && rounds["load_above_threads"].get<bool>()) {
+  if (m.rounds && m.rounds->load_above_threads) {
     fmt::print(stderr,
                "tailsweep-agent: the load average reached {:.1f} with {} measuring threads: "
                "something else was running\n",
-               rounds["max_load_average"].get<double>(), threads);
+               m.rounds->max_load_average, threads);
   }
-  return report;
+  return protocol::to_json(document);
 }
 
 }  // namespace tailsweep::agent

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "agent/device/gpu_sim.h"
-#include "agent/engine/hdp_counts.h"
+#include "common/model/hdp_counts.h"
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
 #include "common/wire/protocol.h"

@@ -5,12 +5,16 @@
 // escapes would be a 500 or a crash, and libFuzzer reports it.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
+#include <optional>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "common/util/errors.h"
 #include "common/wire/protocol.h"
+#include "common/wire/result_document.h"
 #include "common/wire/strict_json.h"
 #include "coordinator/service/sweep_plan.h"
 #include "coordinator/store/result_bodies.h"
@@ -29,6 +33,37 @@ void refused_or_read(const std::function<void()>& read) {
     (void)printable(refusal.what());
   } catch (const json::exception&) {
   }
+}
+
+// Reads value as each agent document; one of the current version that is
+// read must be read again, unchanged, from what its writer makes of it.
+template <typename Body>
+void round_trip_as(Body (*parse)(const json&), const json& value) {
+  std::optional<Body> body;
+  try {
+    body = parse(value);
+  } catch (const InputError&) {
+    return;
+  } catch (const json::exception&) {
+    return;
+  }
+  const int64_t version = [&] {
+    if constexpr (std::is_base_of_v<protocol::MeasurementDocument, Body>) {
+      return body->measurement.schema_version;
+    } else {
+      return body->schema_version;
+    }
+  }();
+  if (version < protocol::kResultSchemaVersion) return;
+  const json written = protocol::to_json(*body);
+  if (protocol::to_json(parse(written)) != written) std::abort();
+}
+
+void try_round_trip(const json& value) {
+  round_trip_as(&protocol::parse_profile_body, value);
+  round_trip_as(&protocol::parse_latency_body, value);
+  round_trip_as(&protocol::parse_eval_body, value);
+  round_trip_as(&protocol::parse_accuracy_curve_body, value);
 }
 
 // The job specs a result is checked against: one per agent job kind.
@@ -83,7 +118,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   refused_or_read([&] { store::parse_schedule_body(value); });
   refused_or_read([&] { store::parse_match_body(value); });
   refused_or_read([&] { coordinator::to_json(coordinator::parse_hdp_latency_job_spec(value)); });
-  refused_or_read([&] { protocol::to_json(protocol::hdp_shares_of_eval(value, 1)); });
+  refused_or_read(
+      [&] { protocol::to_json(protocol::hdp_shares_of(protocol::parse_eval_body(value), 1)); });
+  // A current document the reader took must survive its own writer: any
+  // InputError here escapes and is a crash.
+  try_round_trip(value);
   for (const auto& job : job_specs()) {  // (clang 14 cannot capture structured bindings)
     for (const bool simulated : {false, true}) {
       refused_or_read([&] {

@@ -28,6 +28,8 @@ void put_optional(json& out, const char* key, const std::optional<T>& value) {
   if (value) out[key] = *value;
 }
 
+}  // namespace
+
 // One element of a latency job's "hdp_shares": a method with HDP and, per
 // block, shares in [0, 1], as many of each.
 HdpMeasuredShares read_hdp_shares(const JsonFields& fields) {
@@ -54,8 +56,6 @@ HdpMeasuredShares read_hdp_shares(const JsonFields& fields) {
   if (fields.has("source_job_id")) result.source_job_id = fields.integer("source_job_id", 1);
   return result;
 }
-
-}  // namespace
 
 RegisterRequest parse_register_request(const json& body) {
   const JsonFields fields(body, "register request");
@@ -180,25 +180,6 @@ json to_json(const HdpMeasuredShares& shares) {
               {"blocks_pruned", shares.blocks_pruned}};
   put_optional(out, "source_job_id", shares.source_job_id);
   return out;
-}
-
-HdpMeasuredShares hdp_shares_of_eval(const json& eval_result,
-                                     std::optional<int64_t> source_job_id) {
-  const JsonFields fields(eval_result, "eval result");
-  HdpMeasuredShares result;
-  result.method = fields.text("method");
-  if (!fields.has("hdp")) {
-    fields.fail("hdp", fmt::format("missing: '{}' measured no HDP shares", result.method));
-  }
-  const JsonFields hdp = fields.object("hdp");
-  const json& blocks = hdp.array("per_block", true);
-  for (std::size_t i = 0; i < blocks.size(); ++i) {
-    const JsonFields block = hdp.element("per_block", i, blocks[i]);
-    result.heads_pruned.push_back(block.fraction("heads_pruned_share"));
-    result.blocks_pruned.push_back(block.fraction("blocks_pruned_share"));
-  }
-  result.source_job_id = source_job_id;
-  return result;
 }
 
 ProfileJobSpec parse_profile_job_spec(const json& spec) {

@@ -11,6 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace tailsweep {
+class JsonFields;
+}
+
 namespace tailsweep::protocol {
 
 // The longest long-poll the coordinator holds (seconds).
@@ -85,15 +89,6 @@ nlohmann::json to_json(const FailureRequest& request);
 
 // ---- job specs: what an agent runs ----
 
-// The version of the profile document an agent returns (docs/profile.md).
-// 1 (no "schema_version" field): each point measured in one block. 2: the
-// rounds protocol, with per-point "rounds", "ratio", "load_average",
-// "steal_fraction" and "raw_round", and a top-level "rounds" object. The
-// coordinator reads both; a field that version 1 lacks is stored as NULL.
-inline constexpr int kProfileSchemaVersion = 2;
-
-// kind "profile": a latency curve (agent/profiling.h); kind "latency": the
-// latency of whole configurations, each method on the full input.
 // What HDP pruned in each block of an evaluation on a real device: the
 // input from which a simulated device models HDP's latency (docs/hdp.md).
 struct HdpMeasuredShares {
@@ -105,12 +100,12 @@ struct HdpMeasuredShares {
 
 nlohmann::json to_json(const HdpMeasuredShares& shares);
 
-// The shares an eval result's "hdp" object measured, per block (its
-// per_block heads_pruned_share and blocks_pruned_share). InputError when the
-// result has no HDP counts.
-HdpMeasuredShares hdp_shares_of_eval(const nlohmann::json& eval_result,
-                                     std::optional<int64_t> source_job_id);
+// One element of a latency job's "hdp_shares", read strictly (InputError
+// naming the field).
+HdpMeasuredShares read_hdp_shares(const JsonFields& fields);
 
+// kind "profile": a latency curve (agent/profiling.h); kind "latency": the
+// latency of whole configurations, each method on the full input.
 struct ProfileJobSpec {
   std::string model;
   std::optional<std::string> weights;  // a path on the agent; absent: random weights

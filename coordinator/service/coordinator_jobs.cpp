@@ -13,6 +13,7 @@
 #include "common/util/errors.h"
 #include "common/wire/json_fields.h"
 #include "common/wire/protocol.h"
+#include "common/wire/result_document.h"
 #include "coordinator/service/sweep_plan.h"
 #include "coordinator/store/sqlite.h"
 
@@ -303,7 +304,8 @@ void run_hdp_latency(store::Store& store, const store::JobRow& job, double now_s
   for (const std::string& method : latency.methods) {
     if (!parse_method_spec(method).hdp) continue;
     const auto [eval_job, body] = evaluation_of(db, job, canonical(method));
-    protocol::HdpMeasuredShares measured = protocol::hdp_shares_of_eval(body, eval_job);
+    protocol::HdpMeasuredShares measured =
+        protocol::hdp_shares_of(protocol::parse_eval_body(body), eval_job);
     measured.method = method;  // as the latency job lists it
     const int64_t depth = parse_model_spec(latency.model).depth;
     if (static_cast<int64_t>(measured.heads_pruned.size()) != depth) {

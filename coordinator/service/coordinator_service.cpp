@@ -214,16 +214,35 @@ void CoordinatorService::heartbeat(http::Request request, http::Responder respon
 void CoordinatorService::result(http::Request request, http::Responder responder) {
   const store::AgentRow agent = require_agent(request);
   const int64_t job_id = path_id(request, "id");
-  auto body = std::make_shared<protocol::ResultRequest>(
-      protocol::parse_result_request(parse_body(request)));
-  auto result_json = std::make_shared<std::string>(body->result.dump());
+  const protocol::ResultRequest body = protocol::parse_result_request(parse_body(request));
+  // Read once, here on a worker thread, not on the writer's while it holds
+  // the write lock: the job's kind (never changed once queued) says which
+  // document it is.
+  const std::optional<store::JobRow> job = stores_.local().job(job_id);
+  if (!job) {
+    results_refused_ += 1;
+    throw ApiError(ErrorCode::kUnknownJob, fmt::format("no job {}", job_id));
+  }
+  std::shared_ptr<const store::ParsedResult> parsed;
+  try {
+    parsed =
+        std::make_shared<const store::ParsedResult>(store::parse_result(job->kind, body.result));
+  } catch (const InputError& error) {
+    results_refused_ += 1;
+    // An agent whose lease is gone learns that first, whatever it sent.
+    if (job->lease_id != body.lease_id || job->lease_agent_id != agent.id) {
+      throw ApiError(
+          ErrorCode::kLeaseLost,
+          fmt::format("job {}: not the job's current lease; the result is refused", job_id));
+    }
+    throw ApiError(ErrorCode::kInvalidResult, error.what());
+  }
   writer_->submit(
-      [this, agent, job_id, body,
-       result_json](store::Store& store) -> std::optional<http::Response> {
+      [this, agent, job_id, lease_id = body.lease_id,
+       parsed](store::Store& store) -> std::optional<http::Response> {
         store::SubmitOutcome outcome{};
         try {
-          outcome =
-              store.submit_result(job_id, body->lease_id, agent.id, *result_json, unix_now_s());
+          outcome = store.submit_result(job_id, lease_id, agent.id, *parsed, unix_now_s());
         } catch (const InputError& error) {
           results_refused_ += 1;
           throw ApiError(ErrorCode::kInvalidResult, error.what());

@@ -137,10 +137,23 @@ bool Store::heartbeat(int64_t job_id, std::string_view lease_id, int64_t agent_i
 
 SubmitOutcome Store::submit_result(int64_t job_id, std::string_view lease_id, int64_t agent_id,
                                    std::string_view body_json, double now_s) {
+  const std::optional<JobRow> existing = job(job_id);
+  if (!existing) return SubmitOutcome::unknown_job;
+  return submit_result(
+      job_id, lease_id, agent_id,
+      parse_result(existing->kind, parse_strict_json(body_json, "the result body")), now_s);
+}
+
+SubmitOutcome Store::submit_result(int64_t job_id, std::string_view lease_id, int64_t agent_id,
+                                   const ParsedResult& result, double now_s) {
   Transaction transaction(db_);
   const std::optional<JobRow> existing = job(job_id);
   if (!existing) return SubmitOutcome::unknown_job;
-  const std::string body_sha256 = sha256_hex(body_json);
+  if (existing->kind != result.kind) {
+    throw InputError(
+        fmt::format("job {} is a {} job, not {}", job_id, existing->kind, result.kind));
+  }
+  const std::string& body_sha256 = result.body_sha256;
   if (existing->state == "done") {
     // An agent retrying a post whose answer it lost must not store twice.
     auto previous =
@@ -162,10 +175,9 @@ SubmitOutcome Store::submit_result(int64_t job_id, std::string_view lease_id, in
   if (!agent->step()) throw InputError(fmt::format("no agent {}", agent_id));
   const int64_t device_id = agent->column_int64(0);
 
-  // Parsed and checked against its job before anything is written: a
-  // malformed body, or one that does not answer this job, stores nothing.
-  const AgentResultBody body =
-      parse_agent_result_body(existing->kind, parse_strict_json(body_json, "the result body"));
+  // Checked against its job before anything is written: a body that does
+  // not answer this job stores nothing.
+  const AgentResultBody& body = result.body;
   check_result_against_job(existing->spec_json, body, agent->column_int64(4) != 0);
   const BodyProvenance& provenance = provenance_of(body);
 
@@ -185,7 +197,7 @@ SubmitOutcome Store::submit_result(int64_t job_id, std::string_view lease_id, in
         .bind(6, provenance.version.value_or(agent->column_text(1)))
         .bind(7, provenance.git_sha.value_or(agent->column_text(2)))
         .bind(8, provenance.device_json.value_or(agent->column_text(3)))
-        .bind(9, body_json)
+        .bind(9, result.body_json)
         .bind(10, body_sha256);
     insert->execute();
     result_id = db_.last_insert_rowid();

@@ -248,7 +248,7 @@ void check_eval(const Checker& check, const protocol::EvalJobSpec& spec, const E
                fmt::format("{} is more than the job's limit of {}", body.images, spec.limit));
   }
   if (body.top5 < body.top1) check.fail("top5", "below top1");
-  if (body.latency_median_ms) check.latency("latency.median_ms", *body.latency_median_ms);
+  if (body.latency) check.latency("latency.median_ms", body.latency->median_ms);
   check_hdp_presence(check, "hdp", body.method, body.hdp);
   // Clustered weights exactly when the job asked for them, at its K.
   const int64_t clusters = body.clustering ? body.clustering->clusters : 0;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
+#include "common/util/sha256.h"
 
 namespace tailsweep::store {
 namespace {
@@ -88,8 +89,8 @@ void insert_measurement(Database& db, const ResultTarget& target, const Measurem
       .bind(2, target.job_id)
       .bind(3, target.device_id)
       .bind(4, body.schema_version)
-      .bind(5, body.protocol)
-      .bind(6, body.precision);
+      .bind(5, body.method.protocol)
+      .bind(6, body.method.precision);
   if (const std::optional<RoundsBody>& rounds = body.rounds) {
     run->bind(7, rounds->count)
         .bind(8, rounds->sentinel_batch)
@@ -172,13 +173,13 @@ void update_hdp_columns(Database& db, std::string_view table, int64_t row_id,
                         "hdp_blocks_pruned = ?, hdp_attention_macs = ?, "
                         "hdp_attention_macs_skipped = ?, hdp_frac_macs_dropped = ? WHERE id = ?",
                         table))
-      ->bind(1, hdp->heads)
-      .bind(2, hdp->heads_pruned)
-      .bind(3, hdp->blocks)
-      .bind(4, hdp->blocks_pruned)
-      .bind(5, hdp->attention_macs)
-      .bind(6, hdp->attention_macs_skipped)
-      .bind(7, hdp->frac_macs_dropped)
+      ->bind(1, hdp->total.heads)
+      .bind(2, hdp->total.heads_pruned)
+      .bind(3, hdp->total.blocks)
+      .bind(4, hdp->total.blocks_pruned)
+      .bind(5, hdp->total.macs)
+      .bind(6, hdp->total.macs_skipped)
+      .bind(7, hdp->total.frac_macs_dropped)
       .bind(8, row_id)
       .execute();
 }
@@ -228,7 +229,7 @@ void insert_eval(Database& db, const ResultTarget& target, const EvalBody& body)
       .bind(10, body.batch)
       .bind(11, body.top1)
       .bind(12, body.top5)
-      .bind(13, body.latency_median_ms);
+      .bind(13, body.latency ? std::optional(body.latency->median_ms) : std::nullopt);
   statement->execute();
   const int64_t row_id = db.last_insert_rowid();
   update_hdp_columns(db, "evaluations", row_id, body.hdp);
@@ -278,6 +279,12 @@ AgentResultBody parse_agent_result_body(std::string_view kind, const nlohmann::j
   if (kind == "eval") return parse_eval_body(body);
   if (kind == "accuracy_curve") return parse_accuracy_curve_body(body);
   throw InputError(fmt::format("jobs of kind '{}' do not take results from agents", kind));
+}
+
+ParsedResult parse_result(std::string_view kind, const nlohmann::json& body) {
+  ParsedResult parsed{std::string(kind), parse_agent_result_body(kind, body), body.dump(), ""};
+  parsed.body_sha256 = sha256_hex(parsed.body_json);
+  return parsed;
 }
 
 const BodyProvenance& provenance_of(const AgentResultBody& body) {

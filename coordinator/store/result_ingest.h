@@ -3,6 +3,7 @@
 // and power, a latency job's into method_latency, an eval into evaluations, an accuracy curve into
 // accuracy_points. Runs inside the caller's transaction.
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <variant>
 
@@ -23,6 +24,16 @@ bool is_agent_result_kind(std::string_view kind);
 AgentResultBody parse_agent_result_body(std::string_view kind, const nlohmann::json& body);
 
 const BodyProvenance& provenance_of(const AgentResultBody& body);
+
+// A result read once, on the request's thread, before the writer sees it:
+// the document in its struct, and the text and digest that are stored.
+struct ParsedResult {
+  std::string kind;  // of the job it was read for
+  AgentResultBody body;
+  std::string body_json;
+  std::string body_sha256;
+};
+ParsedResult parse_result(std::string_view kind, const nlohmann::json& body);
 
 struct ResultTarget {
   int64_t result_id = 0;

@@ -20,6 +20,7 @@
 #include "common/util/errors.h"
 #include "coordinator/store/migrations.h"
 #include "coordinator/store/result_bodies.h"
+#include "coordinator/store/result_ingest.h"
 #include "coordinator/store/sqlite.h"
 
 namespace tailsweep::store {
@@ -231,7 +232,12 @@ class Store {
   // Stores the body (its typed rows too, by the job's kind), marks the job
   // done, queues the dependants now ready and finishes the sweep when all its
   // jobs are. A lease that expired but was not yet requeued still counts. A
-  // malformed body throws InputError and nothing is stored.
+  // malformed body throws InputError and nothing is stored. The result was
+  // read before (parse_result, off the writer's thread); only its checks
+  // against the job and its rows run here.
+  SubmitOutcome submit_result(int64_t job_id, std::string_view lease_id, int64_t agent_id,
+                              const ParsedResult& result, double now_s);
+  // The same from the body's text: reads it here, by the job's kind.
   SubmitOutcome submit_result(int64_t job_id, std::string_view lease_id, int64_t agent_id,
                               std::string_view body_json, double now_s);
   // Records the failure; requeues the job, or fails it (and its dependants)

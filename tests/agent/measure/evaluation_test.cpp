@@ -24,6 +24,7 @@
 #include "agent/measure/evaluation.h"
 #include "common/model/model_config.h"
 #include "common/util/errors.h"
+#include "common/wire/result_document.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -97,6 +98,8 @@ TEST_F(BandDataset, TrainingLearnsAndTheEngineAgreesWithTheTrainer) {
   EXPECT_EQ(result["weights_sha256"].get<std::string>().size(), 64u);
   EXPECT_GT(result["latency"]["median_ms"].get<double>(), 0.0);
   EXPECT_EQ(result["latency"]["batch"], 32);
+  // What the agent wrote, the coordinator reads strictly and writes back the same.
+  EXPECT_EQ(protocol::to_json(protocol::parse_eval_body(result)), result);
 
   // A(n): with CLS and one random patch the bands are mostly invisible.
   request.tokens = {2, 197};
@@ -107,6 +110,7 @@ TEST_F(BandDataset, TrainingLearnsAndTheEngineAgreesWithTheTrainer) {
   EXPECT_EQ(curve["points"][1]["tokens"], 197);
   EXPECT_EQ(curve["points"][1]["images"], 100);
   EXPECT_LT(curve["points"][0]["top1"].get<double>(), curve["points"][1]["top1"].get<double>());
+  EXPECT_EQ(protocol::to_json(protocol::parse_accuracy_curve_body(curve)), curve);
 }
 
 TEST_F(BandDataset, EveryMethodRunsAndALimitIsStratified) {

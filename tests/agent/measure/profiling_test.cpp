@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
+#include "common/wire/result_document.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -76,7 +77,9 @@ TEST(Profiling, ARoundsDocumentPairsEachPointWithItsBatchsReference) {
   request.precision = 0.02;
   request.warmup_s = 0;
   const nlohmann::json document = run_profiling(request);
-  EXPECT_EQ(document["schema_version"], 2);
+  EXPECT_EQ(document["schema_version"], protocol::kResultSchemaVersion);
+  // What the agent wrote, the coordinator reads strictly and writes back the same.
+  EXPECT_EQ(protocol::to_json(protocol::parse_profile_body(document)), document);
   const nlohmann::json& rounds = document["rounds"];
   ASSERT_TRUE(rounds.is_object());
   EXPECT_EQ(rounds["sentinel"], (nlohmann::json{{"batch", 4}, {"tokens", 197}}));
@@ -123,6 +126,7 @@ TEST(Profiling, PairedClustersTimeEveryMethodOnEveryVariantAgainstTheDenseNone) 
   request.warmup_s = 0;
   request.time_cap_s = 0.5;
   const nlohmann::json document = run_profiling(request);
+  EXPECT_EQ(protocol::to_json(protocol::parse_latency_body(document)), document);
   EXPECT_EQ(document["paired_clusters"], (nlohmann::json{16, 64}));
   const nlohmann::json& variants = document["variants"];
   ASSERT_EQ(variants.size(), 3u);

@@ -146,21 +146,6 @@ TEST(Protocol, BadBodiesNameTheField) {
   }
 }
 
-// A simulated device's input, from an eval result's per-block counts.
-TEST(Protocol, HdpSharesAreReadFromAnEvalResult) {
-  const json block = {{"heads_pruned_share", 0.25}, {"blocks_pruned_share", 0.5}};
-  const json eval = {{"method", "hdp:heads=0.1"}, {"hdp", {{"per_block", {block, block}}}}};
-  const HdpMeasuredShares shares = hdp_shares_of_eval(eval, 9);
-  EXPECT_EQ(shares.method, "hdp:heads=0.1");
-  EXPECT_EQ(shares.heads_pruned, (std::vector<double>{0.25, 0.25}));
-  EXPECT_EQ(shares.blocks_pruned, (std::vector<double>{0.5, 0.5}));
-  EXPECT_EQ(shares.source_job_id, 9);
-  EXPECT_THROW(hdp_shares_of_eval(json{{"method", "none"}}, 9), InputError);
-  json bad = eval;
-  bad["hdp"]["per_block"][1]["heads_pruned_share"] = 2;
-  EXPECT_THROW(hdp_shares_of_eval(bad, 9), InputError);
-}
-
 TEST(Protocol, ErrorBodiesAreReadBestEffort) {
   const ErrorBody error =
       parse_error_body(R"({"error": {"code": "stale_lease", "message": "gone"}})");

@@ -91,22 +91,26 @@ class CoordinatorJobsTest : public store::StoreTest {
   int64_t sweep_ = 0;
 };
 
-// What an agent says HDP pruned (docs/hdp.md): 2 of 10 heads, half the
-// blocks, 60% of the attention work.
+// What an agent says HDP pruned (docs/hdp.md): in each of 6 blocks, 2 of 10
+// heads, half the blocks, 60% of the attention work.
 json hdp_counts() {
-  json block = {{"heads_pruned_share", 0.2}, {"blocks_pruned_share", 0.5}};
-  return {{"heads", 10},
-          {"heads_pruned", 2},
-          {"heads_pruned_share", 0.2},
-          {"blocks", 100},
-          {"blocks_pruned", 50},
-          {"blocks_pruned_share", 0.5},
-          {"attention_macs", 1000},
-          {"attention_macs_skipped", 600},
-          {"attention_macs_skipped_share", 0.6},
-          {"frac_macs_dropped", 0},
-          {"int_macs", 500},
-          {"per_block", json::array({block, block, block, block, block, block})}};  // 6 blocks
+  const auto counts = [](int64_t times) {
+    return json{{"heads", 10 * times},
+                {"heads_pruned", 2 * times},
+                {"heads_pruned_share", 0.2},
+                {"blocks", 100 * times},
+                {"blocks_pruned", 50 * times},
+                {"blocks_pruned_share", 0.5},
+                {"attention_macs", 1000 * times},
+                {"attention_macs_skipped", 600 * times},
+                {"attention_macs_skipped_share", 0.6},
+                {"frac_macs_dropped", 0},
+                {"int_macs", 500 * times}};
+  };
+  json total = counts(6);
+  total["per_block"] = json::array();
+  for (int block = 0; block < 6; ++block) total["per_block"].push_back(counts(1));
+  return total;
 }
 
 bool has_hdp(const std::string& method) { return method.find("hdp:") != std::string::npos; }
@@ -331,7 +335,7 @@ TEST_F(CoordinatorJobsTest, HdpSettingsComposeWithEachSchedulesPomt) {
   EXPECT_EQ(count("SELECT count(*) FROM hdp_latency_view WHERE method = '" + setting + "'"), 2);
   EXPECT_EQ(count("SELECT count(*) FROM hdp_latency_view WHERE simulated = 1"), 2);
   EXPECT_EQ(count("SELECT count(*) FROM hdp_view WHERE method LIKE 'pomt:%+hdp:%' AND "
-                  "heads_pruned = 2 AND attention_macs_skipped_share = 0.6 AND "
+                  "heads_pruned = 12 AND attention_macs_skipped_share = 0.6 AND "
                   "baseline_top1 = 0.8"),
             count("SELECT count(DISTINCT r) FROM schedules"));  // once per R
   EXPECT_EQ(count("SELECT count(*) FROM evaluations WHERE hdp_heads IS NOT NULL AND "

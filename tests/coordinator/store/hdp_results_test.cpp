@@ -20,18 +20,20 @@ constexpr const char* kSetting = "hdp:heads=0.1,blocks=0.5,approx=0,frac=8";
 
 // 3 of 24 (image, head) pairs pruned, 100 of 200 blocks, 40% of the MACs.
 json hdp_object() {
-  return {{"heads", 24},
-          {"heads_pruned", 3},
-          {"heads_pruned_share", 0.125},
-          {"blocks", 200},
-          {"blocks_pruned", 100},
-          {"blocks_pruned_share", 0.5},
-          {"attention_macs", 5000},
-          {"attention_macs_skipped", 2000},
-          {"attention_macs_skipped_share", 0.4},
-          {"frac_macs_dropped", 0},
-          {"int_macs", 2500},
-          {"per_block", json::array({json::object()})}};
+  json counts = {{"heads", 24},
+                 {"heads_pruned", 3},
+                 {"heads_pruned_share", 0.125},
+                 {"blocks", 200},
+                 {"blocks_pruned", 100},
+                 {"blocks_pruned_share", 0.5},
+                 {"attention_macs", 5000},
+                 {"attention_macs_skipped", 2000},
+                 {"attention_macs_skipped_share", 0.4},
+                 {"frac_macs_dropped", 0},
+                 {"int_macs", 2500}};
+  json one_block = counts;  // a model of one block: its counts are the totals
+  counts["per_block"] = json::array({one_block});
+  return counts;
 }
 
 json hdp_eval_spec() {

@@ -513,9 +513,16 @@ TEST_F(ResultsTest, AVersionOneProfileLeavesTheRoundsColumnsNull) {
 
 TEST_F(ResultsTest, AMalformedRoundsProfileIsRefused) {
   const std::vector<MalformedCase> cases = {
-      {"profile", [](json& b) { b["points"][1]["raw_round"] = {0, 1}; },
+      {"profile",
+       [](json& b) {
+         b["points"][1]["raw_round"] = {0, 1};
+       },
        "points[1].raw_round: has 2 entries for 4 samples"},
-      {"profile", [](json& b) { b["points"][1]["raw_round"] = {0, 2, 1, 2}; }, "raw_round[2]"},
+      {"profile",
+       [](json& b) {
+         b["points"][1]["raw_round"] = {0, 2, 1, 2};
+       },
+       "raw_round[2]"},
       {"profile", [](json& b) { b["points"][1].erase("rounds"); }, "points[1].rounds: missing"},
       {"profile", [](json& b) { b["points"][1]["ratio"]["to"]["tokens"] = 150; },
        "points[1].ratio.to: names no point"},
@@ -528,7 +535,7 @@ TEST_F(ResultsTest, AMalformedRoundsProfileIsRefused) {
        "the interval must hold the median"},
       {"profile", [](json& b) { b["rounds"]["count"] = 4; }, "rounds.rounds: has 3 records"},
       {"profile", [](json& b) { b["rounds"]["drift"] = 0.5; }, "rounds.drift"},
-      {"profile", [](json& b) { b["schema_version"] = 3; }, "schema_version: 3 is newer"},
+      {"profile", [](json& b) { b["schema_version"] = 4; }, "schema_version: 4 is newer"},
   };
   for (const MalformedCase& test : cases) {
     json body = rounds_profile_body();

@@ -1,14 +1,12 @@
 #pragma once
-// What Hybrid Dynamic Pruning did (agent/engine/hybrid_pruning.h), in a
-// header without LibTorch, for evaluation and profiling results.
+// What Hybrid Dynamic Pruning did (docs/hdp.md), summed over the images of
+// one or more forward passes, per block or in total: counted by the engine
+// (agent/engine/hybrid_pruning.h) or modelled by a simulated device, and
+// carried in result documents (common/wire/result_document.h).
 #include <cstdint>
-#include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+namespace tailsweep {
 
-namespace tailsweep::agent {
-
-// Summed over the images of one or more forward passes, per layer or in total.
 struct HdpCounts {
   int64_t heads = 0;          // (image, head) pairs seen
   int64_t heads_pruned = 0;   // ... pruned: no Q.K^T, softmax or P.V
@@ -32,10 +30,14 @@ struct HdpCounts {
     int_macs += other.int_macs;
     return *this;
   }
+  double heads_pruned_share() const { return share(heads_pruned, heads); }
+  double blocks_pruned_share() const { return share(blocks_pruned, blocks); }
+  double macs_skipped_share() const { return share(macs_skipped, macs); }
+
+ private:
+  static double share(int64_t part, int64_t whole) {
+    return whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+  }
 };
 
-// The "hdp" object of infer, eval and profile results (docs/hdp.md): the
-// counts in total and per block, with the pruned and skipped shares.
-nlohmann::json hdp_json(const std::vector<HdpCounts>& per_block);
-
-}  // namespace tailsweep::agent
+}  // namespace tailsweep
