@@ -26,6 +26,7 @@ struct SweepOptions {
   std::string spec_file;
   int64_t sweep_id = 0;
   double timeout_s = 0;  // wait: 0 = no limit
+  double log_every_s = 30;  // wait, when stderr is no terminal: a line this often
   bool json_output = false;
 };
 
@@ -63,6 +64,20 @@ void print_status(const json& status) {
   for (const json& device : status.at("devices")) {
     fmt::print("  {:<32} {}\n", shown(device.at("device")), counts_text(device.at("jobs")));
   }
+  // Why jobs failed, so that nobody has to dig in the database for it.
+  const json& failures = status.at("failures");
+  if (failures.empty()) return;
+  fmt::print("failed jobs:\n");
+  for (const json& failed : failures) {
+    fmt::print("  job {} ({} on {}, {} attempts): {}\n", failed.at("job_id").get<int64_t>(),
+               shown(failed.at("kind")), shown(failed.at("device")),
+               failed.at("attempts").get<int64_t>(), shown(failed.at("error")));
+  }
+  const int64_t failed_count = count_of(status.at("jobs"), "failed");
+  if (failed_count > static_cast<int64_t>(failures.size())) {
+    fmt::print("  ... and {} more (SELECT * FROM job_overview WHERE state = 'failed')\n",
+               failed_count - static_cast<int64_t>(failures.size()));
+  }
 }
 
 json read_spec(const std::string& path) {
@@ -94,6 +109,9 @@ void status(const SweepOptions& options) {
 void wait(const SweepOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   ProgressLine progress;
+  // A log (the main job's, CI's) gets a plain line now and then instead of
+  // the terminal's progress line, so that a long wait is not silence.
+  auto last_line = started - std::chrono::hours(1);
   for (;;) {
     const json answer = admin_call(options.connection, "GET", sweep_path(options.sweep_id));
     const json& jobs = answer.at("jobs");
@@ -102,6 +120,14 @@ void wait(const SweepOptions& options) {
     const auto total = static_cast<std::size_t>(total_of(jobs));
     if (state == "running") {
       progress.update(static_cast<std::size_t>(finished_of(jobs)), total + 1, counts_text(jobs));
+      const auto now = std::chrono::steady_clock::now();
+      if (!progress.enabled() && options.log_every_s > 0 &&
+          now - last_line >= std::chrono::duration<double>(options.log_every_s)) {
+        fmt::print(stderr, "sweep {}: {:.0f} s, {}/{} jobs finished ({})\n", options.sweep_id,
+                   std::chrono::duration<double>(now - started).count(), finished_of(jobs), total,
+                   counts_text(jobs));
+        last_line = now;
+      }
     }
     if (state != "running") {
       options.json_output ? fmt::print("{}\n", answer.dump()) : print_status(answer);
@@ -176,6 +202,11 @@ void register_sweep_commands(CLI::App& app) {
       sweep->add_subcommand("wait", "Block until the sweep ends; exit 1 unless it is done"),
       *options);
   wait_command->add_option("--timeout", options->timeout_s, "give up after this many seconds");
+  wait_command
+      ->add_option("--log-every", options->log_every_s,
+                   "when stderr is not a terminal, a progress line this often (seconds; 0: none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   common(wait_command);
   wait_command->callback([options] { wait(*options); });
 

@@ -443,6 +443,18 @@ ReportData load_report_data(const std::string& database_path, int64_t sweep_id) 
     data.measurements = load_measurements(db, sweep_id);
     data.matched = load_matched(db, sweep_id);
     data.accuracy_curves = load_accuracy_curves(db, sweep_id);
+    // A failed sweep says why first: the tables below are what it got done.
+    Statement failed = db.prepare(
+        "SELECT count(*) OVER (), id, kind, coalesce(last_error, 'no error recorded') FROM jobs "
+        "WHERE sweep_id = ? AND state = 'failed' ORDER BY id LIMIT 1");
+    failed.bind(1, sweep_id);
+    if (failed.step()) {
+      data.missing.push_back(fmt::format(
+          "The sweep has {} failed job(s) (`tailsweep sweep status {}` lists them); the first, "
+          "job {} ({}): {}",
+          failed.column_int64(0), sweep_id, failed.column_int64(1), failed.column_text(2),
+          failed.column_text(3)));
+    }
   } catch (const store::SqliteError& error) {
     throw InputError(
         fmt::format("cannot read sweep {} from '{}': {}", sweep_id, database_path, error.what()));

@@ -329,6 +329,14 @@ http::Response CoordinatorService::sweep_status(const http::Request& request) {
                        {"device", device.device},
                        {"jobs", state_counts(device.jobs)}});
   }
+  json failures = json::array();
+  for (const store::FailedJob& failed : status.failures) {
+    failures.push_back({{"job_id", failed.job_id},
+                        {"kind", failed.kind},
+                        {"device", failed.device},
+                        {"attempts", failed.attempts},
+                        {"error", failed.error}});
+  }
   return http::json_response(
       200, {{"sweep_id", status.id},
             {"name", status.name},
@@ -336,7 +344,8 @@ http::Response CoordinatorService::sweep_status(const http::Request& request) {
             {"created_at_s", status.created_at_s},
             {"finished_at_s", status.finished_at_s ? json(*status.finished_at_s) : json(nullptr)},
             {"jobs", state_counts(status.jobs)},
-            {"devices", devices}});
+            {"devices", devices},
+            {"failures", failures}});
 }
 
 void CoordinatorService::cancel_sweep(http::Request request, http::Responder responder) {

@@ -132,6 +132,15 @@ struct DeviceJobCounts {
   StateCounts jobs;
 };
 
+// A failed job of a sweep, with the error it failed with.
+struct FailedJob {
+  int64_t job_id = 0;
+  std::string kind;
+  std::string device;  // as in DeviceJobCounts
+  int64_t attempts = 0;
+  std::string error;
+};
+
 struct SweepStatus {
   int64_t id = 0;
   std::string name;
@@ -140,7 +149,9 @@ struct SweepStatus {
   std::optional<double> finished_at_s;
   StateCounts jobs;
   std::vector<DeviceJobCounts> per_device;
+  std::vector<FailedJob> failures;  // the first kMaxFailuresListed failed jobs, by id
 };
+inline constexpr int64_t kMaxFailuresListed = 50;
 
 struct DeviceRow {
   int64_t id = 0;

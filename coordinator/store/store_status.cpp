@@ -10,6 +10,11 @@ namespace {
 constexpr std::string_view kJobStates[] = {"waiting", "queued", "leased",
                                            "done",    "failed", "cancelled"};
 
+// Where a job runs, in words: its device, or who may take it.
+constexpr std::string_view kDeviceOfJob =
+    "CASE WHEN d.name IS NOT NULL THEN d.name WHEN j.runner = 'coordinator' THEN "
+    "'(coordinator)' ELSE '(any real device)' END";
+
 StateCounts zero_counts() {
   StateCounts counts;
   for (const std::string_view state : kJobStates) counts[std::string(state)] = 0;
@@ -46,11 +51,10 @@ SweepStatus Store::sweep_status(int64_t sweep_id) {
     status.finished_at_s = sweep->column_optional_double(4);
   }
   status.jobs = zero_counts();
-  auto per_device = db_.cached(
-      "SELECT j.device_id, CASE WHEN d.name IS NOT NULL THEN d.name "
-      "WHEN j.runner = 'coordinator' THEN '(coordinator)' ELSE '(any real device)' END, "
-      "j.state, count(*) FROM jobs j LEFT JOIN devices d ON d.id = j.device_id "
-      "WHERE j.sweep_id = ? GROUP BY 1, 2, 3 ORDER BY 2");
+  auto per_device = db_.cached(fmt::format(
+      "SELECT j.device_id, {}, j.state, count(*) FROM jobs j "
+      "LEFT JOIN devices d ON d.id = j.device_id WHERE j.sweep_id = ? GROUP BY 1, 2, 3 ORDER BY 2",
+      kDeviceOfJob));
   per_device->bind(1, sweep_id);
   while (per_device->step()) {
     const std::optional<int64_t> device_id = per_device->column_optional_int64(0);
@@ -62,6 +66,17 @@ SweepStatus Store::sweep_status(int64_t sweep_id) {
     }
     status.per_device.back().jobs[state] += count;
     status.jobs[state] += count;
+  }
+  auto failed = db_.cached(fmt::format(
+      "SELECT j.id, j.kind, {}, j.attempts, coalesce(j.last_error, 'no error recorded') "
+      "FROM jobs j LEFT JOIN devices d ON d.id = j.device_id "
+      "WHERE j.sweep_id = ? AND j.state = 'failed' ORDER BY j.id LIMIT {}",
+      kDeviceOfJob, kMaxFailuresListed));
+  failed->bind(1, sweep_id);
+  while (failed->step()) {
+    status.failures.push_back(FailedJob{failed->column_int64(0), failed->column_text(1),
+                                        failed->column_text(2), failed->column_int64(3),
+                                        failed->column_text(4)});
   }
   return status;
 }

@@ -1,10 +1,14 @@
 // End to end, with real processes on 127.0.0.1: a coordinator, agents on
 // simulated and real (CPU) devices, sweeps, crashes (SIGKILL) of an agent and
 // of the coordinator, and bad requests against the running server.
+#include <gmock/gmock.h>
+
 #include "fleet_fixture.h"
 
 namespace tailsweep::e2e {
 namespace {
+
+using ::testing::HasSubstr;
 
 TEST_F(Fleet, ASweepOverSimulatedAgentsDoesEveryJobExactlyOnce) {
   start_coordinator();
@@ -86,6 +90,28 @@ TEST_F(Fleet, ACoordinatorKilledMidSweepLosesNoAcceptedResult) {
   for (const json& row : before) {
     EXPECT_EQ(sql_count("SELECT count(*) FROM results WHERE job_id = " + row[0].dump()), 1);
   }
+}
+
+// A sweep whose job fails: `sweep wait` says how far it got in a log (its
+// stderr is a file here, not a terminal), and then why the job failed.
+TEST_F(Fleet, SweepWaitLogsProgressAndShowsWhyJobsFailed) {
+  start_coordinator();
+  start_agent("box", "cpu");
+  ASSERT_TRUE(eventually([&] { return devices_registered(1); }, 20s)) << logs();
+  // The first workload measures for a second or so; the second cannot load its weights.
+  json spec = profile_sweep("broken", json::object(), kTinyModel, "2,17", 0.5, /*workloads=*/2);
+  spec["workloads"][1]["weights"] = (dir_ / "no-such-weights.safetensors").string();
+  const int64_t sweep = admin("POST", "/v1/sweeps", spec)["sweep_id"].get<int64_t>();
+  const testing::CommandResult waited = testing::run_command(
+      std::string(TAILSWEEP_BIN) + " sweep wait " + std::to_string(sweep) + " --coordinator " +
+      url_ + " --admin-token " + kAdmin + " --log-every 0.2 --timeout 60");
+  EXPECT_EQ(waited.exit_code, 1) << waited.out << waited.err;
+  EXPECT_THAT(waited.err, HasSubstr("sweep " + std::to_string(sweep) + ": ")) << waited.err;
+  EXPECT_THAT(waited.err, HasSubstr("jobs finished")) << waited.err;
+  EXPECT_THAT(waited.err, HasSubstr("ended failed")) << waited.err;
+  EXPECT_THAT(waited.out, HasSubstr("failed jobs:")) << waited.out;
+  EXPECT_THAT(waited.out, HasSubstr("(profile on box, 3 attempts): ")) << waited.out;
+  EXPECT_THAT(waited.out, HasSubstr("no-such-weights")) << waited.out;
 }
 
 TEST_F(Fleet, BadRequestsGetTheirDocumentedStatusAndTheServerKeepsServing) {
