@@ -25,6 +25,8 @@ constexpr milliseconds kBackoffCap{30'000};
 // An empty lease answer that came back well before the wait we asked for
 // means the coordinator is not long-polling; pause so we do not hammer it.
 constexpr Seconds kEmptyLeasePause{1.0};
+// A goodbye is a courtesy: an exiting agent does not wait long for it.
+constexpr milliseconds kGoodbyeTimeout{2'000};
 
 }  // namespace
 
@@ -46,6 +48,7 @@ void StopFlag::request() {
     const std::lock_guard lock(mutex_);
     requested_ = true;
   }
+  raised_ = true;
   changed_.notify_all();
 }
 
@@ -69,6 +72,18 @@ class AgentLoop::Impl {
 
   void run() {
     register_until_accepted();
+    try {
+      serve();
+    } catch (const StopRequested&) {
+      say_goodbye();
+      throw;
+    }
+    say_goodbye();
+  }
+
+ private:
+  // Leases and runs jobs until a stop, --max-jobs or --exit-when-idle.
+  void serve() {
     deliver_pending();
 
     int64_t jobs_done = 0;
@@ -91,7 +106,7 @@ class AgentLoop::Impl {
       }
       const Clock::time_point asked = Clock::now();
       const std::optional<protocol::JobAssignment> job = with_retries(
-          "lease", [&] { return client_.lease(wait); }, true);
+          "lease", [&] { return client_.lease(wait, stop_.raised()); }, true);
       if (!job) {
         if (Clock::now() - asked < wait / 2) stop_.wait_for(std::min(kEmptyLeasePause, wait));
         continue;
@@ -107,7 +122,16 @@ class AgentLoop::Impl {
     log_event("stopped");
   }
 
- private:
+  // A clean exit tells the coordinator, so that the device shows offline now.
+  void say_goodbye() {
+    if (registered_.agent_id == 0) return;
+    if (!client_.goodbye(kGoodbyeTimeout)) {
+      log_event(
+          "the coordinator did not take the goodbye: the device shows offline once its "
+          "lease TTL has passed");
+    }
+  }
+
   // Calls `call` until it gets an answer worth acting on: no answer or a 5xx
   // backs off (full jitter) and tries again, forever; a 401 registers again
   // and retries with the new token. A stop request ends the wait with
@@ -142,6 +166,7 @@ class AgentLoop::Impl {
         reason = error.what();
         register_until_accepted();
       }
+      if (stop_.requested()) throw StopRequested{};  // an abandoned call is no failure
       const milliseconds delay = backoff_delay(attempt++, kBackoffBase, kBackoffCap, random_());
       log_event(fmt::format("{}: retrying in {} ms: {}", what, delay.count(), reason));
       if (stop_.wait_for(delay)) throw StopRequested{};

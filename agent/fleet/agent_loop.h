@@ -31,6 +31,9 @@ class StopFlag {
  public:
   void request();
   bool requested();
+  // Set with request(), readable without the lock: what a blocking HTTP
+  // call polls to end early.
+  const std::atomic<bool>* raised() const { return &raised_; }
   // Sleeps up to `delay`; true when a stop was requested meanwhile.
   template <typename Duration>
   bool wait_for(Duration delay) {
@@ -42,6 +45,7 @@ class StopFlag {
   std::mutex mutex_;
   std::condition_variable changed_;
   bool requested_ = false;
+  std::atomic<bool> raised_{false};
 };
 
 // Thrown out of a retry loop when a stop was requested while it waited.

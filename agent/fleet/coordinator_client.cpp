@@ -188,20 +188,29 @@ protocol::RegisterResponse CoordinatorClient::register_agent(
   return response;
 }
 
-std::optional<protocol::JobAssignment> CoordinatorClient::lease(
-    std::chrono::duration<double> wait) {
+std::optional<protocol::JobAssignment> CoordinatorClient::lease(std::chrono::duration<double> wait,
+                                                                const std::atomic<bool>* stop) {
   constexpr std::string_view route = "lease";
   const double wait_s = std::clamp(wait.count(), 0.0, protocol::kMaxLeaseWaitS);
   const auto timeout =
       std::chrono::duration_cast<milliseconds>(std::chrono::duration<double>(wait_s)) +
       kLongPollMargin;
   const HttpResult answer =
-      post("/v1/lease", protocol::to_json(protocol::LeaseRequest{wait_s}), agent_token_, timeout);
+      http_.request("POST", "/v1/lease", protocol::to_json(protocol::LeaseRequest{wait_s}).dump(),
+                    agent_token_, timeout, stop);
   throw_if_unauthorized_or_unavailable(answer, route);
   if (!is_success(answer)) throw_unexpected(answer, route);
   return parse_answer(answer, route,
                       [](const json& body) { return protocol::parse_lease_response(body); })
       .job;
+}
+
+bool CoordinatorClient::goodbye(milliseconds timeout) {
+  try {
+    return is_success(post("/v1/agents/goodbye", json::object(), agent_token_, timeout));
+  } catch (const TransportError&) {
+    return false;
+  }
 }
 
 Answer<HeartbeatOutcome> CoordinatorClient::heartbeat(int64_t job_id, const std::string& lease_id) {

@@ -98,7 +98,12 @@ class CoordinatorClient {
                                             const std::string& enrollment_token);
 
   // POST /v1/lease: waits up to `wait` for a job; nullopt when none came.
-  std::optional<protocol::JobAssignment> lease(std::chrono::duration<double> wait);
+  // Setting *stop ends the wait within about a second (TransportError).
+  std::optional<protocol::JobAssignment> lease(std::chrono::duration<double> wait,
+                                               const std::atomic<bool>* stop = nullptr);
+  // POST /v1/agents/goodbye: this agent is leaving (a clean exit). Best
+  // effort: false when the coordinator did not take it.
+  bool goodbye(std::chrono::milliseconds timeout);
 
   Answer<HeartbeatOutcome> heartbeat(int64_t job_id, const std::string& lease_id);
   Answer<ResultOutcome> post_result(int64_t job_id, const std::string& lease_id,

@@ -51,6 +51,11 @@ void append_header(CurlList& list, const std::string& header) {
 
 bool TransportError::timed_out() const { return curl_code_ == CURLE_OPERATION_TIMEDOUT; }
 
+// CURLOPT_XFERINFOFUNCTION: non-zero ends the transfer.
+static int abort_if_set(void* abort, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(abort)->load() ? 1 : 0;
+}
+
 class HttpClient::Impl {
  public:
   explicit Impl(ClientOptions options) : options_(std::move(options)) {
@@ -64,7 +69,8 @@ class HttpClient::Impl {
 
   HttpResult request(std::string_view method, std::string_view path, std::string_view body,
                      std::string_view bearer_token,
-                     std::optional<std::chrono::milliseconds> timeout) {
+                     std::optional<std::chrono::milliseconds> timeout,
+                     const std::atomic<bool>* abort) {
     CURL* curl = handle_.get();
     // Resets the options but keeps the open connection, so requests reuse it.
     curl_easy_reset(curl);
@@ -83,6 +89,13 @@ class HttpClient::Impl {
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_to_string);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
+    if (abort != nullptr) {
+      // libcurl calls this about once a second even while nothing arrives,
+      // which is as soon as a long-poll ends once *abort is set.
+      curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, abort_if_set);
+      curl_easy_setopt(curl, CURLOPT_XFERINFODATA, abort);
+    }
     if (!options_.ca_cert_file.empty()) {
       curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_cert_file.c_str());
       curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -109,6 +122,11 @@ class HttpClient::Impl {
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
 
     const CURLcode code = curl_easy_perform(curl);
+    if (code == CURLE_ABORTED_BY_CALLBACK) {
+      throw TransportError(
+          fmt::format("{} {}: abandoned, the caller is stopping", method_name, url), url,
+          static_cast<int>(code));
+    }
     if (code != CURLE_OK) {
       const std::string detail = error_text[0] != '\0' ? error_text : curl_easy_strerror(code);
       throw TransportError(fmt::format("{} {} failed: {}", method_name, url, detail), url,
@@ -130,8 +148,9 @@ HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
 
 HttpResult HttpClient::request(std::string_view method, std::string_view path,
                                std::string_view body, std::string_view bearer_token,
-                               std::optional<std::chrono::milliseconds> timeout) {
-  return impl_->request(method, path, body, bearer_token, timeout);
+                               std::optional<std::chrono::milliseconds> timeout,
+                               const std::atomic<bool>* abort) {
+  return impl_->request(method, path, body, bearer_token, timeout, abort);
 }
 
 std::chrono::milliseconds backoff_delay(int attempt, std::chrono::milliseconds base,

@@ -4,6 +4,7 @@
 // HTTP error statuses are results, not exceptions; only "no HTTP response at
 // all" (refused, timed out, TLS failure) throws TransportError, which callers
 // retry with backoff_delay().
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -52,10 +53,13 @@ class HttpClient {
 
   // method: "GET", "POST", "PUT", "DELETE", ...; path: "/v1/jobs?x=1" (appended
   // to base_url); a non-empty body is sent as application/json; timeout
-  // overrides request_timeout (a long-poll asks for more than the server's wait).
+  // overrides request_timeout (a long-poll asks for more than the server's wait);
+  // abort, when given, ends the request within about a second of being set
+  // (TransportError): what lets a long-poll stop for a signal.
   HttpResult request(std::string_view method, std::string_view path, std::string_view body = {},
                      std::string_view bearer_token = {},
-                     std::optional<std::chrono::milliseconds> timeout = {});
+                     std::optional<std::chrono::milliseconds> timeout = {},
+                     const std::atomic<bool>* abort = nullptr);
 
  private:
   class Impl;

@@ -28,6 +28,8 @@ struct SweepOptions {
   double timeout_s = 0;  // wait: 0 = no limit
   double log_every_s = 30;  // wait, when stderr is no terminal: a line this often
   bool json_output = false;
+  bool skip_offline = false;  // create
+  std::string device_name;    // devices retire
 };
 
 int64_t count_of(const json& jobs, const char* state) {
@@ -89,13 +91,29 @@ json read_spec(const std::string& path) {
 }
 
 void create(const SweepOptions& options) {
-  const json answer =
-      admin_call(options.connection, "POST", "/v1/sweeps", read_spec(options.spec_file));
+  json spec = read_spec(options.spec_file);
+  if (options.skip_offline) {
+    if (!spec.is_object())
+      throw InputError(fmt::format("{}: not a JSON object", options.spec_file));
+    spec["devices"]["skip_offline"] = true;
+  }
+  const json answer = admin_call(options.connection, "POST", "/v1/sweeps", spec);
   if (options.json_output) {
     fmt::print("{}\n", answer.dump());
   } else {
     fmt::print("sweep {} created: {} jobs\n", answer.at("sweep_id").get<int64_t>(),
                answer.at("jobs").get<int64_t>());
+  }
+  // Said now, not discovered at `sweep wait`: these jobs wait for their agents.
+  const json offline = answer.value("offline_devices", json::array());
+  if (!offline.empty()) {
+    std::string names;
+    for (const json& name : offline) names += (names.empty() ? "" : ", ") + shown(name);
+    fmt::print(stderr,
+               "tailsweep: warning: no agent is running for {} (offline): their jobs wait until "
+               "one is. Start their agents, `tailsweep devices retire NAME` a device that is "
+               "gone, or create the sweep with --skip-offline.\n",
+               names);
   }
 }
 
@@ -150,6 +168,20 @@ void cancel(const SweepOptions& options) {
   status(options);
 }
 
+void retire_device(const SweepOptions& options) {
+  if (!is_valid_name(options.device_name)) {
+    throw InputError(fmt::format("device name: {}", invalid_name_message(options.device_name)));
+  }
+  const json answer = admin_call(options.connection, "POST",
+                                 fmt::format("/v1/devices/{}/retire", options.device_name));
+  if (options.json_output) {
+    fmt::print("{}\n", answer.dump());
+    return;
+  }
+  fmt::print("device {} retired: new sweeps leave it out; {} unfinished job(s) of it failed\n",
+             shown(answer.at("device")), answer.at("jobs_failed").get<int64_t>());
+}
+
 void list_devices(const SweepOptions& options) {
   const json answer = admin_call(options.connection, "GET", "/v1/devices");
   if (options.json_output) {
@@ -190,6 +222,9 @@ void register_sweep_commands(CLI::App& app) {
   create_command->add_option("spec", options->spec_file, "sweep spec (JSON)")
       ->required()
       ->check(CLI::ExistingFile);
+  create_command->add_flag("--skip-offline", options->skip_offline,
+                           "leave out devices no agent is running for (sets the spec's "
+                           "devices.skip_offline)");
   common(create_command);
   create_command->callback([options] { create(*options); });
 
@@ -215,9 +250,21 @@ void register_sweep_commands(CLI::App& app) {
   common(cancel_command);
   cancel_command->callback([options] { cancel(*options); });
 
-  CLI::App* devices = app.add_subcommand("devices", "List the fleet: state and last seen");
+  CLI::App* devices = app.add_subcommand(
+      "devices", "List the fleet: state (busy, online, offline, retired) and last seen");
   common(devices);
-  devices->callback([options] { list_devices(*options); });
+  devices->require_subcommand(0, 1);
+  CLI::App* retire = devices->add_subcommand(
+      "retire",
+      "Take a device out of new sweeps and fail its unfinished jobs; an agent that registers "
+      "it again brings it back");
+  retire->add_option("name", options->device_name, "the device's name")->required();
+  retire->fallthrough();  // --coordinator and the token are the devices command's options
+  retire->callback([options] { retire_device(*options); });
+  devices->callback([options, devices] {
+    if (devices->got_subcommand("retire")) return;
+    list_devices(*options);
+  });
 }
 
 }  // namespace tailsweep::cli

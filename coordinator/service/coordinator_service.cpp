@@ -293,23 +293,67 @@ void CoordinatorService::failure(http::Request request, http::Responder responde
       std::move(responder), /*may_make_work=*/true);
 }
 
+// A clean exit: the agent says it is leaving, so that its device shows
+// offline now rather than a lease TTL later.
+void CoordinatorService::agent_goodbye(http::Request request, http::Responder responder) {
+  const store::AgentRow agent = require_agent(request);
+  if (!request.body.empty()) JsonFields(parse_body(request), "goodbye").reject_unknown({});
+  writer_->submit(
+      [agent](store::Store& store) -> std::optional<http::Response> {
+        store.agent_left(agent.id, unix_now_s());
+        return http::json_response(200, {{"agent_id", agent.id}, {"state", "left"}});
+      },
+      std::move(responder), /*may_make_work=*/false);
+}
+
+void CoordinatorService::retire_device(http::Request request, http::Responder responder) {
+  require_admin(request);
+  const std::string name = request.path_params.at("name");
+  writer_->submit(
+      [name](store::Store& store) -> std::optional<http::Response> {
+        int64_t failed = 0;
+        try {
+          failed = store.retire_device(name, unix_now_s());
+        } catch (const InputError& error) {
+          throw ApiError(ErrorCode::kNotFound, error.what());
+        }
+        return http::json_response(
+            200, {{"device", name}, {"state", "retired"}, {"jobs_failed", failed}});
+      },
+      std::move(responder), /*may_make_work=*/true);
+}
+
 void CoordinatorService::create_sweep(http::Request request, http::Responder responder) {
   require_admin(request);
   auto body = std::make_shared<json>(parse_body(request));
   auto spec = std::make_shared<SweepSpec>(parse_sweep_spec(*body));
   writer_->submit(
-      [body, spec,
-       max_jobs = options_.max_sweep_jobs](store::Store& store) -> std::optional<http::Response> {
+      [body, spec, max_jobs = options_.max_sweep_jobs,
+       ttl_s = options_.lease_ttl_s](store::Store& store) -> std::optional<http::Response> {
         // Planned inside the write: the fleet it sees is the fleet the jobs go to.
+        // A retired device is no longer part of it.
+        const double now_s = unix_now_s();
         std::vector<FleetDevice> fleet;
         for (const store::DeviceRow& row : store.devices()) {
-          FleetDevice device{row.id, row.name, row.kind, row.simulated, {}};
+          const std::string_view state = store::device_state(row, now_s, ttl_s);
+          if (state == "retired") continue;
+          FleetDevice device{row.id, row.name, row.kind, row.simulated, {}, state != "offline"};
           device.tags = json::parse(row.tags_json).get<std::vector<std::string>>();
           fleet.push_back(std::move(device));
         }
         const std::vector<store::PlannedJob> jobs = plan_sweep(*spec, fleet, max_jobs);
-        const int64_t sweep_id = store.create_sweep(spec->name, body->dump(), jobs, unix_now_s());
-        return http::json_response(201, {{"sweep_id", sweep_id}, {"jobs", jobs.size()}});
+        const int64_t sweep_id = store.create_sweep(spec->name, body->dump(), jobs, now_s);
+        // Devices given jobs whose agents are gone: their jobs wait until an
+        // agent comes back, which the user should hear now, not at `wait`.
+        json offline = json::array();
+        for (const FleetDevice& device : fleet) {
+          const bool planned = std::any_of(jobs.begin(), jobs.end(), [&](const auto& job) {
+            return job.device_id == device.id;
+          });
+          if (planned && !device.online) offline.push_back(device.name);
+        }
+        return http::json_response(
+            201, {{"sweep_id", sweep_id}, {"jobs", jobs.size()}, {"offline_devices", offline}});
       },
       std::move(responder), /*may_make_work=*/true);
 }
@@ -365,31 +409,18 @@ void CoordinatorService::cancel_sweep(http::Request request, http::Responder res
 
 http::Response CoordinatorService::devices(const http::Request& request) {
   require_admin(request);
-  store::Store& store = stores_.local();
-  // Busy: an agent of the device holds a lease now. Online: seen within the
-  // lease TTL (agents long-poll far more often). Offline otherwise.
-  std::unordered_map<int64_t, int64_t> leases_by_device;
-  {
-    auto statement = store.database().cached(
-        "SELECT a.device_id, count(*) FROM jobs j JOIN agents a ON a.id = j.lease_agent_id "
-        "WHERE j.state = 'leased' GROUP BY a.device_id");
-    while (statement->step()) {
-      leases_by_device[statement->column_int64(0)] = statement->column_int64(1);
-    }
-  }
+  // Agents long-poll far more often than the lease TTL, so one unseen for
+  // that long is gone (store::device_state).
   const double now = unix_now_s();
   json out = json::array();
-  for (const store::DeviceRow& row : store.devices()) {
-    const int64_t leases = leases_by_device.count(row.id) ? leases_by_device.at(row.id) : 0;
-    const char* state = leases > 0                                      ? "busy"
-                        : now - row.last_seen_s <= options_.lease_ttl_s ? "online"
-                                                                        : "offline";
+  for (const store::DeviceRow& row : stores_.local().devices()) {
     out.push_back({{"id", row.id},
                    {"name", row.name},
                    {"kind", row.kind},
                    {"simulated", row.simulated},
-                   {"state", state},
-                   {"active_leases", leases},
+                   {"state", store::device_state(row, now, options_.lease_ttl_s)},
+                   {"retired_at_s", row.retired_at_s ? json(*row.retired_at_s) : json(nullptr)},
+                   {"active_leases", row.active_leases},
                    {"tags", json::parse(row.tags_json)},
                    {"agents", row.agents},
                    {"first_seen_s", row.first_seen_s},

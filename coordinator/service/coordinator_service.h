@@ -68,6 +68,8 @@ class CoordinatorService {
   void heartbeat(http::Request request, http::Responder responder);
   void result(http::Request request, http::Responder responder);
   void failure(http::Request request, http::Responder responder);
+  void agent_goodbye(http::Request request, http::Responder responder);
+  void retire_device(http::Request request, http::Responder responder);
   void create_sweep(http::Request request, http::Responder responder);
   void cancel_sweep(http::Request request, http::Responder responder);
   http::Response sweep_status(const http::Request& request);

@@ -31,11 +31,13 @@ http::Router CoordinatorService::router() {
   router.add("POST", "/v1/jobs/{id}/heartbeat", async(&CoordinatorService::heartbeat));
   router.add("POST", "/v1/jobs/{id}/result", async(&CoordinatorService::result));
   router.add("POST", "/v1/jobs/{id}/failure", async(&CoordinatorService::failure));
+  router.add("POST", "/v1/agents/goodbye", async(&CoordinatorService::agent_goodbye));
   // users (admin token)
   router.add("POST", "/v1/sweeps", async(&CoordinatorService::create_sweep));
   router.add_sync("GET", "/v1/sweeps/{id}", sync(&CoordinatorService::sweep_status));
   router.add("POST", "/v1/sweeps/{id}/cancel", async(&CoordinatorService::cancel_sweep));
   router.add_sync("GET", "/v1/devices", sync(&CoordinatorService::devices));
+  router.add("POST", "/v1/devices/{name}/retire", async(&CoordinatorService::retire_device));
   router.add("POST", "/v1/sql", async(&CoordinatorService::sql));
   return router;
 }

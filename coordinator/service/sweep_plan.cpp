@@ -355,7 +355,8 @@ SweepSpec parse_sweep_spec(const json& spec) {
   result.name = f.name("name");
   if (f.has("devices")) {
     const JsonFields d = f.object("devices");
-    d.reject_unknown({"names", "kinds", "tags"});
+    d.reject_unknown({"names", "kinds", "tags", "skip_offline"});
+    if (d.has("skip_offline")) result.devices.skip_offline = d.boolean("skip_offline");
     if (d.has("names")) result.devices.names = d.name_list("names");
     if (d.has("kinds")) result.devices.kinds = d.string_list("kinds");
     if (d.has("tags")) result.devices.tags = d.name_list("tags");
@@ -368,6 +369,7 @@ SweepSpec parse_sweep_spec(const json& spec) {
 }
 
 bool selects(const DeviceSelector& selector, const FleetDevice& device) {
+  if (selector.skip_offline && !device.online) return false;
   if (!selector.names.empty() && !listed(selector.names, device.name)) return false;
   if (!selector.kinds.empty() && !listed(selector.kinds, device.kind)) return false;
   if (!selector.tags.empty()) {

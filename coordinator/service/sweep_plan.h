@@ -54,6 +54,7 @@ struct DeviceSelector {
   std::vector<std::string> names;  // each list empty: no constraint
   std::vector<std::string> kinds;
   std::vector<std::string> tags;  // any of them
+  bool skip_offline = false;      // leave out devices whose agents are gone
 };
 
 struct CurveSettings {
@@ -158,6 +159,7 @@ struct FleetDevice {
   std::string kind;
   bool simulated = false;
   std::vector<std::string> tags;
+  bool online = true;  // an agent of it is present (store::device_state); retired ones are left out
 };
 
 bool selects(const DeviceSelector& selector, const FleetDevice& device);

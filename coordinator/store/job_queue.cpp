@@ -44,11 +44,12 @@ void requeue(Database& db, int64_t job_id, std::string_view error, double now_s)
 
 Store::AgentDevice Store::agent_device(int64_t agent_id) {
   auto query = db_.cached(
-      "SELECT a.device_id, d.simulated FROM agents a JOIN devices d ON d.id = a.device_id "
-      "WHERE a.id = ?");
+      "SELECT a.device_id, d.simulated, a.left_at IS NOT NULL FROM agents a "
+      "JOIN devices d ON d.id = a.device_id WHERE a.id = ?");
   query->bind(1, agent_id);
   if (!query->step()) throw InputError(fmt::format("no agent {}", agent_id));
-  return AgentDevice{query->column_int64(0), query->column_int64(1) != 0};
+  return AgentDevice{query->column_int64(0), query->column_int64(1) != 0,
+                     query->column_int64(2) != 0};
 }
 
 // Two seeks on the partial index jobs_queued_for_agents (one for the device,
@@ -88,7 +89,9 @@ std::optional<Lease> Store::lease_job(int64_t agent_id, double now_s, double ttl
   Transaction transaction(db_);
   const AgentDevice device = agent_device(agent_id);
   requeue_expired_in_transaction(now_s);
-  const std::optional<int64_t> job_id = best_queued_job_for(device);
+  // An agent that said goodbye may still have a long-poll waiting on the
+  // server side; it must not be handed a job nobody will run.
+  const std::optional<int64_t> job_id = device.left ? std::nullopt : best_queued_job_for(device);
   if (!job_id) {
     transaction.commit();  // keeps any requeued leases
     return std::nullopt;
@@ -228,7 +231,8 @@ FailOutcome Store::fail_job(int64_t job_id, std::string_view lease_id, int64_t a
 }
 
 bool Store::has_work_for(int64_t agent_id) {
-  return best_queued_job_for(agent_device(agent_id)).has_value();
+  const AgentDevice device = agent_device(agent_id);
+  return !device.left && best_queued_job_for(device).has_value();
 }
 
 bool Store::maintenance_due(double now_s) {

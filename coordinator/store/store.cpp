@@ -132,8 +132,8 @@ RegisteredAgent Store::register_agent(const AgentRegistration& registration) {
         "INSERT INTO devices (name, kind, simulated, tags, facts, first_seen, last_seen) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) "
         "ON CONFLICT (name) DO UPDATE SET "
-        "tags = excluded.tags, facts = excluded.facts, last_seen = excluded.last_seen "
-        "RETURNING id");
+        "tags = excluded.tags, facts = excluded.facts, last_seen = excluded.last_seen, "
+        "retired_at = NULL RETURNING id");
     upsert->bind(1, registration.device_name)
         .bind(2, registration.device_kind)
         .bind(3, registration.simulated)

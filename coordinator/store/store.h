@@ -163,7 +163,16 @@ struct DeviceRow {
   double first_seen_s = 0;
   double last_seen_s = 0;
   int64_t agents = 0;
+  std::optional<double> retired_at_s;  // `devices retire`; cleared when an agent registers it
+  // When the last of its agents that has not said goodbye was seen (null:
+  // every agent of the device left cleanly, or it never had one).
+  std::optional<double> present_agent_seen_s;
+  int64_t active_leases = 0;
 };
+
+// busy (an agent of it holds a lease), online (an agent that has not left
+// was seen within ttl_s), offline, or retired. Pure.
+std::string_view device_state(const DeviceRow& device, double now_s, double ttl_s);
 
 struct QueueCounts {
   StateCounts jobs;  // every state, zeros included
@@ -229,6 +238,12 @@ class Store {
   // Non-terminal jobs become cancelled; a lease held on one turns stale.
   void cancel_sweep(int64_t sweep_id, double now_s);
   SweepStatus sweep_status(int64_t sweep_id);
+  // Takes the device out of sweep planning and fails its unfinished jobs
+  // ("device NAME was retired"), with their dependants; returns how many.
+  // InputError for an unknown name.
+  int64_t retire_device(std::string_view name, double now_s);
+  // The agent exited cleanly: its device no longer counts it as present.
+  void agent_left(int64_t agent_id, double now_s);
 
   // ---- the agents' queue ----
   // Claims the best queued agent job for the agent's device: one for that
@@ -287,6 +302,7 @@ class Store {
   struct AgentDevice {
     int64_t device_id = 0;
     bool simulated = false;
+    bool left = false;  // said goodbye: takes no more jobs
   };
   AgentDevice agent_device(int64_t agent_id);
   std::optional<int64_t> best_queued_job_for(const AgentDevice& device);

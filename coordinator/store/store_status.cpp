@@ -23,18 +23,68 @@ StateCounts zero_counts() {
 
 }  // namespace
 
+std::string_view device_state(const DeviceRow& device, double now_s, double ttl_s) {
+  if (device.retired_at_s) return "retired";
+  if (device.active_leases > 0) return "busy";
+  if (device.present_agent_seen_s && now_s - *device.present_agent_seen_s <= ttl_s) {
+    return "online";
+  }
+  return "offline";
+}
+
 std::vector<DeviceRow> Store::devices() {
   auto query = db_.cached(
       "SELECT d.id, d.name, d.kind, d.simulated, d.tags, d.facts, d.first_seen, d.last_seen, "
-      "(SELECT count(*) FROM agents a WHERE a.device_id = d.id) FROM devices d ORDER BY d.name");
+      "(SELECT count(*) FROM agents a WHERE a.device_id = d.id), d.retired_at, "
+      "(SELECT max(a.last_seen) FROM agents a WHERE a.device_id = d.id AND a.left_at IS NULL), "
+      "(SELECT count(*) FROM jobs j JOIN agents a ON a.id = j.lease_agent_id "
+      " WHERE j.state = 'leased' AND a.device_id = d.id) "
+      "FROM devices d ORDER BY d.name");
   std::vector<DeviceRow> rows;
   while (query->step()) {
     rows.push_back(DeviceRow{query->column_int64(0), query->column_text(1), query->column_text(2),
                              query->column_int64(3) != 0, query->column_text(4),
                              query->column_text(5), query->column_double(6),
-                             query->column_double(7), query->column_int64(8)});
+                             query->column_double(7), query->column_int64(8),
+                             query->column_optional_double(9), query->column_optional_double(10),
+                             query->column_int64(11)});
   }
   return rows;
+}
+
+int64_t Store::retire_device(std::string_view name, double now_s) {
+  Transaction transaction(db_);
+  auto device = db_.cached("UPDATE devices SET retired_at = ?2 WHERE name = ?1 RETURNING id");
+  device->bind(1, name).bind(2, now_s);
+  if (!device->step()) throw InputError(fmt::format("no device named '{}'", name));
+  const int64_t device_id = device->column_int64(0);
+  device->step();
+  std::vector<int64_t> unfinished;
+  {
+    auto jobs = db_.cached(
+        "SELECT id FROM jobs WHERE device_id = ? AND state IN ('waiting', 'queued', 'leased') "
+        "ORDER BY id");
+    jobs->bind(1, device_id);
+    while (jobs->step()) unfinished.push_back(jobs->column_int64(0));
+  }
+  // A job may already have failed as a dependant of an earlier one here.
+  int64_t failed = 0;
+  for (const int64_t job_id : unfinished) {
+    const std::optional<JobRow> row = job(job_id);
+    if (!row || (row->state != "waiting" && row->state != "queued" && row->state != "leased")) {
+      continue;
+    }
+    finish_job(job_id, "failed", fmt::format("device {} was retired", name), now_s);
+    ++failed;
+  }
+  transaction.commit();
+  return failed;
+}
+
+void Store::agent_left(int64_t agent_id, double now_s) {
+  auto left = db_.cached("UPDATE agents SET left_at = ?2 WHERE id = ?1");
+  left->bind(1, agent_id).bind(2, now_s);
+  left->execute();
 }
 
 SweepStatus Store::sweep_status(int64_t sweep_id) {

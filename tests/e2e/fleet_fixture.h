@@ -64,12 +64,15 @@ class Fleet : public ::testing::Test {
     url_ = "http://127.0.0.1:" + std::to_string(port_);
   }
 
-  ChildProcess& start_agent(const std::string& name, const std::string& device) {
+  // wait_s: the agent's long-poll (short, so that tests move on quickly).
+  ChildProcess& start_agent(const std::string& name, const std::string& device,
+                            const std::string& wait_s = "2") {
     const auto state = dir_ / ("state-" + name + "-" + std::to_string(agents_.size()));
     agents_.push_back(std::make_unique<ChildProcess>(
         std::vector<std::string>{TAILSWEEP_AGENT_BIN, "run", "--coordinator", url_,
                                  "--enroll-token", kEnroll, "--device", device, "--name", name,
-                                 "--state-dir", state.string(), "--threads", "1", "--wait-s", "2"},
+                                 "--state-dir", state.string(), "--threads", "1", "--wait-s",
+                                 wait_s},
         dir_ / ("agent-" + name + "-" + std::to_string(agents_.size()) + ".log")));
     return *agents_.back();
   }

@@ -114,6 +114,41 @@ TEST_F(Fleet, SweepWaitLogsProgressAndShowsWhyJobsFailed) {
   EXPECT_THAT(waited.out, HasSubstr("no-such-weights")) << waited.out;
 }
 
+// An idle agent in a 20 s long-poll stops on SIGTERM within seconds and says
+// goodbye, so its device is offline at once; a sweep for it says so, and
+// retiring the device fails the job that would have waited for it.
+TEST_F(Fleet, AnIdleAgentStopsAtOnceAndAnOfflineDeviceIsToldAndCanBeRetired) {
+  start_coordinator();
+  ChildProcess& agent = start_agent("idle", "sim:jetson-nano", "20");
+  const auto state_of_idle = [&] {
+    return admin("GET", "/v1/devices")["devices"][0]["state"].get<std::string>();
+  };
+  ASSERT_TRUE(eventually([&] { return devices_registered(1) && state_of_idle() == "online"; }, 20s))
+      << logs();
+  std::this_thread::sleep_for(1s);  // inside its long-poll now
+  const auto signalled = std::chrono::steady_clock::now();
+  agent.signal(SIGTERM);
+  ASSERT_TRUE(agent.wait_for_exit(10s)) << logs();
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 5s) << logs();
+  EXPECT_EQ(state_of_idle(), "offline") << logs();
+
+  const json created =
+      admin("POST", "/v1/sweeps", profile_sweep("late", json::object(), kTinyModel, "2,17", 0.5));
+  EXPECT_EQ(created["offline_devices"], json::array({"idle"}));
+  // Its agent's long-poll, still held by the server, takes no job: it is gone.
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(sql_count("SELECT count(*) FROM jobs WHERE state = 'leased'"), 0);
+  EXPECT_EQ(state_of_idle(), "offline");
+  const testing::CommandResult retired =
+      testing::run_command(std::string(TAILSWEEP_BIN) + " devices retire idle --coordinator " +
+                           url_ + " --admin-token " + kAdmin);
+  EXPECT_EQ(retired.exit_code, 0) << retired.out << retired.err;
+  EXPECT_THAT(retired.out, HasSubstr("device idle retired")) << retired.out;
+  EXPECT_THAT(retired.out, HasSubstr("1 unfinished job(s) of it failed")) << retired.out;
+  EXPECT_EQ(state_of_idle(), "retired");
+  EXPECT_EQ(sweep_state(created["sweep_id"].get<int64_t>()), "failed");
+}
+
 TEST_F(Fleet, BadRequestsGetTheirDocumentedStatusAndTheServerKeepsServing) {
   start_coordinator(0, {"--max-body-bytes", "4096"});
   const auto code_of = [](const HttpResult& result) {

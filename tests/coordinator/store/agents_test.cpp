@@ -121,5 +121,52 @@ TEST_F(AgentsTest, NamesAndTagsUseTheDocumentedCharacterSet) {
   EXPECT_EQ(count("SELECT count(*) FROM devices"), 0);
 }
 
+// A device's state from its row: what `devices` shows and what sweep
+// planning leaves out.
+TEST(DeviceState, FollowsLeasesPresentAgentsAndRetirement) {
+  DeviceRow device;
+  device.present_agent_seen_s = 100;
+  EXPECT_EQ(device_state(device, 130, 60), "online");
+  EXPECT_EQ(device_state(device, 161, 60), "offline");  // unseen for longer than the TTL
+  device.active_leases = 1;
+  EXPECT_EQ(device_state(device, 130, 60), "busy");
+  device.active_leases = 0;
+  device.present_agent_seen_s.reset();  // every agent said goodbye
+  EXPECT_EQ(device_state(device, 101, 60), "offline");
+  device.retired_at_s = 120;
+  EXPECT_EQ(device_state(device, 130, 60), "retired");
+}
+
+TEST_F(AgentsTest, AnAgentThatLeavesTakesItsDeviceOffline) {
+  const RegisteredAgent first = register_agent("box", false, 100);
+  const auto row = [&] { return store().devices().front(); };
+  EXPECT_EQ(device_state(row(), 110, 60), "online");
+  store().agent_left(first.agent_id, 110);
+  EXPECT_EQ(device_state(row(), 111, 60), "offline");
+  // A new agent of the same device brings it back.
+  register_agent("box", false, 120);
+  EXPECT_EQ(device_state(row(), 121, 60), "online");
+}
+
+TEST_F(AgentsTest, RetiringADeviceFailsItsUnfinishedJobsUntilItIsRegisteredAgain) {
+  const RegisteredAgent box = register_agent("box", false, 100);
+  const RegisteredAgent other = register_agent("other", false, 100);
+  PlannedJob dependant = profile_job(other.device_id);
+  dependant.depends_on = {0};
+  const int64_t sweep =
+      store().create_sweep("s", "{}", {profile_job(box.device_id), dependant}, 100);
+  const auto lease = store().lease_job(box.agent_id, 101, 60);
+  ASSERT_TRUE(lease);
+  EXPECT_EQ(store().retire_device("box", 102), 1);
+  EXPECT_EQ(job_state(1), "failed");
+  EXPECT_EQ(store().job(1)->last_error, "device box was retired");
+  EXPECT_EQ(job_state(2), "failed");  // it needed job 1
+  EXPECT_EQ(store().sweep_status(sweep).state, "failed");
+  EXPECT_EQ(device_state(store().devices().front(), 103, 60), "retired");
+  EXPECT_THROW(store().retire_device("no-such-device", 103), InputError);
+  register_agent("box", false, 200);
+  EXPECT_FALSE(store().devices().front().retired_at_s);
+}
+
 }  // namespace
 }  // namespace tailsweep::store
