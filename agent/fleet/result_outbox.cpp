@@ -208,8 +208,9 @@ StateDirLock::StateDirLock(const fs::path& state_dir) {
     fd_ = -1;
     throw InputError(
         reason == EWOULDBLOCK
-            ? fmt::format("another agent is using the state folder {} (give each "
-                          "agent its own --state-dir)",
+            ? fmt::format("another agent is using the state folder {}: is one already "
+                          "running as this device? Give each agent its own --name (or "
+                          "--state-dir)",
                           state_dir.string())
             : fmt::format("cannot lock {}: {}", lock_path.string(), std::strerror(reason)));
   }
