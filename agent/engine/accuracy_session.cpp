@@ -18,7 +18,10 @@ void count_correct(const at::Tensor& logits, const at::Tensor& labels, AccuracyT
   const int64_t k = std::min<int64_t>(5, logits.size(1));
   const at::Tensor top = std::get<1>(logits.topk(k, 1));
   const at::Tensor hits = top.eq(labels.unsqueeze(1));
-  tally.top1 += hits.select(1, 0).sum().item<int64_t>();
+  const at::Tensor first = hits.select(1, 0).to(at::kCPU).contiguous();
+  const bool* correct = first.data_ptr<bool>();
+  for (int64_t i = 0; i < first.size(0); ++i) tally.top1_correct.push_back(correct[i]);
+  tally.top1 += first.sum().item<int64_t>();
   tally.top5 += hits.any(1).sum().item<int64_t>();
   tally.images += logits.size(0);
 }

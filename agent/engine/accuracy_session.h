@@ -29,6 +29,7 @@ struct AccuracyTally {
   int64_t top1 = 0;
   int64_t top5 = 0;
   int64_t images = 0;
+  std::vector<bool> top1_correct;        // per image, in the order counted
   std::vector<HdpCounts> hdp_per_block;  // empty unless the method has hdp
 };
 

@@ -61,6 +61,15 @@ protocol::EvalLatencyBody measure_latency(AccuracySession& session,
   return latency;
 }
 
+// Which images an evaluation used: the same for every eval of the same
+// dataset, split, limit and seed, whatever the method or device.
+std::string images_sha256(const std::string& dataset, const std::string& split,
+                          const std::vector<std::size_t>& indices) {
+  std::string text = dataset + "/" + split + ":";
+  for (const std::size_t index : indices) text += fmt::format("{},", index);
+  return sha256_hex(text);
+}
+
 }  // namespace
 
 nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& progress) {
@@ -153,6 +162,8 @@ nlohmann::json run_evaluation(const EvalRequest& request, const EvalProgress& pr
   body.method = to_string(methods.front());
   body.top1 = fraction(tallies.front().top1, tallies.front().images);
   body.top5 = fraction(tallies.front().top5, tallies.front().images);
+  body.top1_correct = tallies.front().top1_correct;
+  body.images_sha256 = images_sha256(session.dataset_name(), session.split(), indices);
   if (methods.front().hdp) body.hdp = protocol::hdp_body_of(tallies.front().hdp_per_block);
   const auto first = all.first(std::min<std::size_t>(request.batch, all.size()));
   body.latency = measure_latency(session, first, methods.front(), request);

@@ -1,5 +1,6 @@
 // The coordinator's side of the eval and accuracy-curve documents: strict
 // reading into the structs of result_document.h.
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/core.h>
@@ -66,7 +67,7 @@ const std::initializer_list<std::string_view> kEvalKeys = {
     "clusters", "clustered_weights_sha256", "dense_tensor_bytes", "clustered_tensor_bytes",
     "method", "images_per_s", "elapsed_s",
     // eval
-    "top1", "top5", "hdp", "latency",
+    "top1", "top5", "top1_correct", "images_sha256", "hdp", "latency",
     // accuracy_curve
     "points"};
 
@@ -104,6 +105,24 @@ EvalBody parse_eval_body(const json& body) {
   static_cast<EvalRun&>(result) = read_eval_run(fields, version, "eval");
   result.top1 = fields.fraction("top1");
   result.top5 = fields.fraction("top5");
+  if (version.strict()) {
+    const std::string hex = fields.text("top1_correct");
+    try {
+      result.top1_correct = bits_from_hex(hex, static_cast<std::size_t>(result.images));
+    } catch (const InputError& error) {
+      fields.fail("top1_correct", error.what());
+    }
+    const auto right = std::count(result.top1_correct.begin(), result.top1_correct.end(), true);
+    if (std::abs(static_cast<double>(right) - result.top1 * static_cast<double>(result.images)) >
+        0.5) {
+      fields.fail("top1_correct", fmt::format("{} images right is not top1 {} of {}", right,
+                                              result.top1, result.images));
+    }
+    result.images_sha256 = fields.text("images_sha256");
+    if (!is_sha256_hex(*result.images_sha256)) {
+      fields.fail("images_sha256", "not a SHA-256 in hex");
+    }
+  }
   result.latency = read_eval_latency(fields, version);
   result.hdp = read_hdp(fields, version);
   return result;
@@ -128,6 +147,32 @@ AccuracyCurveBody parse_accuracy_curve_body(const json& body) {
                       point.fraction("top1"), point.fraction("top5"), point.integer("images", 1)});
   }
   return result;
+}
+
+std::vector<bool> bits_from_hex(std::string_view hex, std::size_t count) {
+  if (hex.size() != 2 * ((count + 7) / 8)) {
+    throw InputError(fmt::format("{} hex digits for {} images (expected {})", hex.size(), count,
+                                 2 * ((count + 7) / 8)));
+  }
+  const auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    throw InputError("expected lower-case hex digits");
+  };
+  std::vector<bool> bits(count);
+  for (std::size_t byte = 0; byte < hex.size() / 2; ++byte) {
+    const int value = digit(hex[2 * byte]) * 16 + digit(hex[2 * byte + 1]);
+    for (std::size_t bit = 0; bit < 8; ++bit) {
+      const std::size_t i = 8 * byte + bit;
+      const bool set = (value >> bit) & 1;
+      if (i < count) {
+        bits[i] = set;
+      } else if (set) {
+        throw InputError("a bit is set past the last image");
+      }
+    }
+  }
+  return bits;
 }
 
 HdpMeasuredShares hdp_shares_of(const EvalBody& eval, std::optional<int64_t> source_job_id) {

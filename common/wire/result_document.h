@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -239,6 +240,12 @@ struct EvalRun {
 struct EvalBody : EvalRun {
   double top1 = 0;  // fractions in [0, 1]
   double top5 = 0;
+  // Schema 3: which images it got right (top-1), in the order of the
+  // images, and which images those were (SHA-256 of the dataset, split and
+  // image indices): two evals with the same images_sha256 can be compared
+  // image by image (McNemar's test). Empty / absent from older agents.
+  std::vector<bool> top1_correct;
+  std::optional<std::string> images_sha256;
   std::optional<EvalLatencyBody> latency;  // nullable
   std::optional<HdpBody> hdp;              // a method with HDP: what it pruned over the images
 };
@@ -255,6 +262,12 @@ struct AccuracyPoint {
 struct AccuracyCurveBody : EvalRun {
   std::vector<AccuracyPoint> points;  // at least one
 };
+
+// Per-image bits as text: two hex digits per 8 images, image i in bit
+// (i % 8) of byte i / 8, unused bits 0 ("top1_correct").
+std::string bits_to_hex(const std::vector<bool>& bits);
+// InputError unless hex holds exactly `count` bits that way.
+std::vector<bool> bits_from_hex(std::string_view hex, std::size_t count);
 
 // Strict readers: a missing, mistyped or (schema 3) unknown field is an
 // InputError naming it ("profile result: points[2].median_ms: missing").

@@ -247,10 +247,27 @@ json to_json(const MeasurementDocument& d) {
   return out;
 }
 
+std::string bits_to_hex(const std::vector<bool>& bits) {
+  std::vector<uint8_t> bytes((bits.size() + 7) / 8, 0);
+  for (std::size_t i = 0; i < bits.size(); ++i) {
+    if (bits[i]) bytes[i / 8] |= static_cast<uint8_t>(1u << (i % 8));
+  }
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * bytes.size());
+  for (const uint8_t byte : bytes) {
+    hex += kDigits[byte >> 4];
+    hex += kDigits[byte & 0xf];
+  }
+  return hex;
+}
+
 json to_json(const EvalBody& body) {
   json out = eval_run_json(body, "eval");
   out["top1"] = body.top1;
   out["top5"] = body.top5;
+  out["top1_correct"] = bits_to_hex(body.top1_correct);
+  out["images_sha256"] = or_null(body.images_sha256);
   if (body.hdp) out["hdp"] = to_json(*body.hdp);
   if (body.latency) {
     const EvalLatencyBody& l = *body.latency;

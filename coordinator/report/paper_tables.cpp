@@ -17,8 +17,8 @@ namespace {
 
 // The evaluation of a model's method: accuracy does not depend on the
 // device, so any device's (the one with the most images) will do.
-std::optional<double> top1_of(const ReportData& data, const std::string& model,
-                              const std::string& method) {
+const EvaluationRow* evaluation_of(const ReportData& data, const std::string& model,
+                                   const std::string& method) {
   const EvaluationRow* best = nullptr;
   for (const EvaluationRow& row : data.evaluations) {
     if (row.model == model && row.method == method &&
@@ -26,7 +26,7 @@ std::optional<double> top1_of(const ReportData& data, const std::string& model,
       best = &row;
     }
   }
-  return best ? std::optional<double>(best->top1) : std::nullopt;
+  return best;
 }
 
 // Rows come in id order: a later measurement of the same thing wins.
@@ -74,10 +74,14 @@ std::string latency_cell(const MethodLatencyRow* row, const MethodLatencyRow* ba
                      100 * (row->median_ms - baseline->median_ms) / baseline->median_ms);
 }
 
-std::string top1_cell(std::optional<double> top1, std::optional<double> baseline) {
-  if (!top1) return "";
-  if (!baseline) return fmt::format("{:.2f}", 100 * *top1);
-  return fmt::format("{:.2f} ({:+.2f})", 100 * *top1, 100 * (*top1 - *baseline));
+// "87.80 (-0.92)", with " ns" when McNemar's test on the same images finds
+// the change within noise (p >= 0.05).
+std::string top1_cell(const EvaluationRow* row, const EvaluationRow* baseline) {
+  if (row == nullptr) return "";
+  if (baseline == nullptr || baseline == row) return fmt::format("{:.2f}", 100 * row->top1);
+  const std::optional<double> p = paired_top1_p(*row, *baseline);
+  return fmt::format("{:.2f} ({:+.2f}{})", 100 * row->top1, 100 * (row->top1 - baseline->top1),
+                     p && *p >= 0.05 ? " ns" : "");
 }
 
 const MatchedRow* matched_for(const ReportData& data, const DeviceRef& device,
@@ -154,7 +158,7 @@ Table paper_table(const ReportData& data, const std::string& model, int64_t batc
     table.columns.push_back(device_label(device) + " latency");
     table.columns.push_back(device_label(device) + " top-1");
   }
-  const std::optional<double> baseline_top1 = top1_of(data, model, "none");
+  const EvaluationRow* baseline_eval = evaluation_of(data, model, "none");
   for (const PaperRow& paper_row : rows) {
     std::vector<std::string> cells = {paper_row.label};
     bool any = false;
@@ -169,10 +173,10 @@ Table paper_table(const ReportData& data, const std::string& model, int64_t batc
       const MethodLatencyRow* baseline = latency_row(data, device.name, model, batch, "none");
       std::string latency = latency_cell(ms, baseline);
       if (paper_row.varies && !latency.empty()) latency = *shown + ": " + latency;
-      const auto top1 = top1_of(data, model, method);
+      const EvaluationRow* evaluation = evaluation_of(data, model, method);
       cells.push_back(latency);
-      cells.push_back(top1_cell(top1, method == "none" ? std::nullopt : baseline_top1));
-      any = any || ms != nullptr || top1;
+      cells.push_back(top1_cell(evaluation, baseline_eval));
+      any = any || ms != nullptr || evaluation != nullptr;
     }
     if (any) table.rows.push_back(std::move(cells));
   }
@@ -197,13 +201,16 @@ std::vector<Table> paper_tables(const ReportData& data) {
 Table matched_table(const ReportData& data) {
   Table table{"matched",
               "Top-K and ToMe at POMT's latency: the r whose latency on the device is closest; "
-              "! = a latency that stopped short of its precision",
+              "! = a latency that stopped short of its precision; McNemar's exact p of the "
+              "top-1 difference on the same images",
               {"device", "model", "batch", "POMT", "POMT (ms)", "POMT top-1 (%)", "matched",
-               "latency (ms)", "gap (%)", "within tolerance", "top-1 (%)"},
+               "latency (ms)", "gap (%)", "within tolerance", "top-1 (%)", "McNemar p vs POMT"},
               {}};
   for (const MatchedRow& row : data.matched) {
-    const auto pomt_top1 = top1_of(data, row.model, row.target_method);
-    const auto top1 = top1_of(data, row.model, row.method);
+    const EvaluationRow* pomt = evaluation_of(data, row.model, row.target_method);
+    const EvaluationRow* matched = evaluation_of(data, row.model, row.method);
+    const auto pomt_top1 = pomt ? std::optional(pomt->top1) : std::nullopt;
+    const auto top1 = matched ? std::optional(matched->top1) : std::nullopt;
     table.rows.push_back(
         {device_label(row.device), row.model, std::to_string(row.batch), row.target_method,
          fmt::format("{:.2f}{}", row.target_latency_ms, short_mark(row.target_reached_precision)),
@@ -211,7 +218,8 @@ Table matched_table(const ReportData& data) {
          fmt::format("{:.2f}{}", row.latency_ms, short_mark(row.reached_precision)),
          fmt::format("{:+.1f}", 100 * row.relative_gap),
          row.within_tolerance ? "yes" : fmt::format("no (> {:.0f}%)", 100 * row.tolerance),
-         top1 ? fmt::format("{:.2f}", 100 * *top1) : ""});
+         top1 ? fmt::format("{:.2f}", 100 * *top1) : "",
+         pomt && matched ? p_value_text(paired_top1_p(*matched, *pomt)) : ""});
   }
   return table;
 }

@@ -14,6 +14,7 @@
 
 #include "common/model/token_schedule.h"
 #include "common/util/errors.h"
+#include "common/wire/result_document.h"
 #include "coordinator/store/migrations.h"
 #include "coordinator/store/sqlite.h"
 #include "tailsweep/build_info.h"
@@ -183,7 +184,8 @@ std::vector<EvaluationRow> load_evaluations(Database& db, int64_t sweep_id) {
       "       e.latency_median_ms, d.name, d.simulated, e.hdp_heads, "
       "       CAST(e.hdp_heads_pruned AS REAL) / NULLIF(e.hdp_heads, 0), "
       "       CAST(e.hdp_blocks_pruned AS REAL) / NULLIF(e.hdp_blocks, 0), "
-      "       CAST(e.hdp_attention_macs_skipped AS REAL) / NULLIF(e.hdp_attention_macs, 0) "
+      "       CAST(e.hdp_attention_macs_skipped AS REAL) / NULLIF(e.hdp_attention_macs, 0), "
+      "       e.images_sha256, e.top1_correct "
       "FROM evaluations e JOIN jobs j ON j.id = e.job_id JOIN devices d ON d.id = e.device_id "
       "WHERE j.sweep_id = ? AND e.clusters IS NULL ORDER BY e.model, e.dataset, e.split, e.id");
   statement.bind(1, sweep_id);
@@ -204,6 +206,10 @@ std::vector<EvaluationRow> load_evaluations(Database& db, int64_t sweep_id) {
       row.hdp = HdpShares{statement.column_optional_double(12).value_or(0),
                           statement.column_optional_double(13).value_or(0),
                           statement.column_optional_double(14).value_or(0)};
+    }
+    row.images_sha256 = statement.column_optional_text(15);
+    if (const std::optional<std::string> bits = statement.column_optional_text(16)) {
+      row.top1_correct = protocol::bits_from_hex(*bits, static_cast<std::size_t>(row.images));
     }
     rows.push_back(std::move(row));
   }

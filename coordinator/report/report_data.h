@@ -101,6 +101,10 @@ struct EvaluationRow {
   std::optional<double> latency_median_ms;
   DeviceRef device;  // where the result was measured
   std::optional<HdpShares> hdp;  // a method with HDP
+  // Which images, and which of them it got right (docs/eval.md): empty from
+  // agents before schema 3.
+  std::optional<std::string> images_sha256;
+  std::vector<bool> top1_correct;
 };
 
 struct AccuracyPointRow {

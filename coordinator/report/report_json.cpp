@@ -83,6 +83,7 @@ json evaluations_json(const std::vector<EvaluationRow>& evaluations) {
   json array = json::array();
   for (const AccuracyRow& row : accuracy_rows(evaluations)) {
     const EvaluationRow& e = row.evaluation;
+    const std::optional<stats::Interval> interval = top1_interval(e);
     array.push_back(
         {{"model", e.model},
          {"method", e.method},
@@ -91,10 +92,13 @@ json evaluations_json(const std::vector<EvaluationRow>& evaluations) {
          {"images", e.images},
          {"batch", e.batch},
          {"top1", e.top1},
+         {"top1_ci95", interval ? json::array({interval->low, interval->high}) : json(nullptr)},
          {"top5", e.top5},
+         {"images_sha256", or_null(e.images_sha256)},
          {"latency_median_ms", or_null(e.latency_median_ms)},
          {"device", device_json(e.device)},
          {"top1_change_points", or_null(row.top1_change_points)},
+         {"top1_change_mcnemar_p", or_null(row.top1_change_p)},
          {"top5_change_points", or_null(row.top5_change_points)},
          {"latency_change_ms", or_null(row.latency_change_ms)},
          {"latency_change_percent", or_null(row.latency_change_percent)},

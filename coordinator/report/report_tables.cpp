@@ -3,11 +3,13 @@
 #include "coordinator/report/report_tables.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <tuple>
 
 #include <fmt/core.h>
 
+#include "analysis/proportions.h"
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
 #include "common/model/token_schedule.h"
@@ -74,13 +76,46 @@ int method_rank(std::string_view method) {
   return 4;
 }
 
+std::optional<double> paired_top1_p(const EvaluationRow& a, const EvaluationRow& b) {
+  if (!a.images_sha256 || a.images_sha256 != b.images_sha256 || a.top1_correct.empty() ||
+      a.top1_correct.size() != b.top1_correct.size()) {
+    return std::nullopt;
+  }
+  int64_t only_a = 0, only_b = 0;
+  for (std::size_t i = 0; i < a.top1_correct.size(); ++i) {
+    only_a += a.top1_correct[i] && !b.top1_correct[i];
+    only_b += b.top1_correct[i] && !a.top1_correct[i];
+  }
+  return stats::mcnemar_exact_p(only_a, only_b);
+}
+
+std::optional<stats::Interval> top1_interval(const EvaluationRow& row) {
+  if (row.images < 1) return std::nullopt;
+  const auto right = static_cast<int64_t>(std::llround(row.top1 * static_cast<double>(row.images)));
+  return stats::wilson_interval(std::clamp<int64_t>(right, 0, row.images), row.images);
+}
+
+std::string top1_with_interval(const EvaluationRow& row) {
+  const std::optional<stats::Interval> interval = top1_interval(row);
+  if (!interval) return fixed(100 * row.top1, 2);
+  return fmt::format("{:.2f} [{:.2f}, {:.2f}]", 100 * row.top1, 100 * interval->low,
+                     100 * interval->high);
+}
+
+std::string p_value_text(std::optional<double> p) {
+  if (!p) return "";
+  if (*p < 0.001) return "<0.001";
+  return fmt::format("{:.3f}{}", *p, *p >= 0.05 ? " (within noise)" : "");
+}
+
 std::vector<AccuracyRow> accuracy_rows(const std::vector<EvaluationRow>& evaluations) {
   std::vector<AccuracyRow> rows;
   rows.reserve(evaluations.size());
   for (const EvaluationRow& evaluation : evaluations) {
-    AccuracyRow row{evaluation, {}, {}, {}, {}};
+    AccuracyRow row{evaluation, {}, {}, {}, {}, {}};
     if (const EvaluationRow* baseline = baseline_for(evaluation, evaluations)) {
       row.top1_change_points = 100 * (evaluation.top1 - baseline->top1);
+      if (baseline != &evaluation) row.top1_change_p = paired_top1_p(evaluation, *baseline);
       row.top5_change_points = 100 * (evaluation.top5 - baseline->top5);
       if (baseline->device.name == evaluation.device.name && evaluation.latency_median_ms &&
           baseline->latency_median_ms && *baseline->latency_median_ms > 0) {
@@ -222,17 +257,19 @@ Table accuracy_table(const std::vector<AccuracyRow>& rows,
       // The latency that compares methods is the latency job's paired ratio
       // (same rounds, same device); an evaluation's own timing, at its own
       // batch and minutes away from the baseline's, is kept but labelled.
-      "Accuracy per method; latency vs none from the latency job on the same device (paired "
-      "ratio, ± 95% CI, per batch), and the evaluation's own timing at its batch",
-      {"model", "method", "dataset", "images", "top-1 (%)", "top-1 vs none (pts)", "top-5 (%)",
-       "latency vs none (latency job)", "eval batch", "eval latency (ms)",
-       "eval latency vs none (%)", "device"},
+      "Accuracy per method, top-1 with its Wilson 95% interval and, against none on the same "
+      "images, McNemar's exact p (within noise: p >= 0.05); latency vs none from the latency "
+      "job on the same device (paired ratio, ± 95% CI, per batch), and the evaluation's own "
+      "timing at its batch",
+      {"model", "method", "dataset", "images", "top-1 (%) [95% CI]", "top-1 vs none (pts)",
+       "McNemar p vs none", "top-5 (%)", "latency vs none (latency job)", "eval batch",
+       "eval latency (ms)", "eval latency vs none (%)", "device"},
       {}};
   for (const AccuracyRow& row : rows) {
     const EvaluationRow& e = row.evaluation;
     table.rows.push_back({e.model, e.method, e.dataset + "/" + e.split, std::to_string(e.images),
-                          fixed(100 * e.top1, 2), signed_fixed(row.top1_change_points, 2),
-                          fixed(100 * e.top5, 2),
+                          top1_with_interval(e), signed_fixed(row.top1_change_points, 2),
+                          p_value_text(row.top1_change_p), fixed(100 * e.top5, 2),
                           e.method == "none" ? "" : latency_job_change(latencies, e),
                           std::to_string(e.batch), fixed(e.latency_median_ms, 2),
                           signed_fixed(row.latency_change_percent, 1), device_label(e.device)});

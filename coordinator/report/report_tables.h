@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "analysis/latency_steps.h"
+#include "analysis/proportions.h"
 #include "coordinator/report/report_data.h"
 
 namespace tailsweep::report {
@@ -33,10 +34,26 @@ int method_rank(std::string_view method);
 struct AccuracyRow {
   EvaluationRow evaluation;
   std::optional<double> top1_change_points;  // 100 * (top1 - baseline top1)
+  // McNemar's exact p of the change, when both were evaluated on the same
+  // images and kept which they got right.
+  std::optional<double> top1_change_p;
   std::optional<double> top5_change_points;
   std::optional<double> latency_change_ms;
   std::optional<double> latency_change_percent;
 };
+
+// McNemar's exact p between two evaluations of the same images; nullopt
+// when they were not on the same images or did not keep their per-image
+// results.
+std::optional<double> paired_top1_p(const EvaluationRow& a, const EvaluationRow& b);
+
+// Top-1's Wilson 95% interval (fractions); nullopt without images.
+std::optional<stats::Interval> top1_interval(const EvaluationRow& row);
+// "88.72 [88.09, 89.33]": top-1 in percent with its Wilson 95% interval.
+std::string top1_with_interval(const EvaluationRow& row);
+
+// "0.003", "<0.001", "0.41 (within noise)": a p-value as the tables show it.
+std::string p_value_text(std::optional<double> p);
 
 // Sorted by model, dataset, split, method_rank, method, device.
 std::vector<AccuracyRow> accuracy_rows(const std::vector<EvaluationRow>& evaluations);

@@ -233,6 +233,13 @@ void insert_eval(Database& db, const ResultTarget& target, const EvalBody& body)
   statement->execute();
   const int64_t row_id = db.last_insert_rowid();
   update_hdp_columns(db, "evaluations", row_id, body.hdp);
+  if (body.images_sha256) {
+    db.cached("UPDATE evaluations SET images_sha256 = ?, top1_correct = ? WHERE id = ?")
+        ->bind(1, *body.images_sha256)
+        .bind(2, protocol::bits_to_hex(body.top1_correct))
+        .bind(3, row_id)
+        .execute();
+  }
   if (body.clustering) {
     auto clustered = db.cached(
         "UPDATE evaluations SET clusters = ?, clustered_weights_sha256 = ?, "

@@ -206,6 +206,9 @@ EvalBody hdp_eval() {
   e.images_per_s = 900.0;
   e.top1 = 0.88;
   e.top5 = 0.99;
+  e.top1_correct.assign(1000, false);
+  for (int i = 0; i < 880; ++i) e.top1_correct[static_cast<std::size_t>(i * 1000 / 880)] = true;
+  e.images_sha256 = std::string(64, 'b');
   e.latency = EvalLatencyBody{64, 20.0, 19.0, 22.0, 20.5, 0.5, 0.01, 30, true, true, 0.3125};
   e.hdp = hdp_body_of({block_counts(1, 10), block_counts(3, 30)});
   return e;
@@ -226,6 +229,20 @@ TEST(ResultDocument, AnEvalReadsBackAndGivesItsHdpShares) {
   EXPECT_THAT(refusal([&] { hdp_shares_of(plain, 9); }), HasSubstr("measured no HDP shares"));
   // An eval document is not a curve's, nor the other way round.
   EXPECT_THAT(refusal([&] { parse_accuracy_curve_body(written); }), HasSubstr("kind"));
+}
+
+TEST(ResultDocument, PerImageBitsAreCheckedAgainstTop1) {
+  EXPECT_EQ(bits_to_hex({true, false, false, false, false, false, false, false, false, true}),
+            "0102");
+  EXPECT_EQ(bits_from_hex("0102", 10), (std::vector<bool>{true, false, false, false, false, false,
+                                                          false, false, false, true}));
+  EXPECT_THAT(refusal([] { bits_from_hex("0104", 10); }), HasSubstr("past the last image"));
+  EXPECT_THAT(refusal([] { bits_from_hex("01", 10); }), HasSubstr("2 hex digits for 10 images"));
+  EXPECT_THAT(refusal([] { bits_from_hex("0G02", 10); }), HasSubstr("hex digits"));
+  json written = to_json(hdp_eval());
+  written["top1"] = 0.87;  // 870 images, but 880 bits say right
+  EXPECT_THAT(refusal([&] { parse_eval_body(written); }),
+              HasSubstr("top1_correct: 880 images right is not top1 0.87 of 1000"));
 }
 
 TEST(ResultDocument, AnAccuracyCurveReadsBackAsItWasWritten) {

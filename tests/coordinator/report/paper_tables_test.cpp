@@ -98,12 +98,36 @@ TEST(PaperTables, AChangeMeasuredInRoundsIsThePairedRatioWithItsInterval) {
   EXPECT_EQ(table.rows[4][3], "23.00 (-14.8% unpaired)");  // nano's rows predate rounds
 }
 
+// With each image's result kept, a change within noise is marked "ns" and
+// the matched table gives McNemar's p against POMT.
+TEST(PaperTables, AChangeWithinNoiseIsMarkedAndMatchesAreTestedAgainstPomt) {
+  ReportData data = two_device_sweep();
+  for (EvaluationRow& row : data.evaluations) {
+    row.images_sha256 = std::string(64, 'a');
+    row.top1_correct.assign(10000, false);
+    const auto right = static_cast<std::size_t>(row.top1 * 10000);
+    for (std::size_t i = 0; i < right; ++i) row.top1_correct[i] = true;
+  }
+  // topk:8 (85.00) and none (86.00) differ on 100 images, all one way: not noise.
+  EXPECT_EQ(paper_tables(data).at(0).rows[4][2], "85.00 (-1.00)");
+  // The same 85.00, but topk:8 now gets 1,400 images right that none gets
+  // wrong and the other way round for 1,500: 100 of 2,900 discordant images.
+  for (EvaluationRow& row : data.evaluations) {
+    if (row.method != "topk:8") continue;
+    for (std::size_t i = 0; i < 1400; ++i) row.top1_correct[i] = false;
+    for (std::size_t i = 8600; i < 10000; ++i) row.top1_correct[i] = true;
+  }
+  EXPECT_EQ(paper_tables(data).at(0).rows[4][2], "85.00 (-1.00 ns)");
+  const Table matched = matched_table(data);
+  EXPECT_EQ(matched.rows[0].back(), "<0.001");  // tome:32 (83.00) against pomt:95 (80.00)
+}
+
 TEST(PaperTables, MatchedTableSaysHowCloseEachMatchIs) {
   const Table table = matched_table(two_device_sweep());
   ASSERT_EQ(table.rows.size(), 4u);
   EXPECT_EQ(table.rows[0],
             (std::vector<std::string>{"cpu-a", "fmnist-vit", "1", "pomt:95", "15.00", "80.00",
-                                      "tome:32", "16.00", "+6.7", "no (> 5%)", "83.00"}));
+                                      "tome:32", "16.00", "+6.7", "no (> 5%)", "83.00", ""}));
   EXPECT_EQ(table.rows[3][9], "yes");
   // A latency known to have stopped short of its precision is marked.
   ReportData short_of_precision = two_device_sweep();

@@ -2,9 +2,11 @@
 // steps, and the Markdown, CSV and LaTeX renderers with their escaping.
 #include "coordinator/report/report_tables.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "analysis/proportions.h"
 #include "coordinator/report/report_formats.h"
 #include "coordinator/report/report_json.h"
 #include "coordinator/report/report_plots.h"
@@ -90,9 +92,38 @@ TEST(AccuracyTable, ShowsPercentagesPointsAndTheDevice) {
       latencies);
   ASSERT_EQ(table.rows.size(), 2u);
   EXPECT_THAT(table.rows[1],
-              ElementsAre("fmnist-vit", "pomt:58", "fashion-mnist/test", "10000", "88.50", "-1.50",
-                          "99.00", "b1 -15.2% ±0.6, b4 -20.6% ±0.6", "64", "15.00", "-25.0",
-                          "cpu-1"));
+              ElementsAre("fmnist-vit", "pomt:58", "fashion-mnist/test", "10000",
+                          "88.50 [87.86, 89.11]", "-1.50", "", "99.00",
+                          "b1 -15.2% ±0.6, b4 -20.6% ±0.6", "64", "15.00", "-25.0", "cpu-1"));
+}
+
+// Two evaluations of the same 1,000 images: the difference is tested image
+// by image, and 1.5 points from 40 against 25 discordant images is noise.
+TEST(AccuracyRows, TheChangeIsTestedOnTheSameImages) {
+  EvaluationRow none = evaluation("none", 0.900, std::nullopt);
+  EvaluationRow pruned = evaluation("pomt:58", 0.885, std::nullopt);
+  none.images = pruned.images = 1000;
+  none.images_sha256 = pruned.images_sha256 = std::string(64, 'a');
+  none.top1_correct.assign(1000, false);
+  pruned.top1_correct.assign(1000, false);
+  for (std::size_t i = 0; i < 860; ++i) none.top1_correct[i] = pruned.top1_correct[i] = true;
+  for (std::size_t i = 860; i < 900; ++i) none.top1_correct[i] = true;    // 40 only none
+  for (std::size_t i = 900; i < 925; ++i) pruned.top1_correct[i] = true;  // 25 only pruned
+  std::vector<AccuracyRow> rows = accuracy_rows({none, pruned});
+  ASSERT_TRUE(rows[1].top1_change_p);
+  EXPECT_NEAR(*rows[1].top1_change_p, stats::mcnemar_exact_p(40, 25), 1e-12);
+  EXPECT_GT(*rows[1].top1_change_p, 0.05);
+  EXPECT_EQ(p_value_text(rows[1].top1_change_p),
+            fmt::format("{:.3f} (within noise)", *rows[1].top1_change_p));
+  EXPECT_FALSE(rows[0].top1_change_p);  // the baseline itself
+  // Other images, or no per-image results: no test.
+  pruned.images_sha256 = std::string(64, 'b');
+  EXPECT_FALSE(paired_top1_p(pruned, none));
+  pruned.images_sha256 = none.images_sha256;
+  pruned.top1_correct.clear();
+  EXPECT_FALSE(paired_top1_p(pruned, none));
+  EXPECT_EQ(p_value_text(0.0004), "<0.001");
+  EXPECT_EQ(p_value_text(0.012), "0.012");
 }
 
 TEST(MeasurementTable, ShowsDriftAndFlagsItPastThePrecision) {
