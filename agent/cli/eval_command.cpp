@@ -47,6 +47,8 @@ void run_eval(EvalOptions options) {
   } else {
     out_file << text << "\n";
     if (!out_file.flush()) throw InputError(fmt::format("cannot write {}", options.out));
+    fmt::print(stderr, "tailsweep-agent: wrote the {} result to {}\n",
+               result.at("kind").get<std::string>(), options.out);
   }
   if (result.contains("top1")) {
     fmt::print(stderr,

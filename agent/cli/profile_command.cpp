@@ -83,6 +83,10 @@ void run_profile_command(ProfileCommandOptions options) {
   } else {
     out_file << report.dump() << "\n";
     if (!out_file.flush()) throw InputError(fmt::format("cannot write --out {}", options.out));
+    // Said on stderr whether or not it is a terminal: a log shows where the result went.
+    fmt::print(stderr, "tailsweep-agent: wrote {} point(s) of {} to {}\n",
+               report.at("points").size(), report.at("model").at("name").get<std::string>(),
+               options.out);
   }
   if (report.at("interrupted").get<bool>()) {
     throw std::runtime_error(

@@ -10,5 +10,6 @@ void register_serve_command(CLI::App& app);
 void register_schedule_command(CLI::App& app);
 void register_sweep_commands(CLI::App& app);  // sweep create|status|wait|cancel, devices
 void register_report_command(CLI::App& app);
+void register_compare_command(CLI::App& app);
 
 }  // namespace tailsweep::cli

@@ -14,5 +14,6 @@ int main(int argc, char** argv) {
   tailsweep::cli::register_sweep_commands(app);
   tailsweep::cli::register_sql_command(app);
   tailsweep::cli::register_report_command(app);
+  tailsweep::cli::register_compare_command(app);
   return tailsweep::run_cli(app, argc, argv, "tailsweep");
 }

@@ -438,6 +438,7 @@ ReportData load_report_data(const std::string& database_path, int64_t sweep_id) 
   Database db(database_path, store::OpenOptions{.read_only = true});
   require_tailsweep_database(db);
   ReportData data;
+  std::vector<std::string> planned_kinds;  // the job kinds the sweep has
   try {
     data.provenance = load_provenance(db, sweep_id);
     data.latency_curves = load_latency_curves(db, sweep_id);
@@ -449,6 +450,9 @@ ReportData load_report_data(const std::string& database_path, int64_t sweep_id) 
     data.measurements = load_measurements(db, sweep_id);
     data.matched = load_matched(db, sweep_id);
     data.accuracy_curves = load_accuracy_curves(db, sweep_id);
+    Statement kinds = db.prepare("SELECT DISTINCT kind FROM jobs WHERE sweep_id = ?");
+    kinds.bind(1, sweep_id);
+    while (kinds.step()) planned_kinds.push_back(kinds.column_text(0));
     // A failed sweep says why first: the tables below are what it got done.
     Statement failed = db.prepare(
         "SELECT count(*) OVER (), id, kind, coalesce(last_error, 'no error recorded') FROM jobs "
@@ -465,15 +469,22 @@ ReportData load_report_data(const std::string& database_path, int64_t sweep_id) 
     throw InputError(
         fmt::format("cannot read sweep {} from '{}': {}", sweep_id, database_path, error.what()));
   }
-  if (data.latency_curves.empty())
+  // What is still missing, of what the sweep planned: a sweep that asked for
+  // no schedules gets no "no schedules" line.
+  const auto planned = [&](std::string_view kind) {
+    return std::find(planned_kinds.begin(), planned_kinds.end(), kind) != planned_kinds.end();
+  };
+  if (planned("profile") && data.latency_curves.empty())
     data.missing.push_back("No latency curves: no profile result yet.");
-  if (data.schedules.empty()) data.missing.push_back("No schedules: no schedule job has run yet.");
-  if (data.evaluations.empty()) data.missing.push_back("No evaluations: no eval result yet.");
+  if (planned("schedule") && data.schedules.empty())
+    data.missing.push_back("No schedules: no schedule job has run yet.");
+  if (planned("eval") && data.evaluations.empty())
+    data.missing.push_back("No evaluations: no eval result yet.");
   if (!data.schedules.empty() && data.method_latencies.empty()) {
     data.missing.push_back(
         "No method latencies: no latency job has finished yet (the paper table needs them).");
   }
-  if (data.accuracy_curves.empty()) {
+  if (planned("accuracy_curve") && data.accuracy_curves.empty()) {
     data.missing.push_back("No accuracy curve: no accuracy_curve result yet.");
   }
   return data;

@@ -120,6 +120,11 @@ std::string render_markdown(const Provenance& provenance, const std::vector<Tabl
   text += "\n";
   for (const std::string& line : missing)
     text.append("> ").append(escape_markdown(line)).append("\n\n");
+  return text + markdown_tables(tables);
+}
+
+std::string markdown_tables(const std::vector<Table>& tables) {
+  std::string text;
   for (const Table& table : tables) {
     text.append("## ").append(escape_markdown(table.title)).append("\n\n");
     if (table.rows.empty()) {

@@ -16,6 +16,8 @@ std::vector<std::string> provenance_lines(const Provenance& provenance);
 // A heading per table, the provenance on top, the missing lines under it.
 std::string render_markdown(const Provenance& provenance, const std::vector<Table>& tables,
                             const std::vector<std::string>& missing);
+// Each table under a "## title" heading, without the provenance.
+std::string markdown_tables(const std::vector<Table>& tables);
 // RFC 4180 (CRLF, quoted where needed), a header line first.
 std::string render_csv(const Table& table);
 // booktabs tabulars in table floats; provenance as comments so the file can be \input.

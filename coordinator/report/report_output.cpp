@@ -1,6 +1,8 @@
 #include "coordinator/report/report_output.h"
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <system_error>
 
 #include <fmt/core.h>
@@ -37,9 +39,14 @@ std::vector<std::string> write_report(const ReportData& data,
     written.push_back(name);
   };
   const std::vector<Table> tables = report_tables(data);
+  // The documents show the tables that have rows (what a sweep lacks of what
+  // it planned is said in data.missing); every CSV is written, for scripts.
+  std::vector<Table> shown;
+  std::copy_if(tables.begin(), tables.end(), std::back_inserter(shown),
+               [](const Table& table) { return !table.rows.empty(); });
   // Markdown first: an unwritable folder fails before anything else is done.
-  write("tables.md", render_markdown(data.provenance, tables, data.missing));
-  write("tables.tex", render_latex(data.provenance, tables, data.missing));
+  write("tables.md", render_markdown(data.provenance, shown, data.missing));
+  write("tables.tex", render_latex(data.provenance, shown, data.missing));
   write("report.json", report_json(data).dump(2) + "\n");
   for (const Table& table : tables) write(table.file_stem + ".csv", render_csv(table));
   for (const NamedPlot& plot : report_plots(data)) write(plot.file_name, render_svg(plot.plot));

@@ -36,6 +36,8 @@ TEST(ProfileCli, WritesEveryPointWithRawSamplesAndStatistics) {
   const auto result =
       run_command(profile("--tokens 2,9,17 --batch 1,2 --precision 0.5 --out " + shell_quote(out)));
   ASSERT_EQ(result.exit_code, 0) << result.err;
+  // The run's stderr (a file here, no terminal) says where the result went.
+  EXPECT_THAT(result.err, HasSubstr("wrote 6 point(s) of")) << result.err;
   const auto report = nlohmann::json::parse(tailsweep::testing::slurp(out));
   EXPECT_EQ(report.at("mode"), "model");
   EXPECT_EQ(report.at("device").at("simulated"), false);
