@@ -22,6 +22,7 @@
 #include "agent/fleet/agent_loop.h"
 #include "agent/fleet/result_outbox.h"
 #include "agent/measure/job_runner.h"
+#include "common/util/coordinator_url.h"
 #include "common/util/errors.h"
 #include "common/util/secrets.h"
 #include "common/util/text.h"
@@ -130,11 +131,7 @@ std::string default_agent_name(const AgentDevice& device) {
 }
 
 void check_options(const RunOptions& options) {
-  if (options.coordinator.empty()) throw InputError("--coordinator URL is required");
-  if (!options.coordinator.starts_with("http://") && !options.coordinator.starts_with("https://")) {
-    throw InputError(fmt::format(
-        "--coordinator '{}': expected http://HOST:PORT or https://HOST:PORT", options.coordinator));
-  }
+  checked_coordinator_url(options.coordinator);
   check_agent_device(options.device);
   if (!(options.wait_s > 0 && options.wait_s <= protocol::kMaxLeaseWaitS)) {
     throw InputError(

@@ -184,7 +184,8 @@ class AgentLoop::Impl {
         throw InputError(error.what());
       } catch (const TransportError& error) {
         const milliseconds delay = backoff_delay(attempt++, kBackoffBase, kBackoffCap, random_());
-        log_event(fmt::format("register: retrying in {} ms: {}", delay.count(), error.what()));
+        log_event(fmt::format("register: retrying in {} ms: {}{}", delay.count(), error.what(),
+                              error.hint()));
         if (stop_.wait_for(delay)) throw StopRequested{};
       } catch (const CoordinatorUnavailable& error) {
         const milliseconds delay = backoff_delay(attempt++, kBackoffBase, kBackoffCap, random_());

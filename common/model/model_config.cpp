@@ -180,6 +180,15 @@ VitConfig parse_model_spec(std::string_view spec) {
   for (const auto& model : named_models()) {
     if (model.name == spec) return model;
   }
+  // timm's names for the same architectures, as a user of timm writes them.
+  static constexpr std::pair<std::string_view, std::string_view> kTimmNames[] = {
+      {"deit_tiny_patch16_224", "deit-tiny"},
+      {"deit_small_patch16_224", "deit-small"},
+      {"deit_base_patch16_224", "deit-base"},
+      {"vit_large_patch16_224", "vit-large"}};
+  for (const auto& [timm, ours] : kTimmNames) {
+    if (spec == timm) return parse_model_spec(ours);
+  }
   throw InputError(fmt::format("unknown model '{}' (known: {}, or custom:dim=..,depth=..,...)",
                                spec, fmt::join(named_model_names(), ", ")));
 }

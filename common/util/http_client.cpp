@@ -51,6 +51,19 @@ void append_header(CurlList& list, const std::string& header) {
 
 bool TransportError::timed_out() const { return curl_code_ == CURLE_OPERATION_TIMEDOUT; }
 
+std::string TransportError::hint() const {
+  const bool https = url_.starts_with("https://");
+  if (https && curl_code_ == CURLE_SSL_CONNECT_ERROR) {
+    return " (is the coordinator serving plain HTTP? Then use http://; one serving TLS was "
+           "started with --tls-cert)";
+  }
+  if (!https && (curl_code_ == CURLE_GOT_NOTHING || curl_code_ == CURLE_RECV_ERROR ||
+                 curl_code_ == CURLE_WEIRD_SERVER_REPLY)) {
+    return " (is the coordinator serving TLS? Then use https:// and --ca-cert)";
+  }
+  return "";
+}
+
 // CURLOPT_XFERINFOFUNCTION: non-zero ends the transfer.
 static int abort_if_set(void* abort, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return static_cast<const std::atomic<bool>*>(abort)->load() ? 1 : 0;

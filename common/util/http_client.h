@@ -36,6 +36,10 @@ class TransportError : public std::runtime_error {
   int curl_code() const { return curl_code_; }  // a CURLcode
   // The request timed out (as opposed to being refused or failing TLS).
   bool timed_out() const;
+  // What the failure suggests, for a person: "; is the coordinator serving
+  // plain HTTP? ..." after a TLS handshake failure on https, and the other way
+  // round; "" otherwise.
+  std::string hint() const;
 
  private:
   std::string url_;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/util/coordinator_url.h"
 #include "common/util/errors.h"
 #include "common/util/http_client.h"
 #include "common/wire/protocol.h"
@@ -24,13 +25,15 @@ void add_admin_connection_options(CLI::App* command, AdminConnection& connection
 
 nlohmann::json admin_call(const AdminConnection& connection, std::string_view method,
                           std::string_view path, const nlohmann::json& body) {
+  const std::string url = checked_coordinator_url(connection.url);
   const std::string token = resolve_secret(connection.token, "admin token");
-  HttpClient client(ClientOptions{connection.url, connection.ca_cert});
+  HttpClient client(ClientOptions{url, connection.ca_cert});
   HttpResult result;
   try {
     result = client.request(method, path, body.is_null() ? std::string() : body.dump(), token);
   } catch (const TransportError& error) {
-    throw std::runtime_error(fmt::format("cannot reach the coordinator: {}", error.what()));
+    throw std::runtime_error(
+        fmt::format("cannot reach the coordinator: {}{}", error.what(), error.hint()));
   }
   if (result.status < 200 || result.status >= 300) {
     const protocol::ErrorBody error = protocol::parse_error_body(result.body);

@@ -213,8 +213,10 @@ Workload parse_workload(const JsonFields& f) {
   f.reject_unknown({"model", "weights", "seed", "curves", "accuracy", "schedule", "evaluations",
                     "clustering", "hdp"});
   Workload workload;
-  workload.model = f.text("model");
-  const VitConfig config = parse_model_spec(workload.model);
+  // The model by its one name (timm's aliases resolved): jobs, results and
+  // the database all use it.
+  const VitConfig config = parse_model_spec(f.text("model"));
+  workload.model = config.name;
   workload.weights = f.optional_text("weights");
   if (f.has("seed")) workload.seed = static_cast<uint64_t>(f.integer("seed", 0));
   if (f.has("curves")) workload.curves = parse_curves(f.object("curves"), config);

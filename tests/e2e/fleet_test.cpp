@@ -149,6 +149,26 @@ TEST_F(Fleet, AnIdleAgentStopsAtOnceAndAnOfflineDeviceIsToldAndCanBeRetired) {
   EXPECT_EQ(sweep_state(created["sweep_id"].get<int64_t>()), "failed");
 }
 
+// A wrong --coordinator gets a line that says what to write instead.
+TEST_F(Fleet, TheCliSaysWhatToDoWithAWrongCoordinatorUrl) {
+  start_coordinator();
+  const auto devices = [&](const std::string& url) {
+    return testing::run_command(std::string(TAILSWEEP_BIN) + " devices --coordinator " + url +
+                                " --admin-token " + kAdmin);
+  };
+  EXPECT_EQ(devices(url_).exit_code, 0);
+  testing::CommandResult result = devices(url_ + "/v1");
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("leave out the path ('/v1')")) << result.err;
+  result = devices(url_.substr(std::string("http://").size()));
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("has no scheme: write " + url_)) << result.err;
+  // https against this plain-HTTP coordinator.
+  result = devices("https://" + url_.substr(std::string("http://").size()));
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("is the coordinator serving plain HTTP?")) << result.err;
+}
+
 TEST_F(Fleet, BadRequestsGetTheirDocumentedStatusAndTheServerKeepsServing) {
   start_coordinator(0, {"--max-body-bytes", "4096"});
   const auto code_of = [](const HttpResult& result) {

@@ -65,6 +65,13 @@ TEST(ModelConfig, CustomConfigsOverrideDefaults) {
   EXPECT_EQ(parse_model_spec("custom:depth=3").embed_dim, 192);
 }
 
+TEST(ModelConfig, TimmNamesAreAliases) {
+  EXPECT_EQ(parse_model_spec("deit_tiny_patch16_224").name, "deit-tiny");
+  EXPECT_EQ(parse_model_spec("deit_small_patch16_224").embed_dim, 384);
+  EXPECT_EQ(parse_model_spec("vit_large_patch16_224").name, "vit-large");
+  EXPECT_THROW(parse_model_spec("deit_tiny_patch16_384"), InputError);
+}
+
 TEST(ModelConfig, RefusesBadSpecs) {
   auto message = [](const char* spec) {
     try {

@@ -92,6 +92,30 @@ TEST(SweepPlan, SelectorsChooseDevicesByNameKindAndTag) {
   EXPECT_FALSE(selects(selector, kFleet[2]));
 }
 
+TEST(SweepPlan, OfflineDevicesAreLeftOutOnlyWhenAsked) {
+  FleetDevice gone = kFleet[1];
+  gone.online = false;
+  DeviceSelector selector;
+  EXPECT_TRUE(selects(selector, gone));  // its jobs wait for an agent
+  selector.skip_offline = true;
+  EXPECT_FALSE(selects(selector, gone));
+  EXPECT_TRUE(selects(selector, kFleet[2]));
+  json spec = full_spec();
+  spec["devices"] = {{"skip_offline", true}};
+  EXPECT_TRUE(parse_sweep_spec(spec).devices.skip_offline);
+  spec["devices"] = {{"skip_offline", "yes"}};
+  EXPECT_THAT(error_of(spec), HasSubstr("devices.skip_offline: expected true or false"));
+}
+
+TEST(SweepPlan, ATimmModelNameIsStoredByItsOneName) {
+  json spec = full_spec();
+  spec["workloads"][0]["model"] = "deit_tiny_patch16_224";
+  spec["workloads"][0].erase("accuracy");
+  spec["workloads"][0].erase("schedule");
+  spec["workloads"][0].erase("evaluations");
+  EXPECT_EQ(parse_sweep_spec(spec).workloads[0].model, "deit-tiny");
+}
+
 TEST(SweepPlan, AccuracyNeedsARealDeviceAndSelectorsMustMatch) {
   json spec = full_spec();
   spec["devices"] = {{"kinds", {"sim"}}};
