@@ -491,8 +491,8 @@ TEST_F(AgentRunTest, BadFlagsExit2WithOneLine) {
   const std::string state = " --state-dir " + shell_quote(state_dir().string());
   const std::string url = " --coordinator " + coordinator_.url();
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {bin + " --enroll-token t" + state, "--coordinator URL is required"},
-      {bin + " --coordinator ftp://x --enroll-token t" + state, "expected http://"},
+      {bin + " --enroll-token t" + state, "--coordinator: give the coordinator's URL"},
+      {bin + " --coordinator ftp://x --enroll-token t" + state, "the scheme is http or https"},
       {bin + url + " --enroll-token t --device gpu" + state, "unknown device 'gpu'"},
       {bin + url + " --enroll-token t --device sim:nope" + state, "nope"},
       {bin + url + " --enroll-token t --wait-s 0" + state, "--wait-s 0"},
