@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include "common/util/errors.h"
 #include "common/util/parse.h"
+#include "common/util/text.h"
 #include "tailsweep/build_info.h"
 
 namespace tailsweep {
@@ -53,13 +55,50 @@ inline const CLI::Validator kPositive =
 
 }  // namespace cli
 
+// "; did you mean --precision?" for a misspelt long option of the command
+// that was parsed (its options, or its parents'), "" when none is close
+// (at most 2 edits away).
+inline std::string option_suggestion(const CLI::App* app) {
+  std::vector<const CLI::App*> chain{app};
+  for (bool deeper = true; deeper;) {
+    deeper = false;
+    for (const CLI::App* sub : chain.back()->get_subcommands()) {
+      chain.push_back(sub);
+      deeper = true;
+      break;
+    }
+  }
+  for (const CLI::App* command : chain) {
+    for (std::string extra : command->remaining()) {
+      if (!extra.starts_with("--")) continue;
+      extra = extra.substr(0, extra.find('='));
+      std::string best;
+      std::size_t best_distance = 3;
+      for (const CLI::App* owner : chain) {
+        for (const CLI::Option* option : owner->get_options()) {
+          for (const std::string& name : option->get_lnames()) {
+            const std::size_t distance = edit_distance(extra.substr(2), name);
+            if (distance < best_distance) {
+              best_distance = distance;
+              best = "--" + name;
+            }
+          }
+        }
+      }
+      if (!best.empty()) return fmt::format("; did you mean {}?", best);
+    }
+  }
+  return "";
+}
+
 // describe_failure turns an unexpected exception into its one line (the
 // agent cuts LibTorch's backtraces); by default, what().
 inline int run_cli(CLI::App& app, int argc, char** argv, const std::string& program,
                    std::string (*describe_failure)(const std::exception&) = nullptr) {
   app.set_version_flag("--version", version_line(program));
-  app.failure_message([program](const CLI::App*, const CLI::Error& error) {
-    return fmt::format("{}: error: {} (see --help)\n", program, error.what());
+  app.failure_message([program](const CLI::App* failed, const CLI::Error& error) {
+    return fmt::format("{}: error: {}{} (see --help)\n", program, error.what(),
+                       option_suggestion(failed));
   });
   try {
     app.parse(argc, argv);

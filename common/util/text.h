@@ -23,6 +23,10 @@ inline constexpr std::string_view kNameRule =
 bool is_valid_name(std::string_view name);
 // "\"<name>\" is not a valid name: <the rule>", the name made printable.
 std::string invalid_name_message(std::string_view name);
+
+// Levenshtein distance: insertions, deletions and substitutions of one
+// character each (for "did you mean ...?").
+std::size_t edit_distance(std::string_view a, std::string_view b);
 // InputError "<what> <invalid_name_message>", unless is_valid_name.
 void check_name(std::string_view what, std::string_view name);
 

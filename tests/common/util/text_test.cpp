@@ -65,5 +65,13 @@ TEST(Names, CheckNameSaysTheRule) {
   }
 }
 
+TEST(Text, EditDistanceCountsSingleCharacterEdits) {
+  EXPECT_EQ(edit_distance("precision", "precision"), 0u);
+  EXPECT_EQ(edit_distance("precison", "precision"), 1u);   // a letter left out
+  EXPECT_EQ(edit_distance("precsiion", "precision"), 2u);  // two swapped: two edits
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+}
+
 }  // namespace
 }  // namespace tailsweep

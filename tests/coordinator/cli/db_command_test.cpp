@@ -14,6 +14,7 @@ namespace {
 using tailsweep::testing::run_command;
 using tailsweep::testing::shell_quote;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string migrate(const std::string& db) {
   return std::string(TAILSWEEP_BIN) + " db migrate --db " + shell_quote(db);
@@ -83,6 +84,18 @@ TEST(IdArguments, AnIdPastInt64IsRefusedNotClamped) {
     EXPECT_EQ(refused.exit_code, 2) << command;
     EXPECT_THAT(refused.err, HasSubstr("is not an id")) << command;
   }
+}
+
+// A misspelt option: one line that names the option meant.
+TEST(MisspeltOptions, AreAnsweredWithTheClosestOne) {
+  const auto refused = run_command(std::string(TAILSWEEP_BIN) +
+                                   " sweep wait 1 --coordinator http://127.0.0.1:1 --timout 5");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("--timout; did you mean --timeout? (see --help)"));
+  const auto far = run_command(std::string(TAILSWEEP_BIN) +
+                               " sweep wait 1 --coordinator http://127.0.0.1:1 --zzzzzzz 5");
+  EXPECT_EQ(far.exit_code, 2);
+  EXPECT_THAT(far.err, Not(HasSubstr("did you mean")));
 }
 
 // Before: a number past double's range in a spec exited 1 ("failed").
