@@ -61,7 +61,7 @@ void run(const Options& options) {
   const at::Tensor images =
       at::randn({options.batch, config.in_channels, config.image_size, config.image_size});
   std::vector<std::string> specs;
-  for (const auto part : split(options.methods, ';')) specs.emplace_back(part);
+  for (std::string& part : split_method_list(options.methods)) specs.push_back(std::move(part));
   std::vector<MethodSpec> methods;
   for (const auto& spec : specs) {
     methods.push_back(parse_method_spec(spec));
@@ -112,7 +112,8 @@ int main(int argc, char** argv) {
   Options options;
   CLI::App app{"Engine forward-pass latency per method (JSON lines)", "tailsweep-bench-engine"};
   app.add_option("--model", options.model)->capture_default_str();
-  app.add_option("--methods", options.methods, "method specs separated by ';'")
+  app.add_option("--methods", options.methods,
+                 "method specs, comma-separated (none,topk:8,hdp:heads=0.1,blocks=0.5)")
       ->capture_default_str();
   app.add_option("--batch", options.batch)->capture_default_str()->check(tailsweep::cli::kPositive);
   app.add_option("--threads", options.threads, "0 = one per core")->capture_default_str();

@@ -24,6 +24,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import method_list  # noqa: E402  (same folder)
 import pytorch_vit  # noqa: E402  (same folder)
 
 import torch  # noqa: E402
@@ -58,7 +59,7 @@ def cross_check(args, model, methods):
             images, {"input": torch.randn(2, cfg["channels"], cfg["image"], cfg["image"])})
         subprocess.run([sys.executable, os.path.join(HERE, "pytorch_vit.py"), "logits",
                         "--model", model, "--weights", weights, "--input", images,
-                        "--methods", ";".join(methods), "--out", tmp, "--threads",
+                        "--methods", ",".join(methods), "--out", tmp, "--threads",
                         str(args.threads or os.cpu_count())], check=True)
         diffs = {}
         for spec in methods:
@@ -78,7 +79,7 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", default="build")
     parser.add_argument("--models", default="deit-tiny,deit-small")
-    parser.add_argument("--methods", default=";".join(METHODS))
+    parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--min-time", type=float, default=2.0)
@@ -87,14 +88,14 @@ def main():
     parser.add_argument("--skip-check", action="store_true")
     args = parser.parse_args()
     threads = args.threads or os.cpu_count()
-    methods = args.methods.split(";")
+    methods = method_list.split_methods(args.methods)
     report = {"threads": threads, "batch": args.batch, "models": {}}
 
     for model in args.models.split(","):
         diffs = {} if args.skip_check else cross_check(args, model, methods)
         pooled = {}
         for round_index in range(args.rounds):
-            common = ["--model", model, "--methods", ";".join(methods), "--batch",
+            common = ["--model", model, "--methods", ",".join(methods), "--batch",
                       str(args.batch), "--threads", str(threads), "--min-time",
                       str(args.min_time / args.rounds), "--warmup", "0.5"]
             engine_cmd = [os.path.join(args.build, "bin", "tailsweep-bench-engine")] + common

@@ -13,7 +13,7 @@ it is the CPU's cost of the emulation, not the co-processor's speed.
 
   bench/hdp_grid.py [--build build] [--model fmnist-vit]
       [--weights results/models/fmnist-vit.safetensors] [--limit 2000]
-      [--settings "hdp:heads=0.1;hdp:blocks=0.5;..."] [--max-loss 1.0] [--json FILE]
+      [--settings "hdp:heads=0.1,hdp:blocks=0.5,..."] [--max-loss 1.0] [--json FILE]
 """
 import argparse
 import json
@@ -22,7 +22,10 @@ import subprocess
 import sys
 import tempfile
 
-DEFAULT_SETTINGS = ";".join([
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import method_list  # noqa: E402  (same folder)
+
+DEFAULT_SETTINGS = ",".join([
     "hdp:heads=0.05", "hdp:heads=0.1", "hdp:heads=0.2", "hdp:heads=0.3",
     "hdp:blocks=0.75", "hdp:blocks=0.5", "hdp:blocks=0.25",
     "hdp:approx=1,frac=8", "hdp:approx=1,frac=4", "hdp:approx=1,frac=2",
@@ -50,14 +53,14 @@ def main():
     parser.add_argument("--model", default="fmnist-vit")
     parser.add_argument("--weights", default="results/models/fmnist-vit.safetensors")
     parser.add_argument("--limit", type=int, default=2000, help="images (0: the whole test set)")
-    parser.add_argument("--settings", default=DEFAULT_SETTINGS, help="method specs, ';'-separated")
+    parser.add_argument("--settings", default=DEFAULT_SETTINGS, help="method specs, comma-separated")
     parser.add_argument("--max-loss", type=float, default=1.0, help="points of top-1")
     parser.add_argument("--json", help="also write every eval document here")
     args = parser.parse_args()
 
     documents = []
     with tempfile.TemporaryDirectory() as folder:
-        for method in ["none"] + args.settings.split(";"):
+        for method in ["none"] + method_list.split_methods(args.settings):
             print(f"eval {method} ...", file=sys.stderr, flush=True)
             documents.append(evaluate(args, method, folder))
     baseline = documents[0]

@@ -20,6 +20,8 @@ import struct
 import sys
 import time
 
+import method_list  # same folder: the command line's list of method specs
+
 import torch
 import torch.nn.functional as F
 
@@ -295,7 +297,7 @@ def main():
     torch.set_num_threads(args.threads)
     cfg = parse_model(args.model)
     model = ViT(cfg).eval()
-    methods = args.methods.split(";")
+    methods = method_list.split_methods(args.methods)
     if args.command == "logits":
         state = read_safetensors(args.weights)
         model.load_state_dict(state, strict=True)

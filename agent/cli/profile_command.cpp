@@ -14,6 +14,7 @@
 #include "agent/device/device_spec.h"
 #include "agent/measure/profiling.h"
 #include "analysis/profile_plan.h"
+#include "common/model/method_spec.h"
 #include "common/model/model_config.h"
 #include "common/util/cli_main.h"
 #include "common/util/errors.h"
@@ -68,6 +69,12 @@ void run_profile_command(ProfileCommandOptions options) {
     if (!out_file) throw InputError(fmt::format("cannot write --out {}", options.out));
   }
   options.request.batches = parse_batch_list(options.batches);
+  // Comma-separated, space-separated or both, like every list option.
+  std::vector<std::string> methods;
+  for (const std::string& item : options.request.methods) {
+    for (std::string& method : split_method_list(item)) methods.push_back(std::move(method));
+  }
+  options.request.methods = std::move(methods);
   for (const std::string& path : options.hdp_share_files) {
     options.request.hdp_shares.push_back(read_hdp_shares_file(path));
   }
@@ -117,8 +124,9 @@ void register_profile_command(CLI::App& app) {
                           "FROM:TO[:STEP] or a list N1,N2,... (counts include CLS, 2..model's)");
   CLI::Option* methods =
       command->add_option("--methods", options->request.methods,
-                          "instead of a curve: time these method specs on the full input, e.g. "
-                          "--methods none topk:8 tome:8 pomt:58@3 (points carry \"method\")");
+                          "instead of a curve: time these method specs on the full input, "
+                          "comma-separated, e.g. --methods none,topk:8,tome:8,pomt:58@3 (points "
+                          "carry \"method\")");
   tokens->excludes(methods);
   command
       ->add_option("--paired-clusters", options->request.paired_clusters,

@@ -162,6 +162,39 @@ std::string_view method_kind_name(MethodKind kind) {
   return "?";
 }
 
+std::vector<std::string> split_method_list(std::string_view text) {
+  static constexpr std::string_view kStarts[] = {
+      "none", "random:", "topk:", "pomt:", "tome:", "hdp:"};
+  const auto starts_a_spec = [](std::string_view rest) {
+    for (const std::string_view start : kStarts) {
+      if (!rest.starts_with(start)) continue;
+      // "none" is a whole spec: followed by the end, a comma or "+".
+      if (start != "none" || rest.size() == 4 || rest[4] == ',' || rest[4] == '+') return true;
+    }
+    return false;
+  };
+  std::vector<std::string> items;
+  std::size_t begin = 0;
+  int depth = 0;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    const bool end = i == text.size();
+    if (!end && text[i] == '[') ++depth;
+    if (!end && text[i] == ']') --depth;
+    if (end || (text[i] == ',' && depth == 0 && starts_a_spec(text.substr(i + 1)))) {
+      const std::string item(text.substr(begin, i - begin));
+      if (item.empty() || item.back() == ',') {
+        throw InputError(
+            fmt::format("method list '{}': an empty item (specs are separated by one "
+                        "comma)",
+                        text));
+      }
+      items.push_back(item);
+      begin = i + 1;
+    }
+  }
+  return items;
+}
+
 MethodSpec parse_method_spec(std::string_view text) {
   constexpr std::string_view kHdp = "hdp:";
   if (text.substr(0, kHdp.size()) == kHdp) {

@@ -64,6 +64,13 @@ inline constexpr const char* kMethodSpecHelp =
 
 // Throws InputError with the grammar in the message on anything malformed.
 MethodSpec parse_method_spec(std::string_view text);
+
+// A list of method specs as every command takes it: separated by commas
+// ("none,topk:8,hdp:heads=0.1,blocks=0.5,tome:8,4"). A comma ends a spec
+// only where a new one starts (none, random:, topk:, pomt:, tome:, hdp:)
+// outside brackets, so the specs' own commas stay theirs. Empty items are
+// refused; the specs themselves are not parsed here.
+std::vector<std::string> split_method_list(std::string_view text);
 // The canonical text; parse_method_spec(to_string(m)) == m.
 std::string to_string(const MethodSpec& method);
 std::string_view method_kind_name(MethodKind kind);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -91,6 +92,21 @@ TEST(ProfileCli, BlockModeTimesOneBlock) {
 // A simulated AGX Orin: labelled simulated everywhere, and the staircase of
 // its model appears in the measured curve (128 -> 129 tokens needs a second
 // row of GEMM tiles; 120 -> 128 needs none).
+// Method lists are comma-separated like every list, the specs keeping their
+// own commas; space-separated items are taken too.
+TEST(ProfileCli, MethodListsAreCommaSeparated) {
+  const auto result = run_command(std::string(TAILSWEEP_AGENT_BIN) +
+                                  " profile --model deit-tiny --device sim:jetson-nano --warmup 0"
+                                  " --time-cap 0.3 --methods none,topk:8,tome:8,4 pomt:58");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = nlohmann::json::parse(result.out);
+  std::set<std::string> methods;
+  for (const auto& point : report.at("points")) {
+    methods.insert(point.at("method").get<std::string>());
+  }
+  EXPECT_EQ(methods, (std::set<std::string>{"none", "topk:8", "tome:8,4", "pomt:58"}));
+}
+
 TEST(ProfileCli, SimulatedDevicesAreLabelledAndShowTheirSteps) {
   const auto result = run_command(std::string(TAILSWEEP_AGENT_BIN) +
                                   " profile --model deit-tiny --device sim:jetson-agx-orin"

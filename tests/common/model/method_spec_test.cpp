@@ -166,5 +166,22 @@ TEST(TomeSchedule, MatchesParseR) {
   EXPECT_EQ(tome_requested_r(parse_method_spec("tome:7,-1"), 1), (std::vector<int64_t>{14}));
 }
 
+TEST(MethodList, CommasSeparateSpecsButNotTheirOwnCommas) {
+  EXPECT_EQ(split_method_list("none"), (std::vector<std::string>{"none"}));
+  EXPECT_EQ(split_method_list("none,topk:8,pomt:58@3"),
+            (std::vector<std::string>{"none", "topk:8", "pomt:58@3"}));
+  EXPECT_EQ(
+      split_method_list("hdp:heads=0.1,blocks=0.5,tome:8,4,tome:[4,4,2],none"),
+      (std::vector<std::string>{"hdp:heads=0.1,blocks=0.5", "tome:8,4", "tome:[4,4,2]", "none"}));
+  EXPECT_EQ(split_method_list("pomt:58+hdp:heads=0.1,approx=1,random:50"),
+            (std::vector<std::string>{"pomt:58+hdp:heads=0.1,approx=1", "random:50"}));
+  EXPECT_THROW(split_method_list("none,,topk:8"), InputError);
+  EXPECT_THROW(split_method_list(""), InputError);
+  // Each item still meets the grammar.
+  for (const std::string& item : split_method_list("hdp:heads=0.1,blocks=0.5,tome:8,4")) {
+    EXPECT_NO_THROW(parse_method_spec(item)) << item;
+  }
+}
+
 }  // namespace
 }  // namespace tailsweep
