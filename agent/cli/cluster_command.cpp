@@ -32,6 +32,9 @@ void register_cluster_command(CLI::App& app) {
       "Cluster a model's weights to k shared values per tensor (1-D k-means, Deep Compression's "
       "weight sharing) and write them as uint8 indices plus a float32 codebook per tensor; "
       "every command's --weights reads the result (docs/cluster.md).");
+  command->footer(
+      "Example:\n  tailsweep-agent cluster --model fmnist-vit --weights W.safetensors --clusters "
+      "64 --out W-k64.safetensors");
   add_model_run_options(command, options->run, "seed for random weights");
   command->add_option("--clusters", options->clusters, "shared values per tensor, 2..256")
       ->capture_default_str()

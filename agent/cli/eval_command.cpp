@@ -77,6 +77,9 @@ void register_eval_command(CLI::App& app) {
       "Top-1 and top-5 of a model under a token-reduction method on a labelled dataset, with "
       "the latency of that configuration at that batch size; with --tokens, the accuracy "
       "curve A(n) (random:n at every n). JSON out (docs/eval.md).");
+  command->footer(
+      "Example:\n  tailsweep-agent eval --model fmnist-vit --weights W.safetensors --dataset "
+      "fashion-mnist --method pomt:58 --limit 1000 --out eval.json");
   add_model_run_options(command, options->request.run,
                         "seed for the --limit subset, random:N draws and random weights");
   add_clusters_option(command, options->request.run);

@@ -22,6 +22,9 @@ void register_infer_command(CLI::App& app) {
       "infer",
       "Run one forward pass: reads the float tensor 'input' (B x C x H x W) from a safetensors "
       "file and writes the tensor 'logits' (B x classes).");
+  command->footer(
+      "Example:\n  tailsweep-agent infer --model deit-tiny --method topk:8 --input "
+      "images.safetensors --out logits.safetensors");
   add_model_run_options(command, options->run, "seed for random weights and random:N");
   add_weight_kernel_option(command, options->run);
   add_clusters_option(command, options->run);

@@ -7,6 +7,10 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"tailsweep-agent: measures vision transformers on this device", "tailsweep-agent"};
+  app.footer(
+      "Example:\n"
+      "  tailsweep-agent profile --model fmnist-vit --tokens 2:197:5 --batch 1,4 --out curve.json\n"
+      "  tailsweep-agent run --coordinator http://127.0.0.1:8470 --enroll-token-file enroll.token");
   app.require_subcommand(1);
   tailsweep::agent::register_infer_command(app);
   tailsweep::agent::register_profile_command(app);

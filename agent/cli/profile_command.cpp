@@ -111,6 +111,9 @@ void register_profile_command(CLI::App& app) {
       "profile",
       "Measure latency against the token count (tokens dropped at random after the position "
       "embedding), each point to a stated precision; JSON out (docs/profile.md)");
+  command->footer(
+      "Example:\n  tailsweep-agent profile --model fmnist-vit --tokens 2:197:5 --batch 1,4 --out "
+      "curve.json");
   add_model_run_options(command, options->request.run,
                         "seed for the visiting order, the inputs and random weights");
   add_weight_kernel_option(command, options->request.run);

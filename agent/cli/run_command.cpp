@@ -191,6 +191,9 @@ void register_run_command(CLI::App& app) {
       "run",
       "Run as an agent of a coordinator: register, take jobs, measure, post results "
       "(docs/agent.md)");
+  command->footer(
+      "Example:\n  tailsweep-agent run --coordinator http://127.0.0.1:8470 --enroll-token-file "
+      "enroll.token --device sim:jetson-nano");
   command->add_option("--coordinator", options->coordinator,
                       "the coordinator's URL, http://HOST:PORT or https://HOST:PORT");
   command->add_option("--enroll-token", options->enroll_token,

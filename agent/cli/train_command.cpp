@@ -15,6 +15,8 @@ void register_train_command(CLI::App& app) {
       "Train a ViT on the 60,000 Fashion-MNIST training images from a seed (AdamW, warm-up "
       "then cosine), reporting test top-1 after every epoch; writes timm-named safetensors "
       "and a JSON training log.");
+  command->footer(
+      "Example:\n  tailsweep-agent train --model fmnist-vit --out W.safetensors --epochs 10");
   command->add_option("--model", options->model, kModelSpecHelp)->capture_default_str();
   command
       ->add_option("--data", options->data_dir,

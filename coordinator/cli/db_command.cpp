@@ -29,10 +29,12 @@ void run_db_migrate(const DbMigrateOptions& options) {
 
 void register_db_command(CLI::App& app) {
   CLI::App* db = app.add_subcommand("db", "Manage the results database");
+  db->footer("Example:\n  tailsweep db migrate --db results.db");
   db->require_subcommand(1);
   auto options = std::make_shared<DbMigrateOptions>();
   CLI::App* migrate =
       db->add_subcommand("migrate", "Create the database, or apply the schema migrations it lacks");
+  migrate->footer("Example:\n  tailsweep db migrate --db results.db");
   migrate->add_option("--db", options->database_path, "the SQLite database file")->required();
   migrate->callback([options] { run_db_migrate(*options); });
 }

@@ -7,6 +7,12 @@
 int main(int argc, char** argv) {
   CLI::App app{"tailsweep: fleet benchmarks of token-pruned vision transformers", "tailsweep"};
   app.require_subcommand(1);
+  app.footer(
+      "Example (README.md, \"Running a fleet by hand\"):\n"
+      "  tailsweep serve --db results.db --listen 127.0.0.1:8470 --enroll-token-file enroll.token "
+      "--admin-token-file admin.token &\n"
+      "  tailsweep sweep create examples/sweeps/smoke.json --coordinator http://127.0.0.1:8470 "
+      "--admin-token-file admin.token");
   tailsweep::cli::register_tokens_command(app);
   tailsweep::cli::register_db_command(app);
   tailsweep::cli::register_serve_command(app);

@@ -32,6 +32,7 @@ void register_report_command(CLI::App& app) {
   auto options = std::make_shared<ReportOptions>();
   CLI::App* command = app.add_subcommand(
       "report", "Render one sweep's tables (Markdown, CSV, LaTeX, JSON) and SVG plots");
+  command->footer("Example:\n  tailsweep report --db results.db --sweep 1 --out results/sweep-1");
   command->add_option("--db", options->database_path, "the SQLite database file")->required();
   command->add_option("--sweep", options->sweep_id, "the sweep's id")->required()->check(cli::kId);
   command->add_option("--out", options->out_dir, "the folder to write (created when missing)")

@@ -108,11 +108,16 @@ void run_pomt(const ScheduleOptions& options) {
 void register_schedule_command(CLI::App& app) {
   auto options = std::make_shared<ScheduleOptions>();
   CLI::App* schedule = app.add_subcommand("schedule", "Token-pruning schedules from curves");
+  schedule->footer(
+      "Example:\n  tailsweep schedule pomt --latency L.csv --accuracy A.csv --alpha 0.5");
   schedule->require_subcommand(1);
   CLI::App* pomt = schedule->add_subcommand(
       "pomt",
       "POMT's schedule, exactly as its reference code: U(n) = a(1 - L/max L) + (1-a) A/max A, "
       "n* = argmax U, R = (N-1) - (n*+1); prints JSON with R and n_star (docs/report.md)");
+  pomt->footer(
+      "Example:\n  tailsweep schedule pomt --latency L.csv --accuracy A.csv --alpha 0.5 --align "
+      "steps");
   pomt->add_option("--latency", options->latency_csv, "CSV with header tokens,latency_ms")
       ->required()
       ->check(CLI::ExistingFile);

@@ -105,6 +105,9 @@ void register_serve_command(CLI::App& app) {
       "serve",
       "Run the coordinator: agents register, long-poll for jobs and post results; users submit "
       "sweeps and query results (docs/protocol.md). Stops cleanly on SIGINT/SIGTERM.");
+  command->footer(
+      "Example:\n  tailsweep serve --db results.db --listen 127.0.0.1:8470 --enroll-token-file "
+      "enroll.token --admin-token-file admin.token");
   command->add_option("--db", options->db, "SQLite database file (created and migrated)")
       ->required();
   command->add_option("--listen", options->listen, "ADDRESS:PORT (port 0: any free port)")

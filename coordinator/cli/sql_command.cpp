@@ -66,6 +66,9 @@ void register_sql_command(CLI::App& app) {
   auto options = std::make_shared<SqlOptions>();
   CLI::App* command = app.add_subcommand(
       "sql", "Run one read-only SQL query on the results database (see docs/schema.md)");
+  command->footer(
+      "Example:\n  tailsweep sql \"SELECT device, tokens, median_ms FROM curve LIMIT 5\" --db "
+      "results.db");
   command->add_option("query", options->query, "one SELECT statement (or a reporting PRAGMA)")
       ->required();
   command->add_option("--db", options->database_path, "the SQLite database file");

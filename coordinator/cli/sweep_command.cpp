@@ -212,6 +212,9 @@ void register_sweep_commands(CLI::App& app) {
   auto options = std::make_shared<SweepOptions>();
   CLI::App* sweep =
       app.add_subcommand("sweep", "Create, follow and cancel fleet-wide sweeps (docs/sweeps.md)");
+  sweep->footer(
+      "Example:\n  tailsweep sweep create examples/sweeps/smoke.json --coordinator "
+      "http://127.0.0.1:8470 --admin-token-file admin.token");
   sweep->require_subcommand(1);
   const auto common = [&](CLI::App* command) {
     add_admin_connection_options(command, options->connection);
@@ -219,6 +222,9 @@ void register_sweep_commands(CLI::App& app) {
   };
   CLI::App* create_command =
       sweep->add_subcommand("create", "Submit a sweep spec; prints the sweep id");
+  create_command->footer(
+      "Example:\n  tailsweep sweep create examples/sweeps/smoke.json --coordinator "
+      "http://127.0.0.1:8470 --admin-token-file admin.token");
   create_command->add_option("spec", options->spec_file, "sweep spec (JSON)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -230,12 +236,18 @@ void register_sweep_commands(CLI::App& app) {
 
   CLI::App* status_command =
       add_sweep_id(sweep->add_subcommand("status", "Progress per device"), *options);
+  status_command->footer(
+      "Example:\n  tailsweep sweep status 1 --coordinator http://127.0.0.1:8470 --admin-token-file "
+      "admin.token");
   common(status_command);
   status_command->callback([options] { status(*options); });
 
   CLI::App* wait_command = add_sweep_id(
       sweep->add_subcommand("wait", "Block until the sweep ends; exit 1 unless it is done"),
       *options);
+  wait_command->footer(
+      "Example:\n  tailsweep sweep wait 1 --timeout 3600 --coordinator http://127.0.0.1:8470 "
+      "--admin-token-file admin.token");
   wait_command->add_option("--timeout", options->timeout_s, "give up after this many seconds");
   wait_command
       ->add_option("--log-every", options->log_every_s,
@@ -247,17 +259,26 @@ void register_sweep_commands(CLI::App& app) {
 
   CLI::App* cancel_command =
       add_sweep_id(sweep->add_subcommand("cancel", "Cancel every unfinished job"), *options);
+  cancel_command->footer(
+      "Example:\n  tailsweep sweep cancel 1 --coordinator http://127.0.0.1:8470 --admin-token-file "
+      "admin.token");
   common(cancel_command);
   cancel_command->callback([options] { cancel(*options); });
 
   CLI::App* devices = app.add_subcommand(
       "devices", "List the fleet: state (busy, online, offline, retired) and last seen");
+  devices->footer(
+      "Example:\n  tailsweep devices --coordinator http://127.0.0.1:8470 --admin-token-file "
+      "admin.token");
   common(devices);
   devices->require_subcommand(0, 1);
   CLI::App* retire = devices->add_subcommand(
       "retire",
       "Take a device out of new sweeps and fail its unfinished jobs; an agent that registers "
       "it again brings it back");
+  retire->footer(
+      "Example:\n  tailsweep devices retire nano-2 --coordinator http://127.0.0.1:8470 "
+      "--admin-token-file admin.token");
   retire->add_option("name", options->device_name, "the device's name")->required();
   retire->fallthrough();  // --coordinator and the token are the devices command's options
   retire->callback([options] { retire_device(*options); });

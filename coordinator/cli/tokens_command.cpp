@@ -56,6 +56,7 @@ void register_tokens_command(CLI::App& app) {
   auto options = std::make_shared<TokensOptions>();
   CLI::App* command = app.add_subcommand(
       "tokens", "Print the tokens each block sees under a token-reduction method, and the FLOPs");
+  command->footer("Example:\n  tailsweep tokens --model deit-small --method tome:13 --batch 4");
   command->add_option("--model", options->model, kModelSpecHelp)->required();
   command->add_option("--method", options->method, kMethodSpecHelp)->capture_default_str();
   command->add_option("--batch", options->batch, "batch size for the FLOP count")

@@ -45,6 +45,15 @@ int count_lines(const std::string& text) {
   return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
 }
 
+// Every command's --help ends with at least one example.
+TEST_F(AgentCliTest, EveryCommandShowsAnExample) {
+  for (const char* command : {"", "infer", "profile", "train", "eval", "cluster", "run"}) {
+    const auto help = run_command(std::string(TAILSWEEP_AGENT_BIN) + " " + command + " --help");
+    EXPECT_EQ(help.exit_code, 0) << command;
+    EXPECT_THAT(help.out, HasSubstr("Example:\n  tailsweep-agent ")) << command;
+  }
+}
+
 TEST_F(AgentCliTest, HelpDescribesTheOptions) {
   const auto result = run_command(std::string(TAILSWEEP_AGENT_BIN) + " infer --help");
   EXPECT_EQ(result.exit_code, 0);

@@ -86,6 +86,19 @@ TEST(IdArguments, AnIdPastInt64IsRefusedNotClamped) {
   }
 }
 
+// Every command's --help ends with at least one example.
+TEST(Help, EveryCommandShowsAnExample) {
+  for (const char* command :
+       {"", "tokens", "db", "db migrate", "serve", "schedule", "schedule pomt", "sweep",
+        "sweep create", "sweep status", "sweep wait", "sweep cancel", "devices", "devices retire",
+        "sql", "report", "compare"}) {
+    const auto help = run_command(std::string(TAILSWEEP_BIN) + " " + command + " --help");
+    EXPECT_EQ(help.exit_code, 0) << command;
+    EXPECT_THAT(help.out, HasSubstr("Example")) << command;
+    EXPECT_THAT(help.out, HasSubstr("tailsweep ")) << command;
+  }
+}
+
 // A misspelt option: one line that names the option meant.
 TEST(MisspeltOptions, AreAnsweredWithTheClosestOne) {
   const auto refused = run_command(std::string(TAILSWEEP_BIN) +
