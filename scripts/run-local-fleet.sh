@@ -62,7 +62,7 @@ echo "== starting agents: this CPU, and simulated jetson-nano, jetson-orin-nano,
 for device in cpu sim:jetson-nano sim:jetson-orin-nano sim:jetson-agx-orin; do
   name=local-${device#sim:}
   "$BIN/tailsweep-agent" run "${CONNECT[@]}" --enroll-token-file "$WORK/enroll.token" \
-    --device "$device" --name "$name" --state-dir "$WORK/state-$name" \
+    --device "$device" --name "$name" --state-dir "$WORK/state-$name" --data-dir "$PWD" \
     2>"$WORK/agent-$name.log" &
   PIDS+=($!)
 done

@@ -154,6 +154,18 @@ void run_agent(RunOptions options) {
   const fs::path state_dir =
       options.state_dir.empty() ? default_state_root() / options.name : fs::path(options.state_dir);
   const StateDirLock lock(state_dir);
+  // Relative paths in jobs (weights) are read from here, whatever folder a
+  // later restart happens in: fixed now as an absolute path.
+  std::error_code error;
+  options.device.data_dir =
+      fs::absolute(
+          options.device.data_dir.empty() ? fs::current_path() : fs::path(options.device.data_dir),
+          error)
+          .lexically_normal()
+          .string();
+  if (error || !fs::is_directory(options.device.data_dir)) {
+    throw InputError(fmt::format("--data-dir {}: not a folder", options.device.data_dir));
+  }
   StopFlag stop;
   // Before any other thread starts, so every thread shares the handlers.
   const SignalWatcher signals(stop);
@@ -174,8 +186,9 @@ void run_agent(RunOptions options) {
                                             const std::atomic<bool>& cancel) {
                     return run_job_reporting_errors(job, device, &cancel);
                   });
-  log_event(fmt::format("starting: coordinator {}, device {}, state {}", options.coordinator,
-                        options.device.device, state_dir.string()));
+  log_event(fmt::format("starting: coordinator {}, device {}, state {}, data {}",
+                        options.coordinator, options.device.device, state_dir.string(),
+                        options.device.data_dir));
   try {
     agent.run();
   } catch (const StopRequested&) {
@@ -214,6 +227,9 @@ void register_run_command(CLI::App& app) {
       ->delimiter(',');
   command->add_option("--ca-cert", options->ca_cert,
                       "PEM certificate to verify an https coordinator against");
+  command->add_option("--data-dir", options->device.data_dir,
+                      "folder that relative paths in jobs (a sweep's weights) are read from "
+                      "(default: the folder the agent starts in)");
   command->add_option("--state-dir", options->state_dir,
                       "folder for the outbox of unsent results (default: "
                       "$XDG_STATE_HOME or ~/.local/state, /tailsweep-agent/NAME)");

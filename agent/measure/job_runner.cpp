@@ -1,5 +1,7 @@
 #include "agent/measure/job_runner.h"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -20,13 +22,27 @@ ModelRunOptions model_run_for(const std::string& model, const std::optional<std:
                               uint64_t seed, const AgentDevice& device) {
   ModelRunOptions run;
   run.model = model;
-  run.weights = weights.value_or("");
+  run.weights = weights ? resolve_job_path(*weights, device.data_dir) : std::string();
   run.threads = device.threads;
   run.seed = seed;
   return run;
 }
 
 }  // namespace
+
+std::string resolve_job_path(const std::string& path, const std::string& data_dir) {
+  namespace fs = std::filesystem;
+  const fs::path given(path);
+  if (given.is_absolute()) return given.lexically_normal().string();
+  const fs::path inside = given.lexically_normal();
+  if (inside.empty() || *inside.begin() == "..") {
+    throw InputError(fmt::format(
+        "'{}': a relative path in a job is read from the agent's data directory and may not "
+        "leave it; give a path inside it, or an absolute one",
+        path));
+  }
+  return (fs::path(data_dir.empty() ? "." : data_dir) / inside).lexically_normal().string();
+}
 
 bool AgentDevice::simulated() const { return parse_device_spec(device).simulated(); }
 

@@ -22,6 +22,9 @@ namespace tailsweep::agent {
 struct AgentDevice {
   std::string device = "cpu";  // cpu, cuda[:N] or sim:NAME (common/device_spec.h)
   int threads = 0;             // 0: one per hardware thread
+  // Where a job's relative paths (its weights) are read from (--data-dir);
+  // empty: the working directory.
+  std::string data_dir;
 
   bool simulated() const;
   // The NAME of sim:NAME; empty otherwise.
@@ -31,6 +34,11 @@ struct AgentDevice {
 // Throws InputError unless the device is cpu, cuda[:N] or a known sim:NAME.
 // (Whether that GPU is usable is found out when a job runs there.)
 void check_agent_device(const AgentDevice& device);
+
+// A path from a job spec on this agent: an absolute one as given, a
+// relative one inside data_dir. InputError for a relative path that leaves
+// data_dir ("../x"): a spec names files in the agent's data, nowhere else.
+std::string resolve_job_path(const std::string& path, const std::string& data_dir);
 
 // Spec -> request. Throw InputError for a spec this agent must not or cannot
 // run (an eval job on a simulated device; an accuracy_curve without tokens).

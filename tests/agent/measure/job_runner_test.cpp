@@ -34,7 +34,7 @@ TEST(JobRunnerTest, AProfileSpecRunsOnTheAgentsDeviceAndThreads) {
                                         {"time_cap_s", 4.0},
                                         {"warmup_s", 0.5},
                                         {"seed", 11}});
-  const ProfileRequest request = profile_request_for(spec, {"sim:jetson-nano", 3});
+  const ProfileRequest request = profile_request_for(spec, {"sim:jetson-nano", 3, ""});
   EXPECT_EQ(request.device, "sim:jetson-nano");
   EXPECT_EQ(request.run.threads, 3);
   EXPECT_EQ(request.run.model, "deit-tiny");
@@ -50,7 +50,8 @@ TEST(JobRunnerTest, AProfileSpecRunsOnTheAgentsDeviceAndThreads) {
   EXPECT_DOUBLE_EQ(request.warmup_s, 0.5);
 
   const ProfileRequest defaults = profile_request_for(
-      protocol::parse_profile_job_spec({{"model", "deit-tiny"}, {"tokens", "2,9"}}), {"cpu", 0});
+      protocol::parse_profile_job_spec({{"model", "deit-tiny"}, {"tokens", "2,9"}}),
+      {"cpu", 0, ""});
   EXPECT_EQ(defaults.run.weights, "");  // random weights from the seed
   EXPECT_EQ(defaults.batches, (std::vector<int64_t>{1}));
   EXPECT_EQ(defaults.device, "cpu");
@@ -64,7 +65,7 @@ TEST(JobRunnerTest, EvalAndAccuracyCurveSpecsBecomeEvalRequests) {
                                                                     {"batch", 32},
                                                                     {"seed", 2},
                                                                     {"split", "train"}});
-  const EvalRequest request = eval_request_for("eval", eval, {"cpu", 2});
+  const EvalRequest request = eval_request_for("eval", eval, {"cpu", 2, ""});
   EXPECT_EQ(request.run.model, "fmnist-vit");
   EXPECT_EQ(request.run.threads, 2);
   EXPECT_EQ(request.run.weights, "w.safetensors");
@@ -78,7 +79,7 @@ TEST(JobRunnerTest, EvalAndAccuracyCurveSpecsBecomeEvalRequests) {
   // A clustering eval: the weights clustered at load.
   json clustered = protocol::to_json(eval);
   clustered["clusters"] = 64;
-  EXPECT_EQ(eval_request_for("eval", protocol::parse_eval_job_spec(clustered), {"cpu", 2})
+  EXPECT_EQ(eval_request_for("eval", protocol::parse_eval_job_spec(clustered), {"cpu", 2, ""})
                 .run.clusters,
             64);
   EXPECT_EQ(protocol::to_json(protocol::parse_eval_job_spec(clustered))["clusters"], 64);
@@ -88,7 +89,26 @@ TEST(JobRunnerTest, EvalAndAccuracyCurveSpecsBecomeEvalRequests) {
 
   const protocol::EvalJobSpec curve =
       protocol::parse_eval_job_spec({{"model", "fmnist-vit"}, {"tokens", "2:50:4"}});
-  EXPECT_EQ(eval_request_for("accuracy_curve", curve, {"cpu", 0}).tokens.size(), 13u);  // 2:50:4: 2, 6, ..., 50
+  EXPECT_EQ(eval_request_for("accuracy_curve", curve, {"cpu", 0, ""}).tokens.size(),
+            13u);  // 2:50:4: 2, 6, ..., 50
+}
+
+// A spec's relative weights are read from the agent's data directory,
+// whatever folder the agent runs in; they may not leave it.
+TEST(JobRunnerTest, RelativePathsInJobsAreReadFromTheDataDirectory) {
+  EXPECT_EQ(resolve_job_path("results/models/w.safetensors", "/srv/tailsweep"),
+            "/srv/tailsweep/results/models/w.safetensors");
+  EXPECT_EQ(resolve_job_path("./models/../w.safetensors", "/srv/tailsweep/"),
+            "/srv/tailsweep/w.safetensors");
+  EXPECT_EQ(resolve_job_path("/opt/w.safetensors", "/srv/tailsweep"), "/opt/w.safetensors");
+  EXPECT_EQ(resolve_job_path("w.safetensors", ""), "w.safetensors");  // the working directory
+  EXPECT_THROW(resolve_job_path("../etc/w.safetensors", "/srv/tailsweep"), InputError);
+  EXPECT_THROW(resolve_job_path("models/../../w.safetensors", "/srv/tailsweep"), InputError);
+  const protocol::EvalJobSpec eval = protocol::parse_eval_job_spec(
+      {{"model", "fmnist-vit"}, {"weights", "w.safetensors"}, {"method", "none"}});
+  AgentDevice device{"cpu", 1, ""};
+  device.data_dir = "/srv/tailsweep";
+  EXPECT_EQ(eval_request_for("eval", eval, device).run.weights, "/srv/tailsweep/w.safetensors");
 }
 
 TEST(JobRunnerTest, RefusesJobsThatCannotBeRunHere) {
@@ -96,21 +116,21 @@ TEST(JobRunnerTest, RefusesJobsThatCannotBeRunHere) {
   const protocol::EvalJobSpec curve =
       protocol::parse_eval_job_spec({{"model", "m"}, {"tokens", "2,9"}});
   try {
-    eval_request_for("eval", plain, {"sim:jetson-nano", 0});
+    eval_request_for("eval", plain, {"sim:jetson-nano", 0, ""});
     FAIL() << "an eval job ran on a simulated device";
   } catch (const InputError& error) {
     EXPECT_THAT(error.what(), HasSubstr("accuracy never comes from a simulated device"));
   }
-  EXPECT_THROW(eval_request_for("accuracy_curve", curve, {"sim:jetson-tx2", 0}), InputError);
-  EXPECT_THROW(eval_request_for("accuracy_curve", plain, {"cpu", 0}), InputError);
+  EXPECT_THROW(eval_request_for("accuracy_curve", curve, {"sim:jetson-tx2", 0, ""}), InputError);
+  EXPECT_THROW(eval_request_for("accuracy_curve", plain, {"cpu", 0, ""}), InputError);
   protocol::EvalJobSpec clustered_curve = curve;
   clustered_curve.clusters = 64;
-  EXPECT_THROW(eval_request_for("accuracy_curve", clustered_curve, {"cpu", 0}), InputError);
-  EXPECT_THROW(eval_request_for("eval", curve, {"cpu", 0}), InputError);
+  EXPECT_THROW(eval_request_for("accuracy_curve", clustered_curve, {"cpu", 0, ""}), InputError);
+  EXPECT_THROW(eval_request_for("eval", curve, {"cpu", 0, ""}), InputError);
 }
 
 TEST(JobRunnerTest, EveryFailureBecomesAnErrorMessageNotAnException) {
-  const AgentDevice sim{"sim:jetson-nano", 1};
+  const AgentDevice sim{"sim:jetson-nano", 1, ""};
   const JobOutcome unknown = run_job_reporting_errors(job("train", json::object()), sim);
   EXPECT_FALSE(unknown.result);
   EXPECT_THAT(unknown.error, HasSubstr("unknown job kind 'train'"));
@@ -131,7 +151,7 @@ TEST(JobRunnerTest, EveryFailureBecomesAnErrorMessageNotAnException) {
 TEST(JobRunnerTest, ASimulatedProfileJobRunsToAResult) {
   const JobOutcome outcome = run_job_reporting_errors(
       job("profile", {{"model", kModel}, {"tokens", "2,9,17"}, {"time_cap_s", 0.2}}),
-      {"sim:jetson-orin-nano", 1});
+      {"sim:jetson-orin-nano", 1, ""});
   ASSERT_TRUE(outcome.result) << outcome.error;
   EXPECT_EQ((*outcome.result)["points"].size(), 3u);
   // The device the agent registers is the device its results carry.
@@ -149,7 +169,7 @@ TEST(JobRunnerTest, ALatencyJobTimesEachMethod) {
       job("latency", {{"model", "deit-tiny"},
                       {"methods", {"none", "topk:8", "pomt:69", "pomt:68"}},
                       {"time_cap_s", 0.5}}),
-      {"sim:jetson-nano", 1});
+      {"sim:jetson-nano", 1, ""});
   ASSERT_TRUE(outcome.result) << outcome.error;
   std::map<std::string, double> median_ms;
   for (const json& point : (*outcome.result)["points"]) {
@@ -161,7 +181,7 @@ TEST(JobRunnerTest, ALatencyJobTimesEachMethod) {
   EXPECT_LT(median_ms["pomt:69"], 0.9 * median_ms["pomt:68"]);
   // A latency job needs methods, a profile job a token grid.
   EXPECT_THAT(run_job_reporting_errors(job("latency", {{"model", "deit-tiny"}, {"tokens", "2"}}),
-                                       {"sim:jetson-nano", 1})
+                                       {"sim:jetson-nano", 1, ""})
                   .error,
               HasSubstr("latency job"));
 }
@@ -169,28 +189,28 @@ TEST(JobRunnerTest, ALatencyJobTimesEachMethod) {
 TEST(JobRunnerTest, DescribesTheDeviceItRegisters) {
   HostFacts host;
   host.cpu_model = "Test CPU";
-  EXPECT_EQ(device_kind({"cpu", 0}, host), "cpu");
-  EXPECT_EQ(device_kind({"sim:jetson-nano", 0}, host), "sim");
-  const json facts = device_facts({"sim:jetson-nano", 0}, host);
+  EXPECT_EQ(device_kind({"cpu", 0, ""}, host), "cpu");
+  EXPECT_EQ(device_kind({"sim:jetson-nano", 0, ""}, host), "sim");
+  const json facts = device_facts({"sim:jetson-nano", 0, ""}, host);
   EXPECT_EQ(facts["kind"], "sim");
   EXPECT_EQ(facts["simulated"], true);
   EXPECT_EQ(facts["gpu"]["name"], "jetson-nano");
   EXPECT_EQ(facts["simulated_on"]["cpu_model"], "Test CPU");
 
-  EXPECT_EQ(device_kind({"cuda:1", 0}, host), "cuda");
+  EXPECT_EQ(device_kind({"cuda:1", 0, ""}, host), "cuda");
   HostFacts jetson = host;
   jetson.device_model = "NVIDIA Jetson Orin Nano Developer Kit";
   ASSERT_TRUE(jetson.is_jetson());
-  EXPECT_EQ(device_kind({"cuda", 0}, jetson), "jetson");
-  EXPECT_EQ(device_kind({"cpu", 0}, jetson), "jetson");
+  EXPECT_EQ(device_kind({"cuda", 0, ""}, jetson), "jetson");
+  EXPECT_EQ(device_kind({"cpu", 0, ""}, jetson), "jetson");
 
-  EXPECT_NO_THROW(check_agent_device({"cpu", 0}));
-  EXPECT_NO_THROW(check_agent_device({"sim:jetson-agx-orin", 0}));
-  EXPECT_NO_THROW(check_agent_device({"cuda:0", 0}));  // usable or not is found out later
-  EXPECT_THROW(check_agent_device({"gpu", 0}), InputError);
-  EXPECT_THROW(check_agent_device({"cuda:-1", 0}), InputError);
-  EXPECT_THROW(check_agent_device({"sim:voodoo", 0}), InputError);
-  EXPECT_THROW(check_agent_device({"cpu", -1}), InputError);
+  EXPECT_NO_THROW(check_agent_device({"cpu", 0, ""}));
+  EXPECT_NO_THROW(check_agent_device({"sim:jetson-agx-orin", 0, ""}));
+  EXPECT_NO_THROW(check_agent_device({"cuda:0", 0, ""}));  // usable or not is found out later
+  EXPECT_THROW(check_agent_device({"gpu", 0, ""}), InputError);
+  EXPECT_THROW(check_agent_device({"cuda:-1", 0, ""}), InputError);
+  EXPECT_THROW(check_agent_device({"sim:voodoo", 0, ""}), InputError);
+  EXPECT_THROW(check_agent_device({"cpu", -1, ""}), InputError);
 }
 
 }  // namespace
