@@ -129,7 +129,8 @@ TEST_F(Fleet, AnIdleAgentStopsAtOnceAndAnOfflineDeviceIsToldAndCanBeRetired) {
   const auto signalled = std::chrono::steady_clock::now();
   agent.signal(SIGTERM);
   ASSERT_TRUE(agent.wait_for_exit(10s)) << logs();
-  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 5s) << logs();
+  // Within its 20 s long-poll (it was up to --wait-s before); 8 s leaves a busy CI room.
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 8s) << logs();
   EXPECT_EQ(state_of_idle(), "offline") << logs();
 
   const json created =
