@@ -123,8 +123,9 @@ ProfilePoint read_profile_point(const JsonFields& point, Version version) {
   result.visit_index =
       since_3(point, version, "visit_index", [&] { return point.integer("visit_index", 0); });
   result.median_ms = point.number("median_ms");
-  result.median_ci95_low_ms = point.optional_number("median_ci95_low_ms");
-  result.median_ci95_high_ms = point.optional_number("median_ci95_high_ms");
+  // Absent from older agents' points without an interval; null in version 3.
+  result.median_ci95_low_ms = nullable_number_since_3(point, version, "median_ci95_low_ms");
+  result.median_ci95_high_ms = nullable_number_since_3(point, version, "median_ci95_high_ms");
   result.median_ci95_relative_half_width =
       nullable_number_since_3(point, version, "median_ci95_relative_half_width");
   result.p5_ms = point.number("p5_ms");

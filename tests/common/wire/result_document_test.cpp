@@ -139,6 +139,10 @@ TEST(ResultDocument, VersionThreeIsReadStrictly) {
   missing["points"][0].erase("visit_index");
   EXPECT_THAT(refusal([&] { parse_latency_body(missing); }),
               HasSubstr("points[0].visit_index: missing"));
+  json no_interval = written;  // an interval too few samples had is null, never left out
+  no_interval["points"][0].erase("median_ci95_low_ms");
+  EXPECT_THAT(refusal([&] { parse_latency_body(no_interval); }),
+              HasSubstr("points[0].median_ci95_low_ms: missing"));
   json settings = written;
   settings["method"].erase("time_cap_s");
   EXPECT_THAT(refusal([&] { parse_latency_body(settings); }), HasSubstr("method.time_cap_s"));
