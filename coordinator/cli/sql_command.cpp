@@ -67,7 +67,7 @@ void register_sql_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "sql", "Run one read-only SQL query on the results database (see docs/schema.md)");
   command->footer(
-      "Example:\n  tailsweep sql \"SELECT device, tokens, median_ms FROM curve LIMIT 5\" --db "
+      "Example:\n  tailsweep sql \"SELECT device, tokens, median_ms FROM curve_view LIMIT 5\" --db "
       "results.db");
   command->add_option("query", options->query, "one SELECT statement (or a reporting PRAGMA)")
       ->required();

@@ -77,7 +77,7 @@ void print_status(const json& status) {
   }
   const int64_t failed_count = count_of(status.at("jobs"), "failed");
   if (failed_count > static_cast<int64_t>(failures.size())) {
-    fmt::print("  ... and {} more (SELECT * FROM job_overview WHERE state = 'failed')\n",
+    fmt::print("  ... and {} more (SELECT * FROM job_view WHERE state = 'failed')\n",
                failed_count - static_cast<int64_t>(failures.size()));
   }
 }

@@ -1,10 +1,13 @@
 #include "coordinator/store/result_ingest.h"
 
 #include <algorithm>
+#include <map>
+#include <vector>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "analysis/latency_steps.h"
 #include "common/util/errors.h"
 #include "common/util/sha256.h"
 
@@ -119,6 +122,48 @@ void insert_measurement(Database& db, const ResultTarget& target, const Measurem
   }
 }
 
+// The steps of each batch's curve, found on the paired curve with the rules
+// the report and the schedule use, so that step_view agrees with both.
+void insert_latency_steps(Database& db, const ResultTarget& target, const ProfileBody& body) {
+  std::map<int64_t, std::vector<schedule::PairedPoint>> by_batch;
+  for (const ProfilePoint& point : body.points) {
+    schedule::PairedPoint paired;
+    paired.measured = {point.tokens, point.median_ms,
+                       point.median_ci95_low_ms.value_or(point.median_ms),
+                       point.median_ci95_high_ms.value_or(point.median_ms)};
+    if (point.ratio) {
+      paired.ratio = point.ratio->median;
+      paired.ratio_ci_low = point.ratio->ci95_low;
+      paired.ratio_ci_high = point.ratio->ci95_high;
+      paired.ratio_to_tokens = point.ratio->to_tokens;
+    }
+    by_batch[point.batch].push_back(paired);
+  }
+  for (const auto& [batch, points] : by_batch) {
+    for (const schedule::LatencyStep& step :
+         schedule::find_latency_steps(schedule::paired_curve(points))) {
+      auto statement = db.cached(
+          "INSERT INTO latency_steps (result_id, job_id, device_id, model, mode, batch, "
+          "tokens_below, tokens_above, below_ms, above_ms, height_ms, height_fraction, "
+          "saved_from_full_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      statement->bind(1, target.result_id)
+          .bind(2, target.job_id)
+          .bind(3, target.device_id)
+          .bind(4, body.model)
+          .bind(5, body.mode)
+          .bind(6, batch)
+          .bind(7, step.tokens_below)
+          .bind(8, step.tokens_above)
+          .bind(9, step.below_ms)
+          .bind(10, step.above_ms)
+          .bind(11, step.height_ms)
+          .bind(12, step.height_fraction)
+          .bind(13, step.saved_from_full_ms);
+      statement->execute();
+    }
+  }
+}
+
 void insert_profile(Database& db, const ResultTarget& target, const ProfileBody& body) {
   insert_measurement(db, target, body.measurement);
   for (const ProfilePoint& point : body.points) {
@@ -141,6 +186,7 @@ void insert_profile(Database& db, const ResultTarget& target, const ProfileBody&
     insert_power(db, row_id, body, point);
     update_rounds_columns(db, "curve_points", row_id, point);
   }
+  insert_latency_steps(db, target, body);
 }
 
 // K, the kernel and the weight bytes of the model a latency point ran on

@@ -1,6 +1,7 @@
 #include "coordinator/store/migrations.h"
 
 #include <array>
+#include <set>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -59,6 +60,33 @@ TEST_F(MigrationsTest, CreatesAFreshDatabaseAndSetsUserVersion) {
               1)
         << view;
   }
+}
+
+// One naming rule for views (docs/schema.md): `<noun>_view`, starting with
+// sweep_id, device, model, batch; the old names are aliases with their old
+// columns.
+TEST_F(MigrationsTest, EveryViewFollowsTheNamingRuleAndStartsWithTheSameFourColumns) {
+  Store::migrate(path());
+  Database db = open();
+  const std::set<std::string> aliases = {"curve", "accuracy_table", "job_overview"};
+  auto views = db.prepare("SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name");
+  int named = 0;
+  while (views.step()) {
+    const std::string view = views.column_text(0);
+    if (aliases.contains(view)) continue;
+    ++named;
+    EXPECT_TRUE(view.ends_with("_view")) << view;
+    auto columns = db.prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid LIMIT 4");
+    columns.bind(1, view);
+    std::vector<std::string> first;
+    while (columns.step()) first.push_back(columns.column_text(0));
+    EXPECT_EQ(first, (std::vector<std::string>{"sweep_id", "device", "model", "batch"})) << view;
+  }
+  EXPECT_GE(named, 12);
+  // The aliases keep exactly the columns they had before migration 010.
+  EXPECT_EQ(count(db, "SELECT count(*) FROM pragma_table_info('curve')"), 35);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM pragma_table_info('accuracy_table')"), 13);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM pragma_table_info('job_overview')"), 15);
 }
 
 TEST_F(MigrationsTest, ARepeatedRunChangesNothing) {

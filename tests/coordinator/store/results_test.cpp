@@ -53,6 +53,46 @@ TEST_F(ResultsTest, AProfileBecomesCurvePointsWithPowerAndProvenance) {
   EXPECT_EQ(provenance.column_text(3), lease_.lease_id);
 }
 
+// The coordinator finds each batch's steps when the profile arrives, with the
+// report's rules (analysis/latency_steps.h), and step_view shows them.
+TEST_F(ResultsTest, AProfileStoresTheStepsOfItsCurve) {
+  json body = profile_body();
+  const json point = body["points"][0];
+  body["points"] = json::array();
+  for (int64_t tokens = 96; tokens <= 104; ++tokens) {
+    json row = point;
+    const double median = tokens <= 100 ? 10.0 + 0.01 * tokens : 14.0 + 0.01 * tokens;
+    row["tokens"] = tokens;
+    row["visit_index"] = tokens - 96;
+    row["median_ms"] = median;
+    row["median_ci95_low_ms"] = median - 0.05;
+    row["median_ci95_high_ms"] = median + 0.05;
+    row["raw_ms"] = {median - 0.01, median, median + 0.01};
+    row["mean_ms"] = median;
+    row["min_ms"] = row["p5_ms"] = row["p25_ms"] = median - 0.01;
+    row["max_ms"] = row["p75_ms"] = row["p95_ms"] = median + 0.01;
+    body["points"].push_back(row);
+  }
+  ASSERT_EQ(
+      submit("profile", body, json{{"model", "deit-tiny"}, {"batches", {1}}, {"tokens", "96:104"}}),
+      SubmitOutcome::accepted);
+  auto step = store().database().prepare(
+      "SELECT sweep_id, device, model, batch, mode, tokens_below, tokens_above, height_ms, "
+      "height_percent, saved_from_full_ms FROM step_view");
+  ASSERT_TRUE(step.step());
+  EXPECT_EQ(step.column_int64(0), 1);
+  EXPECT_EQ(step.column_text(1), "cpu-1");
+  EXPECT_EQ(step.column_text(2), "deit-tiny");
+  EXPECT_EQ(step.column_int64(3), 1);
+  EXPECT_EQ(step.column_text(4), "model");
+  EXPECT_EQ(step.column_int64(5), 100);
+  EXPECT_EQ(step.column_int64(6), 101);
+  EXPECT_NEAR(step.column_double(7), 4.01, 1e-9);
+  EXPECT_NEAR(step.column_double(8), 100 * 4.01 / 11.0, 1e-9);
+  EXPECT_NEAR(step.column_double(9), 15.04 - 11.0, 1e-9);
+  EXPECT_FALSE(step.step());  // a steady slope elsewhere is no step
+}
+
 // `profile --methods`: the same document, each point with its method.
 TEST_F(ResultsTest, ALatencyResultBecomesMethodLatencies) {
   json body = profile_body();
@@ -427,13 +467,14 @@ TEST_F(ResultsTest, AScheduleJobRunByTheCoordinatorStoresASchedule) {
   EXPECT_TRUE(store().ready_coordinator_jobs().empty());
   EXPECT_EQ(job_state(2), "queued");
   auto view = store().database().prepare(
-      "SELECT device, n_star, r, latency_ratio, sweep_id FROM schedule_view");
+      "SELECT device, n_star, r, latency_ratio, sweep_id, method FROM schedule_view");
   ASSERT_TRUE(view.step());
   EXPECT_EQ(view.column_text(0), "orin");
   EXPECT_EQ(view.column_int64(1), 137);
   EXPECT_EQ(view.column_int64(2), 58);
   EXPECT_NEAR(view.column_double(3), 15.5 / 22.0, 1e-12);
   EXPECT_EQ(view.column_int64(4), sweep);
+  EXPECT_EQ(view.column_text(5), "pomt:58");  // as the other views name the method
   EXPECT_EQ(count("SELECT count(*) FROM schedules WHERE curve_points = 40 AND "
                   "curve_points_below_precision = 3 AND curve_points_unstable = 1 AND "
                   "n_star_reached_precision = 0"),
