@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -25,6 +27,40 @@ std::map<int64_t, double> by_tokens(std::span<const CurvePoint> curve, const cha
 }
 
 }  // namespace
+
+GridMismatch grid_mismatch(std::span<const CurvePoint> latency_ms,
+                           std::span<const CurvePoint> accuracy) {
+  std::set<int64_t> latency, top1;
+  for (const CurvePoint& point : latency_ms) latency.insert(point.tokens);
+  for (const CurvePoint& point : accuracy) top1.insert(point.tokens);
+  GridMismatch mismatch;
+  std::ranges::set_difference(latency, top1, std::back_inserter(mismatch.latency_only));
+  std::ranges::set_difference(top1, latency, std::back_inserter(mismatch.accuracy_only));
+  return mismatch;
+}
+
+TokensTotal resolve_tokens_total(std::optional<int64_t> option, std::optional<int64_t> model_tokens,
+                                 std::span<const CurvePoint> latency_ms,
+                                 std::span<const CurvePoint> accuracy) {
+  int64_t largest = 0;
+  for (const CurvePoint& point : latency_ms) largest = std::max(largest, point.tokens);
+  for (const CurvePoint& point : accuracy) largest = std::max(largest, point.tokens);
+  if (option && model_tokens && *option != *model_tokens) {
+    throw InputError(fmt::format(
+        "--tokens-total {} contradicts the model the curve was measured on ({} tokens with CLS)",
+        *option, *model_tokens));
+  }
+  const TokensTotal total = option         ? TokensTotal{*option, "option"}
+                            : model_tokens ? TokensTotal{*model_tokens, "model"}
+                                           : TokensTotal{largest, "curve"};
+  if (largest > total.value) {
+    throw InputError(fmt::format("the curves reach {} tokens, past N = {} (from the {}){}", largest,
+                                 total.value, total.source,
+                                 total.source == "option" ? ": give the model's own N" : ""));
+  }
+  if (total.value < 2) throw InputError(fmt::format("N = {} is below 2", total.value));
+  return total;
+}
 
 PomtSchedule pomt_schedule(std::span<const CurvePoint> latency_ms,
                            std::span<const CurvePoint> accuracy, double alpha,

@@ -7,7 +7,9 @@
 // tokens at one block leaves N - R = n* + 2 tokens, not n*. We keep it, for
 // fidelity, and report both.
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -37,6 +39,28 @@ struct PomtSchedule {
 PomtSchedule pomt_schedule(std::span<const CurvePoint> latency_ms,
                            std::span<const CurvePoint> accuracy, double alpha,
                            int64_t tokens_total);
+
+// The token counts only one of the two curves has. pomt_schedule uses the
+// counts both have; a user should see what that left out, not find out.
+struct GridMismatch {
+  std::vector<int64_t> latency_only;   // ascending
+  std::vector<int64_t> accuracy_only;  // ascending
+  bool any() const { return !latency_only.empty() || !accuracy_only.empty(); }
+};
+GridMismatch grid_mismatch(std::span<const CurvePoint> latency_ms,
+                           std::span<const CurvePoint> accuracy);
+
+// N, the tokens with CLS of the model the curves belong to: the option when
+// given, else the model's own count when the source names it, else the
+// largest count on either curve. InputError when the option and the model
+// disagree, or a curve reaches past N (R would be negative there).
+struct TokensTotal {
+  int64_t value = 0;
+  std::string source;  // "option", "model" or "curve"
+};
+TokensTotal resolve_tokens_total(std::optional<int64_t> option, std::optional<int64_t> model_tokens,
+                                 std::span<const CurvePoint> latency_ms,
+                                 std::span<const CurvePoint> accuracy);
 
 // The step-aligned variant: the same utility and n*, but the pruning lands
 // at or below the step that the reference's n* + 2 would cross. For each

@@ -332,7 +332,9 @@ MeasurementDocument read_measurement_document(const JsonFields& fields) {
   const JsonFields model = fields.object("model");
   reject_unknown_if(model, version, {"name", "dim", "depth", "heads", "tokens"});
   d.model = model.text("name");
-  if (version.strict()) {
+  // Agents before version 3 wrote the shape too, but not every writer did.
+  if (version.strict() ||
+      (model.has("dim") && model.has("depth") && model.has("heads") && model.has("tokens"))) {
     d.shape = ModelShape{model.integer("dim", 1), model.integer("depth", 1),
                          model.integer("heads", 1), model.integer("tokens", 1)};
   }

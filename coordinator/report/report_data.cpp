@@ -392,23 +392,6 @@ std::vector<AccuracyCurve> load_accuracy_curves(Database& db, int64_t sweep_id) 
   return curves;
 }
 
-// A tailsweep database has a schema version; a plain SQLite file has 0.
-void require_tailsweep_database(Database& db) {
-  int version = 0;
-  try {
-    version = db.user_version();
-  } catch (const store::SqliteError& error) {
-    throw InputError(fmt::format("'{}' is not a tailsweep database: {}", db.path(), error.what()));
-  }
-  if (version == 0) {
-    throw InputError(fmt::format(
-        "'{}' is not a tailsweep database (it has no schema version; `tailsweep db migrate` "
-        "creates one)",
-        db.path()));
-  }
-  store::require_current_schema(db);
-}
-
 }  // namespace
 
 std::string device_label(const DeviceRef& device) {
@@ -436,7 +419,7 @@ std::vector<schedule::LatencyPoint> paired_points(const std::vector<LatencyPoint
 
 ReportData load_report_data(const std::string& database_path, int64_t sweep_id) {
   Database db(database_path, store::OpenOptions{.read_only = true});
-  require_tailsweep_database(db);
+  store::require_tailsweep_database(db);
   ReportData data;
   std::vector<std::string> planned_kinds;  // the job kinds the sweep has
   try {

@@ -15,6 +15,7 @@
 #include "common/wire/protocol.h"
 #include "common/wire/result_document.h"
 #include "coordinator/service/sweep_plan.h"
+#include "coordinator/store/curve_reads.h"
 #include "coordinator/store/sqlite.h"
 
 namespace tailsweep::coordinator {
@@ -40,42 +41,6 @@ int64_t dependency(const std::map<std::string, int64_t>& sources, const std::str
     throw InputError(fmt::format("{} job {} has no '{}' dependency", job.kind, job.id, kind));
   }
   return found->second;
-}
-
-// One batch of a profile job's curve, on its reference's scale
-// (schedule::paired_curve): measured in rounds, a point's latency is its
-// paired ratio times its reference's median, so the machine's drift between
-// rounds cancels; a point without a ratio stays as measured.
-std::vector<schedule::LatencyPoint> latency_curve(store::Database& db, int64_t job_id,
-                                                  int64_t batch) {
-  std::vector<schedule::PairedPoint> points;
-  auto statement = db.cached(
-      "SELECT tokens, median_ms, median_ci95_low_ms, median_ci95_high_ms, ratio, ratio_ci95_low, "
-      "ratio_ci95_high, ratio_to_tokens FROM curve_points WHERE job_id = ?1 AND batch = ?2 "
-      "ORDER BY tokens");
-  statement->bind(1, job_id).bind(2, batch);
-  while (statement->step()) {
-    const double median = statement->column_double(1);
-    points.push_back({{statement->column_int64(0), median,
-                       statement->column_optional_double(2).value_or(median),
-                       statement->column_optional_double(3).value_or(median)},
-                      statement->column_optional_double(4),
-                      statement->column_optional_double(5),
-                      statement->column_optional_double(6),
-                      statement->column_optional_int64(7)});
-  }
-  return schedule::paired_curve(points);
-}
-
-std::vector<schedule::CurvePoint> accuracy_curve(store::Database& db, int64_t job_id) {
-  std::vector<schedule::CurvePoint> curve;
-  auto statement =
-      db.cached("SELECT tokens, top1 FROM accuracy_points WHERE job_id = ?1 ORDER BY tokens");
-  statement->bind(1, job_id);
-  while (statement->step()) {
-    curve.push_back({statement->column_int64(0), statement->column_double(1)});
-  }
-  return curve;
 }
 
 // Method -> latency of one latency job at one batch: the paired ratio to
@@ -163,11 +128,12 @@ void run_schedule(store::Store& store, const store::JobRow& job, double now_s) {
   const auto sources = dependencies_by_kind(db, job.id);
   const int64_t profile_job = dependency(sources, "profile", job);
   const int64_t accuracy_job = dependency(sources, "accuracy_curve", job);
-  const std::vector<schedule::LatencyPoint> curve = latency_curve(db, profile_job, spec.batch);
+  const std::vector<schedule::LatencyPoint> curve =
+      store::paired_latency_curve(db, profile_job, spec.batch);
   std::vector<schedule::CurvePoint> latency;
   for (const schedule::LatencyPoint& point : curve) latency.push_back({point.tokens, point.median_ms});
   const schedule::PomtSchedule result = schedule::pomt_schedule(
-      latency, accuracy_curve(db, accuracy_job), spec.alpha, spec.tokens_total);
+      latency, store::accuracy_curve(db, accuracy_job), spec.alpha, spec.tokens_total);
   // The step-aligned variant: the same n*, landing below a step that the
   // reference's n* + 2 would cross (steps found on the paired curve).
   std::vector<std::pair<int64_t, int64_t>> steps;

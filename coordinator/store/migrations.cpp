@@ -75,4 +75,21 @@ void require_current_schema(Database& db) {
   }
 }
 
+// A tailsweep database has a schema version; a plain SQLite file has 0.
+void require_tailsweep_database(Database& db) {
+  int version = 0;
+  try {
+    version = db.user_version();
+  } catch (const SqliteError& error) {
+    throw InputError(fmt::format("'{}' is not a tailsweep database: {}", db.path(), error.what()));
+  }
+  if (version == 0) {
+    throw InputError(fmt::format(
+        "'{}' is not a tailsweep database (it has no schema version; `tailsweep db migrate` "
+        "creates one)",
+        db.path()));
+  }
+  require_current_schema(db);
+}
+
 }  // namespace tailsweep::store

@@ -40,4 +40,8 @@ inline MigrationReport apply_migrations(Database& db) {
 // older asks for `tailsweep db migrate`, newer asks for a newer binary.
 void require_current_schema(Database& db);
 
+// The same for a file a user names: also an InputError for a file that is
+// not SQLite, or a SQLite file that tailsweep never created (version 0).
+void require_tailsweep_database(Database& db);
+
 }  // namespace tailsweep::store

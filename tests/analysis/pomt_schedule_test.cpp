@@ -1,10 +1,11 @@
 #include "analysis/pomt_schedule.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <utility>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "common/util/errors.h"
 
@@ -127,6 +128,47 @@ TEST(AlignToSteps, AtTheTopOfTheCurveItPrunesTheOneTokenPastTheLastStep) {
 
 TEST(AlignToSteps, RefusesAStepThatDoesNotRise) {
   EXPECT_THROW(align_to_steps(schedule_at(127), Steps{{129, 128}}, 197), InputError);
+}
+
+TEST(GridMismatch, NamesTheCountsOnlyOneCurveHas) {
+  const std::vector<CurvePoint> latency = {{2, 1.0}, {7, 1.1}, {12, 1.2}, {197, 2.0}};
+  const std::vector<CurvePoint> accuracy = {{2, 0.1}, {12, 0.5}, {17, 0.6}, {197, 0.9}};
+  const GridMismatch mismatch = grid_mismatch(latency, accuracy);
+  EXPECT_TRUE(mismatch.any());
+  EXPECT_EQ(mismatch.latency_only, (std::vector<int64_t>{7}));
+  EXPECT_EQ(mismatch.accuracy_only, (std::vector<int64_t>{17}));
+  EXPECT_FALSE(grid_mismatch(latency, latency).any());
+}
+
+TEST(ResolveTokensTotal, TheOptionThenTheModelThenTheCurve) {
+  const std::vector<CurvePoint> latency = {{2, 1.0}, {150, 2.0}};
+  const std::vector<CurvePoint> accuracy = {{2, 0.1}, {160, 0.9}};
+  EXPECT_EQ(resolve_tokens_total(197, std::nullopt, latency, accuracy).value, 197);
+  EXPECT_EQ(resolve_tokens_total(197, std::nullopt, latency, accuracy).source, "option");
+  EXPECT_EQ(resolve_tokens_total(197, 197, latency, accuracy).value, 197);
+  EXPECT_EQ(resolve_tokens_total(std::nullopt, 197, latency, accuracy).source, "model");
+  const TokensTotal from_curve =
+      resolve_tokens_total(std::nullopt, std::nullopt, latency, accuracy);
+  EXPECT_EQ(from_curve.value, 160);  // the largest count on either curve
+  EXPECT_EQ(from_curve.source, "curve");
+}
+
+TEST(ResolveTokensTotal, RefusesAnOptionThatContradictsTheModelOrTheCurve) {
+  const std::vector<CurvePoint> latency = {{2, 1.0}, {197, 2.0}};
+  const std::vector<CurvePoint> accuracy = {{2, 0.1}, {197, 0.9}};
+  try {
+    resolve_tokens_total(65, 197, latency, accuracy);
+    FAIL() << "no error";
+  } catch (const InputError& error) {
+    EXPECT_THAT(error.what(), ::testing::HasSubstr("contradicts the model"));
+  }
+  try {
+    resolve_tokens_total(150, std::nullopt, latency, accuracy);
+    FAIL() << "no error";
+  } catch (const InputError& error) {
+    EXPECT_THAT(error.what(), ::testing::HasSubstr("reach 197 tokens, past N = 150"));
+  }
+  EXPECT_THROW(resolve_tokens_total(std::nullopt, 150, latency, accuracy), InputError);
 }
 
 }  // namespace tailsweep::schedule

@@ -57,6 +57,28 @@ inline nlohmann::json profile_body() {
 })json");
 }
 
+// profile_body() over tokens from..to at batch 1: L(n) = 10 + 0.01 n ms up
+// to `last_below`, then 4 ms higher (one step), each with a tight CI.
+inline nlohmann::json staircase_profile_body(int64_t from, int64_t to, int64_t last_below) {
+  nlohmann::json body = profile_body();
+  const nlohmann::json point = body["points"][0];
+  body["points"] = nlohmann::json::array();
+  for (int64_t tokens = from; tokens <= to; ++tokens) {
+    nlohmann::json row = point;
+    const double median = (tokens <= last_below ? 10.0 : 14.0) + 0.01 * static_cast<double>(tokens);
+    row["tokens"] = tokens;
+    row["visit_index"] = tokens - from;
+    row["median_ms"] = row["mean_ms"] = median;
+    row["median_ci95_low_ms"] = median - 0.05;
+    row["median_ci95_high_ms"] = median + 0.05;
+    row["raw_ms"] = {median - 0.01, median, median + 0.01};
+    row["min_ms"] = row["p5_ms"] = row["p25_ms"] = median - 0.01;
+    row["max_ms"] = row["p75_ms"] = row["p95_ms"] = median + 0.01;
+    body["points"].push_back(row);
+  }
+  return body;
+}
+
 inline nlohmann::json eval_body() {
   return nlohmann::json::parse(
       R"({"model": "deit-tiny", "weights_sha256": "ab12", "dataset": "fashion-mnist",

@@ -56,23 +56,7 @@ TEST_F(ResultsTest, AProfileBecomesCurvePointsWithPowerAndProvenance) {
 // The coordinator finds each batch's steps when the profile arrives, with the
 // report's rules (analysis/latency_steps.h), and step_view shows them.
 TEST_F(ResultsTest, AProfileStoresTheStepsOfItsCurve) {
-  json body = profile_body();
-  const json point = body["points"][0];
-  body["points"] = json::array();
-  for (int64_t tokens = 96; tokens <= 104; ++tokens) {
-    json row = point;
-    const double median = tokens <= 100 ? 10.0 + 0.01 * tokens : 14.0 + 0.01 * tokens;
-    row["tokens"] = tokens;
-    row["visit_index"] = tokens - 96;
-    row["median_ms"] = median;
-    row["median_ci95_low_ms"] = median - 0.05;
-    row["median_ci95_high_ms"] = median + 0.05;
-    row["raw_ms"] = {median - 0.01, median, median + 0.01};
-    row["mean_ms"] = median;
-    row["min_ms"] = row["p5_ms"] = row["p25_ms"] = median - 0.01;
-    row["max_ms"] = row["p75_ms"] = row["p95_ms"] = median + 0.01;
-    body["points"].push_back(row);
-  }
+  const json body = staircase_profile_body(96, 104, 100);
   ASSERT_EQ(
       submit("profile", body, json{{"model", "deit-tiny"}, {"batches", {1}}, {"tokens", "96:104"}}),
       SubmitOutcome::accepted);
