@@ -30,6 +30,7 @@ struct Range {
 
 // Plot area margins, in pixels: room for tick labels, axis labels and the title.
 constexpr double kLeftPx = 72, kRightPx = 24, kTopPx = 44, kBottomPx = 56;
+constexpr double kLegendRowPx = 18;
 
 struct Frame {
   double x_low, x_high, y_low, y_high;
@@ -135,16 +136,42 @@ std::string marker_svg(const VerticalMarker& marker, const Frame& frame, int ind
   return svg;
 }
 
-std::string legend_svg(const PlotSpec& plot, const Frame& frame) {
-  std::string svg;
-  int row = 0;
+// The legend sits under the plot, below the x axis's label, where no data
+// or point label can be: entries flow left to right and wrap at the plot's
+// width. Text width is estimated (7 px a character at 12 px sans-serif).
+struct LegendEntry {
+  const Series* series;
+  double x, y;
+};
+std::vector<LegendEntry> legend_layout(const PlotSpec& plot) {
+  std::vector<LegendEntry> entries;
+  const double right = plot.width_px - kRightPx;
+  double x = kLeftPx;
+  double y = plot.height_px + kLegendRowPx - 4;
   for (const Series& series : plot.series) {
     if (series.label.empty()) continue;
-    const double x = frame.width_px - kRightPx - 160;
-    const double y = kTopPx + 14 + 16 * row++;
+    const double width = 18 + 7.0 * static_cast<double>(series.label.size()) + 16;
+    if (x > kLeftPx && x + width > right) {
+      x = kLeftPx;
+      y += kLegendRowPx;
+    }
+    entries.push_back({&series, x, y});
+    x += width;
+  }
+  return entries;
+}
+
+double legend_height_px(const std::vector<LegendEntry>& entries) {
+  if (entries.empty()) return 0;
+  return entries.back().y - entries.front().y + kLegendRowPx + 6;
+}
+
+std::string legend_svg(const std::vector<LegendEntry>& entries) {
+  std::string svg;
+  for (const LegendEntry& entry : entries) {
     svg += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"12\" height=\"4\" fill=\"{}\"/>\n",
-                       x, y - 6, series.color);
-    svg += text_element(x + 18, y, series.label, "start");
+                       entry.x, entry.y - 6, entry.series->color);
+    svg += text_element(entry.x + 18, entry.y, entry.series->label, "start");
   }
   return svg;
 }
@@ -227,16 +254,17 @@ std::string render_svg(const PlotSpec& plot) {
                     static_cast<double>(plot.width_px),
                     static_cast<double>(plot.height_px)};
 
+  const std::vector<LegendEntry> legend = legend_layout(plot);
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
       "viewBox=\"0 0 {0} {1}\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-      plot.width_px, plot.height_px);
+      plot.width_px, plot.height_px + static_cast<int>(std::ceil(legend_height_px(legend))));
   svg += axes(plot, frame, x_ticks, y_ticks);
   for (const Series& series : plot.series) svg += series_svg(series, frame);
   for (std::size_t i = 0; i < plot.markers.size(); ++i) {
     svg += marker_svg(plot.markers[i], frame, static_cast<int>(i));
   }
-  svg += legend_svg(plot, frame);
+  svg += legend_svg(legend);
   svg += "</svg>\n";
   return svg;
 }

@@ -105,5 +105,36 @@ TEST(RenderSvg, AnEmptyPlotStillRenders) {
   EXPECT_THAT(svg, HasSubstr("</svg>"));
 }
 
+// The legend sits under the x axis's label, outside the plot area, so it can
+// never cover a point: every legend entry's text is below the figure's
+// original height, and the document grows by the rows it takes.
+TEST(RenderSvg, TheLegendIsBelowThePlotAndWrapsNeverCoveringData) {
+  PlotSpec plot;
+  plot.width_px = 400;
+  plot.height_px = 300;
+  for (const char* label :
+       {"local-jetson-nano (simulated)", "local-jetson-orin-nano (simulated)", "local-cpu"}) {
+    Series series;
+    series.label = label;
+    series.x = {0, 1};
+    series.y = {0, 1};  // a point in the top right corner, where the legend used to be
+    plot.series.push_back(series);
+  }
+  const std::string svg = render_svg(plot);
+  for (const char* label : {">local-jetson-nano (simulated)</text>",
+                            ">local-jetson-orin-nano (simulated)</text>", ">local-cpu</text>"}) {
+    const std::size_t end = svg.find(label);
+    ASSERT_NE(end, std::string::npos) << label;
+    const std::size_t start = svg.rfind("<text", end);
+    const std::size_t y_at = svg.find("y=\"", start) + 3;
+    EXPECT_GT(std::stod(svg.substr(y_at, svg.find('"', y_at) - y_at)), 300.0) << label;
+  }
+  // Three rows at 400 px wide: the height grows by them.
+  EXPECT_THAT(svg, HasSubstr("height=\"360\""));
+  // Without labels, the figure keeps its size.
+  for (Series& series : plot.series) series.label.clear();
+  EXPECT_THAT(render_svg(plot), HasSubstr("height=\"300\""));
+}
+
 }  // namespace
 }  // namespace tailsweep::report
