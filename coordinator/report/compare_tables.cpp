@@ -7,6 +7,8 @@
 
 #include <fmt/core.h>
 
+#include "coordinator/report/number_text.h"
+
 namespace tailsweep::report {
 namespace {
 
@@ -104,23 +106,40 @@ Table compare_latency_table(const ReportData& a, const ReportData& b) {
               {"device", "model", "batch", "method", "A (ms)", "B (ms)", "change (%)", "A vs none",
                "B vs none", "ratios agree"},
               {}};
+  table.csv = Grid{{"device", "model", "batch", "method", "a_ms", "b_ms", "change_percent",
+                    "a_vs_none_percent", "a_vs_none_ci95_half_width_percent", "b_vs_none_percent",
+                    "b_vs_none_ci95_half_width_percent", "ratios_agree"},
+                   {}};
   const auto in_b = by_key(b.method_latencies, &latency_key);
   for (const auto& [key, row_a] : by_key(a.method_latencies, &latency_key)) {
     const auto found = in_b.find(key);
     if (found == in_b.end()) continue;
     const MethodLatencyRow& row_b = *found->second;
     const auto ratio_text = [](const MethodLatencyRow& row) -> std::string {
-      if (!row.ratio) return "";
-      return fmt::format("{:+.1f}%{}", 100 * (*row.ratio - 1),
-                         ratio_ci_text(row.ratio, row.ratio_ci95_low, row.ratio_ci95_high));
+      return row.ratio ? ratio_change_text(*row.ratio, row.ratio_ci95_low, row.ratio_ci95_high)
+                       : "";
+    };
+    const auto change = [](const MethodLatencyRow& row) -> std::optional<double> {
+      return row.ratio ? std::optional(100 * (*row.ratio - 1)) : std::nullopt;
+    };
+    const auto half_width = [](const MethodLatencyRow& row) -> std::optional<double> {
+      return row.ratio
+                 ? ratio_ci_half_width_percent(*row.ratio, row.ratio_ci95_low, row.ratio_ci95_high)
+                 : std::nullopt;
     };
     const std::optional<bool> moved = beyond_intervals(
         row_a->ratio_ci95_low, row_a->ratio_ci95_high, row_b.ratio_ci95_low, row_b.ratio_ci95_high);
     table.rows.push_back({device_label(row_a->device), row_a->model, std::to_string(row_a->batch),
-                          row_a->method, fmt::format("{:.3f}", row_a->median_ms),
-                          fmt::format("{:.3f}", row_b.median_ms),
+                          row_a->method, latency_ms_text(row_a->median_ms),
+                          latency_ms_text(row_b.median_ms),
                           percent_change(row_a->median_ms, row_b.median_ms), ratio_text(*row_a),
                           ratio_text(row_b), moved ? yes_no(!*moved) : ""});
+    table.csv->rows.push_back(
+        {row_a->device.name, row_a->model, std::to_string(row_a->batch), row_a->method,
+         csv_number(row_a->median_ms), csv_number(row_b.median_ms),
+         row_a->median_ms > 0 ? csv_number(100 * (row_b.median_ms / row_a->median_ms - 1)) : "",
+         csv_number(change(*row_a)), csv_number(half_width(*row_a)), csv_number(change(row_b)),
+         csv_number(half_width(row_b)), moved ? (*moved ? "0" : "1") : ""});
   }
   return table;
 }
@@ -132,15 +151,31 @@ Table compare_accuracy_table(const ReportData& a, const ReportData& b) {
       "points, and McNemar's exact p when both were evaluated on the same images",
       {"model", "dataset", "method", "A top-1 (%)", "B top-1 (%)", "change (pts)", "McNemar p"},
       {}};
+  table.csv = Grid{{"model", "dataset", "method", "a_top1_percent", "a_top1_ci95_low_percent",
+                    "a_top1_ci95_high_percent", "b_top1_percent", "b_top1_ci95_low_percent",
+                    "b_top1_ci95_high_percent", "change_points", "mcnemar_p"},
+                   {}};
   const auto in_b = by_key(b.evaluations, &accuracy_key);
   for (const auto& [key, row_a] : by_key(a.evaluations, &accuracy_key)) {
     const auto found = in_b.find(key);
     if (found == in_b.end()) continue;
     const EvaluationRow& row_b = *found->second;
+    const std::optional<double> p = paired_top1_p(*row_a, row_b);
     table.rows.push_back({row_a->model, row_a->dataset + "/" + row_a->split, row_a->method,
                           top1_with_interval(*row_a), top1_with_interval(row_b),
-                          fmt::format("{:+.2f}", 100 * (row_b.top1 - row_a->top1)),
-                          p_value_text(paired_top1_p(*row_a, row_b))});
+                          top1_change_text(100 * (row_b.top1 - row_a->top1), *row_a),
+                          p_value_text(p)});
+    std::vector<std::string> line = {row_a->model, row_a->dataset + "/" + row_a->split,
+                                     row_a->method};
+    for (const EvaluationRow* row : {row_a, &row_b}) {
+      const std::optional<stats::Interval> interval = top1_interval(*row);
+      line.push_back(csv_number(100 * row->top1));
+      line.push_back(interval ? csv_number(100 * interval->low) : "");
+      line.push_back(interval ? csv_number(100 * interval->high) : "");
+    }
+    line.push_back(csv_number(100 * (row_b.top1 - row_a->top1)));
+    line.push_back(csv_number(p));
+    table.csv->rows.push_back(std::move(line));
   }
   return table;
 }

@@ -10,6 +10,7 @@
 #include "common/model/model_config.h"
 #include "common/model/token_schedule.h"
 #include "common/util/errors.h"
+#include "coordinator/report/number_text.h"
 
 namespace tailsweep::report {
 namespace {
@@ -148,14 +149,26 @@ Table hdp_table(const std::vector<AccuracyRow>& rows,
        "heads pruned (%)", "blocks pruned (%)", "attention MACs skipped by HDP (%)",
        "attention work skipped (%)", "latency vs none per device", "eval device"},
       {}};
+  // The CSV leaves out the latency per device (several numbers in one
+  // cell): the paper table's CSV and hdp_latency_view have them.
+  table.csv = Grid{
+      {"model", "dataset", "split", "method", "images", "top1_percent", "top1_change_points",
+       "heads_pruned_percent", "blocks_pruned_percent", "attention_macs_skipped_by_hdp_percent",
+       "attention_work_skipped_percent", "eval_device"},
+      {}};
   for (const AccuracyRow& row : rows) {
     const EvaluationRow& e = row.evaluation;
     if (!e.hdp) continue;
     const std::optional<double> skipped = attention_work_skipped(e);
+    table.csv->rows.push_back(
+        {e.model, e.dataset, e.split, e.method, std::to_string(e.images), csv_number(100 * e.top1),
+         csv_number(row.top1_change_points), csv_number(100 * e.hdp->heads_pruned),
+         csv_number(100 * e.hdp->blocks_pruned), csv_number(100 * e.hdp->attention_macs_skipped),
+         skipped ? csv_number(100 * *skipped) : "", e.device.name});
     table.rows.push_back(
         {e.model, fmt::format("{}/{}", e.dataset, e.split), e.method, std::to_string(e.images),
-         fmt::format("{:.2f}", 100 * e.top1),
-         row.top1_change_points ? fmt::format("{:+.2f}", *row.top1_change_points) : "",
+         fmt::format("{:.{}f}", 100 * e.top1, top1_decimals(e)),
+         row.top1_change_points ? top1_change_text(*row.top1_change_points, e) : "",
          percent(e.hdp->heads_pruned), percent(e.hdp->blocks_pruned),
          percent(e.hdp->attention_macs_skipped), skipped ? percent(*skipped) : "",
          latency_by_device(latencies, e.model, e.method), device_label(e.device)});

@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 
 #include "common/model/method_spec.h"
+#include "coordinator/report/number_text.h"
 
 namespace tailsweep::report {
 namespace {
@@ -53,34 +54,40 @@ using MethodOnDevice = std::function<std::optional<std::string>(const DeviceRef&
 struct PaperRow {
   std::string label;
   MethodOnDevice method;
-  bool varies = false;  // the cells name their method
+  bool varies = false;   // the cells name their method
+  bool matched = false;  // a baseline matched to POMT's latency, within a tolerance or not
 };
 
 // "1.90 (-15.2% ±0.8)": the median, and the change against the unpruned
 // run as the paired ratio of the same rounds with its 95% CI half-width.
 // A row measured before rounds (no ratio) shows the difference of medians,
 // marked "unpaired".
-std::string latency_cell(const MethodLatencyRow* row, const MethodLatencyRow* baseline) {
-  if (row == nullptr) return "";
-  if (baseline == nullptr || row == baseline) return fmt::format("{:.2f}", row->median_ms);
-  if (row->ratio) {
-    if (!row->ratio_ci95_low || !row->ratio_ci95_high) {
-      return fmt::format("{:.2f} ({:+.1f}%, no CI)", row->median_ms, 100 * (*row->ratio - 1));
-    }
-    return fmt::format("{:.2f} ({:+.1f}%{})", row->median_ms, 100 * (*row->ratio - 1),
-                       ratio_ci_text(row->ratio, row->ratio_ci95_low, row->ratio_ci95_high));
-  }
-  return fmt::format("{:.2f} ({:+.1f}% unpaired)", row->median_ms,
-                     100 * (row->median_ms - baseline->median_ms) / baseline->median_ms);
+std::string latency_change(const MethodLatencyRow& row, const MethodLatencyRow& baseline) {
+  if (row.ratio) return ratio_change_text(*row.ratio, row.ratio_ci95_low, row.ratio_ci95_high);
+  return fmt::format("{:+.1f}% unpaired",
+                     100 * (row.median_ms - baseline.median_ms) / baseline.median_ms);
 }
 
-// "87.80 (-0.92)", with " ns" when McNemar's test on the same images finds
-// the change within noise (p >= 0.05).
+std::string latency_cell(const MethodLatencyRow* row, const MethodLatencyRow* baseline) {
+  if (row == nullptr) return "";
+  if (baseline == nullptr || row == baseline) return latency_ms_text(row->median_ms);
+  return fmt::format("{} ({})", latency_ms_text(row->median_ms), latency_change(*row, *baseline));
+}
+
+// McNemar's p of a method's top-1 against the baseline's on the same images.
+std::optional<double> top1_p(const EvaluationRow* row, const EvaluationRow* baseline) {
+  if (row == nullptr || baseline == nullptr || row == baseline) return std::nullopt;
+  return paired_top1_p(*row, *baseline);
+}
+
+// "87.8 (-0.9)", with " ns" when McNemar's test on the same images finds
+// the change within noise (p >= 0.05); to top-1's precision.
 std::string top1_cell(const EvaluationRow* row, const EvaluationRow* baseline) {
   if (row == nullptr) return "";
-  if (baseline == nullptr || baseline == row) return fmt::format("{:.2f}", 100 * row->top1);
-  const std::optional<double> p = paired_top1_p(*row, *baseline);
-  return fmt::format("{:.2f} ({:+.2f}{})", 100 * row->top1, 100 * (row->top1 - baseline->top1),
+  const std::string top1 = fmt::format("{:.{}f}", 100 * row->top1, top1_decimals(*row));
+  if (baseline == nullptr || baseline == row) return top1;
+  const std::optional<double> p = top1_p(row, baseline);
+  return fmt::format("{} ({}{})", top1, top1_change_text(100 * (row->top1 - baseline->top1), *row),
                      p && *p >= 0.05 ? " ns" : "");
 }
 
@@ -93,6 +100,132 @@ const MatchedRow* matched_for(const ReportData& data, const DeviceRef& device,
     }
   }
   return nullptr;
+}
+
+// What one row of the paper table is on one device.
+struct PaperCell {
+  std::string shown;  // the method as the cell names it ("tome:32 *"); "" when none
+  std::string method;
+  const MethodLatencyRow* latency = nullptr;
+  const MethodLatencyRow* baseline = nullptr;
+  const EvaluationRow* evaluation = nullptr;
+};
+
+// The devices' names without the prefix they all share ("local-"), for
+// LaTeX's narrow columns; "(sim)" marks a simulated device.
+std::vector<std::string> short_device_names(const std::vector<DeviceRef>& devices) {
+  std::size_t common = 0;
+  if (devices.size() > 1) {
+    const std::string& first = devices.front().name;
+    for (std::size_t end = first.find('-'); end != std::string::npos;
+         end = first.find('-', end + 1)) {
+      const std::string prefix = first.substr(0, end + 1);
+      const bool shared = std::all_of(devices.begin(), devices.end(), [&](const DeviceRef& d) {
+        return d.name.starts_with(prefix) && d.name.size() > prefix.size();
+      });
+      if (!shared) break;
+      common = prefix.size();
+    }
+  }
+  std::vector<std::string> names;
+  for (const DeviceRef& device : devices) {
+    names.push_back(device.name.substr(common) + (device.simulated ? " (sim)" : ""));
+  }
+  return names;
+}
+
+// The CSV of a paper table: one row per method row and device, one number
+// per cell.
+Grid paper_csv(const std::vector<PaperRow>& rows, const std::vector<DeviceRef>& devices,
+               const std::vector<std::vector<PaperCell>>& cells,
+               const EvaluationRow* baseline_eval) {
+  Grid grid{{"row", "device", "simulated", "method", "within_tolerance", "latency_ms",
+             "latency_change_percent", "latency_change_ci95_half_width_percent", "paired",
+             "reached_precision", "top1_percent", "top1_ci95_low_percent", "top1_ci95_high_percent",
+             "top1_change_points", "top1_change_mcnemar_p", "images"},
+            {}};
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    for (std::size_t d = 0; d < devices.size(); ++d) {
+      const PaperCell& cell = cells[r][d];
+      if (cell.method.empty() || (cell.latency == nullptr && cell.evaluation == nullptr)) continue;
+      std::vector<std::string> line = {
+          rows[r].label, devices[d].name, devices[d].simulated ? "1" : "0", cell.method,
+          rows[r].matched ? (cell.shown.ends_with(" *") ? "0" : "1") : ""};
+      const MethodLatencyRow* ms = cell.latency;
+      std::optional<double> change, half_width;
+      std::string paired;
+      if (ms != nullptr && cell.baseline != nullptr && ms != cell.baseline) {
+        if (ms->ratio) {
+          change = 100 * (*ms->ratio - 1);
+          half_width =
+              ratio_ci_half_width_percent(*ms->ratio, ms->ratio_ci95_low, ms->ratio_ci95_high);
+          paired = "1";
+        } else {
+          change = 100 * (ms->median_ms - cell.baseline->median_ms) / cell.baseline->median_ms;
+          paired = "0";
+        }
+      }
+      line.push_back(ms ? csv_number(ms->median_ms) : "");
+      line.push_back(csv_number(change));
+      line.push_back(csv_number(half_width));
+      line.push_back(paired);
+      line.push_back(ms ? (ms->reached_precision ? "1" : "0") : "");
+      const EvaluationRow* e = cell.evaluation;
+      const std::optional<stats::Interval> interval = e ? top1_interval(*e) : std::nullopt;
+      line.push_back(e ? csv_number(100 * e->top1) : "");
+      line.push_back(interval ? csv_number(100 * interval->low) : "");
+      line.push_back(interval ? csv_number(100 * interval->high) : "");
+      line.push_back(e && baseline_eval && e != baseline_eval
+                         ? csv_number(100 * (e->top1 - baseline_eval->top1))
+                         : "");
+      line.push_back(csv_number(top1_p(e, baseline_eval)));
+      line.push_back(e ? std::to_string(e->images) : "");
+      grid.rows.push_back(std::move(line));
+    }
+  }
+  return grid;
+}
+
+// The LaTeX of a paper table, narrow enough for a two-column paper's full
+// width: short device names, latency as the change only (ms for the
+// unpruned row), and top-1 once where every device ran the same method.
+Grid paper_latex(const std::vector<PaperRow>& rows, const std::vector<DeviceRef>& devices,
+                 const std::vector<std::vector<PaperCell>>& cells,
+                 const EvaluationRow* baseline_eval) {
+  Grid grid{{"method", "top-1 (%)"}, {}};
+  for (const std::string& name : short_device_names(devices)) grid.columns.push_back(name);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    std::set<std::string> methods;
+    for (const PaperCell& cell : cells[r]) {
+      if (!cell.method.empty()) methods.insert(cell.method);
+    }
+    if (methods.empty()) continue;
+    const bool one_method = methods.size() == 1;
+    const EvaluationRow* shared = nullptr;
+    for (const PaperCell& cell : cells[r]) {
+      if (cell.evaluation != nullptr) shared = cell.evaluation;
+    }
+    std::vector<std::string> line = {rows[r].label,
+                                     one_method ? top1_cell(shared, baseline_eval) : "per device"};
+    bool any = false;
+    for (const PaperCell& cell : cells[r]) {
+      std::string text;
+      if (cell.latency != nullptr) {
+        any = true;
+        text = cell.latency == cell.baseline || cell.baseline == nullptr
+                   ? latency_ms_text(cell.latency->median_ms) + " ms"
+                   : latency_change(*cell.latency, *cell.baseline);
+        if (rows[r].varies) text = "(" + cell.shown.substr(cell.shown.find(':') + 1) + ") " + text;
+      }
+      if (!one_method && cell.evaluation != nullptr) {
+        text +=
+            fmt::format("; {:.{}f}", 100 * cell.evaluation->top1, top1_decimals(*cell.evaluation));
+      }
+      line.push_back(text);
+    }
+    if (any || shared != nullptr) grid.rows.push_back(std::move(line));
+  }
+  return grid;
 }
 
 Table paper_table(const ReportData& data, const std::string& model, int64_t batch) {
@@ -127,7 +260,7 @@ Table paper_table(const ReportData& data, const std::string& model, int64_t batc
            if (row == nullptr) return std::nullopt;
            return row->within_tolerance ? row->method : row->method + " *";
          },
-         true});
+         true, true});
   }
   for (const MatchedRow& row : data.matched) {
     if (row.model == model && row.batch == batch) matched_methods.insert(row.method);
@@ -146,11 +279,27 @@ Table paper_table(const ReportData& data, const std::string& model, int64_t batc
         {method, [method](const DeviceRef&) { return std::optional<std::string>(method); }});
   }
 
+  const EvaluationRow* baseline_eval = evaluation_of(data, model, "none");
+  std::vector<std::vector<PaperCell>> cells(rows.size());
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    for (const DeviceRef& device : devices) {
+      PaperCell cell;
+      if (const std::optional<std::string> shown = rows[r].method(device)) {
+        cell.shown = *shown;
+        cell.method = shown->substr(0, shown->find(' '));
+        cell.latency = latency_row(data, device.name, model, batch, cell.method);
+        cell.baseline = latency_row(data, device.name, model, batch, "none");
+        cell.evaluation = evaluation_of(data, model, cell.method);
+      }
+      cells[r].push_back(cell);
+    }
+  }
+
   Table table{fmt::format("paper-{}-b{}", file_slug(model), batch),
               fmt::format("{}, batch {}: latency (ms; change against each device's unpruned "
                           "run as the paired ratio of the same rounds, ± its 95% CI) and top-1 "
-                          "(%, change in points), per device; * = more than the tolerance from "
-                          "POMT's latency",
+                          "(%, change in points; ns = within noise by McNemar's test), per "
+                          "device; * = more than the tolerance from POMT's latency",
                           model, batch),
               {"method"},
               {}};
@@ -158,28 +307,25 @@ Table paper_table(const ReportData& data, const std::string& model, int64_t batc
     table.columns.push_back(device_label(device) + " latency");
     table.columns.push_back(device_label(device) + " top-1");
   }
-  const EvaluationRow* baseline_eval = evaluation_of(data, model, "none");
-  for (const PaperRow& paper_row : rows) {
-    std::vector<std::string> cells = {paper_row.label};
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    std::vector<std::string> line = {rows[r].label};
     bool any = false;
-    for (const DeviceRef& device : devices) {
-      const std::optional<std::string> shown = paper_row.method(device);
-      if (!shown) {
-        cells.insert(cells.end(), {"", ""});
-        continue;
-      }
-      const std::string method = shown->substr(0, shown->find(' '));
-      const MethodLatencyRow* ms = latency_row(data, device.name, model, batch, method);
-      const MethodLatencyRow* baseline = latency_row(data, device.name, model, batch, "none");
-      std::string latency = latency_cell(ms, baseline);
-      if (paper_row.varies && !latency.empty()) latency = *shown + ": " + latency;
-      const EvaluationRow* evaluation = evaluation_of(data, model, method);
-      cells.push_back(latency);
-      cells.push_back(top1_cell(evaluation, baseline_eval));
-      any = any || ms != nullptr || evaluation != nullptr;
+    for (const PaperCell& cell : cells[r]) {
+      std::string latency = latency_cell(cell.latency, cell.baseline);
+      if (rows[r].varies && !latency.empty()) latency = cell.shown + ": " + latency;
+      line.push_back(latency);
+      line.push_back(top1_cell(cell.evaluation, baseline_eval));
+      any = any || cell.latency != nullptr || cell.evaluation != nullptr;
     }
-    if (any) table.rows.push_back(std::move(cells));
+    if (any) table.rows.push_back(std::move(line));
   }
+  table.csv = paper_csv(rows, devices, cells, baseline_eval);
+  table.latex = paper_latex(rows, devices, cells, baseline_eval);
+  table.latex_note =
+      "Latency: change against the device's unpruned run in \\%, $\\pm$ its 95\\% CI (ms for the "
+      "unpruned row); in parentheses, the R or r that device ran; top-1 in \\%, with its "
+      "change in points (ns: within noise), after the semicolon where it differs per device. "
+      "(sim): a simulated device; *: more than the tolerance from POMT's latency.";
   return table;
 }
 
@@ -206,20 +352,36 @@ Table matched_table(const ReportData& data) {
               {"device", "model", "batch", "POMT", "POMT (ms)", "POMT top-1 (%)", "matched",
                "latency (ms)", "gap (%)", "within tolerance", "top-1 (%)", "McNemar p vs POMT"},
               {}};
+  table.csv = Grid{{"device", "simulated", "model", "batch", "pomt_method", "pomt_ms",
+                    "pomt_reached_precision", "pomt_top1_percent", "matched_method", "matched_ms",
+                    "matched_reached_precision", "gap_percent", "within_tolerance",
+                    "tolerance_percent", "matched_top1_percent", "mcnemar_p_vs_pomt"},
+                   {}};
   for (const MatchedRow& row : data.matched) {
     const EvaluationRow* pomt = evaluation_of(data, row.model, row.target_method);
     const EvaluationRow* matched = evaluation_of(data, row.model, row.method);
-    const auto pomt_top1 = pomt ? std::optional(pomt->top1) : std::nullopt;
-    const auto top1 = matched ? std::optional(matched->top1) : std::nullopt;
+    const std::optional<double> p = pomt && matched ? paired_top1_p(*matched, *pomt) : std::nullopt;
+    const auto top1 = [](const EvaluationRow* e) {
+      return e ? fmt::format("{:.{}f}", 100 * e->top1, top1_decimals(*e)) : std::string();
+    };
     table.rows.push_back(
         {device_label(row.device), row.model, std::to_string(row.batch), row.target_method,
-         fmt::format("{:.2f}{}", row.target_latency_ms, short_mark(row.target_reached_precision)),
-         pomt_top1 ? fmt::format("{:.2f}", 100 * *pomt_top1) : "", row.method,
-         fmt::format("{:.2f}{}", row.latency_ms, short_mark(row.reached_precision)),
+         latency_ms_text(row.target_latency_ms) + short_mark(row.target_reached_precision),
+         top1(pomt), row.method,
+         latency_ms_text(row.latency_ms) + short_mark(row.reached_precision),
          fmt::format("{:+.1f}", 100 * row.relative_gap),
          row.within_tolerance ? "yes" : fmt::format("no (> {:.0f}%)", 100 * row.tolerance),
-         top1 ? fmt::format("{:.2f}", 100 * *top1) : "",
-         pomt && matched ? p_value_text(paired_top1_p(*matched, *pomt)) : ""});
+         top1(matched), pomt && matched ? p_value_text(p) : ""});
+    const auto flag = [](const std::optional<bool>& value) {
+      return value ? std::string(*value ? "1" : "0") : std::string();
+    };
+    table.csv->rows.push_back(
+        {row.device.name, row.device.simulated ? "1" : "0", row.model, std::to_string(row.batch),
+         row.target_method, csv_number(row.target_latency_ms), flag(row.target_reached_precision),
+         pomt ? csv_number(100 * pomt->top1) : "", row.method, csv_number(row.latency_ms),
+         flag(row.reached_precision), csv_number(100 * row.relative_gap),
+         row.within_tolerance ? "1" : "0", csv_number(100 * row.tolerance),
+         matched ? csv_number(100 * matched->top1) : "", csv_number(p)});
   }
   return table;
 }

@@ -23,9 +23,9 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 
 // Numbers are right-aligned in LaTeX: a column is numeric when every
 // non-empty cell is a number.
-bool is_numeric_column(const Table& table, std::size_t column) {
+bool is_numeric_column(const Grid& grid, std::size_t column) {
   bool any = false;
-  for (const auto& row : table.rows) {
+  for (const auto& row : grid.rows) {
     const std::string& cell = row[column];
     if (cell.empty()) continue;
     char* end = nullptr;
@@ -139,8 +139,9 @@ std::string markdown_tables(const std::vector<Table>& tables) {
     };
     add_row(table.columns);
     text += "|";
+    const Grid shown{table.columns, table.rows};
     for (std::size_t i = 0; i < table.columns.size(); ++i) {
-      text += is_numeric_column(table, i) ? "---:|" : "---|";
+      text += is_numeric_column(shown, i) ? "---:|" : "---|";
     }
     text += "\n";
     for (const auto& row : table.rows) add_row(row);
@@ -158,8 +159,9 @@ std::string render_csv(const Table& table) {
     }
     return text + "\r\n";
   };
-  std::string text = line(table.columns);
-  for (const auto& row : table.rows) text += line(row);
+  const Grid grid = table.csv.value_or(Grid{table.columns, table.rows});
+  std::string text = line(grid.columns);
+  for (const auto& row : grid.rows) text += line(row);
   return text;
 }
 
@@ -176,14 +178,22 @@ std::string render_latex(const Provenance& provenance, const std::vector<Table>&
     text.append("\\noindent\\emph{").append(escape_latex(line)).append("}\\par\n");
   }
   for (const Table& table : tables) {
+    // A narrow grid is a paper's comparison table: both columns of a
+    // two-column paper (table* is plain table in a one-column one).
+    const std::string environment = table.latex ? "table*" : "table";
     text.append("\n% ")
         .append(printable(table.file_stem))
-        .append("\n\\begin{table}[ht]\n\\centering\n");
+        .append("\n\\begin{")
+        .append(environment)
+        .append("}[ht]\n\\centering\n");
     text.append("\\caption{").append(escape_latex(table.title)).append("}\n");
+    const Grid grid = table.latex.value_or(Grid{table.columns, table.rows});
     std::string alignment;
-    for (std::size_t i = 0; i < table.columns.size(); ++i) {
-      alignment += is_numeric_column(table, i) ? 'r' : 'l';
+    for (std::size_t i = 0; i < grid.columns.size(); ++i) {
+      alignment += is_numeric_column(grid, i) ? 'r' : 'l';
     }
+    // A narrow grid is meant to fit: small type and tight columns.
+    if (table.latex) text += "\\small\\setlength{\\tabcolsep}{4pt}\n";
     text.append("\\begin{tabular}{").append(alignment).append("}\n\\toprule\n");
     auto add_row = [&text](const std::vector<std::string>& cells) {
       for (std::size_t i = 0; i < cells.size(); ++i) {
@@ -192,10 +202,15 @@ std::string render_latex(const Provenance& provenance, const std::vector<Table>&
       }
       text += " \\\\\n";
     };
-    add_row(table.columns);
+    add_row(grid.columns);
     text += "\\midrule\n";
-    for (const auto& row : table.rows) add_row(row);
-    text += "\\bottomrule\n\\end{tabular}\n\\end{table}\n";
+    for (const auto& row : grid.rows) add_row(row);
+    text += "\\bottomrule\n\\end{tabular}\n";
+    // Our own LaTeX, not a user's text: written as it is.
+    if (!table.latex_note.empty()) {
+      text.append("\\par\\footnotesize ").append(table.latex_note).append("\n");
+    }
+    text.append("\\end{").append(environment).append("}\n");
   }
   return text;
 }

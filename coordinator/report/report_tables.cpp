@@ -14,6 +14,7 @@
 #include "common/model/model_config.h"
 #include "common/model/token_schedule.h"
 #include "coordinator/report/hdp_report.h"
+#include "coordinator/report/number_text.h"
 #include "coordinator/report/paper_tables.h"
 
 namespace tailsweep::report {
@@ -25,12 +26,6 @@ std::string fixed(const std::optional<double>& value, int decimals) {
 
 std::string signed_fixed(const std::optional<double>& value, int decimals) {
   return value ? fmt::format("{:+.{}f}", *value, decimals) : std::string();
-}
-
-// Curves keep ten significant digits: their CSVs are data for others to
-// plot, and 10.05 should not print as 10.049999999999999.
-std::string exact(const std::optional<double>& value) {
-  return value ? fmt::format("{:.10g}", *value) : std::string();
 }
 
 std::string_view method_family(std::string_view method) {
@@ -61,12 +56,6 @@ const EvaluationRow* baseline_for(const EvaluationRow& row,
 
 }  // namespace
 
-std::string ratio_ci_text(const std::optional<double>& ratio, const std::optional<double>& low,
-                          const std::optional<double>& high) {
-  if (!ratio || !low || !high) return "";
-  return fmt::format(" ±{:.1f}", 100 * std::max(*ratio - *low, *high - *ratio));
-}
-
 int method_rank(std::string_view method) {
   const std::string_view family = method_family(method);
   if (family == "none") return 0;
@@ -95,11 +84,23 @@ std::optional<stats::Interval> top1_interval(const EvaluationRow& row) {
   return stats::wilson_interval(std::clamp<int64_t>(right, 0, row.images), row.images);
 }
 
+int top1_decimals(const EvaluationRow& row) {
+  const std::optional<stats::Interval> interval = top1_interval(row);
+  if (!interval) return 2;
+  return decimals_for_uncertainty(
+      100 * std::max(row.top1 - interval->low, interval->high - row.top1), 2);
+}
+
+std::string top1_change_text(double change_points, const EvaluationRow& row) {
+  return fmt::format("{:+.{}f}", change_points, top1_decimals(row));
+}
+
 std::string top1_with_interval(const EvaluationRow& row) {
   const std::optional<stats::Interval> interval = top1_interval(row);
-  if (!interval) return fixed(100 * row.top1, 2);
-  return fmt::format("{:.2f} [{:.2f}, {:.2f}]", 100 * row.top1, 100 * interval->low,
-                     100 * interval->high);
+  const int decimals = top1_decimals(row);
+  if (!interval) return fixed(100 * row.top1, decimals);
+  return fmt::format("{:.{}f} [{:.{}f}, {:.{}f}]", 100 * row.top1, decimals, 100 * interval->low,
+                     decimals, 100 * interval->high, decimals);
 }
 
 std::string p_value_text(std::optional<double> p) {
@@ -191,14 +192,37 @@ Table schedule_table(const std::vector<ScheduleEntry>& schedules,
        "latency at n* (ms)", "latency after pruning (ms)", "unpruned (ms)", "promised (%)",
        "measured (%)", "steps", "curve validity"},
       {}};
+  table.csv = Grid{{"device",
+                    "simulated",
+                    "model",
+                    "batch",
+                    "variant",
+                    "n_star",
+                    "R",
+                    "layer",
+                    "tokens_after_pruning",
+                    "latency_at_n_star_ms",
+                    "latency_after_pruning_ms",
+                    "latency_after_pruning_at_tokens",
+                    "unpruned_ms",
+                    "promised_saving_percent",
+                    "measured_saving_percent",
+                    "measured_saving_ci95_half_width_percent",
+                    "measured_below_half_the_promise",
+                    "steps",
+                    "curve_points",
+                    "curve_points_short_of_precision",
+                    "curve_points_unstable",
+                    "n_star_reached_precision"},
+                   {}};
   for (const ScheduleEntry& entry : schedules) {
     const int64_t after = pomt_tokens_after(entry.tokens_total, entry.r);
-    std::string after_ms = fixed(entry.latency_after_pruning_ms, 2);
+    std::string after_ms =
+        entry.latency_after_pruning_ms ? latency_ms_text(*entry.latency_after_pruning_ms) : "";
     if (entry.latency_after_pruning_at && *entry.latency_after_pruning_at != after) {
       after_ms += fmt::format(" (at {})", *entry.latency_after_pruning_at);
     }
     const std::optional<double> promised = promised_saving(entry);
-    std::string measured;
     const std::string method =
         to_string(parse_method_spec(fmt::format("pomt:{}@{}", entry.r, entry.layer)));
     const MethodLatencyRow* timed = nullptr;
@@ -208,21 +232,60 @@ Table schedule_table(const std::vector<ScheduleEntry>& schedules,
         timed = &row;  // a later row wins
       }
     }
+    std::string measured;
+    std::optional<double> saving, half_width;
+    bool below_half = false;
     if (timed != nullptr) {
-      const double saving = 1 - *timed->ratio;
-      measured = fmt::format("{:.1f}", 100 * saving);
-      measured += ratio_ci_text(timed->ratio, timed->ratio_ci95_low, timed->ratio_ci95_high);
-      if (promised && *promised >= 0.02 && saving < *promised / 2) measured += " !";
+      saving = 100 * (1 - *timed->ratio);
+      half_width =
+          ratio_ci_half_width_percent(*timed->ratio, timed->ratio_ci95_low, timed->ratio_ci95_high);
+      const int decimals = half_width ? decimals_for_uncertainty(*half_width, 2) : 1;
+      measured = fmt::format("{:.{}f}", *saving, decimals);
+      if (half_width) measured += fmt::format(" ±{:.{}f}", *half_width, decimals);
+      below_half = promised && *promised >= 0.02 && *saving / 100 < *promised / 2;
+      if (below_half) measured += " !";
     }
-    table.rows.push_back({device_label(entry.device), entry.model, std::to_string(entry.batch),
-                          entry.variant, std::to_string(entry.n_star), std::to_string(entry.r),
-                          std::to_string(entry.layer),
-                          // N - R = n* + 2 for the reference: it can sit just above a step
-                          // that n* is below; the aligned variant lands below it.
-                          std::to_string(after), fixed(entry.latency_at_n_star_ms, 2), after_ms,
-                          fixed(entry.unpruned_latency_ms, 2),
-                          promised ? fmt::format("{:.1f}", 100 * *promised) : "", measured,
-                          format_steps(entry.steps), curve_validity_text(entry)});
+    table.rows.push_back(
+        {device_label(entry.device), entry.model, std::to_string(entry.batch), entry.variant,
+         std::to_string(entry.n_star), std::to_string(entry.r), std::to_string(entry.layer),
+         // N - R = n* + 2 for the reference: it can sit just above a step
+         // that n* is below; the aligned variant lands below it.
+         std::to_string(after),
+         entry.latency_at_n_star_ms ? latency_ms_text(*entry.latency_at_n_star_ms) : "", after_ms,
+         entry.unpruned_latency_ms ? latency_ms_text(*entry.unpruned_latency_ms) : "",
+         promised ? fmt::format("{:.1f}", 100 * *promised) : "", measured,
+         format_steps(entry.steps), curve_validity_text(entry)});
+    std::string steps;
+    for (const schedule::LatencyStep& step : entry.steps) {
+      steps +=
+          fmt::format("{}{}-{}", steps.empty() ? "" : " ", step.tokens_below, step.tokens_above);
+    }
+    const auto count = [](const std::optional<int64_t>& value) {
+      return value ? std::to_string(*value) : std::string();
+    };
+    table.csv->rows.push_back(
+        {entry.device.name,
+         entry.device.simulated ? "1" : "0",
+         entry.model,
+         std::to_string(entry.batch),
+         entry.variant,
+         std::to_string(entry.n_star),
+         std::to_string(entry.r),
+         std::to_string(entry.layer),
+         std::to_string(after),
+         csv_number(entry.latency_at_n_star_ms),
+         csv_number(entry.latency_after_pruning_ms),
+         count(entry.latency_after_pruning_at),
+         csv_number(entry.unpruned_latency_ms),
+         promised ? csv_number(100 * *promised) : "",
+         csv_number(saving),
+         csv_number(half_width),
+         timed != nullptr ? (below_half ? "1" : "0") : "",
+         steps,
+         count(entry.curve_points),
+         count(entry.curve_points_below_precision),
+         count(entry.curve_points_unstable),
+         entry.n_star_reached_precision ? (*entry.n_star_reached_precision ? "1" : "0") : ""});
   }
   return table;
 }
@@ -239,8 +302,8 @@ std::string paired_change_text(const std::vector<MethodLatencyRow>& latencies,
   std::string text;
   for (const auto& [batch, row] : by_batch) {
     if (!text.empty()) text += ", ";
-    text += fmt::format("b{} {:+.1f}%", batch, 100 * (*row->ratio - 1)) +
-            ratio_ci_text(row->ratio, row->ratio_ci95_low, row->ratio_ci95_high);
+    text += fmt::format("b{} {}", batch,
+                        ratio_change_text(*row->ratio, row->ratio_ci95_low, row->ratio_ci95_high));
   }
   return text;
 }
@@ -265,14 +328,29 @@ Table accuracy_table(const std::vector<AccuracyRow>& rows,
        "McNemar p vs none", "top-5 (%)", "latency vs none (latency job)", "eval batch",
        "eval latency (ms)", "eval latency vs none (%)", "device"},
       {}};
+  table.csv = Grid{
+      {"model", "method", "dataset", "split", "images", "top1_percent", "top1_ci95_low_percent",
+       "top1_ci95_high_percent", "top1_change_points", "top1_change_mcnemar_p", "top5_percent",
+       "eval_batch", "eval_latency_ms", "eval_latency_change_percent", "device", "simulated"},
+      {}};
   for (const AccuracyRow& row : rows) {
     const EvaluationRow& e = row.evaluation;
-    table.rows.push_back({e.model, e.method, e.dataset + "/" + e.split, std::to_string(e.images),
-                          top1_with_interval(e), signed_fixed(row.top1_change_points, 2),
-                          p_value_text(row.top1_change_p), fixed(100 * e.top5, 2),
-                          e.method == "none" ? "" : latency_job_change(latencies, e),
-                          std::to_string(e.batch), fixed(e.latency_median_ms, 2),
-                          signed_fixed(row.latency_change_percent, 1), device_label(e.device)});
+    table.rows.push_back(
+        {e.model, e.method, e.dataset + "/" + e.split, std::to_string(e.images),
+         top1_with_interval(e),
+         row.top1_change_points ? top1_change_text(*row.top1_change_points, e) : "",
+         p_value_text(row.top1_change_p), fixed(100 * e.top5, top1_decimals(e)),
+         e.method == "none" ? "" : latency_job_change(latencies, e), std::to_string(e.batch),
+         e.latency_median_ms ? latency_ms_text(*e.latency_median_ms) : "",
+         signed_fixed(row.latency_change_percent, 1), device_label(e.device)});
+    const std::optional<stats::Interval> interval = top1_interval(e);
+    table.csv->rows.push_back(
+        {e.model, e.method, e.dataset, e.split, std::to_string(e.images), csv_number(100 * e.top1),
+         interval ? csv_number(100 * interval->low) : "",
+         interval ? csv_number(100 * interval->high) : "", csv_number(row.top1_change_points),
+         csv_number(row.top1_change_p), csv_number(100 * e.top5), std::to_string(e.batch),
+         csv_number(e.latency_median_ms), csv_number(row.latency_change_percent), e.device.name,
+         e.device.simulated ? "1" : "0"});
   }
   return table;
 }
@@ -285,8 +363,8 @@ Table latency_curve_table(const LatencyCurve& curve) {
       {"tokens", "median_ms", "median_ci95_low_ms", "median_ci95_high_ms"},
       {}};
   for (const LatencyPointRow& point : curve.points) {
-    table.rows.push_back({std::to_string(point.tokens), exact(point.median_ms),
-                          exact(point.ci95_low_ms), exact(point.ci95_high_ms)});
+    table.rows.push_back({std::to_string(point.tokens), csv_number(point.median_ms),
+                          csv_number(point.ci95_low_ms), csv_number(point.ci95_high_ms)});
   }
   return table;
 }
@@ -299,8 +377,8 @@ Table accuracy_curve_table(const AccuracyCurve& curve) {
               {"tokens", "top1", "top5", "images"},
               {}};
   for (const AccuracyPointRow& point : curve.points) {
-    table.rows.push_back({std::to_string(point.tokens), exact(point.top1), exact(point.top5),
-                          std::to_string(point.images)});
+    table.rows.push_back({std::to_string(point.tokens), csv_number(point.top1),
+                          csv_number(point.top5), std::to_string(point.images)});
   }
   return table;
 }
@@ -313,6 +391,10 @@ Table measurement_table(const std::vector<MeasurementRow>& rows) {
               {"device", "job", "kind", "model", "protocol", "rounds", "drift (%)", "precision (%)",
                "max load", "steal (%)"},
               {}};
+  table.csv =
+      Grid{{"device", "simulated", "job", "kind", "model", "protocol", "rounds", "drift_percent",
+            "drift_exceeds_precision", "precision_percent", "max_load_average", "steal_percent"},
+           {}};
   for (const MeasurementRow& row : rows) {
     std::string drift;
     if (row.drift) {
@@ -325,6 +407,15 @@ Table measurement_table(const std::vector<MeasurementRow>& rows) {
          row.precision ? fmt::format("{:.1f}", 100 * *row.precision) : "",
          row.max_load_average ? fmt::format("{:.2f}", *row.max_load_average) : "",
          row.steal_fraction ? fmt::format("{:.2f}", 100 * *row.steal_fraction) : ""});
+    const auto percent = [](const std::optional<double>& fraction, double minus) {
+      return fraction ? csv_number(100 * (*fraction - minus)) : std::string();
+    };
+    table.csv->rows.push_back({row.device.name, row.device.simulated ? "1" : "0",
+                               std::to_string(row.job_id), row.job_kind, row.model, protocol,
+                               row.rounds ? std::to_string(*row.rounds) : "", percent(row.drift, 1),
+                               row.drift ? (row.drift_exceeds_precision ? "1" : "0") : "",
+                               percent(row.precision, 0), csv_number(row.max_load_average),
+                               percent(row.steal_fraction, 0)});
   }
   return table;
 }
@@ -337,11 +428,23 @@ Table clustering_table(const std::vector<ClusteringRow>& rows) {
                "tensor MB (dense)", "tensor MB (clustered)", "smaller", "images", "device",
                "codebooks (SHA-256)"},
               {}};
+  table.csv = Grid{{"model", "dataset", "split", "clusters", "top1_percent", "change_points",
+                    "dense_tensor_bytes", "clustered_tensor_bytes", "smaller", "images", "device",
+                    "codebooks_sha256"},
+                   {}};
   for (const ClusteringRow& row : rows) {
+    const std::optional<double> change =
+        row.dense_top1 ? std::optional(100 * (row.top1 - *row.dense_top1)) : std::nullopt;
+    table.csv->rows.push_back({row.model, row.dataset, row.split, std::to_string(row.clusters),
+                               csv_number(100 * row.top1), csv_number(change),
+                               std::to_string(row.dense_tensor_bytes),
+                               std::to_string(row.clustered_tensor_bytes),
+                               csv_number(static_cast<double>(row.dense_tensor_bytes) /
+                                          static_cast<double>(row.clustered_tensor_bytes)),
+                               std::to_string(row.images), row.device.name, row.weights_sha256});
     table.rows.push_back(
         {row.model, row.dataset, row.split, std::to_string(row.clusters),
-         fmt::format("{:.2f}", 100 * row.top1),
-         row.dense_top1 ? fmt::format("{:+.2f}", 100 * (row.top1 - *row.dense_top1)) : "",
+         fmt::format("{:.2f}", 100 * row.top1), change ? fmt::format("{:+.2f}", *change) : "",
          fmt::format("{:.3f}", row.dense_tensor_bytes / 1e6),
          fmt::format("{:.3f}", row.clustered_tensor_bytes / 1e6),
          fmt::format("{:.2f}x", static_cast<double>(row.dense_tensor_bytes) /
@@ -368,14 +471,32 @@ Table clustering_latency_table(const std::vector<ClusteringLatencyRow>& rows) {
                "clustered ms", "change", "weight MB read (dense)", "weight MB read (clustered)",
                "J/image (dense)", "J/image (clustered)", "no energy because"},
               {}};
+  table.csv = Grid{{"model", "device", "simulated", "batch", "method", "clusters", "kernel",
+                    "dense_ms", "clustered_ms", "change_percent", "change_ci95_half_width_percent",
+                    "reached_precision", "weight_bytes_read_dense", "weight_bytes_read_clustered",
+                    "joules_per_image_dense", "joules_per_image_clustered", "no_energy_because"},
+                   {}};
   for (const ClusteringLatencyRow& row : rows) {
+    const auto bytes = [](const std::optional<int64_t>& value) {
+      return value ? std::to_string(*value) : std::string();
+    };
+    table.csv->rows.push_back(
+        {row.model, row.device.name, row.device.simulated ? "1" : "0", std::to_string(row.batch),
+         row.method, std::to_string(row.clusters), row.weight_kernel,
+         csv_number(row.dense_median_ms), csv_number(row.median_ms),
+         row.ratio ? csv_number(100 * (*row.ratio - 1)) : "",
+         row.ratio ? csv_number(ratio_ci_half_width_percent(*row.ratio, row.ratio_ci95_low,
+                                                            row.ratio_ci95_high))
+                   : "",
+         row.reached_precision ? "1" : "0", bytes(row.dense_weight_bytes), bytes(row.weight_bytes),
+         csv_number(row.dense_joules_per_image), csv_number(row.joules_per_image),
+         row.joules_per_image ? "" : row.power_null_reason.value_or("")});
     table.rows.push_back(
         {row.model, device_label(row.device), std::to_string(row.batch), row.method,
          std::to_string(row.clusters), row.weight_kernel,
-         row.dense_median_ms ? fmt::format("{:.3f}", *row.dense_median_ms) : "",
-         fmt::format("{:.3f}", row.median_ms),
-         row.ratio ? fmt::format("{:+.1f}%", 100 * (*row.ratio - 1)) +
-                         ratio_ci_text(row.ratio, row.ratio_ci95_low, row.ratio_ci95_high) +
+         row.dense_median_ms ? latency_ms_text(*row.dense_median_ms) : "",
+         latency_ms_text(row.median_ms),
+         row.ratio ? ratio_change_text(*row.ratio, row.ratio_ci95_low, row.ratio_ci95_high) +
                          (row.reached_precision ? "" : " !")
                    : "",
          megabytes(row.dense_weight_bytes), megabytes(row.weight_bytes),

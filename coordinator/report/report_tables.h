@@ -12,17 +12,24 @@
 
 namespace tailsweep::report {
 
+// Columns and rows of text; each row as wide as columns, "" for no value.
+struct Grid {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+};
+
 struct Table {
   std::string file_stem;  // the CSV's name without ".csv"
   std::string title;
-  std::vector<std::string> columns;
-  std::vector<std::vector<std::string>> rows;  // each as wide as columns; "" for no value
+  std::vector<std::string> columns;  // as Markdown shows them (and CSV and LaTeX, by default)
+  std::vector<std::vector<std::string>> rows;
+  // The CSV's own grid where a shown cell holds several numbers ("5.59
+  // (-1.7% ±1.2)"): one number per cell, unrounded, a column per quantity.
+  std::optional<Grid> csv = std::nullopt;
+  // LaTeX's own grid where the shown one is too wide for a paper's page.
+  std::optional<Grid> latex = std::nullopt;
+  std::string latex_note = {};  // a line under the LaTeX table (what a mark means)
 };
-
-// " ±0.8": a paired ratio's 95% CI as one half-width (the wider side) in
-// percent; "" without both bounds.
-std::string ratio_ci_text(const std::optional<double>& ratio, const std::optional<double>& low,
-                          const std::optional<double>& high);
 
 // The paper's order: the unpruned baseline first, then POMT, Top-K, ToMe and
 // anything else. method is a spec ("pomt:58"); its family is before the ':'.
@@ -49,8 +56,14 @@ std::optional<double> paired_top1_p(const EvaluationRow& a, const EvaluationRow&
 
 // Top-1's Wilson 95% interval (fractions); nullopt without images.
 std::optional<stats::Interval> top1_interval(const EvaluationRow& row);
-// "88.72 [88.09, 89.33]": top-1 in percent with its Wilson 95% interval.
+// "88.7 [88.1, 89.3]": top-1 in percent with its Wilson 95% interval, to
+// the interval's precision (number_text.h).
 std::string top1_with_interval(const EvaluationRow& row);
+// The decimals top-1 and its changes are shown with: its interval's (2
+// without one).
+int top1_decimals(const EvaluationRow& row);
+// "-0.8": a change in points, with the decimals of `row`'s top-1.
+std::string top1_change_text(double change_points, const EvaluationRow& row);
 
 // "0.003", "<0.001", "0.41 (within noise)": a p-value as the tables show it.
 std::string p_value_text(std::optional<double> p);

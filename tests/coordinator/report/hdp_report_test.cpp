@@ -83,7 +83,7 @@ TEST(HdpReport, TheTableHasOneRowPerHdpEvaluationWithItsLatencyPerDevice) {
   ASSERT_EQ(table.rows.size(), 2u);
   const std::vector<std::string>& heads =
       table.rows[0][2] == kHeads ? table.rows[0] : table.rows[1];
-  EXPECT_EQ(heads[5], "-1.00");  // top-1 vs none, points
+  EXPECT_EQ(heads[5], "-1.0");   // top-1 vs none, points
   EXPECT_EQ(heads[6], "25.0");   // heads pruned
   EXPECT_EQ(heads[7], "0.0");    // blocks pruned
   EXPECT_EQ(heads[9], "25.0");   // attention work skipped

@@ -93,8 +93,8 @@ TEST(AccuracyTable, ShowsPercentagesPointsAndTheDevice) {
   ASSERT_EQ(table.rows.size(), 2u);
   EXPECT_THAT(table.rows[1],
               ElementsAre("fmnist-vit", "pomt:58", "fashion-mnist/test", "10000",
-                          "88.50 [87.86, 89.11]", "-1.50", "", "99.00",
-                          "b1 -15.2% ±0.6, b4 -20.6% ±0.6", "64", "15.00", "-25.0", "cpu-1"));
+                          "88.5 [87.9, 89.1]", "-1.5", "", "99.0", "b1 -15.2% ±0.6, b4 -20.6% ±0.6",
+                          "64", "15.0", "-25.0", "cpu-1"));
 }
 
 // Two evaluations of the same 1,000 images: the difference is tested image
@@ -196,13 +196,13 @@ TEST(ScheduleTable, SavedLatencyAndStepsWithTheSimulatedDeviceMarked) {
   // step, so it promises (8.67/12) x (1 - 21/25) = 11.6%, and saves 2%: flagged.
   EXPECT_THAT(table.rows.at(0),
               ElementsAre("orin (simulated)", "deit-tiny", "1", "reference", "128", "67", "3",
-                          "130", "10.00", "21.00 (at 133)", "25.00", "11.6", "2.0 ±2.0 !",
+                          "130", "10.0", "21.0 (at 133)", "25.0", "11.6", "2.0 ±2.0 !",
                           "128->129 (+11.0 ms), 64->65 (+5.2 ms)", ""));
   // The aligned variant lands below the step: (8.67/12) x (1 - 10/25) = 43.3%.
   EXPECT_THAT(
       table.rows.at(1),
-      ElementsAre("orin (simulated)", "deit-tiny", "1", "aligned", "128", "69", "3", "128", "10.00",
-                  "10.00", "25.00", "43.3", "38.0 ±2.0", "128->129 (+11.0 ms), 64->65 (+5.2 ms)",
+      ElementsAre("orin (simulated)", "deit-tiny", "1", "aligned", "128", "69", "3", "128", "10.0",
+                  "10.0", "25.0", "43.3", "38.0 ±2.0", "128->129 (+11.0 ms), 64->65 (+5.2 ms)",
                   "3 of 40 short of precision, 1 unstable; n* short of precision !"));
   EXPECT_EQ(table.rows.at(2).at(7), "197");  // R past everything: nothing is pruned
   keeps_all.curve_points = 40;
