@@ -7,15 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "coordinator/report/method_plots.h"
 #include "coordinator/report/report_data.h"
 #include "coordinator/report/report_plots.h"
 #include "coordinator/report/report_tables.h"
 
 namespace tailsweep::report {
-
-// none, pomt, topk, tome, random, hdp (HDP alone), pomt+hdp, ... ; "other"
-// for a method this build cannot parse.
-std::string method_family_name(const std::string& method);
 
 // The share of the unpruned model's attention multiply-accumulates that an
 // evaluated method skipped: its token counts' (attention_work_share), and
@@ -34,16 +31,8 @@ Table hdp_table(const std::vector<AccuracyRow>& rows,
 NamedPlot accuracy_vs_attention_plot(const std::string& model,
                                      const std::vector<EvaluationRow>& evaluations);
 
-// Top-1 against the paired latency change on one device and batch (each
-// method's ratio to none in its latency job), one series per family.
-NamedPlot accuracy_vs_paired_latency_plot(const std::string& model, const DeviceRef& device,
-                                          int64_t batch,
-                                          const std::vector<EvaluationRow>& evaluations,
-                                          const std::vector<MethodLatencyRow>& latencies);
-
 // The HDP figures of a report: for every model with an HDP evaluation, the
-// attention plot and one paired-latency plot per device and batch that
-// timed one of its methods.
+// attention plot (the paired-latency plots are every sweep's: method_plots.h).
 std::vector<NamedPlot> hdp_plots(const ReportData& data);
 
 }  // namespace tailsweep::report

@@ -19,11 +19,13 @@ int decimals_for_uncertainty(double half_width, int max_decimals) {
   return std::clamp(significant - 1 - exponent, 0, max_decimals);
 }
 
-std::string latency_ms_text(double ms) {
-  if (!std::isfinite(ms) || ms == 0) return fmt::format("{}", ms);
-  const int exponent = static_cast<int>(std::floor(std::log10(std::abs(ms))));
-  return fmt::format("{:.{}f}", ms, std::max(0, 2 - exponent));
+std::string significant_text(double value, int digits) {
+  if (!std::isfinite(value) || value == 0) return fmt::format("{}", value);
+  const int exponent = static_cast<int>(std::floor(std::log10(std::abs(value))));
+  return fmt::format("{:.{}f}", value, std::max(0, digits - 1 - exponent));
 }
+
+std::string latency_ms_text(double ms) { return significant_text(ms, 3); }
 
 std::optional<double> ratio_ci_half_width_percent(double ratio, const std::optional<double>& low,
                                                   const std::optional<double>& high) {

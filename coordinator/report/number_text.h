@@ -14,9 +14,13 @@ namespace tailsweep::report {
 // that is zero or not finite.
 int decimals_for_uncertainty(double half_width, int max_decimals = 3);
 
-// A latency in ms to three significant digits in fixed notation ("5.59",
-// "23.5", "0.642", "1250"): each point is measured to a 1-3% precision, so
-// a fourth digit would be noise.
+// A value to `digits` significant digits in fixed notation, trailing zeros
+// kept (0.120 stays "0.120"; 1249.6 is "1250").
+std::string significant_text(double value, int digits);
+
+// A latency in ms to three significant digits ("5.59", "23.5", "0.642",
+// "1250"): each point is measured to a 1-3% precision, so a fourth digit
+// would be noise.
 std::string latency_ms_text(double ms);
 
 // "-1.7% ±1.2", "-22% ±7", "+0.4% ±0.5": a paired ratio's change in percent

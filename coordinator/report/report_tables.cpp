@@ -13,6 +13,7 @@
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
 #include "common/model/token_schedule.h"
+#include "coordinator/report/cost_tables.h"
 #include "coordinator/report/hdp_report.h"
 #include "coordinator/report/number_text.h"
 #include "coordinator/report/paper_tables.h"
@@ -509,8 +510,12 @@ Table clustering_latency_table(const std::vector<ClusteringLatencyRow>& rows) {
 std::vector<Table> report_tables(const ReportData& data) {
   std::vector<Table> tables = paper_tables(data);
   if (!data.matched.empty()) tables.push_back(matched_table(data));
+  if (!data.method_latencies.empty()) tables.push_back(throughput_table(data));
   tables.push_back(schedule_table(data.schedules, data.method_latencies));
   tables.push_back(accuracy_table(accuracy_rows(data.evaluations), data.method_latencies));
+  if (!data.evaluations.empty() || !data.method_latencies.empty()) {
+    tables.push_back(cost_table(data));
+  }
   if (!data.measurements.empty()) tables.push_back(measurement_table(data.measurements));
   if (!data.clustering.empty()) tables.push_back(clustering_table(data.clustering));
   if (!data.clustering_latency.empty()) {

@@ -3,6 +3,8 @@
 // paired latency change per device, and the families on shared axes.
 #include "coordinator/report/hdp_report.h"
 
+#include <algorithm>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -104,7 +106,8 @@ TEST(HdpReport, TheTableHasOneRowPerHdpEvaluationWithItsLatencyPerDevice) {
 
 TEST(HdpReport, FiguresPutEveryFamilyOnTheSameAxes) {
   const ReportData data = hdp_sweep();
-  const std::vector<NamedPlot> plots = hdp_plots(data);
+  std::vector<NamedPlot> plots = hdp_plots(data);
+  for (NamedPlot& plot : paired_latency_plots(data)) plots.push_back(std::move(plot));
   std::vector<std::string> names;
   for (const NamedPlot& plot : plots) names.push_back(plot.file_name);
   EXPECT_THAT(names, ElementsAre("accuracy-vs-attention-fmnist-vit.svg",
@@ -117,6 +120,7 @@ TEST(HdpReport, FiguresPutEveryFamilyOnTheSameAxes) {
   // At batch 1 every method was timed: none at 0, the others at their change.
   std::vector<std::pair<std::string, double>> points;
   for (const Series& series : plots[1].plot.series) {
+    if (series.label == "Pareto front") continue;
     for (std::size_t i = 0; i < series.x.size(); ++i) {
       points.emplace_back(series.point_labels[i], series.x[i]);
     }
@@ -133,13 +137,40 @@ TEST(HdpReport, FiguresPutEveryFamilyOnTheSameAxes) {
   }
   // At batch 64 only the HDP setting and the baseline.
   std::size_t at_64 = 0;
-  for (const Series& series : plots[2].plot.series) at_64 += series.x.size();
+  for (const Series& series : plots[2].plot.series) {
+    if (series.label != "Pareto front") at_64 += series.x.size();
+  }
   EXPECT_EQ(at_64, 2u);
 
-  // A sweep without HDP gets none of these.
+  // A sweep without HDP gets no attention figure; the paired ones stay.
   ReportData plain = data;
   plain.evaluations.resize(2);
   EXPECT_TRUE(hdp_plots(plain).empty());
+  EXPECT_EQ(paired_latency_plots(plain).size(), 2u);
+}
+
+// The paired-latency figure draws the Pareto front: the methods no other
+// beats on both latency and top-1, through them in order of latency.
+TEST(HdpReport, ThePairedLatencyFigureDrawsTheParetoFront) {
+  const ReportData data = hdp_sweep();
+  const NamedPlot plot = paired_latency_plots(data).at(0);
+  ASSERT_FALSE(plot.plot.series.empty());
+  const Series& front = plot.plot.series.front();
+  ASSERT_EQ(front.label, "Pareto front");
+  EXPECT_EQ(front.style, SeriesStyle::line);
+  ASSERT_GE(front.x.size(), 2u);
+  EXPECT_TRUE(std::is_sorted(front.x.begin(), front.x.end()));
+  // Every other point is dominated by, or on, the front.
+  for (const Series& series : plot.plot.series) {
+    if (series.label == "Pareto front") continue;
+    for (std::size_t i = 0; i < series.x.size(); ++i) {
+      bool covered = false;
+      for (std::size_t j = 0; j < front.x.size(); ++j) {
+        covered = covered || (front.x[j] <= series.x[i] && front.y[j] >= series.y[i]);
+      }
+      EXPECT_TRUE(covered) << series.point_labels[i];
+    }
+  }
 }
 
 }  // namespace
