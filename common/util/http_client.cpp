@@ -57,6 +57,10 @@ std::string TransportError::hint() const {
     return " (is the coordinator serving plain HTTP? Then use http://; one serving TLS was "
            "started with --tls-cert)";
   }
+  if (https && curl_code_ == CURLE_PEER_FAILED_VERIFICATION) {
+    return " (the coordinator's certificate is not signed by a CA this client trusts: give the "
+           "CA that signed it with --ca-cert)";
+  }
   if (!https && (curl_code_ == CURLE_GOT_NOTHING || curl_code_ == CURLE_RECV_ERROR ||
                  curl_code_ == CURLE_WEIRD_SERVER_REPLY)) {
     return " (is the coordinator serving TLS? Then use https:// and --ca-cert)";
@@ -102,6 +106,8 @@ class HttpClient::Impl {
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_to_string);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, append_to_string);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result.headers);
     if (abort != nullptr) {
       // libcurl calls this about once a second even while nothing arrives,
       // which is as soon as a long-poll ends once *abort is set.

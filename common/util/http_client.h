@@ -25,6 +25,7 @@ struct ClientOptions {
 struct HttpResult {
   long status = 0;
   std::string body;
+  std::string headers = {};  // the response's header lines as received (status line included)
 };
 
 // No HTTP response arrived. The message has curl's reason and the URL, never the token.

@@ -1,11 +1,13 @@
 // tailsweep db migrate: creates the results database or brings its schema up
-// to this binary's version.
+// to this binary's version. tailsweep db backup: an online, checked copy.
 #include <memory>
 #include <string>
 
 #include <fmt/core.h>
 
 #include "coordinator/cli/commands.h"
+#include "coordinator/store/backup.h"
+#include "coordinator/store/migrations.h"
 #include "coordinator/store/store.h"
 
 namespace tailsweep::cli {
@@ -25,11 +27,27 @@ void run_db_migrate(const DbMigrateOptions& options) {
   }
 }
 
+struct DbBackupOptions {
+  std::string database_path;
+  std::string destination_path;
+};
+
+void run_db_backup(const DbBackupOptions& options) {
+  store::Database source(options.database_path, store::OpenOptions{.read_only = true});
+  store::require_tailsweep_database(source);
+  const store::BackupReport report = store::backup_database(source, options.destination_path);
+  fmt::print("{}: {} pages ({:.1f} MB), schema version {}, integrity {}\n",
+             options.destination_path, report.pages, static_cast<double>(report.bytes) / 1e6,
+             report.schema_version, report.integrity);
+}
+
 }  // namespace
 
 void register_db_command(CLI::App& app) {
   CLI::App* db = app.add_subcommand("db", "Manage the results database");
-  db->footer("Example:\n  tailsweep db migrate --db results.db");
+  db->footer(
+      "Examples:\n  tailsweep db migrate --db results.db\n  tailsweep db backup --db results.db "
+      "--to copy.db");
   db->require_subcommand(1);
   auto options = std::make_shared<DbMigrateOptions>();
   CLI::App* migrate =
@@ -37,6 +55,21 @@ void register_db_command(CLI::App& app) {
   migrate->footer("Example:\n  tailsweep db migrate --db results.db");
   migrate->add_option("--db", options->database_path, "the SQLite database file")->required();
   migrate->callback([options] { run_db_migrate(*options); });
+
+  auto backup_options = std::make_shared<DbBackupOptions>();
+  CLI::App* backup = db->add_subcommand(
+      "backup",
+      "Copy the database while the coordinator keeps writing (SQLite's online backup: every "
+      "page as of one moment), check the copy (PRAGMA integrity_check) and only then put it in "
+      "place");
+  backup->footer("Example:\n  tailsweep db backup --db results.db --to backups/results-monday.db");
+  backup->add_option("--db", backup_options->database_path, "the SQLite database file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  backup->add_option("--to", backup_options->destination_path,
+                     "the copy (replaced only by a whole, checked copy)")
+      ->required();
+  backup->callback([backup_options] { run_db_backup(*backup_options); });
 }
 
 }  // namespace tailsweep::cli

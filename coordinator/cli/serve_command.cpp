@@ -2,7 +2,9 @@
 // listens, and serves until SIGINT or SIGTERM.
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
+#include <optional>
 
 #include <fmt/core.h>
 
@@ -10,6 +12,7 @@
 #include "common/util/parse.h"
 #include "common/util/secrets.h"
 #include "coordinator/cli/commands.h"
+#include "coordinator/http/connection_limit.h"
 #include "coordinator/http/server.h"
 #include "coordinator/service/coordinator_service.h"
 #include "coordinator/store/store.h"
@@ -27,7 +30,7 @@ struct ServeOptions {
   double lease_ttl_s = 60;
   double heartbeat_interval_s = 10;
   std::size_t max_body_bytes = 16 << 20;
-  std::size_t max_connections = 4096;
+  std::optional<std::size_t> max_connections;  // default: what the open-file limit allows
   int io_threads = 1;
   int worker_threads = 2;
   std::size_t max_sweep_jobs = coordinator::kDefaultMaxSweepJobs;
@@ -71,7 +74,20 @@ void run_serve(const ServeOptions& options) {
   http::ServerOptions server_options;
   std::tie(server_options.address, server_options.port) = parse_listen(options.listen);
   server_options.max_body_bytes = options.max_body_bytes;
-  server_options.max_connections = options.max_connections;
+  // Each agent holds a connection, and each connection a file descriptor:
+  // the default is what the (raised) open-file limit leaves.
+  const http::OpenFileLimit open_files = http::raise_open_file_limit();
+  const std::size_t fits = http::connections_within(open_files.soft, http::kReservedDescriptors,
+                                                    std::numeric_limits<std::size_t>::max());
+  if (options.max_connections && *options.max_connections > fits) {
+    throw InputError(fmt::format(
+        "--max-connections {} needs about {} open files; this process may open {} (the hard "
+        "limit: raise it with `ulimit -Hn` or LimitNOFILE=)",
+        *options.max_connections, *options.max_connections + http::kReservedDescriptors,
+        open_files.soft));
+  }
+  server_options.max_connections =
+      options.max_connections.value_or(http::connections_within(open_files.soft));
   server_options.io_threads = options.io_threads;
   server_options.worker_threads = options.worker_threads;
   if (!options.tls_cert.empty() || !options.tls_key.empty()) {
@@ -88,11 +104,15 @@ void run_serve(const ServeOptions& options) {
   if (!options.port_file.empty()) {
     std::ofstream(options.port_file) << server.port() << "\n";
   }
-  fmt::print(stderr, "tailsweep: serving {}://{}:{} (database {}, schema v{}{})\n", scheme,
-             server_options.address, server.port(), options.db, migration.to_version,
+  fmt::print(stderr,
+             "tailsweep: serving {}://{}:{} (database {}, schema v{}{}); up to {} connections, "
+             "one per agent (open-file limit {}{})\n",
+             scheme, server_options.address, server.port(), options.db, migration.to_version,
              migration.from_version == migration.to_version
                  ? std::string()
-                 : fmt::format(", migrated from v{}", migration.from_version));
+                 : fmt::format(", migrated from v{}", migration.from_version),
+             server_options.max_connections, open_files.soft,
+             open_files.raised ? ", raised to the hard limit" : "");
   server.run_until_signal();
   fmt::print(stderr, "tailsweep: stopped\n");
 }
@@ -135,8 +155,9 @@ void register_serve_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--max-body-bytes", options->max_body_bytes, "largest request body (413)")
       ->capture_default_str();
-  command->add_option("--max-connections", options->max_connections, "open connections at most")
-      ->capture_default_str();
+  command->add_option("--max-connections", options->max_connections,
+                      "open connections at most, one per agent (default: what the open-file "
+                      "limit, raised to its hard limit, leaves after 64, at most 65536)");
   command->add_option("--io-threads", options->io_threads, "network threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));

@@ -149,7 +149,18 @@ struct SweepStatus {
   std::optional<double> finished_at_s;
   StateCounts jobs;
   std::vector<DeviceJobCounts> per_device;
+  std::vector<std::pair<std::string, StateCounts>> per_kind;  // by kind, alphabetical
   std::vector<FailedJob> failures;  // the first kMaxFailuresListed failed jobs, by id
+};
+
+// One line of the sweep list: what GET /v1/sweeps shows.
+struct SweepSummary {
+  int64_t id = 0;
+  std::string name;
+  std::string state;
+  double created_at_s = 0;
+  std::optional<double> finished_at_s;
+  StateCounts jobs;
 };
 inline constexpr int64_t kMaxFailuresListed = 50;
 
@@ -168,6 +179,9 @@ struct DeviceRow {
   // every agent of the device left cleanly, or it never had one).
   std::optional<double> present_agent_seen_s;
   int64_t active_leases = 0;
+  // Its newest agent's build (empty before any agent registered it).
+  std::string agent_version;
+  std::string agent_git_sha;
 };
 
 // busy (an agent of it holds a lease), online (an agent that has not left
@@ -238,6 +252,8 @@ class Store {
   // Non-terminal jobs become cancelled; a lease held on one turns stale.
   void cancel_sweep(int64_t sweep_id, double now_s);
   SweepStatus sweep_status(int64_t sweep_id);
+  // The newest sweeps first, at most `limit`.
+  std::vector<SweepSummary> sweeps(int64_t limit);
   // Takes the device out of sweep planning and fails its unfinished jobs
   // ("device NAME was retired"), with their dependants; returns how many.
   // InputError for an unknown name.

@@ -38,7 +38,11 @@ std::vector<DeviceRow> Store::devices() {
       "(SELECT count(*) FROM agents a WHERE a.device_id = d.id), d.retired_at, "
       "(SELECT max(a.last_seen) FROM agents a WHERE a.device_id = d.id AND a.left_at IS NULL), "
       "(SELECT count(*) FROM jobs j JOIN agents a ON a.id = j.lease_agent_id "
-      " WHERE j.state = 'leased' AND a.device_id = d.id) "
+      " WHERE j.state = 'leased' AND a.device_id = d.id), "
+      "coalesce((SELECT a.version FROM agents a WHERE a.device_id = d.id ORDER BY a.id DESC "
+      " LIMIT 1), ''), "
+      "coalesce((SELECT a.git_sha FROM agents a WHERE a.device_id = d.id ORDER BY a.id DESC "
+      " LIMIT 1), '') "
       "FROM devices d ORDER BY d.name");
   std::vector<DeviceRow> rows;
   while (query->step()) {
@@ -47,7 +51,8 @@ std::vector<DeviceRow> Store::devices() {
                              query->column_text(5), query->column_double(6),
                              query->column_double(7), query->column_int64(8),
                              query->column_optional_double(9), query->column_optional_double(10),
-                             query->column_int64(11)});
+                             query->column_int64(11), query->column_text(12),
+                             query->column_text(13)});
   }
   return rows;
 }
@@ -117,6 +122,16 @@ SweepStatus Store::sweep_status(int64_t sweep_id) {
     status.per_device.back().jobs[state] += count;
     status.jobs[state] += count;
   }
+  auto per_kind = db_.cached(
+      "SELECT kind, state, count(*) FROM jobs WHERE sweep_id = ? GROUP BY 1, 2 ORDER BY 1");
+  per_kind->bind(1, sweep_id);
+  while (per_kind->step()) {
+    const std::string kind = per_kind->column_text(0);
+    if (status.per_kind.empty() || status.per_kind.back().first != kind) {
+      status.per_kind.emplace_back(kind, zero_counts());
+    }
+    status.per_kind.back().second[per_kind->column_text(1)] += per_kind->column_int64(2);
+  }
   auto failed = db_.cached(fmt::format(
       "SELECT j.id, j.kind, {}, j.attempts, coalesce(j.last_error, 'no error recorded') "
       "FROM jobs j LEFT JOIN devices d ON d.id = j.device_id "
@@ -129,6 +144,31 @@ SweepStatus Store::sweep_status(int64_t sweep_id) {
                                         failed->column_text(4)});
   }
   return status;
+}
+
+std::vector<SweepSummary> Store::sweeps(int64_t limit) {
+  std::vector<SweepSummary> list;
+  {
+    auto sweeps = db_.cached(
+        "SELECT id, name, state, created_at, finished_at FROM sweeps ORDER BY id DESC LIMIT ?");
+    sweeps->bind(1, limit);
+    while (sweeps->step()) {
+      list.push_back(SweepSummary{sweeps->column_int64(0), sweeps->column_text(1),
+                                  sweeps->column_text(2), sweeps->column_double(3),
+                                  sweeps->column_optional_double(4), zero_counts()});
+    }
+  }
+  if (list.empty()) return list;
+  auto counts = db_.cached(
+      "SELECT sweep_id, state, count(*) FROM jobs WHERE sweep_id >= ? GROUP BY 1, 2");
+  counts->bind(1, list.back().id);
+  while (counts->step()) {
+    const int64_t id = counts->column_int64(0);
+    for (SweepSummary& sweep : list) {
+      if (sweep.id == id) sweep.jobs[counts->column_text(1)] += counts->column_int64(2);
+    }
+  }
+  return list;
 }
 
 QueueCounts Store::queue_counts() {

@@ -3,6 +3,7 @@
 // processes on 127.0.0.1 (port 0), with helpers to call the coordinator as
 // an admin and read its database through /v1/sql. Everything started is
 // stopped when the test ends (ChildProcess), and its logs kept for failures.
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -61,25 +62,30 @@ class Fleet : public ::testing::Test {
         10s))
         << testing::slurp(coordinator_->log());
     std::ifstream(port_file) >> port_;
-    url_ = "http://127.0.0.1:" + std::to_string(port_);
+    const bool tls = std::find(extra.begin(), extra.end(), "--tls-cert") != extra.end();
+    url_ = tls ? "https://127.0.0.1:" : "http://127.0.0.1:";
+    url_ += std::to_string(port_);
   }
 
   // wait_s: the agent's long-poll (short, so that tests move on quickly).
   ChildProcess& start_agent(const std::string& name, const std::string& device,
-                            const std::string& wait_s = "2") {
+                            const std::string& wait_s = "2", std::vector<std::string> extra = {}) {
     const auto state = dir_ / ("state-" + name + "-" + std::to_string(agents_.size()));
+    std::vector<std::string> argv = {TAILSWEEP_AGENT_BIN, "run",          "--coordinator",
+                                     url_,                "--enroll-token", kEnroll,
+                                     "--device",          device,          "--name",
+                                     name,                "--state-dir",   state.string(),
+                                     "--threads",         "1",             "--wait-s",
+                                     wait_s};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     agents_.push_back(std::make_unique<ChildProcess>(
-        std::vector<std::string>{TAILSWEEP_AGENT_BIN, "run", "--coordinator", url_,
-                                 "--enroll-token", kEnroll, "--device", device, "--name", name,
-                                 "--state-dir", state.string(), "--threads", "1", "--wait-s",
-                                 wait_s},
-        dir_ / ("agent-" + name + "-" + std::to_string(agents_.size()) + ".log")));
+        argv, dir_ / ("agent-" + name + "-" + std::to_string(agents_.size()) + ".log")));
     return *agents_.back();
   }
 
   HttpResult call(const std::string& method, const std::string& path, const std::string& body,
                   const std::string& token = kAdmin) {
-    HttpClient client(ClientOptions{url_, {}, 2000ms, 10000ms});
+    HttpClient client(ClientOptions{url_, ca_cert_, 2000ms, 10000ms});
     return client.request(method, path, body, token);
   }
   json admin(const std::string& method, const std::string& path, const json& body = nullptr) {
@@ -111,7 +117,10 @@ class Fleet : public ::testing::Test {
   std::string logs() {
     std::string text = "coordinator:\n" + testing::slurp(coordinator_->log());
     for (const auto& agent : agents_) {
-      text += "\n" + agent->log().filename().string() + ":\n" + testing::slurp(agent->log());
+      text += '\n';
+      text += agent->log().filename().string();
+      text += ":\n";
+      text += testing::slurp(agent->log());
     }
     return text;
   }
@@ -137,6 +146,7 @@ class Fleet : public ::testing::Test {
   int starts_ = 0;
   uint16_t port_ = 0;
   std::string url_;
+  std::string ca_cert_;  // the admin's CA file against a TLS coordinator
 };
 
 }  // namespace tailsweep::e2e

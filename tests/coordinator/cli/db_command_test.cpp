@@ -86,10 +86,38 @@ TEST(IdArguments, AnIdPastInt64IsRefusedNotClamped) {
   }
 }
 
+TEST(DbBackupCommand, CopiesAndChecksAndRefusesWhatIsNoCopy) {
+  const testing::TempDir dir("tailsweep-cli-db");
+  const std::string db = (dir / "results.db").string();
+  ASSERT_EQ(run_command(migrate(db)).exit_code, 0);
+  const std::string backup = std::string(TAILSWEEP_BIN) + " db backup --db " + shell_quote(db);
+  const auto copied = run_command(backup + " --to " + shell_quote((dir / "copy.db").string()));
+  ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  EXPECT_THAT(copied.out, HasSubstr("integrity ok"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "copy.db.partial"));
+  const auto read = run_command(std::string(TAILSWEEP_BIN) + " sql 'SELECT count(*) FROM job_view' --db " +
+                                shell_quote((dir / "copy.db").string()));
+  EXPECT_EQ(read.exit_code, 0) << read.err;  // the copy is a database at this schema
+
+  const auto itself = run_command(backup + " --to " + shell_quote(db));
+  EXPECT_EQ(itself.exit_code, 2);
+  EXPECT_THAT(itself.err, HasSubstr("is the database itself"));
+  std::ofstream(dir / "plain.txt") << "not a database";
+  const auto plain = run_command(std::string(TAILSWEEP_BIN) + " db backup --db " +
+                                 shell_quote((dir / "plain.txt").string()) + " --to " +
+                                 shell_quote((dir / "x.db").string()));
+  EXPECT_EQ(plain.exit_code, 2);
+  EXPECT_THAT(plain.err, HasSubstr("not a tailsweep database"));
+  const auto unwritable =
+      run_command(backup + " --to " + shell_quote("/nonexistent-dir/copy.db"));
+  EXPECT_EQ(unwritable.exit_code, 2);
+  EXPECT_THAT(unwritable.err, HasSubstr("/nonexistent-dir/copy.db"));
+}
+
 // Every command's --help ends with at least one example.
 TEST(Help, EveryCommandShowsAnExample) {
   for (const char* command :
-       {"", "tokens", "db", "db migrate", "serve", "schedule", "schedule pomt", "sweep",
+       {"", "tokens", "db", "db migrate", "db backup", "serve", "schedule", "schedule pomt", "sweep",
         "sweep create", "sweep status", "sweep wait", "sweep cancel", "devices", "devices retire",
         "sql", "report", "compare"}) {
     const auto help = run_command(std::string(TAILSWEEP_BIN) + " " + command + " --help");

@@ -1,7 +1,10 @@
 #include "coordinator/store/migrations.h"
 
 #include <array>
+#include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -87,6 +90,77 @@ TEST_F(MigrationsTest, EveryViewFollowsTheNamingRuleAndStartsWithTheSameFourColu
   EXPECT_EQ(count(db, "SELECT count(*) FROM pragma_table_info('curve')"), 35);
   EXPECT_EQ(count(db, "SELECT count(*) FROM pragma_table_info('accuracy_table')"), 13);
   EXPECT_EQ(count(db, "SELECT count(*) FROM pragma_table_info('job_overview')"), 15);
+}
+
+// An upgrade with results in the database: one written by schema 9 (the
+// version before views composed) is migrated by this binary with every row
+// kept, the files' integrity intact, and the new views showing the old rows.
+TEST_F(MigrationsTest, AVersionNineDatabaseWithResultsIsMigratedWithNothingLost) {
+  {
+    Database db = open();
+    apply_migrations(db, embedded_migrations().first(9));
+    ASSERT_EQ(db.user_version(), 9);
+    db.execute_script(R"sql(
+      INSERT INTO devices (id, name, kind, simulated, first_seen, last_seen)
+        VALUES (1, 'cpu-1', 'cpu', 0, 1, 1), (2, 'nano', 'sim', 1, 1, 1);
+      INSERT INTO agents (id, device_id, token_hash, version, git_sha, registered_at, last_seen)
+        VALUES (1, 1, printf('%064d', 1), '0.1.0', 'abc', 1, 1);
+      INSERT INTO sweeps (id, name, spec, state, created_at, finished_at)
+        VALUES (1, 'old', '{}', 'done', 1, 2);
+      INSERT INTO jobs (id, sweep_id, kind, runner, device_id, spec, state, created_at, updated_at)
+        VALUES (1, 1, 'profile', 'agent', 1, '{"model": "deit-tiny", "batches": [1]}', 'done', 1, 2),
+               (2, 1, 'eval', 'agent', 1, '{"model": "deit-tiny"}', 'done', 1, 2),
+               (3, 1, 'eval', 'agent', 1, '{"model": "deit-tiny"}', 'done', 1, 2),
+               (4, 1, 'schedule', 'coordinator', 1, '{"model": "deit-tiny"}', 'done', 1, 2);
+      INSERT INTO results (id, job_id, agent_id, device_id, received_at, body, body_sha256)
+        VALUES (1, 1, 1, 1, 2, '{}', printf('%064d', 0)), (2, 2, 1, 1, 2, '{}', printf('%064d', 0)),
+               (3, 3, 1, 1, 2, '{}', printf('%064d', 0));
+      INSERT INTO curve_points (id, result_id, job_id, device_id, model, mode, batch, tokens,
+          median_ms, p5_ms, p25_ms, p75_ms, p95_ms, mean_ms, stddev_ms, mad_ms, samples, stable,
+          reached_precision, raw_ms)
+        VALUES (1, 1, 1, 1, 'deit-tiny', 'model', 1, 128, 10, 9, 9.5, 10.5, 11, 10, 0.5, 0.2, 10, 1, 1, '[10]'),
+               (2, 1, 1, 1, 'deit-tiny', 'model', 1, 197, 20, 19, 19.5, 20.5, 21, 20, 0.5, 0.2, 10, 1, 1, '[20]');
+      INSERT INTO power (curve_point_id, null_reason) VALUES (1, 'no sensor'), (2, 'no sensor');
+      INSERT INTO evaluations (id, result_id, job_id, device_id, model, dataset, split, images,
+          method, batch, top1, top5)
+        VALUES (1, 2, 2, 1, 'deit-tiny', 'fashion-mnist', 'test', 100, 'none', 8, 0.9, 1),
+               (2, 3, 3, 1, 'deit-tiny', 'fashion-mnist', 'test', 100, 'pomt:58', 8, 0.85, 1);
+      INSERT INTO schedules (sweep_id, job_id, device_id, model, batch, alpha, tokens_total,
+          n_star, r, layer, source_job_ids, created_at)
+        VALUES (1, 4, 1, 'deit-tiny', 1, 0.5, 197, 137, 58, 3, '[1]', 2);
+    )sql");
+  }
+  const std::vector<std::string> tables = {"devices",      "agents",      "sweeps",
+                                           "jobs",         "results",     "curve_points",
+                                           "power",        "evaluations", "schedules"};
+  std::map<std::string, int64_t> before;
+  {
+    Database db = open();
+    for (const std::string& table : tables) before[table] = count(db, "SELECT count(*) FROM " + table);
+  }
+  const MigrationReport report = Store::migrate(path());
+  EXPECT_EQ(report.from_version, 9);
+  EXPECT_EQ(report.to_version, binary_schema_version());
+  Database db = open();
+  for (const std::string& table : tables) {
+    EXPECT_EQ(count(db, "SELECT count(*) FROM " + table), before[table]) << table;
+  }
+  auto integrity = db.prepare("PRAGMA integrity_check");
+  ASSERT_TRUE(integrity.step());
+  EXPECT_EQ(integrity.column_text(0), "ok");
+  EXPECT_EQ(count(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+  // The new views show the old rows, with their sweep; the old names still answer.
+  EXPECT_EQ(count(db, "SELECT count(*) FROM curve_view WHERE sweep_id = 1"), 2);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM curve"), 2);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM schedule_view WHERE method = 'pomt:58' AND "
+                      "abs(top1 - 0.85) < 1e-12"),
+            1);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM accuracy_view WHERE method = 'pomt:58' AND "
+                      "abs(top1_change_points + 5) < 1e-9"),
+            1);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM accuracy_table"), 2);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM job_overview"), 4);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM step_view"), 0);  // not found again for old results
 }
 
 TEST_F(MigrationsTest, ARepeatedRunChangesNothing) {
