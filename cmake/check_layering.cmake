@@ -19,7 +19,7 @@ set(ALLOWED_agent/fleet      "common/util/;common/wire/;tailsweep/")
 set(ALLOWED_agent/cli        "common/;tailsweep/;analysis/;agent/")
 set(ALLOWED_coordinator/http "common/util/;common/wire/")
 set(ALLOWED_coordinator/store   "common/;tailsweep/;analysis/")
-set(ALLOWED_coordinator/service "common/;tailsweep/;analysis/;coordinator/store/;coordinator/http/")
+set(ALLOWED_coordinator/service "common/;tailsweep/;analysis/;coordinator/store/;coordinator/http/;coordinator/report/")
 set(ALLOWED_coordinator/report  "common/;tailsweep/;analysis/;coordinator/store/")
 set(ALLOWED_coordinator/cli     "common/;tailsweep/;analysis/;coordinator/")
 # <library>            the only folders whose files may include it

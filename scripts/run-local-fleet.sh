@@ -11,18 +11,22 @@
 #      (and evaluated), the baseline on weights clustered to 16, 64 and 256
 #      shared values per matrix (evaluated, and timed against the dense model
 #      in the same rounds on every device), and deit-tiny curves,
-#   4. shows progress, renders the tables and plots (tailsweep report), prints
-#      the tables, and stops everything it started.
-#   scripts/run-local-fleet.sh [--out results/local-fleet] [--spec FILE]
+#   4. shows progress (and the dashboard's URL), renders the tables and plots
+#      (tailsweep report), prints the tables, and stops everything it started
+#      (with --keep, the coordinator and agents stay up for browsing until
+#      Ctrl-C).
+#   scripts/run-local-fleet.sh [--out results/local-fleet] [--spec FILE] [--keep]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=results/local-fleet
 SPEC=examples/sweeps/local-fleet.json
+KEEP=0
 while (($#)); do
   case $1 in
     --out) OUT=$2; shift 2 ;;
     --spec) SPEC=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --keep) KEEP=1; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "run-local-fleet: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -78,6 +82,9 @@ echo "== submitting $SPEC" >&2
 SWEEP=$("$BIN/tailsweep" sweep create "$SPEC" "${CONNECT[@]}" "${ADMIN[@]}" --json |
         /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["sweep_id"])')
 STARTED=$(date +%s)
+# The admin token is in a file of this run's temporary folder; it is never
+# put in the URL (the dashboard asks for it: docs/dashboard.md).
+echo "== dashboard: $URL/ (log in with the admin token in $WORK/admin.token)" >&2
 if ! "$BIN/tailsweep" sweep wait "$SWEEP" "${CONNECT[@]}" "${ADMIN[@]}"; then
   echo "run-local-fleet: the sweep did not finish cleanly; the agents' logs:" >&2
   tail -n 5 "$WORK"/agent-*.log >&2
@@ -89,3 +96,9 @@ cat "$OUT/tables.md"
 # The database stays out of git (it holds every raw sample); the report,
 # its CSVs and plots are the committed artifacts.
 echo "results written to $OUT/ (database: $DB)" >&2
+if ((KEEP)); then
+  echo "== --keep: the coordinator and agents stay up; dashboard: $URL/ (admin token:" \
+    "$WORK/admin.token). Ctrl-C stops them." >&2
+  trap 'exit 0' INT TERM
+  while sleep 3600; do :; done
+fi

@@ -19,8 +19,8 @@ PACKAGES=(
   # the coordinator: HTTP on Boost.Beast/Asio, TLS and hashing from OpenSSL,
   # SQLite; the agent's client: libcurl
   libboost-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev sqlite3
-  # tests
-  libgtest-dev libgmock-dev
+  # tests; the dashboard's browser test (headless Chromium through Selenium)
+  libgtest-dev libgmock-dev chromium chromium-driver python3-selenium
   # bench/ and the main job compare against PyTorch eager
   python3 python3-torch
 )

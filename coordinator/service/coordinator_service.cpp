@@ -11,6 +11,7 @@
 #include "common/wire/protocol.h"
 #include "common/wire/strict_json.h"
 #include "coordinator/http/prometheus.h"
+#include "coordinator/service/route_helpers.h"
 #include "coordinator/service/sweep_plan.h"
 #include "coordinator/store/read_only_query.h"
 
@@ -35,21 +36,6 @@ json parse_body(const http::Request& request) {
   } catch (const InputError& error) {
     throw ApiError(ErrorCode::kInvalidJson, error.what());
   }
-}
-
-int64_t path_id(const http::Request& request, const char* name) {
-  const auto value = parse_integer(request.path_params.at(name));
-  if (!value || *value < 1) {
-    throw ApiError(ErrorCode::kNotFound,
-                   fmt::format("'{}' is not an id", request.path_params.at(name)));
-  }
-  return *value;
-}
-
-json state_counts(const store::StateCounts& counts) {
-  json out = json::object();
-  for (const auto& [state, count] : counts) out[state] = count;
-  return out;
 }
 
 }  // namespace
@@ -373,6 +359,10 @@ http::Response CoordinatorService::sweep_status(const http::Request& request) {
                        {"device", device.device},
                        {"jobs", state_counts(device.jobs)}});
   }
+  json kinds = json::array();
+  for (const auto& [kind, counts] : status.per_kind) {
+    kinds.push_back({{"kind", kind}, {"jobs", state_counts(counts)}});
+  }
   json failures = json::array();
   for (const store::FailedJob& failed : status.failures) {
     failures.push_back({{"job_id", failed.job_id},
@@ -389,6 +379,7 @@ http::Response CoordinatorService::sweep_status(const http::Request& request) {
             {"finished_at_s", status.finished_at_s ? json(*status.finished_at_s) : json(nullptr)},
             {"jobs", state_counts(status.jobs)},
             {"devices", devices},
+            {"kinds", kinds},
             {"failures", failures}});
 }
 
@@ -423,6 +414,8 @@ http::Response CoordinatorService::devices(const http::Request& request) {
                    {"active_leases", row.active_leases},
                    {"tags", json::parse(row.tags_json)},
                    {"agents", row.agents},
+                   {"agent_version", row.agent_version},
+                   {"agent_git_sha", row.agent_git_sha},
                    {"first_seen_s", row.first_seen_s},
                    {"last_seen_s", row.last_seen_s},
                    {"facts", json::parse(row.facts_json)}});

@@ -74,6 +74,11 @@ class CoordinatorService {
   void cancel_sweep(http::Request request, http::Responder responder);
   http::Response sweep_status(const http::Request& request);
   http::Response devices(const http::Request& request);
+  // The dashboard (dashboard_routes.cpp).
+  http::Response dashboard_page(const http::Request& request);
+  http::Response dashboard_asset(const http::Request& request);
+  http::Response sweeps(const http::Request& request);
+  http::Response sweep_report(const http::Request& request);
   void sql(http::Request request, http::Responder responder);
   http::Response run_sql(const http::Request& request);
 

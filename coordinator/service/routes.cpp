@@ -25,6 +25,9 @@ http::Router CoordinatorService::router() {
   };
   router.add_sync("GET", "/healthz", sync(&CoordinatorService::healthz));
   router.add_sync("GET", "/metrics", sync(&CoordinatorService::metrics));
+  // the dashboard's page and assets (no token: they hold none; docs/dashboard.md)
+  router.add_sync("GET", "/", sync(&CoordinatorService::dashboard_page));
+  router.add_sync("GET", "/assets/{name}", sync(&CoordinatorService::dashboard_asset));
   // agents
   router.add("POST", "/v1/agents/register", async(&CoordinatorService::register_agent));
   router.add("POST", "/v1/lease", async(&CoordinatorService::lease));
@@ -34,7 +37,9 @@ http::Router CoordinatorService::router() {
   router.add("POST", "/v1/agents/goodbye", async(&CoordinatorService::agent_goodbye));
   // users (admin token)
   router.add("POST", "/v1/sweeps", async(&CoordinatorService::create_sweep));
+  router.add_sync("GET", "/v1/sweeps", sync(&CoordinatorService::sweeps));
   router.add_sync("GET", "/v1/sweeps/{id}", sync(&CoordinatorService::sweep_status));
+  router.add_sync("GET", "/v1/sweeps/{id}/report", sync(&CoordinatorService::sweep_report));
   router.add("POST", "/v1/sweeps/{id}/cancel", async(&CoordinatorService::cancel_sweep));
   router.add_sync("GET", "/v1/devices", sync(&CoordinatorService::devices));
   router.add("POST", "/v1/devices/{name}/retire", async(&CoordinatorService::retire_device));
