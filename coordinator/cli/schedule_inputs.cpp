@@ -129,23 +129,8 @@ LatencyInput latency_from_profile(const std::string& path, const nlohmann::json&
   }
   // Paired with its reference where measured in rounds, as the coordinator
   // reads the same curve from the database.
-  std::vector<schedule::PairedPoint> paired;
-  for (const protocol::ProfilePoint& point : body.points) {
-    if (point.batch != *batch) continue;
-    schedule::PairedPoint row;
-    row.measured = {point.tokens, point.median_ms,
-                    point.median_ci95_low_ms.value_or(point.median_ms),
-                    point.median_ci95_high_ms.value_or(point.median_ms)};
-    if (point.ratio) {
-      row.ratio = point.ratio->median;
-      row.ratio_ci_low = point.ratio->ci95_low;
-      row.ratio_ci_high = point.ratio->ci95_high;
-      row.ratio_to_tokens = point.ratio->to_tokens;
-    }
-    paired.push_back(row);
-  }
   LatencyInput input;
-  input.points = schedule::paired_curve(paired);
+  input.points = store::paired_latency_curve(body, *batch);
   if (body.shape) input.model_tokens = body.shape->tokens;
   input.source = fmt::format("{} (profile of {}, batch {})", path, body.model, *batch);
   return input;

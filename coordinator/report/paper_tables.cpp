@@ -274,7 +274,8 @@ Table paper_table(const ReportData& data, const std::string& model, int64_t batc
     }
     fixed.insert({method_rank(row.method), row.method});
   }
-  for (const auto& [rank, method] : fixed) {
+  for (const auto& ranked : fixed) {
+    const std::string& method = ranked.second;  // not a structured binding: clang 14 captures it
     rows.push_back(
         {method, [method](const DeviceRef&) { return std::optional<std::string>(method); }});
   }

@@ -28,6 +28,26 @@ std::vector<schedule::LatencyPoint> paired_latency_curve(Database& db, int64_t j
   return schedule::paired_curve(points);
 }
 
+std::vector<schedule::LatencyPoint> paired_latency_curve(const protocol::ProfileBody& body,
+                                                         int64_t batch) {
+  std::vector<schedule::PairedPoint> points;
+  for (const protocol::ProfilePoint& point : body.points) {
+    if (point.batch != batch) continue;
+    schedule::PairedPoint paired;
+    paired.measured = {point.tokens, point.median_ms,
+                       point.median_ci95_low_ms.value_or(point.median_ms),
+                       point.median_ci95_high_ms.value_or(point.median_ms)};
+    if (point.ratio) {
+      paired.ratio = point.ratio->median;
+      paired.ratio_ci_low = point.ratio->ci95_low;
+      paired.ratio_ci_high = point.ratio->ci95_high;
+      paired.ratio_to_tokens = point.ratio->to_tokens;
+    }
+    points.push_back(paired);
+  }
+  return schedule::paired_curve(points);
+}
+
 std::vector<schedule::CurvePoint> accuracy_curve(Database& db, int64_t job_id) {
   std::vector<schedule::CurvePoint> curve;
   auto statement =

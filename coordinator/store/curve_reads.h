@@ -9,6 +9,7 @@
 
 #include "analysis/latency_steps.h"
 #include "analysis/pomt_schedule.h"
+#include "common/wire/result_document.h"
 #include "coordinator/store/sqlite.h"
 
 namespace tailsweep::store {
@@ -18,6 +19,12 @@ namespace tailsweep::store {
 // paired ratio times its reference's median, so the machine's drift between
 // rounds cancels; a point without a ratio stays as measured.
 std::vector<schedule::LatencyPoint> paired_latency_curve(Database& db, int64_t job_id,
+                                                         int64_t batch);
+
+// One batch of a profile document's curve on its reference's scale, as
+// paired_latency_curve reads the same points back from the database (the
+// agent's file, or a result as it arrives).
+std::vector<schedule::LatencyPoint> paired_latency_curve(const protocol::ProfileBody& body,
                                                          int64_t batch);
 
 // An accuracy_curve job's A(n), top-1 as a fraction, ascending in tokens.

@@ -1,7 +1,7 @@
 #include "coordinator/store/result_ingest.h"
 
 #include <algorithm>
-#include <map>
+#include <set>
 #include <vector>
 
 #include <fmt/core.h>
@@ -10,6 +10,7 @@
 #include "analysis/latency_steps.h"
 #include "common/util/errors.h"
 #include "common/util/sha256.h"
+#include "coordinator/store/curve_reads.h"
 
 namespace tailsweep::store {
 namespace {
@@ -125,23 +126,11 @@ void insert_measurement(Database& db, const ResultTarget& target, const Measurem
 // The steps of each batch's curve, found on the paired curve with the rules
 // the report and the schedule use, so that step_view agrees with both.
 void insert_latency_steps(Database& db, const ResultTarget& target, const ProfileBody& body) {
-  std::map<int64_t, std::vector<schedule::PairedPoint>> by_batch;
-  for (const ProfilePoint& point : body.points) {
-    schedule::PairedPoint paired;
-    paired.measured = {point.tokens, point.median_ms,
-                       point.median_ci95_low_ms.value_or(point.median_ms),
-                       point.median_ci95_high_ms.value_or(point.median_ms)};
-    if (point.ratio) {
-      paired.ratio = point.ratio->median;
-      paired.ratio_ci_low = point.ratio->ci95_low;
-      paired.ratio_ci_high = point.ratio->ci95_high;
-      paired.ratio_to_tokens = point.ratio->to_tokens;
-    }
-    by_batch[point.batch].push_back(paired);
-  }
-  for (const auto& [batch, points] : by_batch) {
+  std::set<int64_t> batches;
+  for (const ProfilePoint& point : body.points) batches.insert(point.batch);
+  for (const int64_t batch : batches) {
     for (const schedule::LatencyStep& step :
-         schedule::find_latency_steps(schedule::paired_curve(points))) {
+         schedule::find_latency_steps(paired_latency_curve(body, batch))) {
       auto statement = db.cached(
           "INSERT INTO latency_steps (result_id, job_id, device_id, model, mode, batch, "
           "tokens_below, tokens_above, below_ms, above_ms, height_ms, height_fraction, "
