@@ -42,6 +42,10 @@ GridMismatch grid_mismatch(std::span<const CurvePoint> latency_ms,
 TokensTotal resolve_tokens_total(std::optional<int64_t> option, std::optional<int64_t> model_tokens,
                                  std::span<const CurvePoint> latency_ms,
                                  std::span<const CurvePoint> accuracy) {
+  if (latency_ms.empty() || accuracy.empty()) {
+    throw InputError(latency_ms.empty() ? "the latency curve has no points"
+                                        : "the accuracy curve has no points");
+  }
   int64_t largest = 0;
   for (const CurvePoint& point : latency_ms) largest = std::max(largest, point.tokens);
   for (const CurvePoint& point : accuracy) largest = std::max(largest, point.tokens);

@@ -11,9 +11,10 @@ time cap, on CPU agents of this machine; a fresh database each):
                again on the same database and port, --coordinator-kills times.
 For each: jobs planned and done, results stored, results the agents were told
 were accepted (their log: "job N: posted: accepted"), lost (acknowledged but
-not stored), duplicated (more than one stored result for a job, or a job
-done without one), and the time against the baseline. The target is 0 lost
-and 0 duplicated. Exits 1 when a run misses it.
+not stored, or a job done without its result), duplicated (a job whose stored
+rows are not exactly one result's: 3 curve points and one measurement run),
+and the time against the baseline. The target is 0 lost and 0 duplicated.
+Exits 1 when a run misses it, or ended before all its kills were done.
 
   bench/soak.py [--quick] [--agent-kills 20] [--coordinator-kills 10] [--out FILE]
 --quick (CI): 5 agent kills and 3 coordinator kills on a smaller sweep.
@@ -175,9 +176,14 @@ def run_once(name, args, work, agent_kills=0, coordinator_kills=0):
         stored = {row[0] for row in db.execute(
             "SELECT r.job_id FROM results r JOIN jobs j ON j.id = r.job_id WHERE j.sweep_id = ?",
             (sweep,))}
-        per_job = db.execute(
-            "SELECT count(*) FROM (SELECT job_id FROM results GROUP BY job_id HAVING count(*) > 1)"
-        ).fetchone()[0]
+        # results.job_id is unique, so a result stored twice would show in its
+        # rows: every job's curve has exactly 3 points (tokens 2, 9, 17) and one
+        # measurement run.
+        duplicated = db.execute(
+            "SELECT count(*) FROM jobs j WHERE j.sweep_id = ? AND j.state = 'done' AND "
+            "((SELECT count(*) FROM curve_points c WHERE c.job_id = j.id) <> 3 OR "
+            " (SELECT count(*) FROM measurement_runs m WHERE m.job_id = j.id) <> 1)",
+            (sweep,)).fetchone()[0]
         done_without = db.execute(
             "SELECT count(*) FROM jobs j WHERE j.sweep_id = ? AND j.state = 'done' AND "
             "NOT EXISTS (SELECT 1 FROM results r WHERE r.job_id = j.id)", (sweep,)).fetchone()[0]
@@ -186,7 +192,8 @@ def run_once(name, args, work, agent_kills=0, coordinator_kills=0):
         return {"run": name, "state": state, "agent_kills": kills["agent"],
                 "coordinator_kills": kills["coordinator"], "planned": planned, "done": done or 0,
                 "stored": len(stored), "acknowledged": len(acknowledged),
-                "lost": len(acknowledged - stored), "duplicated": per_job + done_without,
+                "lost": len(acknowledged - stored) + done_without, "duplicated": duplicated,
+                "kills_asked": agent_kills + coordinator_kills,
                 "integrity": integrity, "seconds": elapsed}
     finally:
         run.stop()
@@ -238,8 +245,10 @@ def main():
     if args.out:
         with open(args.out, "w") as out:
             out.write(text)
+    # A sweep that ended before its kills were done proves less than it says.
     failed = [r for r in rows if r["lost"] or r["duplicated"] or r["done"] != r["planned"]
-              or r["integrity"] != "ok"]
+              or r["integrity"] != "ok"
+              or r["agent_kills"] + r["coordinator_kills"] < r["kills_asked"]]
     if failed:
         print("soak: FAILED: " + ", ".join(r["run"] for r in failed), file=sys.stderr)
         return 1

@@ -141,19 +141,21 @@ async function login(event) {
 
 // ---- views ----
 
+// What each device's curves say of its power sensor: read once a minute, not
+// on every poll (it scans the curves).
+let powerCache = { at: 0, of: {} };
+async function powerSensors() {
+  if (Date.now() - powerCache.at < 60000) return powerCache.of;
+  const power = await sql('SELECT device, max(power_null_reason), max(average_w) FROM curve_view ' +
+                          "WHERE mode = 'model' GROUP BY device");
+  const of = {};
+  for (const [name, reason, watts] of power.rows) of[name] = watts !== null ? 'measured' : (reason || '');
+  powerCache = { at: Date.now(), of };
+  return of;
+}
+
 async function fleetView(root) {
-  const [devices, agents, power] = await Promise.all([
-    api('GET', '/v1/devices'),
-    sql('SELECT d.name, a.version, a.git_sha FROM agents a JOIN devices d ON d.id = a.device_id ' +
-        'ORDER BY a.id'),
-    sql('SELECT device, max(power_null_reason), max(average_w) FROM curve_view GROUP BY device'),
-  ]);
-  const agentOf = {};
-  for (const [name, version, sha] of agents.rows) agentOf[name] = `${version} (${sha.slice(0, 12)})`;
-  const powerOf = {};
-  for (const [name, reason, watts] of power.rows) {
-    powerOf[name] = watts !== null ? 'measured' : (reason || '');
-  }
+  const [devices, powerOf] = await Promise.all([api('GET', '/v1/devices'), powerSensors()]);
   const list = devices.devices.slice().sort((a, b) =>
     (a.simulated - b.simulated) || a.name.localeCompare(b.name));
   const offline = list.filter((d) => d.state === 'offline').length;
@@ -173,7 +175,7 @@ async function fleetView(root) {
           el('span', { class: 'badge ' + (d.simulated ? 'simulated' : 'real') },
              d.simulated ? 'SIMULATED' : 'real'),
           el('span', { class: 'state-' + d.state }, d.state), ago(d.last_seen_s),
-          agentOf[d.name] || '', fact('device_model'), fact('l4t_release'), fact('nvpmodel_mode'),
+          d.agent_version ? `${d.agent_version} (${d.agent_git_sha.slice(0, 12)})` : '', fact('device_model'), fact('l4t_release'), fact('nvpmodel_mode'),
           fact('clocks_pinned'), gpu,
           d.simulated ? el('span', { class: 'muted' }, 'none (simulated)') : (powerOf[d.name] || '')];
       }),
@@ -298,7 +300,7 @@ async function curvesView(root, id) {
   const [curves, steps, schedules, accuracy] = await Promise.all([
     sql(`SELECT device, simulated, model, batch, tokens, median_ms, median_ci95_low_ms, median_ci95_high_ms
          FROM curve_view WHERE sweep_id = ${n} AND mode = 'model' ORDER BY model, batch, simulated, device, tokens`),
-    sql(`SELECT device, model, batch, tokens_below, tokens_above, height_ms FROM step_view WHERE sweep_id = ${n}`),
+    sql(`SELECT device, model, batch, tokens_below, tokens_above, height_ms FROM step_view WHERE sweep_id = ${n} AND mode = 'model'`),
     sql(`SELECT device, model, batch, variant, n_star, method FROM schedule_view WHERE sweep_id = ${n}`),
     sql(`SELECT p.model, p.dataset, p.tokens, p.top1 FROM accuracy_points p JOIN jobs j ON j.id = p.job_id
          WHERE j.sweep_id = ${n} ORDER BY p.model, p.dataset, p.tokens`),
@@ -430,16 +432,29 @@ function route() {
   return { name: VIEWS[name] ? name : 'fleet', arg };
 }
 
+// Each view renders into a detached element, shown only if the user is still
+// on that view when it is ready: a slow answer never overwrites a newer page.
+let generation = 0;
+
 async function refresh() {
   if (!sessionStorage.getItem(TOKEN_KEY)) return;
+  const mine = generation;
   const { name, arg } = route();
-  const root = document.getElementById('view');
+  const staging = el('div', {});
   try {
-    await VIEWS[name](root, arg);
+    await VIEWS[name](staging, arg);
+    if (mine !== generation) return;
+    document.getElementById('view').replaceChildren(...staging.childNodes);
     setStatus('updated ' + new Date().toLocaleTimeString());
   } catch (error) {
-    if (error.status !== 401) setStatus('error: ' + error.message);
+    if (mine === generation && error.status !== 401) setStatus('error: ' + error.message);
   }
+}
+
+// The next poll is planned when this one is done, so slow answers never pile up.
+async function poll(mine) {
+  await refresh();
+  if (mine === generation) pollTimer = setTimeout(() => poll(mine), POLL_MS);
 }
 
 function show() {
@@ -448,15 +463,16 @@ function show() {
   document.getElementById('view').hidden = !loggedIn;
   document.getElementById('nav').hidden = !loggedIn;
   document.getElementById('logout').hidden = !loggedIn;
-  clearInterval(pollTimer);
+  clearTimeout(pollTimer);
+  const mine = ++generation;
   if (!loggedIn) return;
   const { name } = route();
   for (const link of document.querySelectorAll('nav a')) {
     link.classList.toggle('active', link.dataset.view === name ||
                                     (name === 'sweep' && link.dataset.view === 'sweeps'));
   }
-  refresh();
-  if (POLLED.has(name)) pollTimer = setInterval(refresh, POLL_MS);
+  if (POLLED.has(name)) poll(mine);
+  else refresh();
 }
 
 document.getElementById('login-form').addEventListener('submit', login);

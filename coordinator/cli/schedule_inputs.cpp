@@ -97,7 +97,9 @@ double required(const CsvTable& table, std::size_t row, const std::string& colum
 
 int64_t tokens_of(const CsvTable& table, std::size_t row, const std::string& path) {
   const double tokens = required(table, row, "tokens", path);
-  if (tokens != static_cast<double>(static_cast<int64_t>(tokens)) || tokens < 1) {
+  // Range first: casting 1e300 or NaN to an integer is undefined.
+  if (!(tokens >= 1 && tokens <= 1e9) ||
+      tokens != static_cast<double>(static_cast<int64_t>(tokens))) {
     throw InputError(fmt::format("{}:{}: tokens {} is not a positive whole number", path,
                                  table.line_numbers[row], tokens));
   }
@@ -143,11 +145,23 @@ LatencyInput read_latency_file(const std::string& path, std::optional<int64_t> b
   if (is_json(path, text)) {
     return latency_from_profile(path, parse_strict_json(text, path), batch);
   }
+  if (batch) {
+    throw InputError(
+        fmt::format("{}: --batch chooses a batch of a profile JSON (or, with --db, "
+                    "of the database); a CSV holds one curve",
+                    path));
+  }
   const CsvTable table = read_csv(
       path, text, {"tokens,latency_ms", "tokens,median_ms,median_ci95_low_ms,median_ci95_high_ms"});
   const bool report = table.columns.size() == 4;
   LatencyInput input;
-  input.source = fmt::format("{} ({})", path, report ? "the report's CSV" : "CSV");
+  // The report's CSV holds the measured medians; the coordinator's schedule
+  // (and --db, and a profile JSON here) use the paired curve, which cancels
+  // drift between rounds: on a drifting machine the two can differ.
+  input.source = fmt::format("{} ({})", path,
+                             report ? "the report's CSV: measured medians, not the paired curve "
+                                      "the coordinator's schedule uses"
+                                    : "CSV");
   for (std::size_t row = 0; row < table.rows.size(); ++row) {
     const double median = required(table, row, report ? "median_ms" : "latency_ms", path);
     schedule::LatencyPoint point{tokens_of(table, row, path), median, median, median};

@@ -76,18 +76,24 @@ void run_serve(const ServeOptions& options) {
   server_options.max_body_bytes = options.max_body_bytes;
   // Each agent holds a connection, and each connection a file descriptor:
   // the default is what the (raised) open-file limit leaves.
+  // Besides the fixed reserve, each thread may hold a database connection
+  // (with its WAL and shared memory): the I/O, worker and two SQL threads.
   const http::OpenFileLimit open_files = http::raise_open_file_limit();
-  const std::size_t fits = http::connections_within(open_files.soft, http::kReservedDescriptors,
-                                                    std::numeric_limits<std::size_t>::max());
+  const std::size_t reserved =
+      http::kReservedDescriptors +
+      3 * static_cast<std::size_t>(options.io_threads + options.worker_threads + 2);
+  const std::size_t fits =
+      http::connections_within(open_files.soft, reserved, std::numeric_limits<std::size_t>::max());
   if (options.max_connections && *options.max_connections > fits) {
     throw InputError(fmt::format(
-        "--max-connections {} needs about {} open files; this process may open {} (the hard "
-        "limit: raise it with `ulimit -Hn` or LimitNOFILE=)",
-        *options.max_connections, *options.max_connections + http::kReservedDescriptors,
-        open_files.soft));
+        "--max-connections {} needs about {} open files; this process may open {}{} (raise "
+        "the hard limit with `ulimit -Hn` or LimitNOFILE=)",
+        *options.max_connections, *options.max_connections + reserved, open_files.soft,
+        open_files.soft < open_files.hard ? fmt::format(" of its hard limit {}", open_files.hard)
+                                          : std::string(", its hard limit")));
   }
   server_options.max_connections =
-      options.max_connections.value_or(http::connections_within(open_files.soft));
+      options.max_connections.value_or(http::connections_within(open_files.soft, reserved));
   server_options.io_threads = options.io_threads;
   server_options.worker_threads = options.worker_threads;
   if (!options.tls_cert.empty() || !options.tls_key.empty()) {
@@ -157,7 +163,8 @@ void register_serve_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--max-connections", options->max_connections,
                       "open connections at most, one per agent (default: what the open-file "
-                      "limit, raised to its hard limit, leaves after 64, at most 65536)");
+                      "limit, raised to its hard limit, leaves after 64 and 3 per thread, at most "
+                      "65536)");
   command->add_option("--io-threads", options->io_threads, "network threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));

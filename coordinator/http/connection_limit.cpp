@@ -22,7 +22,12 @@ OpenFileLimit raise_open_file_limit() {
   if (limit.rlim_cur != limit.rlim_max) {
     rlimit raised = limit;
     raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? kUnlimitedAs : limit.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+    // A kernel may cap what an unlimited hard limit allows (macOS's OPEN_MAX):
+    // halve until it takes one, never below where it was.
+    while (raised.rlim_cur > limit.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) != 0) {
+      raised.rlim_cur = std::max(limit.rlim_cur, raised.rlim_cur / 2);
+    }
+    if (raised.rlim_cur > limit.rlim_cur) {
       result.soft = as_number(raised.rlim_cur);
       result.raised = true;
     }

@@ -15,8 +15,11 @@ namespace tailsweep::report {
 int decimals_for_uncertainty(double half_width, int max_decimals = 3);
 
 // A value to `digits` significant digits in fixed notation, trailing zeros
-// kept (0.120 stays "0.120"; 1249.6 is "1250").
+// kept (0.120 stays "0.120"; 9.996 is "10.0"; 1234.4 is "1230").
 std::string significant_text(double value, int digits);
+
+// "+1.7", "-0.8", and "+0.0" for a value that rounds to zero (never "-0.0").
+std::string signed_text(double value, int decimals);
 
 // A latency in ms to three significant digits ("5.59", "23.5", "0.642",
 // "1250"): each point is measured to a 1-3% precision, so a fourth digit

@@ -93,7 +93,7 @@ int top1_decimals(const EvaluationRow& row) {
 }
 
 std::string top1_change_text(double change_points, const EvaluationRow& row) {
-  return fmt::format("{:+.{}f}", change_points, top1_decimals(row));
+  return signed_text(change_points, top1_decimals(row));
 }
 
 std::string top1_with_interval(const EvaluationRow& row) {

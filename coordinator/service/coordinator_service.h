@@ -78,7 +78,9 @@ class CoordinatorService {
   http::Response dashboard_page(const http::Request& request);
   http::Response dashboard_asset(const http::Request& request);
   http::Response sweeps(const http::Request& request);
-  http::Response sweep_report(const http::Request& request);
+  // Built on the SQL threads (it reads the whole sweep), not an HTTP worker.
+  void sweep_report(http::Request request, http::Responder responder);
+  http::Response build_sweep_report(const http::Request& request);
   void sql(http::Request request, http::Responder responder);
   http::Response run_sql(const http::Request& request);
 

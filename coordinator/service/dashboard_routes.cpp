@@ -3,6 +3,7 @@
 // `tailsweep report` so that both show the same numbers (docs/dashboard.md).
 #include <algorithm>
 #include <iterator>
+#include <memory>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -102,8 +103,28 @@ http::Response CoordinatorService::sweeps(const http::Request& request) {
   return http::json_response(200, {{"sweeps", list}});
 }
 
-http::Response CoordinatorService::sweep_report(const http::Request& request) {
+void CoordinatorService::sweep_report(http::Request request, http::Responder responder) {
   require_admin(request);
+  path_id(request, "id");  // a bad id answers at once
+  // The report reads every row of the sweep: on the SQL threads, with their
+  // queue limit, so that it never holds a worker that agents need.
+  auto shared = std::make_shared<http::Request>(std::move(request));
+  const bool queued = sql_queries_.post([this, shared, responder]() {
+    try {
+      responder.send(build_sweep_report(*shared));
+    } catch (...) {
+      responder.send(http::error_response_for(std::current_exception()));
+    }
+  });
+  if (!queued) {
+    throw ApiError(ErrorCode::kTooManyQueries,
+                   fmt::format("{} queries and reports are waiting already; retry when they are "
+                               "done",
+                               options_.sql_max_waiting));
+  }
+}
+
+http::Response CoordinatorService::build_sweep_report(const http::Request& request) {
   const int64_t sweep_id = path_id(request, "id");
   const auto query = [&](const char* key, const char* fallback) {
     const auto found = request.query.find(key);

@@ -39,7 +39,7 @@ http::Router CoordinatorService::router() {
   router.add("POST", "/v1/sweeps", async(&CoordinatorService::create_sweep));
   router.add_sync("GET", "/v1/sweeps", sync(&CoordinatorService::sweeps));
   router.add_sync("GET", "/v1/sweeps/{id}", sync(&CoordinatorService::sweep_status));
-  router.add_sync("GET", "/v1/sweeps/{id}/report", sync(&CoordinatorService::sweep_report));
+  router.add("GET", "/v1/sweeps/{id}/report", async(&CoordinatorService::sweep_report));
   router.add("POST", "/v1/sweeps/{id}/cancel", async(&CoordinatorService::cancel_sweep));
   router.add_sync("GET", "/v1/devices", sync(&CoordinatorService::devices));
   router.add("POST", "/v1/devices/{name}/retire", async(&CoordinatorService::retire_device));

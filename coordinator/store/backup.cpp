@@ -1,10 +1,12 @@
 #include "coordinator/store/backup.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <random>
 #include <system_error>
 #include <thread>
 
@@ -51,7 +53,10 @@ BackupReport backup_database(Database& source, const std::string& destination_pa
       fs::equivalent(fs::path(source.path()), fs::path(destination_path), error)) {
     throw InputError(fmt::format("the backup {} is the database itself", destination_path));
   }
-  TemporaryFile temporary(fs::path(destination_path).concat(".partial"));
+  // A name of its own, so that two backups at once never write one file.
+  TemporaryFile temporary(
+      fs::path(destination_path)
+          .concat(fmt::format(".partial-{}-{}", ::getpid(), std::random_device{}())));
   BackupReport report;
   {
     // A plain connection: Database would put the empty copy in WAL mode,
@@ -80,8 +85,18 @@ BackupReport backup_database(Database& source, const std::string& destination_pa
     report.pages = sqlite3_backup_pagecount(backup);
     sqlite3_backup_finish(backup);
     if (result != SQLITE_DONE) {
-      throw InputError(fmt::format("backup to {} failed: {}", destination_path,
-                                   sqlite3_errstr(result)));
+      throw InputError(
+          fmt::format("backup to {} failed: {}", destination_path, sqlite3_errmsg(copy.get())));
+    }
+    // The copy took the source's header, WAL mode included. A copy in WAL
+    // mode would read whatever -wal file lies beside its name; in rollback
+    // mode it is one self-contained file.
+    char* error_text = nullptr;
+    if (sqlite3_exec(copy.get(), "PRAGMA journal_mode=DELETE", nullptr, nullptr, &error_text) !=
+        SQLITE_OK) {
+      const std::string why = error_text ? error_text : "unknown error";
+      sqlite3_free(error_text);
+      throw InputError(fmt::format("backup to {} failed: {}", destination_path, why));
     }
   }
   {
@@ -96,6 +111,9 @@ BackupReport backup_database(Database& source, const std::string& destination_pa
         fmt::format("the copy failed its integrity check ({}); {} is unchanged", report.integrity,
                     destination_path));
   }
+  // A -wal or -shm of an earlier copy of that name would be read with this one.
+  fs::remove(destination_path + "-wal", error);
+  fs::remove(destination_path + "-shm", error);
   fs::rename(temporary.path(), destination_path, error);
   if (error) {
     throw InputError(fmt::format("cannot write {}: {}", destination_path, error.message()));

@@ -17,8 +17,9 @@ struct BackupReport {
 };
 
 // Copies `source` to `destination_path` through a temporary file beside it
-// that is renamed over it once whole and checked, so the destination is
-// either what it was or a whole, checked copy. InputError for a destination
+// (a name of its own per run) that is renamed over it once whole and
+// checked, so the destination is either what it was or a whole, checked
+// copy. The copy is in rollback-journal mode: one self-contained file. InputError for a destination
 // that cannot be written (or is the source), or a copy that fails its
 // integrity check (the temporary file is removed).
 BackupReport backup_database(Database& source, const std::string& destination_path);

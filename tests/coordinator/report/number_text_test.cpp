@@ -29,7 +29,17 @@ TEST(LatencyMsText, ThreeSignificantDigits) {
   EXPECT_EQ(latency_ms_text(23.51), "23.5");
   EXPECT_EQ(latency_ms_text(0.64216), "0.642");
   EXPECT_EQ(latency_ms_text(1249.6), "1250");
+  EXPECT_EQ(latency_ms_text(1234.4), "1230");
+  EXPECT_EQ(latency_ms_text(9.996), "10.0");  // the rounding carries: still three digits
+  EXPECT_EQ(latency_ms_text(99.97), "100");
   EXPECT_EQ(latency_ms_text(0), "0");
+}
+
+TEST(SignedText, NeverMinusZero) {
+  EXPECT_EQ(signed_text(-0.04, 1), "+0.0");
+  EXPECT_EQ(signed_text(-0.06, 1), "-0.1");
+  EXPECT_EQ(signed_text(1.25, 0), "+1");
+  EXPECT_EQ(ratio_change_text(0.9996, 0.995, 1.004), "+0.0% ±0.5");
 }
 
 TEST(RatioChangeText, TheChangeAndItsIntervalShareTheIntervalsPrecision) {

@@ -44,11 +44,18 @@ TEST_F(BackupTest, ACopyTakenWhileSweepsAreWrittenIsWholeAndConsistent) {
   EXPECT_EQ(report.schema_version, binary_schema_version());
   EXPECT_GT(report.pages, 0);
   EXPECT_GT(report.bytes, 0);
-  EXPECT_FALSE(std::filesystem::exists(copy.string() + ".partial"));
+  for (const auto& entry : std::filesystem::directory_iterator(copy.parent_path())) {
+    EXPECT_FALSE(entry.path().filename().string().starts_with("copy.db."))
+        << entry.path();  // no temporary file, no -wal or -shm left
+    EXPECT_FALSE(entry.path().filename().string().starts_with("copy.db-")) << entry.path();
+  }
 
   // One moment: every sweep in the copy has all its 20 jobs, none half.
   Database copied(copy.string(), OpenOptions{.read_only = true});
   require_current_schema(copied);
+  auto mode = copied.prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(mode.step());
+  EXPECT_EQ(mode.column_text(0), "delete");  // one self-contained file, no WAL to go with it
   auto sweeps = copied.prepare("SELECT count(*) FROM sweeps");
   ASSERT_TRUE(sweeps.step());
   const int64_t in_copy = sweeps.column_int64(0);
