@@ -83,6 +83,18 @@ def admin(url, method, path, body=None):
         return json.load(response)
 
 
+def steady(read, stale, tries=10):
+    """read() again when the page re-rendered under it: the polled pages (fleet,
+    sweeps, a sweep) are drawn anew every 3 s, so an element found a moment
+    ago may be gone."""
+    for _ in range(tries - 1):
+        try:
+            return read()
+        except stale:
+            time.sleep(0.2)
+    return read()
+
+
 def open_browser(webdriver, Service, browser, driver):
     options = webdriver.ChromeOptions()
     options.binary_location = browser
@@ -100,9 +112,9 @@ def log_in(web, url, By, wait):
     wait.until(lambda w: w.find_elements(By.CSS_SELECTOR, "#devices tbody tr"))
 
 
-def screenshots_only(web, url, sweep, out, By, WebDriverWait):
+def screenshots_only(web, url, sweep, out, By, WebDriverWait, Stale):
     """One screenshot of each page of an existing database's sweep."""
-    wait = WebDriverWait(web, 30)
+    wait = WebDriverWait(web, 30, ignored_exceptions=(Stale,))
     log_in(web, url, By, wait)
     pages = [("fleet", "#fleet", "#devices tbody tr"), ("sweeps", "#sweeps", "#sweeps tbody tr"),
              ("sweep", f"#sweep/{sweep}", "#sweep-state"),
@@ -145,6 +157,7 @@ def main():
         from selenium.webdriver.chrome.service import Service
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
+        from selenium.common.exceptions import StaleElementReferenceException as Stale
     except ImportError:
         print("SKIPPED: Selenium is not installed (apt-get install python3-selenium)")
         return SKIP
@@ -172,7 +185,7 @@ def main():
         url = "http://127.0.0.1:" + open(port_file).read().strip()
         if args.screenshots_of:
             web = open_browser(webdriver, Service, browser, driver)
-            return screenshots_only(web, url, args.sweep, args.out, By, WebDriverWait)
+            return screenshots_only(web, url, args.sweep, args.out, By, WebDriverWait, Stale)
         for name, device in (("cpu", "cpu"), ("nano", "sim:jetson-nano")):
             fleet.start([args.agent, "run", "--coordinator", url, "--enroll-token", ENROLL,
                          "--device", device, "--name", name, "--threads", "1", "--wait-s", "2",
@@ -196,7 +209,7 @@ def main():
         sweep_id = sweep["sweep_id"]
 
         web = open_browser(webdriver, Service, browser, driver)
-        wait = WebDriverWait(web, 30)
+        wait = WebDriverWait(web, 30, ignored_exceptions=(Stale,))
 
         def shot(name):
             web.save_screenshot(os.path.join(args.out, f"dashboard-{name}.png"))
@@ -213,8 +226,9 @@ def main():
         assert ADMIN not in web.current_url, web.current_url
 
         # Fleet: both devices, the simulated one labelled, each with its state.
-        rows = web.find_elements(By.CSS_SELECTOR, "#devices tbody tr")
-        text = {row.find_element(By.CSS_SELECTOR, "td").text: row.text for row in rows}
+        text = steady(lambda: {row.find_element(By.CSS_SELECTOR, "td").text: row.text
+                               for row in web.find_elements(By.CSS_SELECTOR, "#devices tbody tr")},
+                      Stale)
         assert set(text) == {"cpu", "nano"}, text
         assert "SIMULATED" in text["nano"] and "SIMULATED" not in text["cpu"], text
         assert any(state in text["cpu"] for state in ("online", "busy")), text
@@ -224,19 +238,19 @@ def main():
         web.get(url + f"/#sweep/{sweep_id}")
         deadline = time.time() + args.timeout
         while True:
-            state = web.find_element(By.ID, "sweep-state").text if web.find_elements(
-                By.ID, "sweep-state") else ""
+            state = steady(lambda: web.find_element(By.ID, "sweep-state").text
+                           if web.find_elements(By.ID, "sweep-state") else "", Stale)
             if state == "done":
                 break
             if state in ("failed", "cancelled") or time.time() > deadline:
                 shot("sweep-stuck")
                 raise AssertionError(f"sweep state {state!r}\n" + fleet.logs())
             time.sleep(1)
-        assert "done" in web.find_element(By.TAG_NAME, "main").text
+        assert "done" in steady(lambda: web.find_element(By.TAG_NAME, "main").text, Stale)
         shot("sweep")
         web.get(url + "/#sweeps")
         wait.until(lambda w: w.find_elements(By.CSS_SELECTOR, "#sweeps tbody tr"))
-        assert "done" in web.find_element(By.ID, "sweeps").text
+        assert "done" in steady(lambda: web.find_element(By.ID, "sweeps").text, Stale)
         shot("sweeps")
 
         # Curves: L(n) drawn, with the Nano's step and n* marked.
