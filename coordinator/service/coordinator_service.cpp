@@ -425,17 +425,24 @@ http::Response CoordinatorService::devices(const http::Request& request) {
 
 void CoordinatorService::sql(http::Request request, http::Responder responder) {
   require_admin(request);
+  on_sql_threads(std::move(request), responder, &CoordinatorService::run_sql);
+}
+
+void CoordinatorService::on_sql_threads(
+    http::Request request, http::Responder responder,
+    http::Response (CoordinatorService::*work)(const http::Request&)) {
   auto shared = std::make_shared<http::Request>(std::move(request));
-  const bool queued = sql_queries_.post([this, shared, responder]() {
+  const bool queued = sql_queries_.post([this, shared, responder, work]() {
     try {
-      responder.send(run_sql(*shared));
+      responder.send((this->*work)(*shared));
     } catch (...) {
       responder.send(http::error_response_for(std::current_exception()));
     }
   });
   if (!queued) {
     throw ApiError(ErrorCode::kTooManyQueries,
-                   fmt::format("{} SQL queries are waiting already; retry when they are done",
+                   fmt::format("{} SQL queries and reports are waiting already; retry when they "
+                               "are done",
                                options_.sql_max_waiting));
   }
 }

@@ -83,6 +83,11 @@ class CoordinatorService {
   http::Response build_sweep_report(const http::Request& request);
   void sql(http::Request request, http::Responder responder);
   http::Response run_sql(const http::Request& request);
+  // Runs `work` on the SQL threads (apart from the HTTP workers that agents
+  // need) and answers with what it returns; 503 too_many_queries when their
+  // queue is full.
+  void on_sql_threads(http::Request request, http::Responder responder,
+                      http::Response (CoordinatorService::*work)(const http::Request&));
 
   void require_admin(const http::Request& request) const;
   store::AgentRow require_agent(const http::Request& request);

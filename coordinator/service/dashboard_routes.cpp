@@ -3,7 +3,6 @@
 // `tailsweep report` so that both show the same numbers (docs/dashboard.md).
 #include <algorithm>
 #include <iterator>
-#include <memory>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -108,20 +107,7 @@ void CoordinatorService::sweep_report(http::Request request, http::Responder res
   path_id(request, "id");  // a bad id answers at once
   // The report reads every row of the sweep: on the SQL threads, with their
   // queue limit, so that it never holds a worker that agents need.
-  auto shared = std::make_shared<http::Request>(std::move(request));
-  const bool queued = sql_queries_.post([this, shared, responder]() {
-    try {
-      responder.send(build_sweep_report(*shared));
-    } catch (...) {
-      responder.send(http::error_response_for(std::current_exception()));
-    }
-  });
-  if (!queued) {
-    throw ApiError(ErrorCode::kTooManyQueries,
-                   fmt::format("{} queries and reports are waiting already; retry when they are "
-                               "done",
-                               options_.sql_max_waiting));
-  }
+  on_sql_threads(std::move(request), responder, &CoordinatorService::build_sweep_report);
 }
 
 http::Response CoordinatorService::build_sweep_report(const http::Request& request) {

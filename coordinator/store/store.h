@@ -141,18 +141,6 @@ struct FailedJob {
   std::string error;
 };
 
-struct SweepStatus {
-  int64_t id = 0;
-  std::string name;
-  std::string state;
-  double created_at_s = 0;
-  std::optional<double> finished_at_s;
-  StateCounts jobs;
-  std::vector<DeviceJobCounts> per_device;
-  std::vector<std::pair<std::string, StateCounts>> per_kind;  // by kind, alphabetical
-  std::vector<FailedJob> failures;  // the first kMaxFailuresListed failed jobs, by id
-};
-
 // One line of the sweep list: what GET /v1/sweeps shows.
 struct SweepSummary {
   int64_t id = 0;
@@ -161,6 +149,12 @@ struct SweepSummary {
   double created_at_s = 0;
   std::optional<double> finished_at_s;
   StateCounts jobs;
+};
+
+struct SweepStatus : SweepSummary {
+  std::vector<DeviceJobCounts> per_device;
+  std::vector<std::pair<std::string, StateCounts>> per_kind;  // by kind, alphabetical
+  std::vector<FailedJob> failures;  // the first kMaxFailuresListed failed jobs, by id
 };
 inline constexpr int64_t kMaxFailuresListed = 50;
 
