@@ -90,17 +90,26 @@ store::CurveValidity curve_validity(store::Database& db, int64_t job_id, int64_t
   return validity;
 }
 
+// A job that `parent` adds to its sweep: it keeps the sweep's retry limit
+// (docs/sweeps.md, "max_attempts"), which plan_sweep gave every job.
+store::PlannedJob follow_on(const store::JobRow& parent) {
+  store::PlannedJob planned;
+  planned.max_attempts = parent.max_attempts;
+  return planned;
+}
+
 // Queues the evaluation of `method` from an eval template, unless the sweep
 // already has that very job: devices that agree share it. Returns its id.
-int64_t queue_eval_once(store::Store& store, int64_t sweep_id, json eval, const std::string& method,
-                        double now_s) {
+int64_t queue_eval_once(store::Store& store, const store::JobRow& parent, json eval,
+                        const std::string& method, double now_s) {
+  const int64_t sweep_id = *parent.sweep_id;
   eval["method"] = method;
   const std::string eval_json = eval.dump();
   auto statement = store.database().cached(
       "SELECT id FROM jobs WHERE sweep_id = ?1 AND kind = 'eval' AND spec = ?2 LIMIT 1");
   statement->bind(1, sweep_id).bind(2, eval_json);
   if (statement->step()) return statement->column_int64(0);
-  store::PlannedJob planned;
+  store::PlannedJob planned = follow_on(parent);
   planned.kind = "eval";
   planned.spec_json = eval_json;
   planned.priority = kEvalPriority;
@@ -109,15 +118,16 @@ int64_t queue_eval_once(store::Store& store, int64_t sweep_id, json eval, const 
 
 // Queues a simulated device's hdp_latency job: its latency job of `methods`
 // (after "none"), once the evaluations that measure them are done.
-void queue_hdp_latency(store::Store& store, int64_t sweep_id, int64_t device_id,
+void queue_hdp_latency(store::Store& store, const store::JobRow& parent, int64_t device_id,
                        const json& latency_template, const std::vector<std::string>& methods,
                        const std::vector<int64_t>& evals, double now_s) {
   protocol::ProfileJobSpec latency = protocol::parse_profile_job_spec(latency_template);
   latency.methods = {"none"};
   latency.methods.insert(latency.methods.end(), methods.begin(), methods.end());
   store::PlannedJob planned = hdp_latency_job(device_id, std::move(latency));
+  planned.max_attempts = parent.max_attempts;
   planned.depends_on_job_ids = evals;
-  store.add_jobs(sweep_id, {planned}, now_s);
+  store.add_jobs(*parent.sweep_id, {planned}, now_s);
 }
 
 std::string canonical(const std::string& method) { return to_string(parse_method_spec(method)); }
@@ -185,18 +195,17 @@ void run_schedule(store::Store& store, const store::JobRow& job, double now_s) {
     std::vector<int64_t> composed_evals;
     if (spec.pomt_eval) {
       for (const std::string& method : schedules) {
-        queue_eval_once(store, *job.sweep_id, *spec.pomt_eval, method, now_s);
+        queue_eval_once(store, job, *spec.pomt_eval, method, now_s);
       }
       for (const std::string& method : composed) {
-        composed_evals.push_back(
-            queue_eval_once(store, *job.sweep_id, *spec.pomt_eval, method, now_s));
+        composed_evals.push_back(queue_eval_once(store, job, *spec.pomt_eval, method, now_s));
       }
     }
     std::vector<std::string> timed = schedules;
     if (!spec.device_simulated) timed.insert(timed.end(), composed.begin(), composed.end());
     if (spec.device_simulated && spec.latency_job && !composed_evals.empty()) {
-      queue_hdp_latency(store, *job.sweep_id, spec.device_id, *spec.latency_job, composed,
-                        composed_evals, now_s);
+      queue_hdp_latency(store, job, spec.device_id, *spec.latency_job, composed, composed_evals,
+                        now_s);
     }
     if (spec.latency_job) {
       // This device times POMT (both variants, and with each HDP setting)
@@ -209,7 +218,7 @@ void run_schedule(store::Store& store, const store::JobRow& job, double now_s) {
           methods.push_back(method);
         }
       }
-      std::vector<store::PlannedJob> jobs(1);
+      std::vector<store::PlannedJob> jobs{follow_on(job)};
       jobs[0].kind = "latency";
       jobs[0].device_id = spec.device_id;
       jobs[0].spec_json = latency.dump();
@@ -224,7 +233,7 @@ void run_schedule(store::Store& store, const store::JobRow& job, double now_s) {
         match.families.assign(std::begin(schedule::kMatchedFamilies),
                               std::end(schedule::kMatchedFamilies));
         match.eval = spec.pomt_eval;
-        store::PlannedJob& planned = jobs.emplace_back();
+        store::PlannedJob& planned = jobs.emplace_back(follow_on(job));
         planned.kind = "match";
         planned.runner = std::string(store::kRunnerCoordinator);
         planned.device_id = spec.device_id;
@@ -285,7 +294,7 @@ void run_hdp_latency(store::Store& store, const store::JobRow& job, double now_s
   store::Transaction transaction(db);
   store.complete_coordinator_job(job.id, result.dump(), now_s);
   if (job.sweep_id) {
-    store::PlannedJob planned;
+    store::PlannedJob planned = follow_on(job);
     planned.kind = "latency";
     planned.device_id = spec.device_id;
     planned.spec_json = protocol::to_json(latency).dump();
@@ -339,7 +348,7 @@ void run_match(store::Store& store, const store::JobRow& job, double now_s) {
   store.complete_coordinator_job(job.id, body.dump(), now_s);
   if (job.sweep_id && spec.eval) {
     for (const std::string& method : chosen) {
-      queue_eval_once(store, *job.sweep_id, *spec.eval, method, now_s);
+      queue_eval_once(store, job, *spec.eval, method, now_s);
     }
   }
   transaction.commit();

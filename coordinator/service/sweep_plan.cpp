@@ -352,9 +352,15 @@ protocol::EvalJobSpec accuracy_curve_spec(const Workload& workload) {
 
 SweepSpec parse_sweep_spec(const json& spec) {
   const JsonFields f(spec, "sweep spec");
-  f.reject_unknown({"name", "devices", "workloads"});
+  f.reject_unknown({"name", "devices", "workloads", "max_attempts"});
   SweepSpec result;
   result.name = f.name("name");
+  if (f.has("max_attempts")) {
+    result.max_attempts = f.integer("max_attempts", 1);
+    if (result.max_attempts > kMaxMaxAttempts) {
+      f.fail("max_attempts", fmt::format("{} is above {}", result.max_attempts, kMaxMaxAttempts));
+    }
+  }
   if (f.has("devices")) {
     const JsonFields d = f.object("devices");
     d.reject_unknown({"names", "kinds", "tags", "skip_offline"});
@@ -406,6 +412,7 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
                       "(--max-sweep-jobs); split it, or select fewer devices, batches or methods",
                       spec.name, max_jobs));
     }
+    job.max_attempts = spec.max_attempts;
     jobs.push_back(std::move(job));
   };
   for (const Workload& workload : spec.workloads) {

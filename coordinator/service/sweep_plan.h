@@ -143,10 +143,16 @@ struct Workload {
   std::optional<HdpSettings> hdp;                // needs evaluations (its dataset)
 };
 
+// Attempts a job may use before it fails (each lease that expires or
+// failure an agent reports uses one), unless the sweep asks for another.
+inline constexpr int64_t kDefaultMaxAttempts = 3;
+inline constexpr int64_t kMaxMaxAttempts = 100;
+
 struct SweepSpec {
   std::string name;
   DeviceSelector devices;
   std::vector<Workload> workloads;
+  int64_t max_attempts = kDefaultMaxAttempts;  // every job's, those queued later included
 };
 
 // Throws InputError naming the field: unknown fields, unknown models, bad

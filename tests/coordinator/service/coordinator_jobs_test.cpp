@@ -59,6 +59,7 @@ class CoordinatorJobsTest : public store::StoreTest {
     nano_ = register_agent("nano", true);
     const SweepSpec spec = parse_sweep_spec(json::parse(R"({
       "name": "matched",
+      "max_attempts": 5,
       "workloads": [{
         "model": "fmnist-vit",
         "curves": {"batches": [1], "tokens": "2,50,100,150,197"},
@@ -262,6 +263,10 @@ TEST_F(CoordinatorJobsTest, ScheduleThenLatencyThenMatchQueuesTheMatchedEvaluati
   EXPECT_EQ(count("SELECT count(*) FROM matched_baselines WHERE target_reached_precision = 1 "
                   "AND reached_precision = 1"),
             4);
+  // The jobs queued along the way (evaluations, latencies, matches) keep the
+  // sweep's retry limit.
+  EXPECT_GT(count("SELECT count(*) FROM jobs"), 13);
+  EXPECT_EQ(count("SELECT count(*) FROM jobs WHERE max_attempts <> 5"), 0);
 }
 
 // With "hdp", each schedule also queues every setting composed with POMT at

@@ -152,6 +152,23 @@ TEST(SweepPlan, SpecsAreParsedStrictly) {
               HasSubstr("at least one"));
 }
 
+TEST(SweepPlan, TheRetryLimitReachesEveryJobAndIsBounded) {
+  for (const store::PlannedJob& job : plan_sweep(parse_sweep_spec(full_spec()), kFleet)) {
+    EXPECT_EQ(job.max_attempts, kDefaultMaxAttempts);
+  }
+  json spec = full_spec();
+  spec["max_attempts"] = 12;
+  for (const store::PlannedJob& job : plan_sweep(parse_sweep_spec(spec), kFleet)) {
+    EXPECT_EQ(job.max_attempts, 12) << job.kind;
+  }
+  spec["max_attempts"] = 0;
+  EXPECT_THAT(error_of(spec), HasSubstr("max_attempts: 0 is below 1"));
+  spec["max_attempts"] = 101;
+  EXPECT_THAT(error_of(spec), HasSubstr("max_attempts: 101 is above 100"));
+  spec["max_attempts"] = "5";
+  EXPECT_THAT(error_of(spec), HasSubstr("max_attempts: expected an integer"));
+}
+
 TEST(SweepPlan, ScheduleVariantsDefaultToBothAndAlwaysHoldTheReference) {
   const auto aligned_of = [](const json& spec) {
     for (const auto& job : plan_sweep(parse_sweep_spec(spec), kFleet)) {
