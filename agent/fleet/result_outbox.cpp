@@ -49,6 +49,25 @@ class FileDescriptor {
   int fd_;
 };
 
+// Removes a temporary file unless it was renamed into place: a write that
+// failed part way (a full disk) leaves nothing behind to keep the disk full.
+class TempFile {
+ public:
+  explicit TempFile(fs::path path) : path_(std::move(path)) {}
+  ~TempFile() {
+    std::error_code ignored;
+    if (!kept_) fs::remove(path_, ignored);
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  const fs::path& path() const { return path_; }
+  void keep() { kept_ = true; }
+
+ private:
+  fs::path path_;
+  bool kept_ = false;
+};
+
 [[noreturn]] void throw_errno(const std::string& what) {
   throw std::runtime_error(fmt::format("{}: {}", what, std::strerror(errno)));
 }
@@ -126,8 +145,8 @@ ResultOutbox::ResultOutbox(fs::path folder) : folder_(std::move(folder)) {
 fs::path ResultOutbox::put(int64_t job_id, const std::string& lease_id, const json& result) {
   const fs::path final_path = folder_ / outbox_file_name(job_id, lease_id);
   // A dot name: never listed as pending, even if the rename never happens.
-  const fs::path temp_path =
-      folder_ / fmt::format(".{}{}", final_path.filename().string(), kTempSuffix);
+  TempFile temp(folder_ / fmt::format(".{}{}", final_path.filename().string(), kTempSuffix));
+  const fs::path& temp_path = temp.path();
   const std::string text =
       json{{"job_id", job_id}, {"lease_id", lease_id}, {"result", result}}.dump() + "\n";
   {
@@ -140,6 +159,7 @@ fs::path ResultOutbox::put(int64_t job_id, const std::string& lease_id, const js
   if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
     throw_errno(fmt::format("cannot rename {} to {}", temp_path.string(), final_path.string()));
   }
+  temp.keep();
   sync_folder(folder_);
   return final_path;
 }

@@ -2,6 +2,9 @@
 // files that are not results, and the lock that keeps two agents apart.
 #include "agent/fleet/result_outbox.h"
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <fstream>
 
 #include <gmock/gmock.h>
@@ -92,6 +95,33 @@ TEST_F(ResultOutboxTest, TempFilesOfAnInterruptedWriteAreIgnoredAndCleanedUp) {
   ResultOutbox outbox(folder_);
   EXPECT_TRUE(outbox.pending().results.empty());
   EXPECT_EQ(names_in(folder_), std::vector<std::string>{"notes.txt"});
+}
+
+// A full disk, without root: a file-size limit makes write() fail with
+// EFBIG part way through, as ENOSPC would.
+TEST_F(ResultOutboxTest, AWriteThatFailsPartWayLeavesNoFileBehind) {
+  ResultOutbox outbox(folder_);
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  const auto saved_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = saved;
+  small.rlim_cur = 4096;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::string error;
+  try {
+    outbox.put(5, "lease-big", {{"raw_ms", std::string(64 * 1024, '7')}});
+  } catch (const std::exception& caught) {
+    error = caught.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, saved_handler);
+  EXPECT_THAT(error, HasSubstr("cannot write"));
+  EXPECT_THAT(error, HasSubstr("File too large"));
+  EXPECT_TRUE(names_in(folder_).empty()) << ::testing::PrintToString(names_in(folder_));
+  EXPECT_TRUE(outbox.pending().results.empty());
+  // Space is back: the next result is kept as usual.
+  outbox.put(6, "lease-small", {{"n", 6}});
+  EXPECT_EQ(names_in(folder_), std::vector<std::string>{"job-6-lease-small.json"});
 }
 
 TEST_F(ResultOutboxTest, AFileThatIsNotAResultIsSetAsideWithAReason) {
