@@ -28,6 +28,7 @@ constexpr std::array kTable = {
     Entry{ErrorCode::kInternal, "internal", 500},
     Entry{ErrorCode::kTooManyConnections, "too_many_connections", 503},
     Entry{ErrorCode::kTooManyQueries, "too_many_queries", 503},
+    Entry{ErrorCode::kTooManyBodies, "too_many_bodies", 503},
     Entry{ErrorCode::kDatabaseUnavailable, "database_unavailable", 503},
 };
 

@@ -24,6 +24,7 @@ enum class ErrorCode {
   kInternal,              // 500: a bug
   kTooManyConnections,    // 503: over the connection cap
   kTooManyQueries,        // 503: too many admin SQL queries waiting
+  kTooManyBodies,         // 503: the request bodies being read already fill the server's budget
   kDatabaseUnavailable,   // 503: the database is busy or failing; retry
 };
 

@@ -30,6 +30,7 @@ struct ServeOptions {
   double lease_ttl_s = 60;
   double heartbeat_interval_s = 10;
   std::size_t max_body_bytes = 16 << 20;
+  std::size_t max_buffered_body_bytes = 256 << 20;
   std::optional<std::size_t> max_connections;  // default: what the open-file limit allows
   int io_threads = 1;
   int worker_threads = 2;
@@ -74,6 +75,7 @@ void run_serve(const ServeOptions& options) {
   http::ServerOptions server_options;
   std::tie(server_options.address, server_options.port) = parse_listen(options.listen);
   server_options.max_body_bytes = options.max_body_bytes;
+  server_options.max_buffered_body_bytes = options.max_buffered_body_bytes;
   // Each agent holds a connection, and each connection a file descriptor:
   // the default is what the (raised) open-file limit leaves.
   // Besides the fixed reserve, each thread may hold a database connection
@@ -160,6 +162,11 @@ void register_serve_command(CLI::App& app) {
                    "seconds between an agent's heartbeats (told to agents)")
       ->capture_default_str();
   command->add_option("--max-body-bytes", options->max_body_bytes, "largest request body (413)")
+      ->capture_default_str();
+  command
+      ->add_option("--max-buffered-body-bytes", options->max_buffered_body_bytes,
+                   "request bodies all connections together may be sending or have handled at "
+                   "once, by their Content-Length (beyond it: 503 too_many_bodies)")
       ->capture_default_str();
   command->add_option("--max-connections", options->max_connections,
                       "open connections at most, one per agent (default: what the open-file "

@@ -121,6 +121,7 @@ class Server::Impl {
   ServerStats stats() const {
     ServerStats stats;
     stats.open_connections = context_.sessions.size();
+    stats.buffered_body_bytes = context_.buffered_body_bytes.load();
     stats.connections_total = context_.counters.connections_total.load();
     stats.connections_rejected = context_.counters.connections_rejected.load();
     stats.requests_total = context_.counters.requests_total.load();

@@ -28,6 +28,12 @@ struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;  // 0: an ephemeral port; read it back with Server::port()
   std::size_t max_body_bytes = 8 * 1024 * 1024;
+  // What all connections together may hold of request bodies being read or
+  // handled: each request reserves its Content-Length (a chunked one, the
+  // body limit) once its header is in, before the token is checked, so that
+  // a crowd of clients announcing large bodies cannot take the memory. One
+  // that does not fit is answered 503 too_many_bodies and closed.
+  std::size_t max_buffered_body_bytes = 256 * 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
   // A request (header and body) must arrive within this once the connection
   // opens or its first byte arrives; also bounds TLS handshakes and writes.
@@ -45,6 +51,7 @@ struct ServerOptions {
 // A snapshot of the counters /metrics exposes.
 struct ServerStats {
   uint64_t open_connections = 0;
+  uint64_t buffered_body_bytes = 0;  // reserved by requests being read or handled
   uint64_t connections_total = 0;     // accepted and served
   uint64_t connections_rejected = 0;  // over max_connections
   uint64_t requests_total = 0;        // complete requests read (and malformed ones answered)

@@ -67,6 +67,8 @@ struct ServerContext {
   ServerCounters counters;
   SessionRegistry sessions;
   std::atomic<bool> stopping{false};
+  // Bytes reserved by the requests being read or handled (max_buffered_body_bytes).
+  std::atomic<std::size_t> buffered_body_bytes{0};
 };
 
 // Starts serving an accepted connection (plain or TLS by context.tls) and

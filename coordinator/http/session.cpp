@@ -33,7 +33,7 @@ constexpr std::size_t kReadChunkBytes = 8 * 1024;
 // read and discard what the client still sends for a moment, so the kernel
 // does not reset the connection before the client has read our answer.
 constexpr std::chrono::seconds kDrainTimeout{2};
-constexpr std::size_t kMaxDrainBytes = 64 * 1024 * 1024;
+constexpr std::size_t kMaxDrainBytes = 1024 * 1024;
 
 // The read buffer holds only what the parser has not consumed yet: a header
 // until it is complete, chunk-size lines, and a chunked body's trailer, which
@@ -49,6 +49,8 @@ std::size_t read_buffer_limit(const ServerOptions& options) {
 template <class Derived>
 class HttpSession : public SessionBase {
  public:
+  ~HttpSession() override { release_body(); }
+
   void notify_stopping() override {
     net::post(executor_, [self = shared()] {
       if (self->phase_ == Phase::waiting) self->close();
@@ -86,6 +88,7 @@ class HttpSession : public SessionBase {
   // Hard close; idempotent. Drops the registry's reference, so the session
   // ends once its pending operations (which hold their own) complete.
   void close() {
+    release_body();
     if (phase_ == Phase::closed) return;
     phase_ = Phase::closed;
     beast::error_code ignored;
@@ -105,6 +108,12 @@ class HttpSession : public SessionBase {
 
   void on_header(beast::error_code ec) {
     if (ec) return on_read_error(ec);
+    if (!reserve_body()) {
+      return answer_and_close(error_response(
+          ErrorCode::kTooManyBodies,
+          fmt::format("the request bodies being read fill the server's budget of {} bytes; retry",
+                      context_.options.max_buffered_body_bytes)));
+    }
     const auto& header = parser_->get();
     if (header.version() >= 11 && beast::iequals(header[bhttp::field::expect], "100-continue")) {
       // The client waits for this before sending the body (the limits were
@@ -240,6 +249,7 @@ class HttpSession : public SessionBase {
   }
 
   void on_write(beast::error_code ec) {
+    release_body();
     if (ec) return close();
     if (!response_.keep_alive()) return derived().close_gracefully();
     response_ = {};
@@ -262,7 +272,32 @@ class HttpSession : public SessionBase {
                                        });
   }
 
+  // Takes this request's share of the server's body budget: its
+  // Content-Length, or the body limit when chunked (its length is not
+  // known). False when it does not fit.
+  bool reserve_body() {
+    const auto length = parser_->content_length();  // a boost::optional
+    const std::size_t wanted = length                ? static_cast<std::size_t>(*length)
+                               : parser_->chunked() ? context_.options.max_body_bytes
+                                                    : 0;
+    if (wanted == 0) return true;
+    std::size_t held = context_.buffered_body_bytes.load();
+    do {
+      if (held + wanted > context_.options.max_buffered_body_bytes) return false;
+    } while (!context_.buffered_body_bytes.compare_exchange_weak(held, held + wanted));
+    reserved_body_bytes_ = wanted;
+    return true;
+  }
+
+  // The request's body is answered (or the connection gone): its share returns.
+  void release_body() {
+    if (reserved_body_bytes_ == 0) return;
+    context_.buffered_body_bytes.fetch_sub(reserved_body_bytes_);
+    reserved_body_bytes_ = 0;
+  }
+
   std::string remote_address_;
+  std::size_t reserved_body_bytes_ = 0;
   net::any_io_executor executor_;  // the connection's strand
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::empty_body> continue_response_;

@@ -77,6 +77,9 @@ http::Response CoordinatorService::metrics(const http::Request&) {
     const http::ServerStats stats = server_stats_();
     gauge("tailsweep_http_open_connections", "Open HTTP connections",
           static_cast<double>(stats.open_connections));
+    gauge("tailsweep_http_buffered_body_bytes",
+          "Request body bytes reserved by requests being read or handled",
+          static_cast<double>(stats.buffered_body_bytes));
     families.push_back({"tailsweep_http_requests_total",
                         "HTTP requests read",
                         MetricType::counter,

@@ -14,7 +14,7 @@ constexpr ErrorCode kEvery[] = {
     ErrorCode::kUnknownJob,        ErrorCode::kMethodNotAllowed,   ErrorCode::kLeaseLost,
     ErrorCode::kConflict,          ErrorCode::kDeviceKindConflict, ErrorCode::kBodyTooLarge,
     ErrorCode::kHeadersTooLarge,   ErrorCode::kInternal,           ErrorCode::kTooManyConnections,
-    ErrorCode::kTooManyQueries,    ErrorCode::kDatabaseUnavailable};
+    ErrorCode::kTooManyQueries,    ErrorCode::kDatabaseUnavailable, ErrorCode::kTooManyBodies};
 
 TEST(ErrorCodes, EachHasOneNameThatReadsBackAndAnErrorStatus) {
   std::set<std::string> names;

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -203,6 +204,40 @@ TEST(HttpServer, BodyOverTheLimitIs413AndTheServerKeepsServing) {
   EXPECT_TRUE(answer.closed);
 
   EXPECT_EQ(client.request("POST", "/v1/jobs/1/result", "small").status, 200);
+}
+
+// Clients that announce large bodies and send them slowly (before any token
+// is looked at) hold memory only up to the server's budget: past it, 503.
+TEST(HttpServer, BodiesInFlightShareOneBudgetAndItsShareReturnsWithTheAnswer) {
+  ServerOptions options;
+  options.max_body_bytes = 100'000;
+  options.max_buffered_body_bytes = 250'000;  // two 100 kB bodies fit, a third does not
+  RunningServer server(echo_router(), options);
+  const std::string header =
+      "POST /v1/jobs/1/result HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n";
+  RawConnection first(server.port());
+  RawConnection second(server.port());
+  ASSERT_TRUE(first.send(header + "partial"));
+  ASSERT_TRUE(second.send(header + "partial"));
+  std::this_thread::sleep_for(milliseconds(200));  // both headers read, bodies pending
+  RawConnection third(server.port());
+  third.send(header);
+  const auto refused = third.read_until_closed();
+  EXPECT_EQ(status_of(refused.data), 503) << refused.data;
+  EXPECT_NE(refused.data.find("too_many_bodies"), std::string::npos);
+  EXPECT_TRUE(refused.closed);
+  // Small requests without a body still pass; one with a small body does not fit.
+  HttpClient client = client_for(server);
+  EXPECT_EQ(client.request("GET", "/ping").status, 200);
+  EXPECT_EQ(client.request("POST", "/v1/jobs/1/result", std::string(60'000, 'x')).status, 503);
+  // One body finished and answered, one left: its share came back.
+  ASSERT_TRUE(first.send(std::string(100'000 - 7, 'x')));
+  EXPECT_EQ(status_of(first.read_response()), 200);
+  EXPECT_EQ(client.request("POST", "/v1/jobs/1/result", std::string(60'000, 'x')).status, 200);
+  EXPECT_EQ(server.server().stats().buffered_body_bytes, 100'000u);  // the second's
+  // A client that leaves mid-body returns its share too.
+  second.close();
+  EXPECT_TRUE(eventually([&] { return server.server().stats().buffered_body_bytes == 0; }));
 }
 
 TEST(HttpServer, ExpectContinueGetsA100BeforeTheBody) {
