@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include "coordinator/service/lease_waiters.h"
+#include "coordinator/store/sqlite.h"
+
 namespace tailsweep::coordinator {
 namespace {
 
@@ -11,10 +14,41 @@ namespace {
 // the first answer of a batch does not wait long for the last operation.
 constexpr std::size_t kMaxBatch = 256;
 
+// An operation's error as its answer: the database's own trouble (a full
+// disk, an I/O error) is 503 database_unavailable, which agents retry, not
+// a 500 that reads like a bug.
+http::Response answer_for(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const store::SqliteError& sqlite) {
+    if (sqlite.storage_unavailable()) {
+      return http::error_response(
+          ErrorCode::kDatabaseUnavailable,
+          fmt::format("the database cannot store this now ({}); retry", sqlite.what()));
+    }
+  } catch (...) {
+  }
+  return http::error_response_for(error);
+}
+
+// Why a batch was not committed, and what to do about it.
+std::pair<std::string, std::string> cause_of(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const store::SqliteError& sqlite) {
+    return {sqlite.what(), sqlite.disk_full() ? "the disk under it is full: free space there" : ""};
+  } catch (const std::exception& other) {
+    return {other.what(), ""};
+  } catch (...) {
+    return {"an unknown error", ""};
+  }
+}
+
 }  // namespace
 
 WriteBatcher::WriteBatcher(const std::string& db_path, std::function<void()> after_commit)
     : store_(store::Store::open(db_path)),
+      health_(db_path),
       after_commit_(std::move(after_commit)),
       thread_([this] { run(); }) {}
 
@@ -75,25 +109,30 @@ void WriteBatcher::run_batch(std::deque<Pending>& batch) {
         answers.push_back(pending.operation(store_));
       } catch (...) {
         // Its savepoint is already rolled back; the others' work stands.
-        answers.push_back(http::error_response_for(std::current_exception()));
+        answers.push_back(answer_for(std::current_exception()));
         // Some errors (I/O, a full disk) make SQLite end the whole
         // transaction: then nothing of the batch is stored.
         if (!store_.database().in_transaction()) throw;
       }
     }
     transaction.commit();
+    if (const auto line = health_.committed(unix_now_s())) fmt::print(stderr, "{}\n", *line);
   } catch (...) {
     // Nothing of the batch is stored: every operation is answered as failed,
     // and agents retry (their results are still on their disks).
-    const http::Response cause = http::error_response_for(std::current_exception());
-    fmt::print(stderr, "tailsweep: a write batch of {} was not committed: {}\n", batch.size(),
-               cause.body);
-    answers.assign(batch.size(), http::error_response(ErrorCode::kDatabaseUnavailable,
-                                                      "the database could not commit; retry"));
+    const auto [cause, hint] = cause_of(std::current_exception());
+    if (const auto line = health_.failed(cause, hint, batch.size(), unix_now_s())) {
+      fmt::print(stderr, "{}\n", *line);
+    }
+    answers.assign(batch.size(),
+                   http::error_response(ErrorCode::kDatabaseUnavailable,
+                                        fmt::format("the database could not commit ({}); retry",
+                                                    cause)));
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!batch[i].responder) {
-      if (answers[i] && answers[i]->status >= 400) {
+      // While commits fail, health_ speaks for the maintenance writes too.
+      if (answers[i] && answers[i]->status >= 400 && !health_.failing()) {
         fmt::print(stderr, "tailsweep: a maintenance write failed: {}\n", answers[i]->body);
       }
     } else if (answers[i]) {

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "coordinator/http/router.h"
+#include "coordinator/service/commit_health.h"
 #include "coordinator/store/store.h"
 
 namespace tailsweep::coordinator {
@@ -55,6 +56,7 @@ class WriteBatcher {
   void run_batch(std::deque<Pending>& batch);
 
   store::Store store_;
+  CommitHealth health_;  // used on the writer thread only
   std::function<void()> after_commit_;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -46,6 +46,24 @@ bool SqliteError::busy() const {
   return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
 }
 
+bool SqliteError::storage_unavailable() const {
+  switch (code_ & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool SqliteError::disk_full() const { return (code_ & 0xff) == SQLITE_FULL; }
+
 void check_sqlite(sqlite3* db, int result, std::string_view doing) {
   if (result == SQLITE_OK || result == SQLITE_ROW || result == SQLITE_DONE) return;
   throw SqliteError(result, fmt::format("{}: {}", doing, error_message(db, result)));

@@ -28,6 +28,11 @@ class SqliteError : public std::runtime_error {
   // SQLITE_BUSY or SQLITE_LOCKED: another connection holds the database, so
   // the same work may succeed later.
   bool busy() const;
+  // The database cannot take this write now for a reason outside the
+  // statement (busy, a full disk, an I/O error, read-only, out of memory):
+  // the same work may succeed later.
+  bool storage_unavailable() const;
+  bool disk_full() const;
 
  private:
   int code_;
