@@ -24,6 +24,14 @@ bool holds_current_lease(const JobRow& job, std::string_view lease_id, int64_t a
   return job.state == "leased" && job.lease_id == lease_id && job.lease_agent_id == agent_id;
 }
 
+// A lease that ran out (a partition, a coordinator whose disk was full) but
+// that no other agent has taken since: the job is queued with it as its last
+// lease. Its agent's result is still the job's, and its heartbeat takes the
+// lease back, so a fault shorter than the next lease costs no rerun.
+bool holds_unclaimed_lease(const JobRow& job, std::string_view lease_id, int64_t agent_id) {
+  return job.state == "queued" && job.lease_id == lease_id && job.lease_agent_id == agent_id;
+}
+
 void record_failure(Database& db, int64_t job_id, std::optional<int64_t> agent_id, int64_t attempt,
                     std::string_view error, double now_s) {
   auto insert = db.cached(
@@ -34,8 +42,8 @@ void record_failure(Database& db, int64_t job_id, std::optional<int64_t> agent_i
 
 void requeue(Database& db, int64_t job_id, std::string_view error, double now_s) {
   auto update = db.cached(
-      "UPDATE jobs SET state = 'queued', lease_id = NULL, lease_agent_id = NULL, "
-      "lease_expires_at = NULL, last_error = ?2, updated_at = ?3 WHERE id = ?1");
+      "UPDATE jobs SET state = 'queued', lease_expires_at = NULL, last_error = ?2, "
+      "updated_at = ?3 WHERE id = ?1");  // lease_id stays: the last lease
   update->bind(1, job_id).bind(2, error).bind(3, now_s);
   update->execute();
 }
@@ -128,9 +136,13 @@ bool Store::heartbeat(int64_t job_id, std::string_view lease_id, int64_t agent_i
                       double ttl_s) {
   if (!(ttl_s > 0)) throw InputError(fmt::format("a lease needs a positive ttl, not {}", ttl_s));
   Transaction transaction(db_);
+  // The current lease, even past its expiry if not yet reclaimed, or one
+  // that expired and that nobody has taken since (holds_unclaimed_lease):
+  // the same attempt goes on.
   auto renew = db_.cached(
-      "UPDATE jobs SET lease_expires_at = ?4 + ?5, updated_at = ?4 WHERE id = ?1 "
-      "AND state = 'leased' AND lease_id = ?2 AND lease_agent_id = ?3 AND lease_expires_at > ?4");
+      "UPDATE jobs SET state = 'leased', lease_expires_at = ?4 + ?5, updated_at = ?4 "
+      "WHERE id = ?1 AND state IN ('leased', 'queued') AND lease_id = ?2 AND "
+      "lease_agent_id = ?3");
   renew->bind(1, job_id).bind(2, lease_id).bind(3, agent_id).bind(4, now_s).bind(5, ttl_s);
   renew->execute();
   const bool renewed = db_.changes() == 1;
@@ -169,7 +181,10 @@ SubmitOutcome Store::submit_result(int64_t job_id, std::string_view lease_id, in
     }
     return SubmitOutcome::stale_lease;
   }
-  if (!holds_current_lease(*existing, lease_id, agent_id)) return SubmitOutcome::stale_lease;
+  if (!holds_current_lease(*existing, lease_id, agent_id) &&
+      !holds_unclaimed_lease(*existing, lease_id, agent_id)) {
+    return SubmitOutcome::stale_lease;
+  }
 
   auto agent = db_.cached(
       "SELECT a.device_id, a.version, a.git_sha, d.facts, d.simulated FROM agents a "

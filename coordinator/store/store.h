@@ -261,13 +261,16 @@ class Store {
   // gets those). Highest priority first, then lowest id. Expired leases are
   // requeued first, in the same transaction.
   std::optional<Lease> lease_job(int64_t agent_id, double now_s, double ttl_s);
-  // Extends the lease to now + ttl if it is still the job's current,
-  // unexpired lease held by this agent.
+  // Extends the lease to now + ttl if this agent holds it: the job's current
+  // lease (expired or not), or its last one if it expired and no other agent
+  // has taken the job since (the job is leased again under it, the same
+  // attempt).
   bool heartbeat(int64_t job_id, std::string_view lease_id, int64_t agent_id, double now_s,
                  double ttl_s);
   // Stores the body (its typed rows too, by the job's kind), marks the job
   // done, queues the dependants now ready and finishes the sweep when all its
-  // jobs are. A lease that expired but was not yet requeued still counts. A
+  // jobs are. A lease that expired still counts while no other agent has
+  // taken the job since (its result is the job's all the same). A
   // malformed body throws InputError and nothing is stored. The result was
   // read before (parse_result, off the writer's thread); only its checks
   // against the job and its rows run here.

@@ -219,7 +219,8 @@ TEST(HttpServer, BodiesInFlightShareOneBudgetAndItsShareReturnsWithTheAnswer) {
   RawConnection second(server.port());
   ASSERT_TRUE(first.send(header + "partial"));
   ASSERT_TRUE(second.send(header + "partial"));
-  std::this_thread::sleep_for(milliseconds(200));  // both headers read, bodies pending
+  // Both headers read, their bodies pending.
+  ASSERT_TRUE(eventually([&] { return server.server().stats().buffered_body_bytes == 200'000; }));
   RawConnection third(server.port());
   third.send(header);
   const auto refused = third.read_until_closed();

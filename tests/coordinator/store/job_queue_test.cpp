@@ -82,7 +82,7 @@ TEST_F(JobQueueTest, ASimulatedDeviceNeverGetsJobsMeantForAnyRealDevice) {
   EXPECT_EQ(store().lease_job(real.agent_id, 10, kTtlS)->job_id, 1);
 }
 
-TEST_F(JobQueueTest, HeartbeatRenewsOnlyTheCurrentUnexpiredLease) {
+TEST_F(JobQueueTest, HeartbeatRenewsOnlyTheAgentsOwnLease) {
   const auto agent = register_agent("cpu-1");
   const auto intruder = register_agent("cpu-1");  // a second agent on the same device
   store().create_sweep("s", "{}", {profile_job(agent.device_id)}, 1);
@@ -93,8 +93,23 @@ TEST_F(JobQueueTest, HeartbeatRenewsOnlyTheCurrentUnexpiredLease) {
   EXPECT_FALSE(store().heartbeat(lease.job_id, lease.lease_id, intruder.agent_id, 21, kTtlS));
   EXPECT_FALSE(store().heartbeat(lease.job_id + 1, lease.lease_id, agent.agent_id, 21, kTtlS));
   EXPECT_DOUBLE_EQ(store().job(lease.job_id)->lease_expires_at_s.value(), 20 + kTtlS);
-  // Past its expiry the lease cannot be revived.
-  EXPECT_FALSE(store().heartbeat(lease.job_id, lease.lease_id, agent.agent_id, 20 + kTtlS, kTtlS));
+  // Past its expiry, while nobody else has the job, it is renewed: the same
+  // attempt goes on (a partition longer than the TTL costs no rerun) ...
+  EXPECT_TRUE(store().heartbeat(lease.job_id, lease.lease_id, agent.agent_id, 20 + kTtlS, kTtlS));
+  EXPECT_EQ(store().requeue_expired(20 + 3 * kTtlS), 1);
+  EXPECT_EQ(job_state(lease.job_id), "queued");
+  EXPECT_TRUE(
+      store().heartbeat(lease.job_id, lease.lease_id, agent.agent_id, 20 + 4 * kTtlS, kTtlS));
+  EXPECT_EQ(job_state(lease.job_id), "leased");
+  EXPECT_EQ(store().job(lease.job_id)->attempts, 1);
+  // ... but not once another lease was given.
+  EXPECT_EQ(store().requeue_expired(20 + 6 * kTtlS), 1);
+  const auto other = store().lease_job(intruder.agent_id, 20 + 6 * kTtlS, kTtlS).value();
+  EXPECT_EQ(other.job_id, lease.job_id);
+  EXPECT_FALSE(
+      store().heartbeat(lease.job_id, lease.lease_id, agent.agent_id, 20 + 6 * kTtlS, kTtlS));
+  EXPECT_TRUE(
+      store().heartbeat(other.job_id, other.lease_id, intruder.agent_id, 20 + 6 * kTtlS, kTtlS));
 }
 
 TEST_F(JobQueueTest, ExpiredLeasesAreRequeuedThenFailAtMaxAttempts) {
@@ -139,6 +154,24 @@ TEST_F(JobQueueTest, AResultForAStaleLeaseIsRefused) {
   // The old lease stays stale after the job is done.
   EXPECT_EQ(store().submit_result(first.job_id, first.lease_id, agent.agent_id, eval_body(), 53),
             SubmitOutcome::stale_lease);
+}
+
+TEST_F(JobQueueTest, AnExpiredLeaseNobodyElseTookMayStillDeliver) {
+  const auto agent = register_agent("cpu-1");
+  const auto other = register_agent("cpu-1");
+  const int64_t sweep = store().create_sweep("s", "{}", {eval_job(agent.device_id)}, 1);
+  const auto lease = store().lease_job(agent.agent_id, 10, kTtlS).value();
+  EXPECT_EQ(store().requeue_expired(10 + kTtlS), 1);  // queued again, attempt 1 spent
+  EXPECT_EQ(store().submit_result(lease.job_id, lease.lease_id, other.agent_id, eval_body(),
+                                  10 + 2 * kTtlS),
+            SubmitOutcome::stale_lease);  // not this agent's lease
+  EXPECT_EQ(store().submit_result(lease.job_id, lease.lease_id, agent.agent_id, eval_body(),
+                                  10 + 2 * kTtlS),
+            SubmitOutcome::accepted);
+  EXPECT_EQ(job_state(lease.job_id), "done");
+  EXPECT_EQ(store().sweep_status(sweep).state, "done");
+  EXPECT_EQ(count("SELECT count(*) FROM failures"), 1);  // the expiry stays on record
+  EXPECT_FALSE(store().lease_job(other.agent_id, 10 + 3 * kTtlS, kTtlS));
 }
 
 TEST_F(JobQueueTest, AnExpiredLeaseNotYetReclaimedMayStillDeliver) {
