@@ -10,7 +10,11 @@
 #   bench/coordinator_load.sh [--agents 1000] [--workloads 20] [--duration-s 120]
 #       [--paced-jobs-per-s-per-agent 1] [--wrk-duration-s 10] [--build-dir DIR]
 #       [--out results/bench/coordinator-load.md]
-#       [--keep-json DIR] [-- extra `tailsweep serve` options]
+#       [--keep-json DIR] [--fault-proxy SHARE] [-- extra `tailsweep serve` options]
+#
+# --fault-proxy SHARE adds two more paced runs with the agents behind
+# bench/faultproxy.py: one with no faults (what the proxy itself costs) and
+# one with SHARE (0-1) of the requests dropped, reset, delayed or truncated.
 #
 # Everything listens on 127.0.0.1. Only processes this script started are stopped,
 # by their PIDs; the temporary directory is removed on exit.
@@ -26,6 +30,7 @@ WRK_DURATION_S=10
 BUILD_DIR=${BUILD_DIR:-build}
 OUT=""
 KEEP_JSON=""
+FAULT_SHARE=""
 SERVE_EXTRA=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -37,8 +42,9 @@ while [[ $# -gt 0 ]]; do
     --build-dir) BUILD_DIR=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --keep-json) KEEP_JSON=$2; shift 2 ;;
+    --fault-proxy) FAULT_SHARE=$2; shift 2 ;;
     --) shift; SERVE_EXTRA=("$@"); break ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "coordinator_load.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -76,6 +82,7 @@ TMP=$(mktemp -d /tmp/tailsweep-load.XXXXXX)
 chmod 755 "$TMP"  # nginx's workers drop root and must read the static file
 SERVE_PID=""
 NGINX_PID=""
+PROXY_PID=""
 stop_pid() {  # stops one process this script started, by its PID
   local pid=$1
   if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
@@ -84,6 +91,7 @@ stop_pid() {  # stops one process this script started, by its PID
   fi
 }
 cleanup() {
+  stop_pid "$PROXY_PID"
   stop_pid "$SERVE_PID"
   stop_pid "$NGINX_PID"
   rm -rf "$TMP"
@@ -109,11 +117,13 @@ wait_for_port() {  # PORT PID: until something accepts on 127.0.0.1:PORT
 # ---- 1. the coordinator under simulated agents ----
 LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)  # other work on the machine skews everything
 # coordinator_run LABEL [loadgen options]: a fresh coordinator on a fresh
-# database, the load generator against it; leaves $TMP/LABEL.json and the
-# coordinator's CPU seconds and peak RSS (kB) in $TMP/LABEL.cpu_s, .hwm_kb.
+# database, the load generator against it (through bench/faultproxy.py with
+# $PROXY_SHARE of requests faulted, when that is set); leaves
+# $TMP/LABEL.json and the coordinator's CPU seconds and peak RSS (kB) in
+# $TMP/LABEL.cpu_s, .hwm_kb.
 coordinator_run() {
   local label=$1; shift
-  local enroll_token admin_token port cpu_before_s
+  local enroll_token admin_token port cpu_before_s agent_port
   enroll_token=$(token)
   admin_token=$(token)
   TAILSWEEP_ENROLL_TOKEN=$enroll_token TAILSWEEP_ADMIN_TOKEN=$admin_token \
@@ -126,12 +136,29 @@ coordinator_run() {
   fi
   port=$(cat "$TMP/$label.port")
   log "$label: coordinator pid $SERVE_PID on port $port; $AGENTS agents x $WORKLOADS jobs $*"
+  agent_port=$port
+  if [[ -n ${PROXY_SHARE:-} ]]; then
+    python3 bench/faultproxy.py --target-port "$port" --fault-share "$PROXY_SHARE" \
+      --port-file "$TMP/$label.proxy-port" 2>"$TMP/$label-proxy.log" &
+    PROXY_PID=$!
+    for _ in $(seq 100); do [[ -s $TMP/$label.proxy-port ]] && break; sleep 0.1; done
+    [[ -s $TMP/$label.proxy-port ]] || { cat "$TMP/$label-proxy.log" >&2; log "the proxy did not start"; exit 1; }
+    agent_port=$(cat "$TMP/$label.proxy-port")
+  fi
   cpu_before_s=$(cpu_s "$SERVE_PID")
+  # Only the agents go through the proxy: the one admin request (the sweep)
+  # is retried by no one, and a fault there would end the run.
   TAILSWEEP_ENROLL_TOKEN=$enroll_token TAILSWEEP_ADMIN_TOKEN=$admin_token \
-    "$BUILD_DIR/bin/tailsweep-loadgen" --port "$port" --agents "$AGENTS" \
+    "$BUILD_DIR/bin/tailsweep-loadgen" --port "$agent_port" --admin-port "$port" --agents "$AGENTS" \
     --workloads "$WORKLOADS" --duration-s "$DURATION_S" --out "$TMP/$label.json" "$@" >/dev/null
   awk -v a="$(cpu_s "$SERVE_PID")" -v b="$cpu_before_s" 'BEGIN {print a - b}' >"$TMP/$label.cpu_s"
+  kill -0 "$SERVE_PID" 2>/dev/null || { tail -n 20 "$TMP/$label-serve.log" >&2; log "$label: the coordinator died"; exit 1; }
   status_kb "$SERVE_PID" VmHWM >"$TMP/$label.hwm_kb"
+  if [[ -n $PROXY_PID ]]; then
+    kill -TERM "$PROXY_PID"; wait "$PROXY_PID" || true; PROXY_PID=""
+    # its last line: {'connections': N, 'requests': N, 'drop': N, ...}
+    tail -n 1 "$TMP/$label-proxy.log" | sed 's/^faultproxy: //' | tr "'" '"' >"$TMP/$label.faults.json"
+  fi
   stop_pid "$SERVE_PID"; SERVE_PID=""
 }
 # Saturation: every agent leases again as soon as it posted.
@@ -139,6 +166,10 @@ coordinator_run saturating
 # Below saturation: each agent paced, to see latency at a sustainable rate.
 if awk -v r="$PACED_RATE" 'BEGIN {exit !(r > 0)}'; then
   coordinator_run paced --jobs-per-s-per-agent "$PACED_RATE"
+  if [[ -n $FAULT_SHARE ]]; then
+    PROXY_SHARE=0 coordinator_run proxied --jobs-per-s-per-agent "$PACED_RATE"
+    PROXY_SHARE=$FAULT_SHARE coordinator_run faulty --jobs-per-s-per-agent "$PACED_RATE"
+  fi
 fi
 
 # ---- 2. the loopback ceiling: nginx, a static JSON file, wrk ----
@@ -212,6 +243,22 @@ paced_rows() {
   echo "| paced run: peak RSS, server CPU | $(awk -v kb="$(cat "$TMP/paced.hwm_kb")" 'BEGIN {printf "%.1f", kb / 1024}') MB, $(cores "$(cat "$TMP/paced.cpu_s")" "$(jq -r '.register_phase_s + .sweep_create_s + .work_phase_s' "$p")") cores | | |"
 }
 
+# Rows for the runs through the fault proxy, if there were any.
+proxy_rows() {
+  [[ -f $TMP/faulty.json ]] || return 0
+  local label p f
+  for label in proxied faulty; do
+    p=$TMP/$label.json
+    f=$TMP/$label.faults.json
+    if [[ $label == proxied ]]; then
+      echo -n "| paced through bench/faultproxy.py, no faults (the proxy's own cost) "
+    else
+      echo -n "| paced through bench/faultproxy.py, $(jq -r '[.drop, .reset, .delay, .truncate] | add' "$f") of $(jq -r .requests "$f") requests faulted ($(jq -r '"\(.drop) dropped, \(.reset) reset, \(.delay) delayed, \(.truncate) truncated"' "$f")) "
+    fi
+    echo "| $(jq -r .jobs_completed "$p") of $(jq -r .jobs_planned "$p") jobs, $(jq -r '.jobs_per_s | floor' "$p") jobs/s, $(jq -r .agents_registered "$p") agents registered; lease p50 / p99 / max $(fmt2 "$(jq -r .lease_latency_ms.p50_ms "$p")") / $(fmt2 "$(jq -r .lease_latency_ms.p99_ms "$p")") / $(fmt2 "$(jq -r .lease_latency_ms.max_ms "$p")") ms; $(jq -r .reconnects "$p") reconnects; $(jq -r .errors_total "$p") errors at the agents $(jq -r '.errors | to_entries | map("\(.key): \(.value)") | join(", ") | if . == "" then "" else "(" + . + ")" end' "$p") | coordinator alive, peak RSS $(awk -v kb="$(cat "$TMP/$label.hwm_kb")" 'BEGIN {printf "%.1f", kb / 1024}') MB | |"
+  done
+}
+
 TABLE=$(cat <<EOF
 ## Coordinator load: $AGENTS simulated agents, one coordinator
 
@@ -229,6 +276,7 @@ TABLE=$(cat <<EOF
 | connections | $(j .agents_registered) agents, one keep-alive connection each ($(j .reconnects) reconnects) | | $AGENTS (wrk -t2) |
 | errors | $(j .errors_total) $(j '.errors | to_entries | map("\(.key): \(.value)") | join(", ") | if . == "" then "" else "(" + . + ")" end') | | ${WRK_ERRORS:-none} |
 $(paced_rows)
+$(proxy_rows)
 
 - Machine: $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM, $(uname -sr); load average before the run: $LOADAVG_BEFORE.
 - Date: $(date -u +%Y-%m-%dT%H:%MZ). tailsweep $(j .version) ($(j .git_sha)), \`tailsweep serve\` defaults${SERVE_EXTRA:+ plus ${SERVE_EXTRA[*]}}.

@@ -26,6 +26,7 @@ Used as a module by bench/soak.py; as a program it proxies until interrupted:
 import argparse
 import asyncio
 import random
+import signal
 import socket
 import struct
 import sys
@@ -189,10 +190,11 @@ def main():
     if args.port_file:
         with open(args.port_file, "w") as out:
             out.write(str(port))
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+    # SIGTERM or SIGINT ends it (a shell's background job ignores SIGINT).
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    stopping.wait()
     proxy.stop()
     print(f"faultproxy: {proxy.counts}", file=sys.stderr)
     return 0

@@ -39,6 +39,7 @@ struct LoadOptions {
   std::string host = "127.0.0.1";
   int port = 0;
   std::string port_file;
+  int admin_port = 0;  // 0: --port (agents may go through a proxy, the admin not)
   std::string enroll_token;
   std::string admin_token;
   int agents = 1000;
@@ -140,7 +141,12 @@ json run_load(const LoadOptions& options) {
   // Phase 2: the work, planned over the devices that registered.
   const json spec = sweep_spec(options);
   const Clock::time_point sweep_start = Clock::now();
-  const json sweep = admin_post(io, endpoint, options.admin_token, "/v1/sweeps", spec, 201);
+  const asio::ip::tcp::endpoint admin_endpoint =
+      options.admin_port > 0
+          ? asio::ip::tcp::endpoint(endpoint.address(),
+                                    static_cast<unsigned short>(options.admin_port))
+          : endpoint;
+  const json sweep = admin_post(io, admin_endpoint, options.admin_token, "/v1/sweeps", spec, 201);
   const double sweep_create_s = std::chrono::duration<double>(Clock::now() - sweep_start).count();
 
   // Phase 3: lease -> result until every job is done or the time is up.
@@ -239,6 +245,9 @@ int main(int argc, char** argv) {
   app.add_option("--host", options.host, "the coordinator's address")->capture_default_str();
   app.add_option("--port", options.port, "the coordinator's port");
   app.add_option("--port-file", options.port_file, "file holding the port (serve --port-file)");
+  app.add_option("--admin-port", options.admin_port,
+                 "port for the admin request that creates the sweep (default: --port)")
+      ->check(CLI::Range(1, 65535));
   app.add_option("--enroll-token", options.enroll_token, "enrollment token")
       ->envname("TAILSWEEP_ENROLL_TOKEN")
       ->required();
