@@ -52,6 +52,12 @@ void validate(const ServerOptions& options) {
     throw InputError("the HTTP server needs at least one I/O thread and one worker thread");
   }
   if (options.max_connections < 1) throw InputError("max_connections must be at least 1");
+  if (options.max_buffered_body_bytes < options.max_body_bytes) {
+    throw InputError(fmt::format(
+        "the buffered body budget ({} bytes) must hold at least one body of the largest size "
+        "({} bytes)",
+        options.max_buffered_body_bytes, options.max_body_bytes));
+  }
   if (options.read_timeout.count() <= 0 || options.idle_timeout.count() <= 0) {
     throw InputError("the HTTP read and idle timeouts must be positive");
   }

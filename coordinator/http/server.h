@@ -24,15 +24,22 @@ struct TlsFiles {
   std::string private_key_pem;        // path
 };
 
+// Bodies this small are outside the buffered-body budget: leases,
+// heartbeats, registrations, failures and small results always get through
+// (connections x this bounds them), so clients holding the budget with large
+// bodies cannot stop the agents' traffic, only delay their large results.
+inline constexpr std::size_t kUnbudgetedBodyBytes = 64 * 1024;
+
 struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;  // 0: an ephemeral port; read it back with Server::port()
   std::size_t max_body_bytes = 8 * 1024 * 1024;
   // What all connections together may hold of request bodies being read or
-  // handled: each request reserves its Content-Length (a chunked one, the
-  // body limit) once its header is in, before the token is checked, so that
-  // a crowd of clients announcing large bodies cannot take the memory. One
-  // that does not fit is answered 503 too_many_bodies and closed.
+  // handled: each request with a body over kUnbudgetedBodyBytes reserves its
+  // Content-Length (a chunked one, the body limit) once its header is in,
+  // before the token is checked, so that a crowd of clients announcing large
+  // bodies cannot take the memory. One that does not fit is answered 503
+  // too_many_bodies and closed. At least max_body_bytes.
   std::size_t max_buffered_body_bytes = 256 * 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
   // A request (header and body) must arrive within this once the connection

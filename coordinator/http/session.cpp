@@ -274,13 +274,13 @@ class HttpSession : public SessionBase {
 
   // Takes this request's share of the server's body budget: its
   // Content-Length, or the body limit when chunked (its length is not
-  // known). False when it does not fit.
+  // known); none for a small body. False when it does not fit.
   bool reserve_body() {
     const auto length = parser_->content_length();  // a boost::optional
     const std::size_t wanted = length                ? static_cast<std::size_t>(*length)
                                : parser_->chunked() ? context_.options.max_body_bytes
                                                     : 0;
-    if (wanted == 0) return true;
+    if (wanted <= kUnbudgetedBodyBytes) return true;
     std::size_t held = context_.buffered_body_bytes.load();
     do {
       if (held + wanted > context_.options.max_buffered_body_bytes) return false;

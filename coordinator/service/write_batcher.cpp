@@ -1,5 +1,7 @@
 #include "coordinator/service/write_batcher.h"
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -14,21 +16,23 @@ namespace {
 // the first answer of a batch does not wait long for the last operation.
 constexpr std::size_t kMaxBatch = 256;
 
-// An operation's error as its answer: the database's own trouble (a full
-// disk, an I/O error) is 503 database_unavailable, which agents retry, not
-// a 500 that reads like a bug.
-http::Response answer_for(const std::exception_ptr& error) {
+// The database's own trouble (a full disk, an I/O error) behind an
+// operation's error, if that is what it is: why, and what to do about it.
+struct StorageTrouble {
+  std::string cause;
+  std::string hint;
+};
+std::optional<StorageTrouble> storage_trouble(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
   } catch (const store::SqliteError& sqlite) {
     if (sqlite.storage_unavailable()) {
-      return http::error_response(
-          ErrorCode::kDatabaseUnavailable,
-          fmt::format("the database cannot store this now ({}); retry", sqlite.what()));
+      return StorageTrouble{sqlite.what(),
+                            sqlite.disk_full() ? "the disk under it is full: free space there" : ""};
     }
   } catch (...) {
   }
-  return http::error_response_for(error);
+  return std::nullopt;
 }
 
 // Why a batch was not committed, and what to do about it.
@@ -102,6 +106,8 @@ void WriteBatcher::run() {
 void WriteBatcher::run_batch(std::deque<Pending>& batch) {
   std::vector<std::optional<http::Response>> answers;
   answers.reserve(batch.size());
+  const int64_t changes_before = store_.database().total_changes();
+  std::optional<StorageTrouble> trouble;  // an operation's, in a batch that still commits
   try {
     store::Transaction transaction(store_.database());
     for (Pending& pending : batch) {
@@ -109,14 +115,32 @@ void WriteBatcher::run_batch(std::deque<Pending>& batch) {
         answers.push_back(pending.operation(store_));
       } catch (...) {
         // Its savepoint is already rolled back; the others' work stands.
-        answers.push_back(answer_for(std::current_exception()));
+        // The database's own trouble is 503 database_unavailable, which
+        // agents retry, not a 500 that reads like a bug.
+        if (auto found = storage_trouble(std::current_exception())) {
+          answers.push_back(http::error_response(
+              ErrorCode::kDatabaseUnavailable,
+              fmt::format("the database cannot store this now ({}); retry", found->cause)));
+          trouble = std::move(found);
+        } else {
+          answers.push_back(http::error_response_for(std::current_exception()));
+        }
         // Some errors (I/O, a full disk) make SQLite end the whole
         // transaction: then nothing of the batch is stored.
         if (!store_.database().in_transaction()) throw;
       }
     }
     transaction.commit();
-    if (const auto line = health_.committed(unix_now_s())) fmt::print(stderr, "{}\n", *line);
+    const double now_s = unix_now_s();
+    std::optional<std::string> line;
+    if (trouble) {
+      line = health_.failed(trouble->cause, trouble->hint, 1, now_s);
+    } else if (store_.database().total_changes() > changes_before) {
+      // Only a commit that stored something shows the database takes
+      // writes again: one whose every write was refused commits nothing.
+      line = health_.committed(now_s);
+    }
+    if (line) fmt::print(stderr, "{}\n", *line);
   } catch (...) {
     // Nothing of the batch is stored: every operation is answered as failed,
     // and agents retry (their results are still on their disks).

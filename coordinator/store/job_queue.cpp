@@ -40,10 +40,19 @@ void record_failure(Database& db, int64_t job_id, std::optional<int64_t> agent_i
   insert->execute();
 }
 
-void requeue(Database& db, int64_t job_id, std::string_view error, double now_s) {
+// An expired lease stays the job's last (holds_unclaimed_lease); one its
+// agent gave up with a failure report does not, so that a heartbeat of it
+// still on its way cannot bring back what the agent stopped.
+enum class LastLease { kept, dropped };
+
+void requeue(Database& db, int64_t job_id, std::string_view error, double now_s,
+             LastLease last_lease) {
   auto update = db.cached(
-      "UPDATE jobs SET state = 'queued', lease_expires_at = NULL, last_error = ?2, "
-      "updated_at = ?3 WHERE id = ?1");  // lease_id stays: the last lease
+      last_lease == LastLease::kept
+          ? "UPDATE jobs SET state = 'queued', lease_expires_at = NULL, last_error = ?2, "
+            "updated_at = ?3 WHERE id = ?1"
+          : "UPDATE jobs SET state = 'queued', lease_id = NULL, lease_agent_id = NULL, "
+            "lease_expires_at = NULL, last_error = ?2, updated_at = ?3 WHERE id = ?1");
   update->bind(1, job_id).bind(2, error).bind(3, now_s);
   update->execute();
 }
@@ -239,7 +248,7 @@ FailOutcome Store::fail_job(int64_t job_id, std::string_view lease_id, int64_t a
     finish_job(job_id, "failed", message, now_s);
     outcome = FailOutcome::failed;
   } else {
-    requeue(db_, job_id, message, now_s);
+    requeue(db_, job_id, message, now_s, LastLease::dropped);
   }
   transaction.commit();
   return outcome;
@@ -296,7 +305,7 @@ int Store::requeue_expired_in_transaction(double now_s) {
     if (lease.attempts >= lease.max_attempts) {
       finish_job(lease.id, "failed", error, now_s);
     } else {
-      requeue(db_, lease.id, error, now_s);
+      requeue(db_, lease.id, error, now_s, LastLease::kept);
     }
   }
   return static_cast<int>(expired.size());

@@ -332,6 +332,8 @@ int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(d
 
 int Database::changes() const { return sqlite3_changes(db_); }
 
+int64_t Database::total_changes() const { return sqlite3_total_changes64(db_); }
+
 int Database::user_version() {
   Statement statement(db_, "PRAGMA user_version");
   statement.step();

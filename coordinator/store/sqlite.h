@@ -153,6 +153,8 @@ class Database {
 
   int64_t last_insert_rowid() const;
   int changes() const;
+  // Rows changed by every statement since the connection opened.
+  int64_t total_changes() const;
   int user_version();
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_; }

@@ -207,7 +207,8 @@ TEST(HttpServer, BodyOverTheLimitIs413AndTheServerKeepsServing) {
 }
 
 // Clients that announce large bodies and send them slowly (before any token
-// is looked at) hold memory only up to the server's budget: past it, 503.
+// is looked at) hold memory only up to the server's budget: past it, 503;
+// small bodies pass regardless. A budget below one largest body is refused.
 TEST(HttpServer, BodiesInFlightShareOneBudgetAndItsShareReturnsWithTheAnswer) {
   ServerOptions options;
   options.max_body_bytes = 100'000;
@@ -227,18 +228,25 @@ TEST(HttpServer, BodiesInFlightShareOneBudgetAndItsShareReturnsWithTheAnswer) {
   EXPECT_EQ(status_of(refused.data), 503) << refused.data;
   EXPECT_NE(refused.data.find("too_many_bodies"), std::string::npos);
   EXPECT_TRUE(refused.closed);
-  // Small requests without a body still pass; one with a small body does not fit.
+  // Small bodies (an agent's lease, heartbeat, most results) are outside the
+  // budget: they still pass; one over 64 KiB does not fit.
   HttpClient client = client_for(server);
   EXPECT_EQ(client.request("GET", "/ping").status, 200);
-  EXPECT_EQ(client.request("POST", "/v1/jobs/1/result", std::string(60'000, 'x')).status, 503);
+  EXPECT_EQ(client.request("POST", "/v1/jobs/1/result", std::string(60'000, 'x')).status, 200);
+  EXPECT_EQ(client.request("POST", "/v1/jobs/1/result", std::string(70'000, 'x')).status, 503);
   // One body finished and answered, one left: its share came back.
   ASSERT_TRUE(first.send(std::string(100'000 - 7, 'x')));
   EXPECT_EQ(status_of(first.read_response()), 200);
-  EXPECT_EQ(client.request("POST", "/v1/jobs/1/result", std::string(60'000, 'x')).status, 200);
+  EXPECT_EQ(client.request("POST", "/v1/jobs/1/result", std::string(70'000, 'x')).status, 200);
   EXPECT_EQ(server.server().stats().buffered_body_bytes, 100'000u);  // the second's
   // A client that leaves mid-body returns its share too.
   second.close();
   EXPECT_TRUE(eventually([&] { return server.server().stats().buffered_body_bytes == 0; }));
+
+  ServerOptions too_small;
+  too_small.max_body_bytes = 1000;
+  too_small.max_buffered_body_bytes = 999;
+  EXPECT_THROW(Server(too_small, echo_router()), InputError);
 }
 
 TEST(HttpServer, ExpectContinueGetsA100BeforeTheBody) {

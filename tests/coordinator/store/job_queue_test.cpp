@@ -174,6 +174,20 @@ TEST_F(JobQueueTest, AnExpiredLeaseNobodyElseTookMayStillDeliver) {
   EXPECT_FALSE(store().lease_job(other.agent_id, 10 + 3 * kTtlS, kTtlS));
 }
 
+// A failure report gives the lease up: a heartbeat of it that arrives
+// later (delayed on the network) does not bring the job back.
+TEST_F(JobQueueTest, ALeaseGivenUpWithAFailureCannotBeTakenBack) {
+  const auto agent = register_agent("cpu-1");
+  store().create_sweep("s", "{}", {eval_job(agent.device_id)}, 1);
+  const auto lease = store().lease_job(agent.agent_id, 10, kTtlS).value();
+  EXPECT_EQ(store().fail_job(lease.job_id, lease.lease_id, agent.agent_id, "out of memory", 11),
+            FailOutcome::requeued);
+  EXPECT_FALSE(store().heartbeat(lease.job_id, lease.lease_id, agent.agent_id, 12, kTtlS));
+  EXPECT_EQ(job_state(lease.job_id), "queued");
+  EXPECT_EQ(store().submit_result(lease.job_id, lease.lease_id, agent.agent_id, eval_body(), 13),
+            SubmitOutcome::stale_lease);
+}
+
 TEST_F(JobQueueTest, AnExpiredLeaseNotYetReclaimedMayStillDeliver) {
   const auto agent = register_agent("cpu-1");
   store().create_sweep("s", "{}", {eval_job(agent.device_id)}, 1);
