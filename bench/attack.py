@@ -50,6 +50,8 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 
+from trial_fleet import exit_on_sigterm
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOST = "127.0.0.1"
 READ_TIMEOUT_S = 15  # the server's read_timeout (docs/http.md), not settable
@@ -169,7 +171,7 @@ async def oversized(reader, writer, stop, tally, head, chunk):
         return "stopped by us" if stop.is_set() else failure(exc)
 
 
-BIG_BODY = 16_000_000  # just under serve's --max-body-bytes (16 MiB)
+BIG_BODY = 16 * 1024 * 1024  # serve's --max-body-bytes: the most one request may hold
 
 
 async def big_body(reader, writer, stop, tally):
@@ -491,8 +493,7 @@ def main():
         if not os.access(os.path.join(args.bin, tool), os.X_OK):
             print(f"attack: no {tool} in {args.bin} (scripts/build.sh builds it)", file=sys.stderr)
             return 2
-    # SIGTERM (a cancelled CI job) unwinds like Ctrl-C: what was started is stopped.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    exit_on_sigterm()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # the flood holds hundreds of sockets
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     loadavg_before = " ".join(open("/proc/loadavg").read().split()[:3])

@@ -139,7 +139,8 @@ coordinator_run() {
   agent_port=$port
   if [[ -n ${PROXY_SHARE:-} ]]; then
     python3 bench/faultproxy.py --target-port "$port" --fault-share "$PROXY_SHARE" \
-      --port-file "$TMP/$label.proxy-port" 2>"$TMP/$label-proxy.log" &
+      --port-file "$TMP/$label.proxy-port" --counts-file "$TMP/$label.faults.json" \
+      2>"$TMP/$label-proxy.log" &
     PROXY_PID=$!
     for _ in $(seq 100); do [[ -s $TMP/$label.proxy-port ]] && break; sleep 0.1; done
     [[ -s $TMP/$label.proxy-port ]] || { cat "$TMP/$label-proxy.log" >&2; log "the proxy did not start"; exit 1; }
@@ -156,8 +157,6 @@ coordinator_run() {
   status_kb "$SERVE_PID" VmHWM >"$TMP/$label.hwm_kb"
   if [[ -n $PROXY_PID ]]; then
     kill -TERM "$PROXY_PID"; wait "$PROXY_PID" || true; PROXY_PID=""
-    # its last line: {'connections': N, 'requests': N, 'drop': N, ...}
-    tail -n 1 "$TMP/$label-proxy.log" | sed 's/^faultproxy: //' | tr "'" '"' >"$TMP/$label.faults.json"
   fi
   stop_pid "$SERVE_PID"; SERVE_PID=""
 }

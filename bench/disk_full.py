@@ -31,14 +31,13 @@ import datetime
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 
-from trial_fleet import TrialFleet, count_sweep, integrity, tiny_profile_sweep
+from trial_fleet import TrialFleet, count_sweep, exit_on_sigterm, integrity, tiny_profile_sweep
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGE = 4096
@@ -152,7 +151,7 @@ def trial_coordinator(args, work, box):
         + (f"; full for {t['grown'] - t['full']:.1f} s, {seen['held']} results waiting in the "
            f"agents' outboxes then; {stale} results refused as stale (their lease expired while "
            f"they waited) and their jobs run again, the most attempts a job took {attempts} of "
-           f"the 3 allowed; once space returned the coordinator logged "
+           f"the {row['max_attempts']} allowed; once space returned the coordinator logged "
            f"`{quote(coord_lines, 'commits again')}`" if "grown" in t else "")})
     return row
 
@@ -237,7 +236,7 @@ def main():
     parser.add_argument("--out", help="also write the table (Markdown) here")
     parser.add_argument("--keep", action="store_true", help="keep the logs (the path is printed)")
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still unmount and stop, on a kill
+    exit_on_sigterm()
     if args.quick:
         args.jobs, args.full_s, args.outbox_jobs, args.full_jobs = 24, 4, 5, 2
     for tool in ("tailsweep", "tailsweep-agent"):
@@ -248,11 +247,11 @@ def main():
     work = tempfile.mkdtemp(prefix="tailsweep-disk-full.")
     try:
         sh("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", work)
-        sh("umount", work)
     except (RuntimeError, OSError) as error:
         os.rmdir(work)
         print(f"disk_full: skipped: cannot mount a tmpfs here ({error})", file=sys.stderr)
         return 77
+    sh("umount", work)  # one that mounts but cannot be undone is a failure, not a skip
     rows = []
     try:
         for trial in (trial_coordinator, trial_outbox):

@@ -9,8 +9,9 @@ fault, picked uniformly:
   drop      the connection is cut with a TCP RST before the request reaches
             the coordinator;
   reset     cut with an RST (SO_LINGER 0) after a random number of bytes of
-            the exchange (0-4 KiB, request and answer together) went through:
-            mid-request or mid-answer;
+            the exchange (0-1 KiB, request and answer together) went through:
+            mid-request or mid-answer (an exchange shorter than that passes
+            whole, and is not counted);
   delay     every chunk of the exchange held 0.2-2 s, both ways;
   truncate  the coordinator's answer cut short: a random prefix (1-512 bytes,
             so mid-header or mid-body) is passed on, then both sides closed.
@@ -21,10 +22,13 @@ its own timeout's business).
 
 Used as a module by bench/soak.py; as a program it proxies until interrupted:
   bench/faultproxy.py --target-port PORT [--listen-port 0] [--fault-share 0.1]
-                      [--seed 1] [--port-file FILE]
+                      [--seed 1] [--port-file FILE] [--counts-file FILE]
+On SIGTERM or SIGINT it stops and writes its counts (connections, requests,
+and each fault applied) as JSON to --counts-file.
 """
 import argparse
 import asyncio
+import json
 import random
 import signal
 import socket
@@ -75,9 +79,10 @@ class FaultProxy:
     def stop(self):
         async def close():
             self.server.close()
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.cancel()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
@@ -112,15 +117,21 @@ class FaultProxy:
             client_writer.close()
 
     def _begin_exchange(self, exchange):
-        """A new request on the connection: roll its fault."""
+        """A new request on the connection: roll its fault (counted when it
+        is applied: a reset drawn past the exchange's end never happens)."""
         self.counts["requests"] += 1
         exchange.fault = (self.rng.choice(FAULTS) if self.rng.random() < self.fault_share
                           else None)
-        if exchange.fault:
-            self.counts[exchange.fault] += 1
-        exchange.bytes = 0
-        exchange.budget = {"reset": self.rng.randint(0, 4096),
+        exchange.request_bytes = exchange.answer_bytes = 0
+        exchange.applied = False
+        # reset: at a byte of the request and answer together; truncate: of the answer
+        exchange.budget = {"reset": self.rng.randint(0, 1024),
                            "truncate": self.rng.randint(1, 512)}.get(exchange.fault)
+
+    def _applied(self, exchange):
+        if not exchange.applied:
+            exchange.applied = True
+            self.counts[exchange.fault] += 1
 
     async def _pump(self, reader, writer, exchange, upstream):
         """Copies one direction until EOF or until the exchange's fault cuts it."""
@@ -134,18 +145,25 @@ class FaultProxy:
             await self.flowing.wait()
             fault = exchange.fault
             if fault == "drop" and upstream:
+                self._applied(exchange)
                 exchange.cut = True  # the request never reaches the coordinator
                 return
             if fault == "delay":
+                self._applied(exchange)
                 await asyncio.sleep(self.rng.uniform(0.2, 2.0))
-            # reset: anywhere in the exchange; truncate: in the answer only
+            passed = (exchange.request_bytes + exchange.answer_bytes if fault == "reset"
+                      else exchange.answer_bytes)
             if (fault == "reset" or (fault == "truncate" and not upstream)) and \
-                    exchange.bytes + len(data) >= exchange.budget:
-                writer.write(data[:max(0, exchange.budget - exchange.bytes)])
+                    passed + len(data) >= exchange.budget:
+                writer.write(data[:max(0, exchange.budget - passed)])
                 await writer.drain()
+                self._applied(exchange)
                 exchange.cut = True
                 return
-            exchange.bytes += len(data)
+            if upstream:
+                exchange.request_bytes += len(data)
+            else:
+                exchange.answer_bytes += len(data)
             writer.write(data)
             await writer.drain()
 
@@ -155,7 +173,9 @@ class Exchange:
 
     def __init__(self):
         self.fault = None
-        self.bytes = 0  # through the proxy so far in this exchange, both ways
+        self.applied = False
+        self.request_bytes = 0  # passed on so far in this exchange, each way
+        self.answer_bytes = 0
         self.budget = None  # the byte at which reset / truncate cut it
         self.answering = True  # the next client bytes begin a request
         self.cut = False
@@ -179,6 +199,7 @@ def main():
     parser.add_argument("--fault-share", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--port-file")
+    parser.add_argument("--counts-file", help="where the counts go (JSON) when it stops")
     args = parser.parse_args()
     if not 0 <= args.fault_share <= 1:
         print("faultproxy: --fault-share must be between 0 and 1", file=sys.stderr)
@@ -197,6 +218,9 @@ def main():
     stopping.wait()
     proxy.stop()
     print(f"faultproxy: {proxy.counts}", file=sys.stderr)
+    if args.counts_file:
+        with open(args.counts_file, "w") as out:
+            json.dump(proxy.counts, out)
     return 0
 
 

@@ -40,7 +40,7 @@ import tempfile
 import time
 
 from faultproxy import FaultProxy
-from trial_fleet import TrialFleet, count_sweep, tiny_profile_sweep
+from trial_fleet import TrialFleet, count_sweep, exit_on_sigterm, tiny_profile_sweep
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -69,7 +69,7 @@ def run_once(name, args, work, agent_kills=0, coordinator_kills=0, faulty_networ
         sweep = fleet.admin("POST", "/v1/sweeps",
                             tiny_profile_sweep("soak", args.workloads, args.max_attempts))["sweep_id"]
         kills = {"agent": 0, "coordinator": 0}
-        # The partition begins once every agent is busy with a job.
+        # The partition begins 3-6 s in, with every agent in the middle of a job.
         partition_at = time.time() + rng.uniform(3, 6) if faulty_network else None
         partition_ends = None
         next_fault = time.time() + rng.uniform(0.5, 1.5)
@@ -98,7 +98,8 @@ def run_once(name, args, work, agent_kills=0, coordinator_kills=0, faulty_networ
                     kills["coordinator"] += 1
                 next_fault = time.time() + rng.uniform(0.5, 1.5)
             time.sleep(0.1)
-        elapsed = time.time() - started
+        ended = time.time()
+        elapsed = ended - started
         acknowledged, duplicate_answers = fleet.acknowledged()
         faults = dict(proxy.counts) if proxy else {}
         fleet.stop()
@@ -110,7 +111,7 @@ def run_once(name, args, work, agent_kills=0, coordinator_kills=0, faulty_networ
             "kills_asked": agent_kills + coordinator_kills, "seconds": elapsed,
             # a partition that had not ended when the sweep did proves less
             "partition_short": faulty_network and (
-                partition_ends is None or partition_ends > time.time())})
+                partition_ends is None or partition_ends > ended)})
         return row
     finally:
         fleet.stop()
@@ -137,6 +138,7 @@ def main():
     parser.add_argument("--bin", default=os.path.join(ROOT, "build", "bin"))
     parser.add_argument("--out", help="also write the table (Markdown) here")
     args = parser.parse_args()
+    exit_on_sigterm()
     if args.quick:
         args.agent_kills, args.coordinator_kills, args.workloads = 5, 3, 6
         args.partition_s = 5

@@ -9,6 +9,7 @@ import re
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -21,6 +22,16 @@ ENROLL = "trial-enroll-token"
 TINY_MODEL = "custom:dim=32,depth=2,heads=2,patch=8,image=32,classes=5"
 # Every job of tiny_profile_sweep stores exactly this many rows.
 CURVE_POINTS, MEASUREMENT_RUNS = 3, 1
+
+
+def exit_on_sigterm():
+    """SIGTERM (a cancelled CI job) unwinds like Ctrl-C, so the `finally`
+    blocks stop what was started and unmount what was mounted; a second
+    SIGTERM during that cleanup is ignored rather than cutting it short."""
+    def handler(*_):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        sys.exit(143)
+    signal.signal(signal.SIGTERM, handler)
 
 
 def tiny_profile_sweep(name, jobs, max_attempts=None):
@@ -151,7 +162,8 @@ def count_sweep(db_path, sweep, acknowledged):
     that have no result (the retry limit, the fault's designed outcome)."""
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     one = lambda sql: db.execute(sql, (sweep,)).fetchone()  # noqa: E731
-    planned, done = one("SELECT count(*), sum(state = 'done') FROM jobs WHERE sweep_id = ?")
+    planned, done, max_attempts = one(
+        "SELECT count(*), sum(state = 'done'), max(max_attempts) FROM jobs WHERE sweep_id = ?")
     stored = {row[0] for row in db.execute(
         "SELECT r.job_id FROM results r JOIN jobs j ON j.id = r.job_id WHERE j.sweep_id = ?",
         (sweep,))}
@@ -174,4 +186,5 @@ def count_sweep(db_path, sweep, acknowledged):
     return {"planned": planned, "done": done or 0, "stored": len(stored),
             "lost": len(acknowledged - stored) + done_without, "duplicated": duplicated,
             "retries_used_up": retries_used_up, "failures": failures,
+            "max_attempts": max_attempts,
             "integrity": integrity(db_path)}
