@@ -27,8 +27,8 @@ std::optional<StorageTrouble> storage_trouble(const std::exception_ptr& error) {
     std::rethrow_exception(error);
   } catch (const store::SqliteError& sqlite) {
     if (sqlite.storage_unavailable()) {
-      return StorageTrouble{sqlite.what(),
-                            sqlite.disk_full() ? "the disk under it is full: free space there" : ""};
+      return StorageTrouble{
+          sqlite.what(), sqlite.disk_full() ? "the disk under it is full: free space there" : ""};
     }
   } catch (...) {
   }

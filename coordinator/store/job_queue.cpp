@@ -47,12 +47,12 @@ enum class LastLease { kept, dropped };
 
 void requeue(Database& db, int64_t job_id, std::string_view error, double now_s,
              LastLease last_lease) {
-  auto update = db.cached(
-      last_lease == LastLease::kept
-          ? "UPDATE jobs SET state = 'queued', lease_expires_at = NULL, last_error = ?2, "
-            "updated_at = ?3 WHERE id = ?1"
-          : "UPDATE jobs SET state = 'queued', lease_id = NULL, lease_agent_id = NULL, "
-            "lease_expires_at = NULL, last_error = ?2, updated_at = ?3 WHERE id = ?1");
+  auto update =
+      db.cached(last_lease == LastLease::kept
+                    ? "UPDATE jobs SET state = 'queued', lease_expires_at = NULL, last_error = ?2, "
+                      "updated_at = ?3 WHERE id = ?1"
+                    : "UPDATE jobs SET state = 'queued', lease_id = NULL, lease_agent_id = NULL, "
+                      "lease_expires_at = NULL, last_error = ?2, updated_at = ?3 WHERE id = ?1");
   update->bind(1, job_id).bind(2, error).bind(3, now_s);
   update->execute();
 }
