@@ -116,6 +116,9 @@ wait_for_port() {  # PORT PID: until something accepts on 127.0.0.1:PORT
 
 # ---- 1. the coordinator under simulated agents ----
 LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)  # other work on the machine skews everything
+# The load generator's one sweep holds every job (serve refuses more than
+# 10,000 in a sweep by default).
+SWEEP_JOBS=$((AGENTS * WORKLOADS > 10000 ? AGENTS * WORKLOADS : 10000))
 # coordinator_run LABEL [loadgen options]: a fresh coordinator on a fresh
 # database, the load generator against it (through bench/faultproxy.py with
 # $PROXY_SHARE of requests faulted, when that is set); leaves
@@ -128,7 +131,8 @@ coordinator_run() {
   admin_token=$(token)
   TAILSWEEP_ENROLL_TOKEN=$enroll_token TAILSWEEP_ADMIN_TOKEN=$admin_token \
     "$BUILD_DIR/bin/tailsweep" serve --db "$TMP/$label.db" --listen 127.0.0.1:0 \
-    --port-file "$TMP/$label.port" "${SERVE_EXTRA[@]}" 2>"$TMP/$label-serve.log" &
+    --port-file "$TMP/$label.port" --max-sweep-jobs "$SWEEP_JOBS" "${SERVE_EXTRA[@]}" \
+    2>"$TMP/$label-serve.log" &
   SERVE_PID=$!
   for _ in $(seq 100); do [[ -s $TMP/$label.port ]] && break; sleep 0.1; done
   if [[ ! -s $TMP/$label.port ]]; then
@@ -278,7 +282,7 @@ $(paced_rows)
 $(proxy_rows)
 
 - Machine: $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM, $(uname -sr); load average before the run: $LOADAVG_BEFORE.
-- Date: $(date -u +%Y-%m-%dT%H:%MZ). tailsweep $(j .version) ($(j .git_sha)), \`tailsweep serve\` defaults${SERVE_EXTRA:+ plus ${SERVE_EXTRA[*]}}.
+- Date: $(date -u +%Y-%m-%dT%H:%MZ). tailsweep $(j .version) ($(j .git_sha)), \`tailsweep serve\` defaults but \`--max-sweep-jobs $SWEEP_JOBS\` (the one sweep holds every job)${SERVE_EXTRA:+ plus ${SERVE_EXTRA[*]}}.
 - Work: one sweep of $WORKLOADS curve-only workloads ($(j .requested.model), tokens $(j .requested.tokens)) over the $(j .agents_registered) simulated devices: one profile job per (device, workload). Each agent leases (long poll, wait $(j .requested.lease_wait_s) s) and at once posts a synthetic result that the coordinator parses and stores in full. Registration ($(fmt2 "$(j .register_phase_s)") s) and planning the sweep ($(fmt2 "$(j .sweep_create_s)") s) are not in the throughput.
 - In the closed loop every agent always has a request in flight, so mean latency is about agents / requests per second (Little's law): with $AGENTS agents, a p99 of 50 ms needs well over $((AGENTS * 20)) requests/s. The paced run offers a fixed rate below saturation, the regime real agents (seconds of profiling per job) live in.
 - Latency is request sent to response read, measured in the load generator, so it includes the load generator's own queueing. The load generator, the coordinator, nginx and wrk share this machine's cores.

@@ -20,7 +20,8 @@ lost), lost (acknowledged but not stored, or a job done without its result),
 duplicated (a job whose stored rows are not exactly one result's: 3 curve
 points and one measurement run), jobs that failed because every one of their
 attempts was killed (the retry limit, --max-attempts in the sweep: no result,
-every failure an expired lease), and the time against the baseline. The
+every failure an expired lease), reruns (leases beyond each job's first:
+work measured again), and the time against the baseline. The
 target is 0 lost and 0 duplicated, every other job done. Exits 1
 when a run misses it, or ended before all its kills (or its partition) were
 done.
@@ -157,8 +158,8 @@ def main():
     base = rows[0]["seconds"]
     lines = ["| fault | trials | jobs done / planned | failed: every attempt killed | "
              "results stored | acknowledged (of them: answered duplicate) | lost | duplicated | "
-             "integrity | sweep time | extra time |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "reruns | integrity | sweep time | extra time |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         faults = row["network_faults"]
         trials = {"baseline": "none", "agent-kill": f"{row['agent_kills']} agent SIGKILLs",
@@ -172,7 +173,7 @@ def main():
             f"| {row['run']} | {trials} | {row['done']} / {row['planned']} | "
             f"{row['retries_used_up']} | {row['stored']} | "
             f"{row['acknowledged']} ({row['duplicate_answers']}) | {row['lost']} | "
-            f"{row['duplicated']} | {row['integrity']} | "
+            f"{row['duplicated']} | {row['reruns']} | {row['integrity']} | "
             f"{row['seconds']:.1f} s | {row['seconds'] - base:+.1f} s |")
     machine = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}"
     text = "\n".join(lines) + (

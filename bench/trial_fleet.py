@@ -159,11 +159,13 @@ def count_sweep(db_path, sweep, acknowledged):
     job whose rows are not exactly one result's (results.job_id is unique, so
     a second copy would show as extra curve points or measurement runs);
     retries_used_up: failed jobs whose every failure was an expired lease and
-    that have no result (the retry limit, the fault's designed outcome)."""
+    that have no result (the retry limit, the fault's designed outcome);
+    reruns: leases given beyond each job's first (work measured again)."""
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     one = lambda sql: db.execute(sql, (sweep,)).fetchone()  # noqa: E731
-    planned, done, max_attempts = one(
-        "SELECT count(*), sum(state = 'done'), max(max_attempts) FROM jobs WHERE sweep_id = ?")
+    planned, done, max_attempts, reruns = one(
+        "SELECT count(*), sum(state = 'done'), max(max_attempts), sum(max(attempts - 1, 0)) "
+        "FROM jobs WHERE sweep_id = ?")
     stored = {row[0] for row in db.execute(
         "SELECT r.job_id FROM results r JOIN jobs j ON j.id = r.job_id WHERE j.sweep_id = ?",
         (sweep,))}
@@ -186,5 +188,5 @@ def count_sweep(db_path, sweep, acknowledged):
     return {"planned": planned, "done": done or 0, "stored": len(stored),
             "lost": len(acknowledged - stored) + done_without, "duplicated": duplicated,
             "retries_used_up": retries_used_up, "failures": failures,
-            "max_attempts": max_attempts,
+            "max_attempts": max_attempts, "reruns": reruns or 0,
             "integrity": integrity(db_path)}
