@@ -42,7 +42,6 @@ import re
 import resource
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -50,7 +49,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 
-from trial_fleet import exit_on_sigterm
+from trial_fleet import exit_on_sigterm, stop_process
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOST = "127.0.0.1"
@@ -307,16 +306,6 @@ def cpu_s(pid=None):
         return usage.ru_utime + usage.ru_stime
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def stop_process(process):
-    if process is not None and process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 async def drive(port, coordinator, loadgen, make_attack, row, args):

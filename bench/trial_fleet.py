@@ -24,6 +24,19 @@ TINY_MODEL = "custom:dim=32,depth=2,heads=2,patch=8,image=32,classes=5"
 CURVE_POINTS, MEASUREMENT_RUNS = 3, 1
 
 
+def stop_process(process, timeout_s=20):
+    """SIGTERM to a process this script started, SIGKILL if it does not exit
+    in time; returns its exit status."""
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return None if process is None else process.returncode
+
+
 def exit_on_sigterm():
     """SIGTERM (a cancelled CI job) unwinds like Ctrl-C, so the `finally`
     blocks stop what was started and unmount what was mounted; a second
@@ -122,13 +135,7 @@ class TrialFleet:
         for name, process in list(self.agents.items()) + [("coordinator", self.coordinator)]:
             if process is None or process.poll() is not None:
                 continue
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            if process.returncode != 0:
+            if stop_process(process) != 0:
                 self.crashed[name] = f"{name}: exit {process.returncode} on SIGTERM"
 
     def acknowledged(self):

@@ -62,7 +62,8 @@ const T& pick(const std::vector<T>& choices, double unit) {
   return choices[std::min(index, choices.size() - 1)];
 }
 
-Architecture decode(const DesignSpace& space, const std::vector<double>& point) {
+// An architecture of the space with its input and no layers yet.
+Architecture input_of(const DesignSpace& space) {
   Architecture architecture;
   architecture.input = space.input;
   architecture.sequence_length = space.sequence_length;
@@ -70,6 +71,11 @@ Architecture decode(const DesignSpace& space, const std::vector<double>& point) 
   architecture.image_size = space.image_size;
   architecture.patch_size = space.patch_size;
   architecture.in_channels = space.in_channels;
+  return architecture;
+}
+
+Architecture decode(const DesignSpace& space, const std::vector<double>& point) {
+  Architecture architecture = input_of(space);
   const int64_t layers = pick(space.layers, point[0]);
   for (int64_t i = 0; i < layers; ++i) {
     const double* u = &point[1 + kPerLayer * static_cast<std::size_t>(i)];
@@ -206,13 +212,7 @@ DesignSpace parse_design_space(const json& document) {
     }
   }
   // Its largest architecture must pass Architecture::validate (sizes, limits).
-  Architecture largest;
-  largest.input = space.input;
-  largest.sequence_length = space.sequence_length;
-  largest.vocabulary = space.vocabulary;
-  largest.image_size = space.image_size;
-  largest.patch_size = space.patch_size;
-  largest.in_channels = space.in_channels;
+  Architecture largest = input_of(space);
   EncoderLayer widest;
   widest.hidden = *std::max_element(space.hidden.begin(), space.hidden.end());
   widest.heads = heads_dividing(space, widest.hidden).front();
