@@ -1,5 +1,7 @@
 #include "common/wire/strict_json.h"
 
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
@@ -59,6 +61,13 @@ json parse_strict_json(std::string_view text, std::string_view what, int max_dep
     // parse_error, and out_of_range for a number past double's range.
     throw InputError(fmt::format("{} is not valid JSON: {}", what, error.what()));
   }
+}
+
+json read_json_file(const std::string& path, std::string_view what) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw InputError(fmt::format("cannot read {} {}", what, path));
+  const std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+  return parse_strict_json(text, path);
 }
 
 }  // namespace tailsweep

@@ -7,6 +7,7 @@
 // a key twice (nlohmann keeps the last silently, so two readers of the same
 // text could disagree). Both are refused while parsing, before a deep value
 // exists.
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -23,5 +24,10 @@ inline constexpr int kMaxJsonDepth = 64;
 // arrays and objects, and a key repeated within one object.
 nlohmann::json parse_strict_json(std::string_view text, std::string_view what,
                                  int max_depth = kMaxJsonDepth);
+
+// A JSON file read whole and parsed strictly; InputError "cannot read
+// {what} {path}" when it cannot be read, else parse_strict_json's, naming the
+// path.
+nlohmann::json read_json_file(const std::string& path, std::string_view what);
 
 }  // namespace tailsweep

@@ -21,5 +21,6 @@ int main(int argc, char** argv) {
   tailsweep::cli::register_sql_command(app);
   tailsweep::cli::register_report_command(app);
   tailsweep::cli::register_compare_command(app);
+  tailsweep::cli::register_design_commands(app);
   return tailsweep::run_cli(app, argc, argv, "tailsweep");
 }

@@ -1,9 +1,7 @@
 // tailsweep sweep create|status|wait|cancel, and tailsweep devices: the user's
 // side of a running coordinator (docs/sweeps.md).
 #include <chrono>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -82,13 +80,7 @@ void print_status(const json& status) {
   }
 }
 
-json read_spec(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) throw InputError(fmt::format("cannot read the sweep spec {}", path));
-  std::stringstream text;
-  text << file.rdbuf();
-  return parse_strict_json(text.str(), path);
-}
+json read_spec(const std::string& path) { return read_json_file(path, "the sweep spec"); }
 
 void create(const SweepOptions& options) {
   json spec = read_spec(options.spec_file);
