@@ -37,7 +37,8 @@ import tempfile
 import time
 import urllib.error
 
-from trial_fleet import TrialFleet, count_sweep, exit_on_sigterm, integrity, tiny_profile_sweep
+from trial_fleet import (TrialFleet, count_sweep, exit_on_sigterm, integrity, publish,
+                         tiny_profile_sweep)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGE = 4096
@@ -290,10 +291,7 @@ def main():
     text = "\n".join(lines) + "\n\n" + "\n".join(notes) + (
         f"\n\nCPU agents, profile jobs of a tiny model (3 points, each to a 0.3 s cap), lease "
         f"TTL 3 s; {machine}; {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}.\n")
-    print(text)
-    if args.out:
-        with open(args.out, "w") as out:
-            out.write(text)
+    publish(text, args.out)
     failed = [f"{r['trial']} ({why})" for r in rows for why, bad in [
         ("lost", r["lost"]), ("duplicated", r["duplicated"]), ("crashed", r["crashed"]),
         ("corrupt", r["integrity"] != "ok" or r["full_integrity"] not in (None, "ok")),

@@ -41,7 +41,7 @@ import tempfile
 import time
 
 from faultproxy import FaultProxy
-from trial_fleet import TrialFleet, count_sweep, exit_on_sigterm, tiny_profile_sweep
+from trial_fleet import TrialFleet, count_sweep, exit_on_sigterm, publish, tiny_profile_sweep
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -180,10 +180,7 @@ def main():
         f"\n\n{args.agents} CPU agents, {args.workloads * args.agents} profile jobs a sweep (a tiny "
         f"model, each point to a 0.3 s cap), "
         f"lease TTL 3 s, {args.max_attempts} attempts a job; {machine}; {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}.\n")
-    print(text)
-    if args.out:
-        with open(args.out, "w") as out:
-            out.write(text)
+    publish(text, args.out)
     # A sweep that ended before its kills were done proves less than it says.
     failed = [r for r in rows if r["lost"] or r["duplicated"]
               or r["done"] + r["retries_used_up"] != r["planned"] or r["integrity"] != "ok"

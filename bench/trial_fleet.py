@@ -47,6 +47,14 @@ def exit_on_sigterm():
     signal.signal(signal.SIGTERM, handler)
 
 
+def publish(text, out_path):
+    """Prints a trial's table, and writes it to --out too when given."""
+    print(text)
+    if out_path:
+        with open(out_path, "w") as out:
+            out.write(text)
+
+
 def tiny_profile_sweep(name, jobs, max_attempts=None):
     """`jobs` profile jobs per selected device, each point to a 0.3 s cap."""
     spec = {"name": name, "workloads": [

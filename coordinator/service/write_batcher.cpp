@@ -16,27 +16,12 @@ namespace {
 // the first answer of a batch does not wait long for the last operation.
 constexpr std::size_t kMaxBatch = 256;
 
-// The database's own trouble (a full disk, an I/O error) behind an
-// operation's error, if that is what it is: why, and what to do about it.
+// Why a write failed, and what to do about it.
 struct StorageTrouble {
   std::string cause;
   std::string hint;
 };
-std::optional<StorageTrouble> storage_trouble(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const store::SqliteError& sqlite) {
-    if (sqlite.storage_unavailable()) {
-      return StorageTrouble{
-          sqlite.what(), sqlite.disk_full() ? "the disk under it is full: free space there" : ""};
-    }
-  } catch (...) {
-  }
-  return std::nullopt;
-}
-
-// Why a batch was not committed, and what to do about it.
-std::pair<std::string, std::string> cause_of(const std::exception_ptr& error) {
+StorageTrouble cause_of(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
   } catch (const store::SqliteError& sqlite) {
@@ -46,6 +31,18 @@ std::pair<std::string, std::string> cause_of(const std::exception_ptr& error) {
   } catch (...) {
     return {"an unknown error", ""};
   }
+}
+
+// The database's own trouble (a full disk, an I/O error) behind an
+// operation's error, if that is what it is.
+std::optional<StorageTrouble> storage_trouble(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const store::SqliteError& sqlite) {
+    if (sqlite.storage_unavailable()) return cause_of(error);
+  } catch (...) {
+  }
+  return std::nullopt;
 }
 
 }  // namespace
