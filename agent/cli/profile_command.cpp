@@ -12,8 +12,10 @@
 
 #include "agent/cli/commands.h"
 #include "agent/device/device_spec.h"
+#include "agent/measure/architecture_profiling.h"
 #include "agent/measure/profiling.h"
 #include "analysis/profile_plan.h"
+#include "common/design/architecture.h"
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
 #include "common/util/cli_main.h"
@@ -30,6 +32,7 @@ struct ProfileCommandOptions {
   std::string tokens;
   std::string out;
   std::vector<std::string> hdp_share_files;  // eval results whose HDP shares a sim device models
+  std::string architecture_file;             // --arch: a design-space architecture instead
 };
 
 // The HDP shares of an eval result file (`tailsweep-agent eval --out`).
@@ -61,6 +64,15 @@ void stop_measuring_on_signals() {
   ::sigaction(SIGTERM, &action, nullptr);
 }
 
+design::Architecture read_architecture_file(const ProfileCommandOptions& options) {
+  const nlohmann::json document = read_json_file(options.architecture_file, "--arch");
+  try {
+    return design::parse_architecture(document);
+  } catch (const InputError& error) {
+    throw InputError(fmt::format("--arch {}: {}", options.architecture_file, error.what()));
+  }
+}
+
 void run_profile_command(ProfileCommandOptions options) {
   std::ofstream out_file;
   if (!options.out.empty()) {
@@ -84,7 +96,10 @@ void run_profile_command(ProfileCommandOptions options) {
   }
   stop_measuring_on_signals();
   options.request.interrupt = &interrupt_requested;
-  const nlohmann::json report = run_profiling(options.request);
+  const nlohmann::json report =
+      options.architecture_file.empty()
+          ? run_profiling(options.request)
+          : run_architecture_profiling(options.request, read_architecture_file(options));
   if (options.out.empty()) {
     fmt::print("{}\n", report.dump());
   } else {
@@ -92,7 +107,9 @@ void run_profile_command(ProfileCommandOptions options) {
     if (!out_file.flush()) throw InputError(fmt::format("cannot write --out {}", options.out));
     // Said on stderr whether or not it is a terminal: a log shows where the result went.
     fmt::print(stderr, "tailsweep-agent: wrote {} point(s) of {} to {}\n",
-               report.at("points").size(), report.at("model").at("name").get<std::string>(),
+               report.at("points").size(),
+               report.contains("model") ? report.at("model").at("name").get<std::string>()
+                                        : report.at("architecture_id").get<std::string>(),
                options.out);
   }
   if (report.at("interrupted").get<bool>()) {
@@ -113,7 +130,8 @@ void register_profile_command(CLI::App& app) {
       "embedding), each point to a stated precision; JSON out (docs/profile.md)");
   command->footer(
       "Example:\n  tailsweep-agent profile --model fmnist-vit --tokens 2:197:5 --batch 1,4 --out "
-      "curve.json");
+      "curve.json\n  tailsweep-agent profile --arch arch.json --batch 1,8 --out arch-result.json "
+      "(one design-space architecture, as `tailsweep design sample --out` writes them)");
   add_model_run_options(command, options->request.run,
                         "seed for the visiting order, the inputs and random weights");
   add_weight_kernel_option(command, options->request.run);
@@ -131,6 +149,20 @@ void register_profile_command(CLI::App& app) {
                           "comma-separated, e.g. --methods none,topk:8,tome:8,pomt:58@3 (points "
                           "carry \"method\")");
   tokens->excludes(methods);
+  CLI::Option* architecture =
+      command
+          ->add_option("--arch", options->architecture_file,
+                       "instead of a curve: time this design-space architecture (JSON, "
+                       "docs/design_space.md) with random weights from --seed, each batch on "
+                       "its full sequence; energy and peak power where there is a sensor")
+          ->excludes(tokens)
+          ->excludes(methods);
+  // --model is what a curve or methods time; --arch brings its own model.
+  CLI::Option* model = command->get_option("--model")->required(false);
+  architecture->excludes(model);
+  for (const char* name : {"--weights", "--clusters", "--weight-kernel"}) {
+    architecture->excludes(command->get_option(name));
+  }
   command
       ->add_option("--paired-clusters", options->request.paired_clusters,
                    "with --methods: time each method also on the weights clustered at load to "
@@ -144,10 +176,11 @@ void register_profile_command(CLI::App& app) {
                    "heads and blocks that an eval on a real device pruned (its --out file, one "
                    "per method; docs/hdp.md)")
       ->needs(methods);
-  command->callback([options, tokens, methods] {
-    if (tokens->count() == 0 && methods->count() == 0) {
-      throw CLI::RequiredError("--tokens or --methods");
+  command->callback([options, tokens, methods, architecture, model] {
+    if (tokens->count() == 0 && methods->count() == 0 && architecture->count() == 0) {
+      throw CLI::RequiredError("--tokens, --methods or --arch");
     }
+    if (architecture->count() == 0 && model->count() == 0) throw CLI::RequiredError("--model");
     run_profile_command(*options);
   });
   command

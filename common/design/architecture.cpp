@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 
 #include "common/util/errors.h"
+#include "common/util/json_fields.h"
 #include "common/util/sha256.h"
-#include "common/wire/json_fields.h"
 
 namespace tailsweep::design {
 namespace {

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/util/errors.h"
-#include "common/wire/json_fields.h"
+#include "common/util/json_fields.h"
 
 namespace tailsweep::design {
 namespace {

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
-#include "common/wire/json_fields.h"
+#include "common/util/json_fields.h"
 #include "common/wire/result_document.h"
 
 namespace tailsweep::protocol::document {

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string_view>
 
-#include "common/wire/json_fields.h"
+#include "common/util/json_fields.h"
 #include "common/wire/result_document.h"
 
 namespace tailsweep::protocol::document {

@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
+#include "common/util/json_fields.h"
 #include "common/util/sha256.h"
 #include "common/wire/document_fields.h"
-#include "common/wire/json_fields.h"
 #include "common/wire/result_document.h"
 
 namespace tailsweep::protocol {

@@ -6,7 +6,7 @@
 
 #include "common/model/method_spec.h"
 #include "common/util/errors.h"
-#include "common/wire/json_fields.h"
+#include "common/util/json_fields.h"
 #include "common/wire/strict_json.h"
 
 namespace tailsweep::protocol {

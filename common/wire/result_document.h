@@ -26,6 +26,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "common/design/architecture.h"
 #include "common/model/hdp_counts.h"
 #include "common/wire/protocol.h"
 
@@ -193,6 +194,23 @@ struct MeasurementDocument {
   std::vector<ProfilePoint> points;  // at least one
 };
 
+// The output of `tailsweep-agent profile --arch` (docs/design_space.md): one
+// architecture of a design space with seeded random weights, timed at each
+// batch size on its full sequence (an 'architecture' job's result). Its
+// points carry no method; their "tokens" is the sequence length.
+struct ArchitectureDocument {
+  BodyProvenance provenance;
+  design::Architecture architecture;
+  // Written for readers of the JSON; a reader checks both against the
+  // architecture, so a document cannot name one architecture and time another.
+  std::string architecture_id;
+  double parameters = 0;
+  double flops_per_input = 0;  // forward_flops(1)
+  MeasurementBody measurement;
+  PowerInfoBody power;
+  std::vector<ProfilePoint> points;  // at least one
+};
+
 // The same document as the coordinator reads it for each job kind: a
 // profile's points carry no method; a latency job's points each carry one.
 struct ProfileBody : MeasurementDocument {};
@@ -275,9 +293,11 @@ ProfileBody parse_profile_body(const nlohmann::json& body);
 LatencyBody parse_latency_body(const nlohmann::json& body);
 EvalBody parse_eval_body(const nlohmann::json& body);
 AccuracyCurveBody parse_accuracy_curve_body(const nlohmann::json& body);
+ArchitectureDocument parse_architecture_body(const nlohmann::json& body);
 
 // The writers, as the agent sends them (always the current schema version).
 nlohmann::json to_json(const MeasurementDocument& document);
+nlohmann::json to_json(const ArchitectureDocument& document);
 nlohmann::json to_json(const EvalBody& body);
 nlohmann::json to_json(const AccuracyCurveBody& body);
 nlohmann::json to_json(const HdpBody& hdp);

@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
+#include "common/util/json_fields.h"
 #include "common/util/sha256.h"
 #include "common/wire/document_fields.h"
-#include "common/wire/json_fields.h"
 #include "common/wire/result_document.h"
 
 namespace tailsweep::protocol {
@@ -299,6 +299,16 @@ std::vector<WeightVariantBody> read_variants(const JsonFields& fields, Version v
   return out;
 }
 
+// The points of a document; at least one.
+std::vector<ProfilePoint> read_points(const JsonFields& fields, Version version) {
+  std::vector<ProfilePoint> out;
+  const json& points = fields.array("points", true);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    out.push_back(read_profile_point(fields.element("points", i, points[i]), version));
+  }
+  return out;
+}
+
 // Everything but the points' kind-specific checks, shared by both readers.
 MeasurementDocument read_measurement_document(const JsonFields& fields) {
   const Version version = read_version(fields);
@@ -360,10 +370,7 @@ MeasurementDocument read_measurement_document(const JsonFields& fields) {
   d.variants = read_variants(fields, version);
   d.measurement = read_measurement(fields, version);
   d.power = read_power_info(fields, version);
-  const json& points = fields.array("points", true);
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    d.points.push_back(read_profile_point(fields.element("points", i, points[i]), version));
-  }
+  d.points = read_points(fields, version);
   return d;
 }
 
@@ -397,6 +404,61 @@ LatencyBody parse_latency_body(const json& body) {
     if (!result.points[i].method) fields.fail(fmt::format("points[{}].method", i), "missing");
   }
   return result;
+}
+
+ArchitectureDocument parse_architecture_body(const json& body) {
+  const JsonFields fields(body, "architecture result");
+  const Version version = read_version(fields);
+  // A kind newer than schema 3: always strict.
+  if (!version.strict()) {
+    fields.fail("schema_version", "an architecture result is version 3 or later");
+  }
+  fields.reject_unknown({"tool", "schema_version", "version", "git_sha", "build_type", "started_at",
+                         "elapsed_s", "architecture", "architecture_id", "parameters",
+                         "flops_per_input", "method", "rounds", "device", "power", "points_planned",
+                         "interrupted", "points"});
+  ArchitectureDocument d;
+  d.provenance = read_provenance(fields, version);
+  try {
+    d.architecture = design::parse_architecture(fields.at("architecture"));
+  } catch (const InputError& error) {
+    fields.fail("architecture", error.what());
+  }
+  d.architecture_id = fields.text("architecture_id");
+  if (d.architecture_id != design::architecture_id(d.architecture)) {
+    fields.fail("architecture_id",
+                fmt::format("'{}' is not the id of the architecture given ({})", d.architecture_id,
+                            design::architecture_id(d.architecture)));
+  }
+  d.parameters = fields.number("parameters");
+  d.flops_per_input = fields.number("flops_per_input");
+  // Counted from the architecture: a document that disagrees was written
+  // by a different count, and its rows would not compare with others.
+  const double parameters = d.architecture.parameter_count();
+  const double flops = d.architecture.forward_flops(1);
+  if (std::abs(d.parameters - parameters) > 0.5) {
+    fields.fail("parameters",
+                fmt::format("{} is not the architecture's {}", d.parameters, parameters));
+  }
+  if (std::abs(d.flops_per_input - flops) > 1e-9 * flops) {
+    fields.fail("flops_per_input",
+                fmt::format("{} is not the architecture's {}", d.flops_per_input, flops));
+  }
+  d.measurement = read_measurement(fields, version);
+  d.power = read_power_info(fields, version);
+  d.points = read_points(fields, version);
+  for (std::size_t i = 0; i < d.points.size(); ++i) {
+    const ProfilePoint& point = d.points[i];
+    if (point.method || point.hdp || point.clusters) {
+      fields.fail(fmt::format("points[{}].method", i), "an architecture's points carry no method");
+    }
+    if (point.tokens != d.architecture.sequence_length) {
+      fields.fail(fmt::format("points[{}].tokens", i),
+                  fmt::format("{} is not the architecture's sequence length {}", point.tokens,
+                              d.architecture.sequence_length));
+    }
+  }
+  return d;
 }
 
 }  // namespace tailsweep::protocol

@@ -247,6 +247,25 @@ json to_json(const MeasurementDocument& d) {
   return out;
 }
 
+json to_json(const ArchitectureDocument& d) {
+  json out;
+  put_provenance(out, d.provenance);
+  out["schema_version"] = kResultSchemaVersion;
+  out["architecture"] = design::to_json(d.architecture);
+  out["architecture_id"] = d.architecture_id;
+  out["parameters"] = d.parameters;
+  out["flops_per_input"] = d.flops_per_input;
+  out["method"] = settings_json(d.measurement.method);
+  out["rounds"] = rounds_json(d.measurement.rounds);
+  out["power"] = power_info_json(d.power);
+  out["points_planned"] = or_null(d.measurement.points_planned);
+  out["interrupted"] = d.measurement.interrupted;
+  json points = json::array();
+  for (const ProfilePoint& point : d.points) points.push_back(point_json(point));
+  out["points"] = std::move(points);
+  return out;
+}
+
 std::string bits_to_hex(const std::vector<bool>& bits) {
   std::vector<uint8_t> bytes((bits.size() + 7) / 8, 0);
   for (std::size_t i = 0; i < bits.size(); ++i) {

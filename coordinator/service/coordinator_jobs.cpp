@@ -11,7 +11,7 @@
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
 #include "common/util/errors.h"
-#include "common/wire/json_fields.h"
+#include "common/util/json_fields.h"
 #include "common/wire/protocol.h"
 #include "common/wire/result_document.h"
 #include "coordinator/service/sweep_plan.h"

@@ -5,9 +5,9 @@
 #include <openssl/crypto.h>
 
 #include "common/util/errors.h"
+#include "common/util/json_fields.h"
 #include "common/util/parse.h"
 #include "common/util/sha256.h"
-#include "common/wire/json_fields.h"
 #include "common/wire/protocol.h"
 #include "common/wire/strict_json.h"
 #include "coordinator/http/prometheus.h"

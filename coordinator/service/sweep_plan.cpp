@@ -10,7 +10,7 @@
 #include "common/model/method_spec.h"
 #include "common/model/model_config.h"
 #include "common/util/errors.h"
-#include "common/wire/json_fields.h"
+#include "common/util/json_fields.h"
 #include "common/wire/protocol.h"
 
 namespace tailsweep::coordinator {

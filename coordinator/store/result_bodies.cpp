@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
-#include "common/wire/json_fields.h"
+#include "common/util/json_fields.h"
 #include "common/wire/protocol.h"
 
 namespace tailsweep::store {

@@ -239,5 +239,63 @@ TEST(ProfileCli, BadInputGetsExitTwoAndOneLine) {
   }
 }
 
+// A design-space architecture, as `tailsweep design sample --out` writes one.
+void write_architecture(const std::filesystem::path& path, int heads) {
+  std::ofstream(path) << nlohmann::json{
+      {"input", "tokens"},
+      {"sequence_length", 16},
+      {"vocabulary", 100},
+      {"layers",
+       {{{"hidden", 32}, {"heads", heads}, {"operation", "sa_wma"}, {"feed_forward", {64}}},
+        {{"hidden", 48}, {"heads", 4}, {"operation", "l_dft"}, {"feed_forward", {32, 96}}}}}};
+}
+
+TEST(ProfileCli, AnArchitectureIsTimedPerBatchWithItsCounts) {
+  tailsweep::testing::TempDir dir("tailsweep-profile");
+  write_architecture(dir / "arch.json", 4);
+  const auto out = (dir / "result.json").string();
+  const auto result =
+      run_command(std::string(TAILSWEEP_AGENT_BIN) + " profile --arch " +
+                  shell_quote((dir / "arch.json").string()) + kFast +
+                  " --threads 1 --batch 1,2 --precision 0.2 --out " + shell_quote(out));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = nlohmann::json::parse(tailsweep::testing::slurp(out));
+  EXPECT_THAT(result.err,
+              HasSubstr("wrote 2 point(s) of " + report.at("architecture_id").get<std::string>()));
+  EXPECT_GT(report.at("parameters").get<double>(), 0);
+  EXPECT_GT(report.at("flops_per_input").get<double>(), 0);
+  ASSERT_EQ(report.at("points").size(), 2u);
+  for (const auto& point : report.at("points")) {
+    EXPECT_EQ(point.at("tokens"), 16);
+    EXPECT_GT(point.at("median_ms").get<double>(), 0);
+  }
+}
+
+TEST(ProfileCli, ArchitectureInputIsCheckedWithExitTwoAndOneLine) {
+  tailsweep::testing::TempDir dir("tailsweep-profile");
+  write_architecture(dir / "good.json", 4);
+  write_architecture(dir / "bad.json", 3);
+  std::ofstream(dir / "garbage.json") << "{\"layers\": [";
+  const std::string agent = std::string(TAILSWEEP_AGENT_BIN) + " profile ";
+  const std::string good = " --arch " + shell_quote((dir / "good.json").string());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {agent + "--arch " + shell_quote((dir / "bad.json").string()),
+       "layers[0].heads: 3 heads do not divide hidden 32"},
+      {agent + "--arch " + shell_quote((dir / "garbage.json").string()), "garbage.json"},
+      {agent + "--arch " + shell_quote((dir / "absent.json").string()), "absent.json"},
+      {agent + good + " --model deit-tiny", "--model excludes --arch"},
+      {agent + good + " --tokens 2,16", "excludes"},
+      {agent + good + " --mode block", "--mode block does not apply"},
+      {agent + "--tokens 2,9", "--model is required"},
+      {agent, "--tokens, --methods or --arch"},
+  };
+  for (const auto& [command, expected] : cases) {
+    const auto result = run_command(command);
+    EXPECT_EQ(result.exit_code, 2) << command;
+    EXPECT_THAT(result.err, HasSubstr(expected)) << command;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+  }
+}
+
 }  // namespace
 }  // namespace tailsweep::agent
