@@ -9,6 +9,7 @@
 #include "agent/device/gpu_sim.h"
 #include "agent/engine/compute_device.h"
 #include "agent/engine/runtime.h"
+#include "agent/measure/architecture_profiling.h"
 #include "analysis/profile_plan.h"
 #include "common/model/model_config.h"
 #include "common/util/errors.h"
@@ -125,13 +126,27 @@ json run_job(const protocol::JobAssignment& job, const AgentDevice& device,
     request.interrupt = cancel;
     return run_profiling(request);
   }
+  if (job.kind == "architecture") {
+    const protocol::ArchitectureJobSpec spec = protocol::parse_architecture_job_spec(job.spec);
+    ProfileRequest request;
+    request.device = device.device;
+    request.run.seed = spec.seed;
+    request.run.threads = device.threads;
+    request.batches = spec.batches;
+    request.precision = spec.precision;
+    request.time_cap_s = spec.time_cap_s;
+    request.warmup_s = spec.warmup_s;
+    request.interrupt = cancel;
+    return run_architecture_profiling(request, spec.architecture);
+  }
   if (job.kind == "eval" || job.kind == "accuracy_curve") {
     EvalRequest request = eval_request_for(job.kind, protocol::parse_eval_job_spec(job.spec), device);
     request.interrupt = cancel;
     return run_evaluation(request);
   }
   throw InputError(fmt::format(
-      "unknown job kind '{}' (this agent runs profile, latency, eval and accuracy_curve)",
+      "unknown job kind '{}' (this agent runs profile, latency, eval, accuracy_curve and "
+      "architecture)",
       job.kind));
 }
 

@@ -182,6 +182,56 @@ json to_json(const HdpMeasuredShares& shares) {
   return out;
 }
 
+std::vector<int64_t> read_batches(const JsonFields& fields) {
+  const json& batches = fields.array("batches", true);
+  std::vector<int64_t> out;
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    if (!batches[i].is_number_integer() || batches[i].get<int64_t>() < 1) {
+      fields.fail(fmt::format("batches[{}]", i), "expected a batch size >= 1");
+    }
+    out.push_back(batches[i].get<int64_t>());
+  }
+  return out;
+}
+
+void read_stopping_rule(const JsonFields& fields, double& precision, double& time_cap_s,
+                        double& warmup_s) {
+  if (fields.has("precision")) precision = fields.number("precision");
+  if (!(precision > 0 && precision < 1)) {
+    fields.fail("precision", fmt::format("{} is outside (0, 1)", precision));
+  }
+  if (fields.has("time_cap_s")) time_cap_s = fields.number("time_cap_s");
+  if (fields.has("warmup_s")) warmup_s = fields.number("warmup_s");
+  if (!(time_cap_s > 0) || !(warmup_s >= 0)) {
+    fields.fail("time_cap_s", "time_cap_s must be positive and warmup_s not negative");
+  }
+}
+
+ArchitectureJobSpec parse_architecture_job_spec(const json& spec) {
+  const JsonFields fields(spec, "architecture job");
+  fields.reject_unknown({"architecture", "batches", "precision", "time_cap_s", "warmup_s", "seed"});
+  ArchitectureJobSpec result;
+  try {
+    result.architecture = design::parse_architecture(fields.at("architecture"));
+  } catch (const InputError& error) {
+    // Its message names the path from "architecture: " on.
+    throw InputError(fmt::format("{}: {}", fields.what(), error.what()));
+  }
+  if (fields.has("batches")) result.batches = read_batches(fields);
+  read_stopping_rule(fields, result.precision, result.time_cap_s, result.warmup_s);
+  if (fields.has("seed")) result.seed = static_cast<uint64_t>(fields.integer("seed", 0));
+  return result;
+}
+
+json to_json(const ArchitectureJobSpec& spec) {
+  return {{"architecture", design::to_json(spec.architecture)},
+          {"batches", spec.batches},
+          {"precision", spec.precision},
+          {"time_cap_s", spec.time_cap_s},
+          {"warmup_s", spec.warmup_s},
+          {"seed", spec.seed}};
+}
+
 ProfileJobSpec parse_profile_job_spec(const json& spec) {
   const JsonFields fields(spec, "profile job");
   fields.reject_unknown({"model", "weights", "batches", "tokens", "methods", "precision", "mode",
@@ -190,28 +240,13 @@ ProfileJobSpec parse_profile_job_spec(const json& spec) {
   ProfileJobSpec result;
   result.model = fields.text("model");
   result.weights = fields.optional_text("weights");
-  if (fields.has("batches")) {
-    const json& batches = fields.array("batches", true);
-    result.batches.clear();
-    for (std::size_t i = 0; i < batches.size(); ++i) {
-      if (!batches[i].is_number_integer() || batches[i].get<int64_t>() < 1) {
-        fields.fail(fmt::format("batches[{}]", i), "expected a batch size >= 1");
-      }
-      result.batches.push_back(batches[i].get<int64_t>());
-    }
-  }
+  if (fields.has("batches")) result.batches = read_batches(fields);
   if (fields.has("tokens")) result.tokens = fields.text("tokens");
   if (fields.has("methods")) result.methods = fields.string_list("methods");
   if (result.tokens.empty() == result.methods.empty()) {
     fields.fail("tokens",
                 "give either \"tokens\" (a curve) or \"methods\" (each timed on the "
                 "full input)");
-  }
-  if (fields.has("precision")) {
-    result.precision = fields.number("precision");
-    if (!(result.precision > 0 && result.precision < 1)) {
-      fields.fail("precision", fmt::format("{} is outside (0, 1)", result.precision));
-    }
   }
   if (fields.has("mode")) result.mode = fields.text("mode");
   if (result.mode != "model" && result.mode != "block") {
@@ -221,11 +256,7 @@ ProfileJobSpec parse_profile_job_spec(const json& spec) {
   if (result.protocol != "rounds" && result.protocol != "blocks") {
     fields.fail("protocol", fmt::format("'{}' is neither rounds nor blocks", result.protocol));
   }
-  if (fields.has("time_cap_s")) result.time_cap_s = fields.number("time_cap_s");
-  if (fields.has("warmup_s")) result.warmup_s = fields.number("warmup_s");
-  if (!(result.time_cap_s > 0) || !(result.warmup_s >= 0)) {
-    fields.fail("time_cap_s", "time_cap_s must be positive and warmup_s not negative");
-  }
+  read_stopping_rule(fields, result.precision, result.time_cap_s, result.warmup_s);
   if (fields.has("seed")) result.seed = static_cast<uint64_t>(fields.integer("seed", 0));
   if (fields.has("paired_clusters")) {
     const json& list = fields.array("paired_clusters", true);

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/design/architecture.h"
+
 namespace tailsweep {
 class JsonFields;
 }
@@ -52,7 +54,7 @@ nlohmann::json to_json(const LeaseRequest& request);
 struct JobAssignment {
   int64_t job_id = 0;
   std::string lease_id;
-  std::string kind;  // profile | latency | eval | accuracy_curve
+  std::string kind;  // profile | latency | eval | accuracy_curve | architecture
   nlohmann::json spec = nlohmann::json::object();
   int64_t attempt = 1;
   double expires_at_s = 0;
@@ -133,6 +135,27 @@ struct ProfileJobSpec {
 };
 ProfileJobSpec parse_profile_job_spec(const nlohmann::json& spec);
 nlohmann::json to_json(const ProfileJobSpec& spec);
+
+// A job's or a sweep's "batches" (batch sizes >= 1, at least one), and its
+// stopping rule's "precision", "time_cap_s" and "warmup_s", each read where
+// present over the given defaults. InputError naming the field.
+std::vector<int64_t> read_batches(const JsonFields& fields);
+void read_stopping_rule(const JsonFields& fields, double& precision, double& time_cap_s,
+                        double& warmup_s);
+
+// kind "architecture": one design-space architecture (common/design/
+// architecture.h) with random weights from `seed`, each batch on its full
+// sequence, in rounds to `precision` (agent/measure/architecture_profiling.h).
+struct ArchitectureJobSpec {
+  design::Architecture architecture;
+  std::vector<int64_t> batches{1};
+  double precision = 0.02;
+  double time_cap_s = 10.0;
+  double warmup_s = 1.0;
+  uint64_t seed = 0;
+};
+ArchitectureJobSpec parse_architecture_job_spec(const nlohmann::json& spec);
+nlohmann::json to_json(const ArchitectureJobSpec& spec);
 
 // kind "eval" (one method) or "accuracy_curve" (tokens set: random:n over the grid).
 struct EvalJobSpec {

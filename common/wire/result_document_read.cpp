@@ -422,7 +422,8 @@ ArchitectureDocument parse_architecture_body(const json& body) {
   try {
     d.architecture = design::parse_architecture(fields.at("architecture"));
   } catch (const InputError& error) {
-    fields.fail("architecture", error.what());
+    // Its message names the path from "architecture: " on.
+    throw InputError(fmt::format("{}: {}", fields.what(), error.what()));
   }
   d.architecture_id = fields.text("architecture_id");
   if (d.architecture_id != design::architecture_id(d.architecture)) {

@@ -18,45 +18,22 @@ namespace {
 
 using nlohmann::json;
 
-std::vector<int64_t> parse_batches(const JsonFields& f) {
-  std::vector<int64_t> result;
-  const json& batches = f.array("batches", true);
-  for (std::size_t i = 0; i < batches.size(); ++i) {
-    if (!batches[i].is_number_integer() || batches[i].get<int64_t>() < 1) {
-      f.fail(fmt::format("batches[{}]", i), "expected a batch size >= 1");
-    }
-    result.push_back(batches[i].get<int64_t>());
-  }
-  return result;
-}
-
 bool listed(const std::vector<std::string>& list, const std::string& value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-// The stopping rule's fields that curves and clustering latency share.
-void parse_timing(const JsonFields& f, double& precision, double& time_cap_s, double& warmup_s) {
-  if (f.has("precision")) precision = f.number("precision");
-  if (!(precision > 0 && precision < 1)) f.fail("precision", "outside (0, 1)");
-  if (f.has("time_cap_s")) time_cap_s = f.number("time_cap_s");
-  if (f.has("warmup_s")) warmup_s = f.number("warmup_s");
-  if (!(time_cap_s > 0) || !(warmup_s >= 0)) {
-    f.fail("time_cap_s", "time_cap_s must be positive and warmup_s not negative");
-  }
-}
-
 void parse_paired_latency(const JsonFields& l, PairedLatencySettings& latency) {
-  if (l.has("batches")) latency.batches = parse_batches(l);
-  parse_timing(l, latency.precision, latency.time_cap_s, latency.warmup_s);
+  if (l.has("batches")) latency.batches = protocol::read_batches(l);
+  protocol::read_stopping_rule(l, latency.precision, latency.time_cap_s, latency.warmup_s);
 }
 
 CurveSettings parse_curves(const JsonFields& f, const VitConfig& config) {
   f.reject_unknown({"batches", "tokens", "precision", "time_cap_s", "warmup_s"});
   CurveSettings curves;
-  if (f.has("batches")) curves.batches = parse_batches(f);
+  if (f.has("batches")) curves.batches = protocol::read_batches(f);
   if (f.has("tokens")) curves.tokens = f.text("tokens");
   parse_token_grid(curves.tokens, config.total_tokens());
-  parse_timing(f, curves.precision, curves.time_cap_s, curves.warmup_s);
+  protocol::read_stopping_rule(f, curves.precision, curves.time_cap_s, curves.warmup_s);
   return curves;
 }
 
@@ -352,7 +329,7 @@ protocol::EvalJobSpec accuracy_curve_spec(const Workload& workload) {
 
 SweepSpec parse_sweep_spec(const json& spec) {
   const JsonFields f(spec, "sweep spec");
-  f.reject_unknown({"name", "devices", "workloads", "max_attempts"});
+  f.reject_unknown({"name", "devices", "workloads", "design_space", "max_attempts"});
   SweepSpec result;
   result.name = f.name("name");
   if (f.has("max_attempts")) {
@@ -369,9 +346,13 @@ SweepSpec parse_sweep_spec(const json& spec) {
     if (d.has("kinds")) result.devices.kinds = d.string_list("kinds");
     if (d.has("tags")) result.devices.tags = d.name_list("tags");
   }
-  const json& workloads = f.array("workloads", true);
-  for (std::size_t i = 0; i < workloads.size(); ++i) {
-    result.workloads.push_back(parse_workload(f.element("workloads", i, workloads[i])));
+  if (f.has("design_space")) result.design_space = parse_design_sweep(f.object("design_space"));
+  // Workloads may be left out only by a design-space sweep.
+  if (!result.design_space || f.has("workloads")) {
+    const json& workloads = f.array("workloads", true);
+    for (std::size_t i = 0; i < workloads.size(); ++i) {
+      result.workloads.push_back(parse_workload(f.element("workloads", i, workloads[i])));
+    }
   }
   return result;
 }
@@ -516,6 +497,15 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
           job.depends_on = hdp_evals;
           add(std::move(job));
         }
+      }
+    }
+  }
+  if (spec.design_space) {
+    // The same sample on every device, so that their surrogates and fronts
+    // compare like with like.
+    for (const nlohmann::json& architecture : architecture_job_specs(*spec.design_space)) {
+      for (const FleetDevice& device : devices) {
+        add(agent_job("architecture", device.id, architecture, kArchitecturePriority));
       }
     }
   }

@@ -22,6 +22,8 @@
 //                   the coordinator once the settings' evals are done: it
 //                   queues that device's latency job with the shares of
 //                   heads and blocks they measured (its model's input)
+// and for "design_space":
+//   architecture    per (architecture of the sample, selected device)
 // and, once a schedule has POMT's R (coordinator/service/coordinator_jobs.h):
 //   latency         on that device and batch: the baseline, every method
 //                   asked, POMT at R and the matching candidates, each timed
@@ -39,6 +41,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/wire/protocol.h"
+#include "coordinator/service/design_sweep.h"
 #include "coordinator/store/store.h"
 
 namespace tailsweep::coordinator {
@@ -151,7 +154,10 @@ inline constexpr int64_t kMaxMaxAttempts = 100;
 struct SweepSpec {
   std::string name;
   DeviceSelector devices;
-  std::vector<Workload> workloads;
+  std::vector<Workload> workloads;  // may be empty when design_space is set
+  // EdgeTran's design space: a sample of architectures, each timed on every
+  // selected device (coordinator/service/design_sweep.h).
+  std::optional<DesignSweepSettings> design_space;
   int64_t max_attempts = kDefaultMaxAttempts;  // every job's, those queued later included
 };
 

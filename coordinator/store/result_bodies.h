@@ -24,6 +24,7 @@ namespace tailsweep::store {
 // names them.
 using protocol::AccuracyCurveBody;
 using protocol::AccuracyPoint;
+using protocol::ArchitectureDocument;
 using protocol::BodyProvenance;
 using protocol::EvalBody;
 using protocol::HdpBody;

@@ -282,6 +282,22 @@ void check_accuracy_curve(const Checker& check, const protocol::EvalJobSpec& spe
   }
 }
 
+// The job's architecture (by id: the reader checked the id against the
+// body's architecture), each of its batches once, measured whole.
+void check_architecture(const Checker& check, const protocol::ArchitectureJobSpec& spec,
+                        const ArchitectureDocument& body) {
+  check.same_text("architecture_id", body.architecture_id,
+                  design::architecture_id(spec.architecture));
+  std::set<int64_t> seen;
+  for (std::size_t i = 0; i < body.points.size(); ++i) {
+    const std::string at = fmt::format("points[{}]", i);
+    check_batch(check, at, body.points[i].batch, spec.batches);
+    check_unique(check, seen, body.points[i].batch, at);
+    check_point_statistics(check, at, body.points[i]);
+  }
+  check_whole(check, body.measurement, body.points.size(), spec.batches.size());
+}
+
 }  // namespace
 
 void check_result_against_job(std::string_view job_spec_json, const AgentResultBody& body,
@@ -299,11 +315,15 @@ void check_result_against_job(std::string_view job_spec_json, const AgentResultB
     const Checker check{"eval result"};
     check.simulated(eval->provenance, device_simulated);
     check_eval(check, protocol::parse_eval_job_spec(spec), *eval);
-  } else {
+  } else if (const auto* curve = std::get_if<AccuracyCurveBody>(&body)) {
     const Checker check{"accuracy-curve result"};
-    const auto& curve = std::get<AccuracyCurveBody>(body);
-    check.simulated(curve.provenance, device_simulated);
-    check_accuracy_curve(check, protocol::parse_eval_job_spec(spec), curve);
+    check.simulated(curve->provenance, device_simulated);
+    check_accuracy_curve(check, protocol::parse_eval_job_spec(spec), *curve);
+  } else {
+    const Checker check{"architecture result"};
+    const auto& architecture = std::get<ArchitectureDocument>(body);
+    check.simulated(architecture.provenance, device_simulated);
+    check_architecture(check, protocol::parse_architecture_job_spec(spec), architecture);
   }
 }
 

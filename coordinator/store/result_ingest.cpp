@@ -309,10 +309,55 @@ void insert_accuracy_curve(Database& db, const ResultTarget& target,
   }
 }
 
+// The architecture once (its id is its content), then a row per batch.
+void insert_architecture(Database& db, const ResultTarget& target,
+                         const ArchitectureDocument& body) {
+  const design::Architecture& a = body.architecture;
+  db.cached(
+        "INSERT OR IGNORE INTO architectures (id, input, sequence_length, layers, parameters, "
+        "flops_per_input, architecture) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      ->bind(1, body.architecture_id)
+      .bind(2, a.input == design::InputKind::tokens ? "tokens" : "patches")
+      .bind(3, a.sequence_length)
+      .bind(4, static_cast<int64_t>(a.layers.size()))
+      .bind(5, body.parameters)
+      .bind(6, body.flops_per_input)
+      .bind(7, design::to_json(a).dump())
+      .execute();
+  insert_measurement(db, target, body.measurement);
+  for (const ProfilePoint& point : body.points) {
+    const bool has_energy = point.power && point.power->joules_per_image;
+    auto statement = db.cached(
+        "INSERT INTO architecture_measurements (result_id, job_id, device_id, architecture_id, "
+        "batch, median_ms, median_ci95_low_ms, median_ci95_high_ms, samples, rounds, "
+        "reached_precision, average_w, peak_w, joules_per_input, idle_w, power_null_reason) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    statement->bind(1, target.result_id)
+        .bind(2, target.job_id)
+        .bind(3, target.device_id)
+        .bind(4, body.architecture_id)
+        .bind(5, point.batch)
+        .bind(6, point.median_ms)
+        .bind(7, point.median_ci95_low_ms)
+        .bind(8, point.median_ci95_high_ms)
+        .bind(9, point.samples)
+        .bind(10, point.rounds)
+        .bind(11, point.reached_precision)
+        .bind(12, point.power ? point.power->average_w : std::nullopt)
+        .bind(13, point.power ? point.power->peak_w : std::nullopt)
+        .bind(14, point.power ? point.power->joules_per_image : std::nullopt)
+        .bind(15, body.power.idle_w)
+        .bind(16, has_energy ? std::nullopt
+                             : std::optional<std::string>(body.power.null_reason_for(point.power)));
+    statement->execute();
+  }
+}
+
 }  // namespace
 
 bool is_agent_result_kind(std::string_view kind) {
-  return kind == "profile" || kind == "latency" || kind == "eval" || kind == "accuracy_curve";
+  return kind == "profile" || kind == "latency" || kind == "eval" || kind == "accuracy_curve" ||
+         kind == "architecture";
 }
 
 AgentResultBody parse_agent_result_body(std::string_view kind, const nlohmann::json& body) {
@@ -320,6 +365,7 @@ AgentResultBody parse_agent_result_body(std::string_view kind, const nlohmann::j
   if (kind == "latency") return parse_latency_body(body);
   if (kind == "eval") return parse_eval_body(body);
   if (kind == "accuracy_curve") return parse_accuracy_curve_body(body);
+  if (kind == "architecture") return protocol::parse_architecture_body(body);
   throw InputError(fmt::format("jobs of kind '{}' do not take results from agents", kind));
 }
 
@@ -341,8 +387,10 @@ void insert_result_rows(Database& db, const ResultTarget& target, const AgentRes
     insert_latency(db, target, *latency);
   } else if (const auto* eval = std::get_if<EvalBody>(&body)) {
     insert_eval(db, target, *eval);
+  } else if (const auto* curve = std::get_if<AccuracyCurveBody>(&body)) {
+    insert_accuracy_curve(db, target, *curve);
   } else {
-    insert_accuracy_curve(db, target, std::get<AccuracyCurveBody>(body));
+    insert_architecture(db, target, std::get<ArchitectureDocument>(body));
   }
 }
 

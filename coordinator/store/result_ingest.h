@@ -1,7 +1,8 @@
 #pragma once
 // Unpacks a parsed result body into its tables: a profile into curve_points
-// and power, a latency job's into method_latency, an eval into evaluations, an accuracy curve into
-// accuracy_points. Runs inside the caller's transaction.
+// and power, a latency job's into method_latency, an eval into evaluations,
+// an accuracy curve into accuracy_points, an architecture into architectures
+// and architecture_measurements. Runs inside the caller's transaction.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -14,7 +15,8 @@
 
 namespace tailsweep::store {
 
-using AgentResultBody = std::variant<ProfileBody, LatencyBody, EvalBody, AccuracyCurveBody>;
+using AgentResultBody =
+    std::variant<ProfileBody, LatencyBody, EvalBody, AccuracyCurveBody, ArchitectureDocument>;
 
 // The agent job kinds whose results are unpacked into tables.
 bool is_agent_result_kind(std::string_view kind);

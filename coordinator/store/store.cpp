@@ -46,8 +46,8 @@ void validate_planned_job(const PlannedJob& job, std::size_t index) {
       job.kind == "schedule" || job.kind == "match" || job.kind == "hdp_latency";
   if (!agent_kind && !coordinator_kind) {
     throw InputError(fmt::format(
-        "job {}: kind '{}' is not one of profile, latency, eval, accuracy_curve, schedule, "
-        "match, hdp_latency",
+        "job {}: kind '{}' is not one of profile, latency, eval, accuracy_curve, architecture, "
+        "schedule, match, hdp_latency",
         index, job.kind));
   }
   const std::string_view expected_runner = agent_kind ? kRunnerAgent : kRunnerCoordinator;
