@@ -59,7 +59,11 @@ EncoderLayer parse_layer(const JsonFields& f) {
   EncoderLayer layer;
   layer.hidden = f.integer("hidden", 1);
   layer.heads = f.integer("heads", 1);
-  layer.operation = parse_operation(f.text("operation"));
+  try {
+    layer.operation = parse_operation(f.text("operation"));
+  } catch (const InputError& error) {
+    f.fail("operation", error.what());
+  }
   layer.feed_forward.clear();
   const json& widths = f.array("feed_forward", true);
   for (std::size_t i = 0; i < widths.size(); ++i) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
+#include "common/wire/result_document.h"
 
 namespace tailsweep::agent {
 namespace {
@@ -160,6 +161,31 @@ TEST(JobRunnerTest, ASimulatedProfileJobRunsToAResult) {
   measured_on.erase("simulated_on");
   registered.erase("simulated_on");
   EXPECT_EQ(measured_on, registered);
+}
+
+// An architecture job: the architecture of the spec, each batch, parsed back
+// by the coordinator's reader; a broken spec is the job's failure message.
+TEST(JobRunnerTest, AnArchitectureJobTimesItsArchitecture) {
+  const json architecture = {
+      {"input", "tokens"},
+      {"sequence_length", 16},
+      {"vocabulary", 100},
+      {"layers",
+       {{{"hidden", 32}, {"heads", 4}, {"operation", "sa_sdp"}, {"feed_forward", {64}}}}}};
+  const JobOutcome outcome = run_job_reporting_errors(
+      job("architecture", {{"architecture", architecture}, {"batches", {1, 2}}, {"warmup_s", 0}}),
+      {"sim:jetson-nano", 1, ""});
+  ASSERT_TRUE(outcome.result) << outcome.error;
+  const protocol::ArchitectureDocument read = protocol::parse_architecture_body(*outcome.result);
+  EXPECT_EQ(read.architecture_id,
+            design::architecture_id(design::parse_architecture(architecture)));
+  EXPECT_EQ(read.points.size(), 2u);
+  json broken = architecture;
+  broken["layers"][0]["operation"] = "conv";
+  const JobOutcome failed = run_job_reporting_errors(
+      job("architecture", {{"architecture", broken}}), {"sim:jetson-nano", 1, ""});
+  EXPECT_FALSE(failed.result);
+  EXPECT_THAT(failed.error, HasSubstr("layers[0].operation"));
 }
 
 // A latency job times each method on the full input; the simulated Nano's

@@ -1,11 +1,13 @@
 // The architecture result (`tailsweep-agent profile --arch`): written and
 // read back unchanged, and refused when it names one architecture and
-// describes another, or its points are not that architecture's.
+// describes another, or its points are not that architecture's; and the
+// 'architecture' job spec an agent leases.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "common/util/errors.h"
+#include "common/wire/protocol.h"
 #include "common/wire/result_document.h"
 
 namespace tailsweep::protocol {
@@ -119,6 +121,41 @@ TEST(ArchitectureDocument, IsReadStrictly) {
   json no_points = good;
   no_points["points"] = json::array();
   EXPECT_THAT(refusal(no_points), HasSubstr("points"));
+}
+
+// The job an agent leases for it: written and read back, strictly.
+TEST(ArchitectureJobSpec, ReadsBackAndRefusesBadFieldsByName) {
+  ArchitectureJobSpec spec;
+  spec.architecture = architecture_document().architecture;
+  spec.batches = {1, 8};
+  spec.precision = 0.05;
+  spec.seed = 9;
+  const json written = to_json(spec);
+  const ArchitectureJobSpec read = parse_architecture_job_spec(written);
+  EXPECT_EQ(read.architecture, spec.architecture);
+  EXPECT_EQ(read.batches, spec.batches);
+  EXPECT_EQ(to_json(read), written);
+  const auto refused = [](json body) {
+    try {
+      parse_architecture_job_spec(body);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  json heads = written;
+  heads["architecture"]["layers"][0]["heads"] = 3;
+  EXPECT_THAT(refused(heads),
+              HasSubstr("architecture job: architecture: layers[0].heads: 3 heads do not divide"));
+  json batch = written;
+  batch["batches"] = {1, 0};
+  EXPECT_THAT(refused(batch), HasSubstr("batches[1]"));
+  json unknown = written;
+  unknown["model"] = "deit-tiny";
+  EXPECT_THAT(refused(unknown), HasSubstr("model"));
+  json missing = written;
+  missing.erase("architecture");
+  EXPECT_THAT(refused(missing), HasSubstr("architecture: missing"));
 }
 
 }  // namespace
