@@ -20,8 +20,9 @@ set(ALLOWED_agent/fleet      "common/util/;common/wire/;tailsweep/")
 set(ALLOWED_agent/cli        "common/;tailsweep/;analysis/;agent/")
 set(ALLOWED_coordinator/http "common/util/;common/wire/")
 set(ALLOWED_coordinator/store   "common/;tailsweep/;analysis/")
-set(ALLOWED_coordinator/service "common/;tailsweep/;analysis/;coordinator/store/;coordinator/http/;coordinator/report/")
-set(ALLOWED_coordinator/report  "common/;tailsweep/;analysis/;coordinator/store/")
+set(ALLOWED_coordinator/surrogate "common/util/;common/design/")
+set(ALLOWED_coordinator/service "common/;tailsweep/;analysis/;coordinator/store/;coordinator/http/;coordinator/report/;coordinator/surrogate/")
+set(ALLOWED_coordinator/report  "common/;tailsweep/;analysis/;coordinator/store/;coordinator/surrogate/")
 set(ALLOWED_coordinator/cli     "common/;tailsweep/;analysis/;coordinator/")
 # <library>            the only folders whose files may include it
 set(SYSTEM_ATen/     "agent/engine")
@@ -32,10 +33,11 @@ set(SYSTEM_opencv2/  "agent/engine")
 set(SYSTEM_boost/    "coordinator/http")
 set(SYSTEM_sqlite3.h "coordinator/store")
 set(SYSTEM_curl/     "common/util")
+set(SYSTEM_xgboost/  "coordinator/surrogate")
 set(FOLDERS common/util common/model common/design common/wire analysis agent/device agent/data agent/engine
-            agent/measure agent/fleet agent/cli coordinator/http coordinator/store
+            agent/measure agent/fleet agent/cli coordinator/http coordinator/store coordinator/surrogate
             coordinator/service coordinator/report coordinator/cli)
-set(SYSTEM_PREFIXES ATen/ torch/ c10/ oneapi/ opencv2/ boost/ sqlite3.h curl/)
+set(SYSTEM_PREFIXES ATen/ torch/ c10/ oneapi/ opencv2/ boost/ sqlite3.h curl/ xgboost/)
 
 # The engine's headers that bring LibTorch in, directly or through another
 # engine header: only the engine may include them. The rest (its *_session,

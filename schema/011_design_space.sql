@@ -73,3 +73,49 @@ FROM architecture_measurements m
 JOIN architectures a ON a.id = m.architecture_id
 JOIN devices d ON d.id = m.device_id
 JOIN jobs j ON j.id = m.job_id;
+
+-- The active-learning loop's surrogates (docs/design_space.md): per
+-- 'design_step' job (a step of one device's loop) and target, the held-out
+-- error of a surrogate fitted on four fifths of what the device had
+-- measured, normalised by twice the largest measured value (ProTran's
+-- rule), and whether the last `patience` steps all stayed under the limit.
+-- A target without data (energy on a device without a sensor) has a NULL
+-- error and its reason.
+CREATE TABLE surrogate_fits (
+  id          INTEGER PRIMARY KEY,
+  sweep_id    INTEGER REFERENCES sweeps (id),
+  job_id      INTEGER NOT NULL REFERENCES jobs (id),
+  device_id   INTEGER NOT NULL REFERENCES devices (id),
+  step        INTEGER NOT NULL CHECK (step >= 1),
+  batch       INTEGER NOT NULL CHECK (batch >= 1),
+  target      TEXT    NOT NULL CHECK (target IN ('latency', 'energy', 'peak_power')),
+  selection   TEXT    NOT NULL CHECK (selection IN ('uncertainty', 'random')),
+  samples     INTEGER NOT NULL CHECK (samples >= 0),
+  train       INTEGER,
+  test        INTEGER,
+  nmse        REAL    CHECK (nmse IS NULL OR nmse >= 0),
+  scale       REAL,
+  converged   INTEGER NOT NULL CHECK (converged IN (0, 1)),
+  null_reason TEXT,
+  UNIQUE (job_id, target),
+  CHECK ((nmse IS NULL) = (null_reason IS NOT NULL))
+) STRICT;
+
+-- The convergence curve: each step's held-out error against the samples
+-- it was fitted on. "model" is the loop's selection rule (uncertainty or
+-- random), so that the two compare in one query.
+CREATE VIEW surrogate_fit_view AS
+SELECT f.sweep_id                                    AS sweep_id,
+       d.name                                        AS device,
+       f.selection                                   AS model,
+       f.batch                                       AS batch,
+       d.simulated                                   AS simulated,
+       f.target                                      AS target,
+       f.step                                        AS step,
+       f.samples                                     AS samples,
+       f.nmse                                        AS nmse,
+       f.converged                                   AS converged,
+       f.null_reason                                 AS null_reason,
+       f.job_id                                      AS job_id
+FROM surrogate_fits f
+JOIN devices d ON d.id = f.device_id;

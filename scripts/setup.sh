@@ -19,6 +19,8 @@ PACKAGES=(
   # the coordinator: HTTP on Boost.Beast/Asio, TLS and hashing from OpenSSL,
   # SQLite; the agent's client: libcurl
   libboost-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev sqlite3
+  # the design space's surrogates: gradient-boosted trees (XGBoost's C API)
+  libxgboost-dev
   # tests; the dashboard's browser test (headless Chromium through Selenium)
   libgtest-dev libgmock-dev chromium chromium-driver python3-selenium
   # bench/ and the main job compare against PyTorch eager

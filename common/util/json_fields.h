@@ -41,6 +41,8 @@ class JsonFields {
   const std::string& what() const { return what_; }
 
   bool has(std::string_view key) const { return object_.contains(key); }
+  // The object itself, as given.
+  const nlohmann::json& raw() const { return object_; }
   bool is_null(std::string_view key) const { return at(key).is_null(); }
 
   const nlohmann::json& at(std::string_view key) const {

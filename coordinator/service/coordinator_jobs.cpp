@@ -14,6 +14,7 @@
 #include "common/util/json_fields.h"
 #include "common/wire/protocol.h"
 #include "common/wire/result_document.h"
+#include "coordinator/service/design_step.h"
 #include "coordinator/service/sweep_plan.h"
 #include "coordinator/store/curve_reads.h"
 #include "coordinator/store/sqlite.h"
@@ -396,6 +397,7 @@ void run_coordinator_job(store::Store& store, const store::JobRow& job, double n
   if (job.kind == "schedule") return run_schedule(store, job, now_s);
   if (job.kind == "match") return run_match(store, job, now_s);
   if (job.kind == "hdp_latency") return run_hdp_latency(store, job, now_s);
+  if (job.kind == "design_step") return run_design_step(store, job, now_s);
   throw InputError(fmt::format("the coordinator runs no '{}' jobs", job.kind));
 }
 

@@ -503,9 +503,22 @@ std::vector<store::PlannedJob> plan_sweep(const SweepSpec& spec,
   if (spec.design_space) {
     // The same sample on every device, so that their surrogates and fronts
     // compare like with like.
+    std::vector<std::vector<std::size_t>> sample_jobs(devices.size());
     for (const nlohmann::json& architecture : architecture_job_specs(*spec.design_space)) {
-      for (const FleetDevice& device : devices) {
-        add(agent_job("architecture", device.id, architecture, kArchitecturePriority));
+      for (std::size_t d = 0; d < devices.size(); ++d) {
+        sample_jobs[d].push_back(jobs.size());
+        add(agent_job("architecture", devices[d].id, architecture, kArchitecturePriority));
+      }
+    }
+    if (spec.design_space->active_learning) {
+      // Each device's loop starts once its first sample is measured.
+      for (std::size_t d = 0; d < devices.size(); ++d) {
+        store::PlannedJob step =
+            agent_job("design_step", devices[d].id, to_json(DesignStepSpec{1, *spec.design_space}),
+                      kDesignStepPriority);
+        step.runner = std::string(store::kRunnerCoordinator);
+        step.depends_on = sample_jobs[d];
+        add(std::move(step));
       }
     }
   }

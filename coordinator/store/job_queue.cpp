@@ -8,6 +8,7 @@
 #include "common/util/errors.h"
 #include "common/util/sha256.h"
 #include "common/wire/strict_json.h"
+#include "coordinator/store/design_steps.h"
 #include "coordinator/store/job_rows.h"
 #include "coordinator/store/result_bodies.h"
 #include "coordinator/store/result_checks.h"
@@ -436,6 +437,10 @@ void Store::complete_coordinator_job(int64_t job_id, std::string_view body_json,
     const MatchBody parsed = parse_match_body(body);
     device_id = parsed.device_id;
     insert_matches(existing->sweep_id, job_id, parsed, now_s);
+  } else if (existing->kind == "design_step") {
+    const DesignStepBody parsed = parse_design_step_body(body);
+    device_id = parsed.device_id;
+    insert_design_step(db_, existing->sweep_id, job_id, parsed);
   }
   auto insert = db_.cached(
       "INSERT INTO results (job_id, device_id, received_at, agent_version, git_sha, body, "

@@ -42,12 +42,12 @@ void validate_registration(const AgentRegistration& registration) {
 
 void validate_planned_job(const PlannedJob& job, std::size_t index) {
   const bool agent_kind = is_agent_result_kind(job.kind);
-  const bool coordinator_kind =
-      job.kind == "schedule" || job.kind == "match" || job.kind == "hdp_latency";
+  const bool coordinator_kind = job.kind == "schedule" || job.kind == "match" ||
+                                job.kind == "hdp_latency" || job.kind == "design_step";
   if (!agent_kind && !coordinator_kind) {
     throw InputError(fmt::format(
         "job {}: kind '{}' is not one of profile, latency, eval, accuracy_curve, architecture, "
-        "schedule, match, hdp_latency",
+        "schedule, match, hdp_latency, design_step",
         index, job.kind));
   }
   const std::string_view expected_runner = agent_kind ? kRunnerAgent : kRunnerCoordinator;

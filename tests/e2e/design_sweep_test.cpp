@@ -60,6 +60,45 @@ TEST_F(Fleet, ADesignSpaceSweepTimesEveryArchitectureOnEveryDevice) {
             0);
 }
 
+// ProTran's loop on a simulated Nano: the first sample, then steps that fit
+// the surrogates and queue the most uncertain architectures, until the
+// latency surrogate converges or the budget is spent; energy has no
+// surrogate on a device without sensors, and says so.
+TEST_F(Fleet, ActiveLearningStepsUntilConvergedOrTheBudgetIsSpent) {
+  start_coordinator();
+  start_agent("nano", "sim:jetson-nano");
+  ASSERT_TRUE(eventually([&] { return devices_registered(1); }, 20s)) << logs();
+  json spec = design_sweep({{"count", 8},
+                            {"batches", {1}},
+                            {"active_learning",
+                             {{"batch", 4},
+                              {"budget", 20},
+                              {"pool", 64},
+                              {"targets", {"latency", "energy"}},
+                              {"patience", 2}}}});
+  spec["design_space"].erase("space");  // FlexiBERT 2.0's
+  const int64_t sweep = admin("POST", "/v1/sweeps", spec)["sweep_id"].get<int64_t>();
+  ASSERT_TRUE(eventually([&] { return sweep_state(sweep) == "done"; }, 120s)) << logs();
+  const int64_t measured = sql_count("SELECT count(*) FROM architectures");
+  EXPECT_GE(measured, 12);  // the first 8 and at least one batch of 4
+  EXPECT_LE(measured, 20);
+  const int64_t steps = sql_count("SELECT count(*) FROM jobs WHERE kind = 'design_step'");
+  EXPECT_EQ(sql_count("SELECT count(*) FROM surrogate_fit_view WHERE target = 'latency' AND "
+                      "nmse IS NOT NULL AND model = 'uncertainty'"),
+            steps);
+  EXPECT_EQ(sql_count("SELECT count(*) FROM surrogate_fit_view WHERE target = 'energy' AND "
+                      "nmse IS NULL AND null_reason LIKE '%simulated%'"),
+            steps);
+  // Samples grow step by step; the last step says why it queued nothing.
+  const json last =
+      sql("SELECT json_extract(r.body, '$.stop'), json_array_length(r.body, '$.queued') "
+          "FROM results r JOIN jobs j ON j.id = r.job_id WHERE j.kind = 'design_step' "
+          "ORDER BY j.id DESC LIMIT 1");
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_TRUE(last[0][0] == "budget" || last[0][0] == "converged") << last;
+  EXPECT_EQ(last[0][1], 0);
+}
+
 TEST_F(Fleet, ABadDesignSpaceSweepIs400NamingTheField) {
   start_coordinator();
   start_agent("nano", "sim:jetson-nano");
@@ -79,6 +118,11 @@ TEST_F(Fleet, ABadDesignSpaceSweepIs400NamingTheField) {
        "design_space.count: 3 architectures from a space of 1"},
       {{{"batches", {0}}}, "design_space.batches[0]"},
       {{{"budget", 10}}, "budget"},
+      {{{"active_learning", {{"budget", 2}}}},
+       "design_space.active_learning.budget: 2 is below the first sample's 3 (count)"},
+      {{{"active_learning", {{"targets", {"latency", "accuracy"}}}}},
+       "design_space.active_learning.targets[1]: 'accuracy' is not latency, energy or peak_power"},
+      {{{"active_learning", {{"selection", "greedy"}}}}, "design_space.active_learning.selection"},
   };
   for (const auto& [overrides, expected] : cases) {
     const HttpResult result = call("POST", "/v1/sweeps", design_sweep(overrides).dump());
