@@ -96,15 +96,16 @@ class TrialFleet:
             time.sleep(0.05)
         raise RuntimeError("the coordinator did not start")
 
-    def start_agent(self, name, state_dir, port=None):
-        """A CPU agent (again, after a kill: its log goes on); `port`: another
-        way to the coordinator, such as a proxy."""
+    def start_agent(self, name, state_dir, port=None, device="cpu", threads=1):
+        """An agent, on the CPU unless `device` says otherwise (again, after a
+        kill: its log goes on); `port`: another way to the coordinator, such
+        as a proxy."""
         with open(self.agent_log(name), "a") as log:
             self.agents[name] = subprocess.Popen(
                 [os.path.join(self.bin, "tailsweep-agent"), "run",
                  "--coordinator", f"http://127.0.0.1:{port or self.port}",
-                 "--enroll-token", ENROLL, "--device", "cpu", "--name", name, "--threads", "1",
-                 "--wait-s", "1", "--state-dir", state_dir],
+                 "--enroll-token", ENROLL, "--device", device, "--name", name,
+                 "--threads", str(threads), "--wait-s", "1", "--state-dir", state_dir],
                 stdout=log, stderr=subprocess.STDOUT)
 
     def wait_registered(self, count, timeout_s=30):

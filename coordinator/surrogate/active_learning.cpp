@@ -17,18 +17,20 @@ double twice_max(const std::vector<double>& values) {
   return 2 * largest;
 }
 
-std::vector<bool> held_out(std::size_t samples, uint64_t seed) {
-  if (samples < 3) {
-    throw InputError(fmt::format("{} samples: a held-out error needs 3 or more", samples));
+std::vector<std::size_t> fold_of(std::size_t samples, std::size_t folds, uint64_t seed) {
+  if (folds < 2 || 2 * folds > samples) {
+    throw InputError(
+        fmt::format("{} folds of {} samples: cross-validation needs 2 or more folds "
+                    "and twice as many samples",
+                    folds, samples));
   }
-  const std::size_t test = std::clamp<std::size_t>(samples / 5, 1, samples - 2);
   std::vector<std::size_t> order(samples);
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::mt19937_64 rng(seed);
   std::shuffle(order.begin(), order.end(), rng);
-  std::vector<bool> mask(samples, false);
-  for (std::size_t i = 0; i < test; ++i) mask[order[i]] = true;
-  return mask;
+  std::vector<std::size_t> fold(samples);
+  for (std::size_t i = 0; i < samples; ++i) fold[order[i]] = i % folds;
+  return fold;
 }
 
 double normalised_mse(const std::vector<double>& predicted, const std::vector<double>& actual,
@@ -46,19 +48,32 @@ double normalised_mse(const std::vector<double>& predicted, const std::vector<do
 
 HeldOutFit held_out_fit(const FeatureRows& rows, const std::vector<double>& targets,
                         const EnsembleSettings& settings, uint64_t split_seed) {
-  const std::vector<bool> test = held_out(rows.size(), split_seed);
-  FeatureRows train_rows, test_rows;
-  std::vector<double> train_targets, test_targets;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    (test[i] ? test_rows : train_rows).push_back(rows[i]);
-    (test[i] ? test_targets : train_targets).push_back(targets[i]);
-  }
+  const std::size_t folds = std::min(kFolds, rows.size() / 2);
+  const std::vector<std::size_t> fold = fold_of(rows.size(), folds, split_seed);
+  std::vector<double> predicted(rows.size(), 0.0);
   HeldOutFit fit;
-  fit.train = train_rows.size();
-  fit.test = test_rows.size();
+  fit.train = rows.size();
+  for (std::size_t k = 0; k < folds; ++k) {
+    FeatureRows train_rows, test_rows;
+    std::vector<double> train_targets;
+    std::vector<std::size_t> test_index;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (fold[i] == k) {
+        test_rows.push_back(rows[i]);
+        test_index.push_back(i);
+      } else {
+        train_rows.push_back(rows[i]);
+        train_targets.push_back(targets[i]);
+      }
+    }
+    fit.train = std::min(fit.train, train_rows.size());
+    const TreeEnsemble ensemble(train_rows, train_targets, settings);
+    const std::vector<double> mean = ensemble.predict(test_rows).mean;
+    for (std::size_t j = 0; j < test_index.size(); ++j) predicted[test_index[j]] = mean[j];
+  }
+  fit.test = rows.size();
   fit.scale = twice_max(targets);
-  const TreeEnsemble ensemble(train_rows, train_targets, settings);
-  fit.nmse = normalised_mse(ensemble.predict(test_rows).mean, test_targets, fit.scale);
+  fit.nmse = normalised_mse(predicted, targets, fit.scale);
   return fit;
 }
 

@@ -83,13 +83,15 @@ TEST(TreeEnsemble, ItIsLessSureWhereItSawLittle) {
 TEST(ActiveLearning, ProTransNormalisationSplitAndError) {
   EXPECT_DOUBLE_EQ(twice_max({3, 10, 7}), 20);
   EXPECT_THROW(twice_max({0, 0}), InputError);
-  const std::vector<bool> mask = held_out(50, 1);
-  EXPECT_EQ(std::count(mask.begin(), mask.end(), true), 10);
-  EXPECT_EQ(held_out(50, 1), mask);
-  EXPECT_NE(held_out(50, 2), mask);
-  const std::vector<bool> three = held_out(3, 0);
-  EXPECT_EQ(std::count(three.begin(), three.end(), true), 1);
-  EXPECT_THROW(held_out(2, 0), InputError);
+  const std::vector<std::size_t> fold = fold_of(52, 5, 1);
+  for (std::size_t k = 0; k < 5; ++k) {
+    const auto size = std::count(fold.begin(), fold.end(), k);
+    EXPECT_TRUE(size == 10 || size == 11) << k;
+  }
+  EXPECT_EQ(fold_of(52, 5, 1), fold);
+  EXPECT_NE(fold_of(52, 5, 2), fold);
+  EXPECT_THROW(fold_of(9, 5, 0), InputError);  // a fit would keep fewer than half
+  EXPECT_THROW(fold_of(10, 1, 0), InputError);
   // Errors of 1 and 3 on a scale of 10: (0.01 + 0.09) / 2.
   EXPECT_DOUBLE_EQ(normalised_mse({11, 7}, {10, 10}, 10), 0.05);
 }
@@ -106,8 +108,9 @@ TEST(ActiveLearning, LargestPicksTheMostUncertainFirst) {
   EXPECT_EQ(largest({0.1}, 5), (std::vector<std::size_t>{0}));
 }
 
-// On architectures: a held-out fit of a smooth function of their FLOPs
-// reaches ProTran's limit from a modest sample.
+// On architectures: the cross-validated error of a smooth function of their
+// FLOPs reaches ProTran's limit from a modest sample, every sample held out
+// once; six samples make three folds of two.
 TEST(ActiveLearning, AHeldOutFitOfArchitecturesReachesTheLimit) {
   const design::DesignSpace space;
   const auto sample = design::sample_latin_hypercube(space, 60, 5);
@@ -119,8 +122,13 @@ TEST(ActiveLearning, AHeldOutFitOfArchitecturesReachesTheLimit) {
   }
   const HeldOutFit fit = held_out_fit(rows, targets, EnsembleSettings{}, 9);
   EXPECT_EQ(fit.train, 48u);
-  EXPECT_EQ(fit.test, 12u);
+  EXPECT_EQ(fit.test, 60u);
   EXPECT_LT(fit.nmse, kProTranMaxNmse);
+  const FeatureRows six(rows.begin(), rows.begin() + 6);
+  const std::vector<double> six_targets(targets.begin(), targets.begin() + 6);
+  const HeldOutFit small = held_out_fit(six, six_targets, EnsembleSettings{}, 9);
+  EXPECT_EQ(small.train, 4u);
+  EXPECT_EQ(small.test, 6u);
 }
 
 }  // namespace
