@@ -31,4 +31,28 @@ std::vector<std::size_t> pareto_front(std::span<const ParetoPoint> points) {
   return front;
 }
 
+std::vector<std::size_t> nondominated(std::span<const std::vector<double>> costs) {
+  const auto finite = [](const std::vector<double>& point) {
+    return std::all_of(point.begin(), point.end(), [](double v) { return std::isfinite(v); });
+  };
+  const auto dominates = [](const std::vector<double>& a, const std::vector<double>& b) {
+    bool strictly = false;
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      if (a[k] > b[k]) return false;
+      strictly = strictly || a[k] < b[k];
+    }
+    return strictly;
+  };
+  std::vector<std::size_t> front;
+  for (std::size_t i = 0; i < costs.size(); ++i) {
+    if (!finite(costs[i])) continue;
+    bool dominated = false;
+    for (std::size_t j = 0; j < costs.size() && !dominated; ++j) {
+      dominated = j != i && finite(costs[j]) && dominates(costs[j], costs[i]);
+    }
+    if (!dominated) front.push_back(i);
+  }
+  return front;
+}
+
 }  // namespace tailsweep::stats

@@ -17,4 +17,10 @@ struct ParetoPoint {
 // on the front. Non-finite points are never on it.
 std::vector<std::size_t> pareto_front(std::span<const ParetoPoint> points);
 
+// Indices of the points that no other point dominates when every coordinate
+// is a cost (<= in all, < in one), in the input's order: the design space's
+// front of latency, energy and parameters. All points must have the same
+// number of coordinates; a point with a non-finite one is never on it.
+std::vector<std::size_t> nondominated(std::span<const std::vector<double>> costs);
+
 }  // namespace tailsweep::stats

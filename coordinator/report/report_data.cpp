@@ -308,9 +308,11 @@ std::vector<MeasurementRow> load_measurements(Database& db, int64_t sweep_id) {
       "SELECT d.name, d.simulated, m.job_id, j.kind, json_extract(j.spec, '$.model'), "
       "       coalesce(m.protocol, ''), m.rounds, m.drift, m.drift_exceeds_precision, m.precision, "
       "       m.max_load_average, "
-      "       (SELECT avg(r.steal_fraction) FROM measurement_rounds r WHERE r.result_id = m.result_id) "
+      "       (SELECT avg(r.steal_fraction) FROM measurement_rounds r WHERE r.result_id = "
+      "m.result_id) "
       "FROM measurement_runs m JOIN jobs j ON j.id = m.job_id JOIN devices d ON d.id = m.device_id "
-      "WHERE j.sweep_id = ? ORDER BY d.simulated, d.name, m.job_id");
+      // A design space's architectures have their own tables (design_report.h).
+      "WHERE j.sweep_id = ? AND j.kind <> 'architecture' ORDER BY d.simulated, d.name, m.job_id");
   statement.bind(1, sweep_id);
   std::vector<MeasurementRow> rows;
   while (statement.step()) {
@@ -417,6 +419,56 @@ std::vector<schedule::LatencyPoint> paired_points(const std::vector<LatencyPoint
   return schedule::paired_curve(paired);
 }
 
+namespace {
+
+std::vector<ArchitectureRow> load_architectures(Database& db, int64_t sweep_id) {
+  Statement statement = db.prepare(
+      "SELECT device, simulated, model, layers, parameters, flops_per_input, batch, ms_per_input, "
+      "reached_precision, joules_per_input, peak_w, power_null_reason FROM architecture_view "
+      "WHERE sweep_id = ? ORDER BY simulated, device, batch, job_id");
+  statement.bind(1, sweep_id);
+  std::vector<ArchitectureRow> rows;
+  while (statement.step()) {
+    ArchitectureRow row;
+    row.device = {statement.column_text(0), statement.column_int64(1) != 0};
+    row.id = statement.column_text(2);
+    row.layers = statement.column_int64(3);
+    row.parameters = statement.column_double(4);
+    row.flops_per_input = statement.column_double(5);
+    row.batch = statement.column_int64(6);
+    row.ms_per_input = statement.column_double(7);
+    row.reached_precision = statement.column_int64(8) != 0;
+    row.joules_per_input = statement.column_optional_double(9);
+    row.peak_w = statement.column_optional_double(10);
+    if (!statement.column_is_null(11)) row.power_null_reason = statement.column_text(11);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::vector<SurrogateFitRow> load_surrogate_fits(Database& db, int64_t sweep_id) {
+  Statement statement = db.prepare(
+      "SELECT device, simulated, model, target, step, samples, nmse, converged, null_reason "
+      "FROM surrogate_fit_view WHERE sweep_id = ? ORDER BY simulated, device, model, target, step");
+  statement.bind(1, sweep_id);
+  std::vector<SurrogateFitRow> rows;
+  while (statement.step()) {
+    SurrogateFitRow row;
+    row.device = {statement.column_text(0), statement.column_int64(1) != 0};
+    row.selection = statement.column_text(2);
+    row.target = statement.column_text(3);
+    row.step = statement.column_int64(4);
+    row.samples = statement.column_int64(5);
+    row.nmse = statement.column_optional_double(6);
+    row.converged = statement.column_int64(7) != 0;
+    if (!statement.column_is_null(8)) row.null_reason = statement.column_text(8);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace
+
 ReportData load_report_data(const std::string& database_path, int64_t sweep_id) {
   Database db(database_path, store::OpenOptions{.read_only = true});
   store::require_tailsweep_database(db);
@@ -433,6 +485,8 @@ ReportData load_report_data(const std::string& database_path, int64_t sweep_id) 
     data.measurements = load_measurements(db, sweep_id);
     data.matched = load_matched(db, sweep_id);
     data.accuracy_curves = load_accuracy_curves(db, sweep_id);
+    data.architectures = load_architectures(db, sweep_id);
+    data.surrogate_fits = load_surrogate_fits(db, sweep_id);
     Statement kinds = db.prepare("SELECT DISTINCT kind FROM jobs WHERE sweep_id = ?");
     kinds.bind(1, sweep_id);
     while (kinds.step()) planned_kinds.push_back(kinds.column_text(0));
@@ -466,6 +520,9 @@ ReportData load_report_data(const std::string& database_path, int64_t sweep_id) 
   if (!data.schedules.empty() && data.method_latencies.empty()) {
     data.missing.push_back(
         "No method latencies: no latency job has finished yet (the paper table needs them).");
+  }
+  if (planned("architecture") && data.architectures.empty()) {
+    data.missing.push_back("No architectures: no architecture result yet.");
   }
   if (planned("accuracy_curve") && data.accuracy_curves.empty()) {
     data.missing.push_back("No accuracy curve: no accuracy_curve result yet.");

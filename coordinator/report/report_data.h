@@ -207,6 +207,34 @@ struct ClusteringLatencyRow {
   std::optional<std::string> power_null_reason;  // why there is no energy
 };
 
+// One design-space architecture measured on one device at one batch
+// (architecture_view).
+struct ArchitectureRow {
+  DeviceRef device;
+  std::string id;
+  int64_t layers = 0;
+  double parameters = 0;
+  double flops_per_input = 0;
+  int64_t batch = 1;
+  double ms_per_input = 0;
+  bool reached_precision = false;
+  std::optional<double> joules_per_input;
+  std::optional<double> peak_w;
+  std::optional<std::string> power_null_reason;
+};
+
+// One surrogate fit of a device's active-learning loop (surrogate_fit_view).
+struct SurrogateFitRow {
+  DeviceRef device;
+  std::string selection;  // uncertainty | random
+  std::string target;     // latency | energy | peak_power
+  int64_t step = 0;
+  int64_t samples = 0;
+  std::optional<double> nmse;
+  bool converged = false;
+  std::optional<std::string> null_reason;
+};
+
 struct ReportData {
   Provenance provenance;
   std::vector<ScheduleEntry> schedules;
@@ -218,6 +246,8 @@ struct ReportData {
   std::vector<MeasurementRow> measurements;
   std::vector<LatencyCurve> latency_curves;
   std::vector<AccuracyCurve> accuracy_curves;
+  std::vector<ArchitectureRow> architectures;  // a design_space sweep's
+  std::vector<SurrogateFitRow> surrogate_fits;
   // Lines saying what the sweep lacks ("no schedules yet", ...): a partial
   // sweep still renders what it has.
   std::vector<std::string> missing;

@@ -252,6 +252,36 @@ json clustering_latency_json(const std::vector<ClusteringLatencyRow>& rows) {
   return array;
 }
 
+// The design space's architectures and its surrogates' fits (design_report.h).
+json design_space_json(const ReportData& data) {
+  json architectures = json::array();
+  for (const ArchitectureRow& row : data.architectures) {
+    architectures.push_back({{"device", device_json(row.device)},
+                             {"architecture_id", row.id},
+                             {"layers", row.layers},
+                             {"parameters", row.parameters},
+                             {"flops_per_input", row.flops_per_input},
+                             {"batch", row.batch},
+                             {"ms_per_input", row.ms_per_input},
+                             {"reached_precision", row.reached_precision},
+                             {"joules_per_input", or_null(row.joules_per_input)},
+                             {"peak_w", or_null(row.peak_w)},
+                             {"power_null_reason", or_null(row.power_null_reason)}});
+  }
+  json fits = json::array();
+  for (const SurrogateFitRow& fit : data.surrogate_fits) {
+    fits.push_back({{"device", device_json(fit.device)},
+                    {"selection", fit.selection},
+                    {"target", fit.target},
+                    {"step", fit.step},
+                    {"samples", fit.samples},
+                    {"nmse", or_null(fit.nmse)},
+                    {"converged", fit.converged},
+                    {"null_reason", or_null(fit.null_reason)}});
+  }
+  return {{"architectures", architectures}, {"surrogate_fits", fits}};
+}
+
 }  // namespace
 
 json report_json(const ReportData& data) {
@@ -265,7 +295,8 @@ json report_json(const ReportData& data) {
           {"matched", matched_json(data.matched)},
           {"measurements", measurements_json(data.measurements)},
           {"latency_curves", latency_curves_json(data.latency_curves)},
-          {"accuracy_curves", accuracy_curves_json(data.accuracy_curves)}};
+          {"accuracy_curves", accuracy_curves_json(data.accuracy_curves)},
+          {"design_space", design_space_json(data)}};
 }
 
 }  // namespace tailsweep::report

@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "coordinator/report/design_report.h"
 #include "coordinator/report/hdp_report.h"
 #include "coordinator/report/method_plots.h"
 #include "coordinator/report/report_tables.h"
@@ -228,6 +229,7 @@ std::vector<NamedPlot> report_plots(const ReportData& data) {
     plots.push_back(clustering_latency_plot(model, data.clustering_latency));
   }
   for (NamedPlot& plot : hdp_plots(data)) plots.push_back(std::move(plot));
+  for (NamedPlot& plot : design_plots(data)) plots.push_back(std::move(plot));
   for (NamedPlot& plot : paired_latency_plots(data)) plots.push_back(std::move(plot));
   return plots;
 }

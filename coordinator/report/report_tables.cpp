@@ -14,6 +14,7 @@
 #include "common/model/model_config.h"
 #include "common/model/token_schedule.h"
 #include "coordinator/report/cost_tables.h"
+#include "coordinator/report/design_report.h"
 #include "coordinator/report/hdp_report.h"
 #include "coordinator/report/number_text.h"
 #include "coordinator/report/paper_tables.h"
@@ -525,6 +526,7 @@ std::vector<Table> report_tables(const ReportData& data) {
                   [](const EvaluationRow& row) { return row.hdp.has_value(); })) {
     tables.push_back(hdp_table(accuracy_rows(data.evaluations), data.method_latencies));
   }
+  for (Table& table : design_tables(data)) tables.push_back(std::move(table));
   for (const LatencyCurve& curve : data.latency_curves)
     tables.push_back(latency_curve_table(curve));
   for (const AccuracyCurve& curve : data.accuracy_curves) {

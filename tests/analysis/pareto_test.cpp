@@ -29,5 +29,20 @@ TEST(ParetoFront, NonFinitePointsAndNoPoints) {
   EXPECT_EQ(pareto_front(points), (std::vector<std::size_t>{1}));
 }
 
+// Three costs (latency, energy, parameters): a point worse in all three is
+// off; one better in any is on; equal points both stay; non-finite never.
+TEST(Nondominated, KeepsEveryPointNoOtherBeatsInEveryCost) {
+  const std::vector<std::vector<double>> costs = {
+      {10, 1.0, 5},  // on: the lowest energy
+      {5, 2.0, 8},   // on: the lowest latency
+      {12, 1.5, 9},  // off: (10, 1.0, 5) is better in all three
+      {8, 3.0, 2},   // on: the fewest parameters
+      {5, 2.0, 8},   // on: equal to a point on the front
+      {1, NAN, 1},   // never
+  };
+  EXPECT_EQ(nondominated(costs), (std::vector<std::size_t>{0, 1, 3, 4}));
+  EXPECT_TRUE(nondominated(std::vector<std::vector<double>>{}).empty());
+}
+
 }  // namespace
 }  // namespace tailsweep::stats
