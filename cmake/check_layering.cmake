@@ -22,7 +22,7 @@ set(ALLOWED_coordinator/http "common/util/;common/wire/")
 set(ALLOWED_coordinator/store   "common/;tailsweep/;analysis/")
 set(ALLOWED_coordinator/surrogate "common/util/;common/design/")
 set(ALLOWED_coordinator/service "common/;tailsweep/;analysis/;coordinator/store/;coordinator/http/;coordinator/report/;coordinator/surrogate/")
-set(ALLOWED_coordinator/report  "common/;tailsweep/;analysis/;coordinator/store/;coordinator/surrogate/")
+set(ALLOWED_coordinator/report  "common/;tailsweep/;analysis/;coordinator/store/")
 set(ALLOWED_coordinator/cli     "common/;tailsweep/;analysis/;coordinator/")
 # <library>            the only folders whose files may include it
 set(SYSTEM_ATen/     "agent/engine")

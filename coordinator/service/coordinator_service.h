@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "coordinator/http/router.h"
 #include "coordinator/http/server.h"
+#include "coordinator/service/design_step.h"
 #include "coordinator/service/lease_waiters.h"
 #include "coordinator/service/store_pool.h"
 #include "coordinator/service/sweep_plan.h"
@@ -95,7 +97,11 @@ class CoordinatorService {
   bool agent_due_for_touch(int64_t agent_id, double now_s);
   void wake_for_new_work();
   void run_maintenance();
-  void run_coordinator_jobs(store::Store& store);
+  // The ready design steps, fitted on the calling thread (a read-only store).
+  std::map<int64_t, DesignStepOutcome> plan_design_steps(store::Store& store);
+  // `planned`: the design steps the maintenance thread fitted, by job id.
+  void run_coordinator_jobs(store::Store& store,
+                            const std::map<int64_t, DesignStepOutcome>& planned);
 
   CoordinatorOptions options_;
   StorePool stores_;

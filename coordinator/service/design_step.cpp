@@ -85,7 +85,7 @@ std::vector<design::Architecture> candidate_pool(const DesignSweepSettings& sett
 
 }  // namespace
 
-void run_design_step(store::Store& store, const store::JobRow& job, double now_s) {
+DesignStepOutcome plan_design_step(store::Store& store, const store::JobRow& job) {
   if (!job.sweep_id || !job.device_id) {
     throw InputError(fmt::format("design_step job {} has no sweep or device", job.id));
   }
@@ -208,10 +208,19 @@ void run_design_step(store::Store& store, const store::JobRow& job, double now_s
     for (std::size_t i = 0; i < jobs.size(); ++i) next.depends_on.push_back(i);
     jobs.push_back(std::move(next));
   }
-  store::Transaction transaction(db);
-  store.complete_coordinator_job(job.id, store::to_json(body).dump(), now_s);
-  if (!jobs.empty()) store.add_jobs(*job.sweep_id, jobs, now_s);
+  return {std::move(body), std::move(jobs)};
+}
+
+void apply_design_step(store::Store& store, const store::JobRow& job,
+                       const DesignStepOutcome& outcome, double now_s) {
+  store::Transaction transaction(store.database());
+  store.complete_coordinator_job(job.id, store::to_json(outcome.body).dump(), now_s);
+  if (!outcome.jobs.empty()) store.add_jobs(*job.sweep_id, outcome.jobs, now_s);
   transaction.commit();
+}
+
+void run_design_step(store::Store& store, const store::JobRow& job, double now_s) {
+  apply_design_step(store, job, plan_design_step(store, job), now_s);
 }
 
 }  // namespace tailsweep::coordinator

@@ -83,7 +83,7 @@ TreeEnsemble::TreeEnsemble(const FeatureRows& rows, const std::vector<double>& t
     const std::string eta = fmt::format("{}", settings.learning_rate);
     for (const auto& [name, value] :
          {std::pair<const char*, const char*>{"objective", "reg:squarederror"},
-          {"tree_method", "exact"},
+          {"tree_method", "hist"},
           {"nthread", "1"},
           {"verbosity", "0"},
           {"max_depth", depth.c_str()},

@@ -6,7 +6,9 @@
 // ProTran used one AdaBoost of 500 trees with the spread of its trees; the
 // bootstrap ensemble is our choice (docs/design_space.md): boosted trees fit
 // residuals, so the spread of one booster's trees says little of its error.
-// Deterministic for a seed (one thread, exact splits).
+// Deterministic for a seed (one thread). Histogram splits and 100 rounds:
+// on the 2-vCPU VM, a 5-fold error and an ensemble on 200 architectures took
+// 1.0 s where exact splits and 200 rounds took 7.7 s, for the same error.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -16,7 +18,7 @@ namespace tailsweep::surrogate {
 
 struct EnsembleSettings {
   std::size_t members = 8;
-  int rounds = 200;  // boosting rounds per member
+  int rounds = 100;  // boosting rounds per member
   int max_depth = 4;
   double learning_rate = 0.1;
   uint64_t seed = 0;
