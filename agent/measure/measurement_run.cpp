@@ -103,6 +103,7 @@ std::string protocol_text(Protocol protocol, const ProfileRequest& options) {
   }
   return fmt::format("fixed {} s per point, descending (POMT's)", options.fixed_time_s);
 }
+
 }  // namespace
 
 Protocol protocol_of(const ProfileRequest& options) {

@@ -9,7 +9,6 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <thread>
 #include <tuple>
 
 #include <fmt/core.h>

@@ -1,7 +1,9 @@
-// tailsweep design sample | check: EdgeTran's design space from the command
-// line (docs/design_space.md): draw architectures, or check one.
+// tailsweep design sample | check | evaluate: EdgeTran's design space from
+// the command line (docs/design_space.md): draw architectures, check one, or
+// test a sweep's surrogates, step by step, on an independent sample.
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -11,6 +13,11 @@
 #include "common/util/errors.h"
 #include "common/wire/strict_json.h"
 #include "coordinator/cli/commands.h"
+#include "coordinator/store/design_steps.h"
+#include "coordinator/store/sqlite.h"
+#include "coordinator/store/store.h"
+#include "coordinator/surrogate/active_learning.h"
+#include "coordinator/surrogate/architecture_features.h"
 
 namespace tailsweep::cli {
 namespace {
@@ -24,6 +31,14 @@ struct SampleOptions {
   std::string sampler = "lhs";
   uint64_t seed = 0;
   std::string out;
+  bool json = false;
+};
+
+struct EvaluateOptions {
+  std::string database;
+  int64_t sweep = 0;
+  int64_t test_sweep = 0;
+  std::string target = "latency";
   bool json = false;
 };
 
@@ -117,6 +132,106 @@ void run_check(const CheckOptions& options) {
   if (!options.space.empty()) fmt::print("in the design space {}\n", options.space);
 }
 
+std::optional<double> target_value(const store::MeasuredArchitecture& m,
+                                   const std::string& target) {
+  if (target == "latency") return m.ms_per_input;
+  if (target == "energy") return m.joules_per_input;
+  return m.peak_w;
+}
+
+// The rows of one device's measurements that have the target, as features.
+struct Samples {
+  surrogate::FeatureRows rows;
+  std::vector<double> values;
+};
+Samples samples_of(const std::vector<store::MeasuredArchitecture>& measured,
+                   const std::string& target, std::size_t slots) {
+  Samples samples;
+  for (const store::MeasuredArchitecture& m : measured) {
+    if (const std::optional<double> value = target_value(m, target)) {
+      samples.rows.push_back(surrogate::architecture_features(m.architecture, slots));
+      samples.values.push_back(*value);
+    }
+  }
+  return samples;
+}
+
+// Each step's training set is the first `samples` architectures the device
+// measured (the loop measures in order and never twice): refitted here and
+// tested on what the same device measured in the test sweep.
+void run_evaluate(const EvaluateOptions& options) {
+  if (options.target != "latency" && options.target != "energy" && options.target != "peak_power") {
+    throw InputError(
+        fmt::format("--target '{}': expected latency, energy or peak_power", options.target));
+  }
+  store::Database db(options.database, store::OpenOptions{.read_only = true});
+  store::require_tailsweep_database(db);
+  store::Statement loops = db.prepare(
+      "SELECT DISTINCT f.device_id, d.name, f.batch, f.selection FROM surrogate_fits f "
+      "JOIN devices d ON d.id = f.device_id WHERE f.sweep_id = ? AND f.target = ? "
+      "AND f.nmse IS NOT NULL ORDER BY d.name");
+  loops.bind(1, options.sweep).bind(2, options.target);
+  json out = json::array();
+  while (loops.step()) {
+    const int64_t device_id = loops.column_int64(0);
+    const std::string device = loops.column_text(1);
+    const int64_t batch = loops.column_int64(2);
+    const std::string selection = loops.column_text(3);
+    const auto train_all = store::measured_architectures(db, options.sweep, device_id, batch);
+    const auto test_all = store::measured_architectures(db, options.test_sweep, device_id, batch);
+    std::size_t slots = 1;
+    for (const auto* set : {&train_all, &test_all}) {
+      for (const store::MeasuredArchitecture& m : *set) {
+        slots = std::max(slots, m.architecture.layers.size());
+      }
+    }
+    const Samples train = samples_of(train_all, options.target, slots);
+    const Samples test = samples_of(test_all, options.target, slots);
+    if (test.values.empty()) {
+      throw InputError(fmt::format("sweep {} has no {} measured on {} at batch {}",
+                                   options.test_sweep, options.target, device, batch));
+    }
+    store::Statement steps = db.prepare(
+        "SELECT step, samples FROM surrogate_fits WHERE sweep_id = ? AND device_id = ? AND "
+        "target = ? AND nmse IS NOT NULL ORDER BY step");
+    steps.bind(1, options.sweep).bind(2, device_id).bind(3, options.target);
+    while (steps.step()) {
+      const auto n = static_cast<std::size_t>(steps.column_int64(1));
+      if (n > train.values.size()) continue;  // the step's measurements are gone
+      const surrogate::FeatureRows rows(train.rows.begin(), train.rows.begin() + n);
+      const std::vector<double> values(train.values.begin(), train.values.begin() + n);
+      const surrogate::TestError error =
+          surrogate::test_error(rows, values, test.rows, test.values, {});
+      out.push_back({{"device", device},
+                     {"selection", selection},
+                     {"step", steps.column_int64(0)},
+                     {"samples", n},
+                     {"test_architectures", test.values.size()},
+                     {"test_nmse", error.nmse},
+                     {"median_relative_error", error.median_relative_error}});
+    }
+  }
+  if (out.empty()) {
+    throw InputError(
+        fmt::format("sweep {} has no fitted {} surrogate (a design_space sweep with "
+                    "active_learning)",
+                    options.sweep, options.target));
+  }
+  if (options.json) {
+    fmt::print("{}\n", out.dump());
+    return;
+  }
+  fmt::print("{:<24}  {:<11}  {:>4}  {:>7}  {:>5}  {:>10}  {:>14}\n", "device", "selection", "step",
+             "samples", "test", "test nMSE", "median rel err");
+  for (const json& row : out) {
+    fmt::print("{:<24}  {:<11}  {:>4}  {:>7}  {:>5}  {:>10.5f}  {:>13.1f}%\n",
+               row["device"].get<std::string>(), row["selection"].get<std::string>(),
+               row["step"].get<int64_t>(), row["samples"].get<std::size_t>(),
+               row["test_architectures"].get<std::size_t>(), row["test_nmse"].get<double>(),
+               100 * row["median_relative_error"].get<double>());
+  }
+}
+
 }  // namespace
 
 void register_design_commands(CLI::App& app) {
@@ -150,6 +265,30 @@ void register_design_commands(CLI::App& app) {
   check_command->add_option("--space", check->space, "also require it to lie in this space");
   check_command->add_flag("--json", check->json, "print one JSON object instead of a table");
   check_command->callback([check] { run_check(*check); });
+
+  auto evaluate = std::make_shared<EvaluateOptions>();
+  CLI::App* evaluate_command = design->add_subcommand(
+      "evaluate",
+      "Test each step's surrogate of an active-learning sweep on the architectures another sweep "
+      "measured on the same devices (an independent sample)");
+  evaluate_command->footer(
+      "Example:\n  tailsweep design evaluate --db fleet.db --sweep 2 --test-sweep 1 "
+      "--target latency");
+  evaluate_command->add_option("--db", evaluate->database, "the SQLite database file")->required();
+  evaluate_command
+      ->add_option("--sweep", evaluate->sweep,
+                   "a design_space sweep with "
+                   "active_learning")
+      ->required();
+  evaluate_command
+      ->add_option("--test-sweep", evaluate->test_sweep,
+                   "a design_space sweep whose architectures are the test set (e.g. a uniform "
+                   "sample without active_learning)")
+      ->required();
+  evaluate_command->add_option("--target", evaluate->target, "latency, energy or peak_power")
+      ->capture_default_str();
+  evaluate_command->add_flag("--json", evaluate->json, "print a JSON array instead of a table");
+  evaluate_command->callback([evaluate] { run_evaluate(*evaluate); });
 }
 
 }  // namespace tailsweep::cli

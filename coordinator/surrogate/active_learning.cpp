@@ -1,6 +1,7 @@
 #include "coordinator/surrogate/active_learning.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <random>
 
@@ -75,6 +76,30 @@ HeldOutFit held_out_fit(const FeatureRows& rows, const std::vector<double>& targ
   fit.scale = twice_max(targets);
   fit.nmse = normalised_mse(predicted, targets, fit.scale);
   return fit;
+}
+
+TestError test_error(const FeatureRows& train_rows, const std::vector<double>& train_targets,
+                     const FeatureRows& test_rows, const std::vector<double>& test_targets,
+                     const EnsembleSettings& settings) {
+  if (test_rows.empty() || test_rows.size() != test_targets.size()) {
+    throw InputError("a test error needs test samples, each with its measurement");
+  }
+  const TreeEnsemble ensemble(train_rows, train_targets, settings);
+  const std::vector<double> predicted = ensemble.predict(test_rows).mean;
+  TestError error;
+  error.nmse = normalised_mse(predicted, test_targets, twice_max(test_targets));
+  std::vector<double> relative;
+  for (std::size_t i = 0; i < predicted.size(); ++i) {
+    if (test_targets[i] > 0) {
+      relative.push_back(std::abs(predicted[i] - test_targets[i]) / test_targets[i]);
+    }
+  }
+  if (relative.empty()) throw InputError("no positive test measurement");
+  std::sort(relative.begin(), relative.end());
+  const std::size_t n = relative.size();
+  error.median_relative_error =
+      n % 2 == 1 ? relative[n / 2] : 0.5 * (relative[n / 2 - 1] + relative[n / 2]);
+  return error;
 }
 
 bool converged(const std::vector<double>& nmse_by_step, double max_nmse, std::size_t patience) {

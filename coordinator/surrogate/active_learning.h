@@ -49,6 +49,17 @@ struct HeldOutFit {
 HeldOutFit held_out_fit(const FeatureRows& rows, const std::vector<double>& targets,
                         const EnsembleSettings& settings, uint64_t split_seed);
 
+// A surrogate fitted on one set of measurements, tested on another (an
+// independent sample): its normalised MSE (by twice the test set's largest
+// value) and the median of |predicted - measured| / measured.
+struct TestError {
+  double nmse = 0;
+  double median_relative_error = 0;
+};
+TestError test_error(const FeatureRows& train_rows, const std::vector<double>& train_targets,
+                     const FeatureRows& test_rows, const std::vector<double>& test_targets,
+                     const EnsembleSettings& settings);
+
 // Whether the last `patience` values of a target's held-out errors, in step
 // order, are all at or below max_nmse.
 bool converged(const std::vector<double>& nmse_by_step, double max_nmse, std::size_t patience);

@@ -97,6 +97,29 @@ TEST_F(Fleet, ActiveLearningStepsUntilConvergedOrTheBudgetIsSpent) {
   ASSERT_EQ(last.size(), 1u);
   EXPECT_TRUE(last[0][0] == "budget" || last[0][0] == "converged") << last;
   EXPECT_EQ(last[0][1], 0);
+
+  // Each step's surrogate, tested on an independent uniform sample.
+  json test_spec = design_sweep({{"count", 10}, {"sampler", "uniform"}, {"seed", 99}});
+  test_spec["name"] = "test-set";
+  test_spec["design_space"].erase("space");
+  const int64_t test_sweep = admin("POST", "/v1/sweeps", test_spec)["sweep_id"].get<int64_t>();
+  ASSERT_TRUE(eventually([&] { return sweep_state(test_sweep) == "done"; }, 60s)) << logs();
+  const std::string evaluate = std::string(TAILSWEEP_BIN) + " design evaluate --db " +
+                               testing::shell_quote((dir_ / "fleet.db").string()) + " --sweep " +
+                               std::to_string(sweep) + " --test-sweep " +
+                               std::to_string(test_sweep);
+  const testing::CommandResult table = testing::run_command(evaluate + " --json");
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  const json rows = json::parse(table.out);
+  ASSERT_EQ(static_cast<int64_t>(rows.size()), steps);
+  for (const json& row : rows) {
+    EXPECT_EQ(row["test_architectures"], 10);
+    EXPECT_GE(row["test_nmse"].get<double>(), 0);
+  }
+  // Energy was never measured on a simulated device: said in one line, exit 2.
+  const testing::CommandResult energy = testing::run_command(evaluate + " --target energy");
+  EXPECT_EQ(energy.exit_code, 2);
+  EXPECT_THAT(energy.err, HasSubstr("no fitted energy surrogate"));
 }
 
 TEST_F(Fleet, ABadDesignSpaceSweepIs400NamingTheField) {

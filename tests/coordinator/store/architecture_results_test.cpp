@@ -9,6 +9,7 @@
 #include "common/util/errors.h"
 #include "common/wire/protocol.h"
 #include "common/wire/result_document.h"
+#include "coordinator/store/design_steps.h"
 #include "results_fixture.h"
 
 namespace tailsweep::store {
@@ -129,6 +130,33 @@ TEST_F(ResultsTest, AnArchitectureResultMustAnswerItsJob) {
   }
   EXPECT_EQ(count("SELECT count(*) FROM architecture_measurements"), 0);
   EXPECT_EQ(count("SELECT count(*) FROM architectures"), 0);
+}
+
+// A design step's result: written and read back; a fit has an error or the
+// reason it has none, never both or neither.
+TEST(DesignStepBody, ReadsBackAndRefusesAFitWithoutErrorOrReason) {
+  DesignStepBody body;
+  body.device_id = 3;
+  body.step = 2;
+  body.batch = 1;
+  body.selection = "uncertainty";
+  body.phase = "explore";
+  body.measured = 24;
+  body.fits = {{"latency", 24, 19, 24, 0.004, 1.5, false, std::nullopt},
+               {"energy", 0, std::nullopt, std::nullopt, std::nullopt, std::nullopt, false,
+                "no energy: no RAPL"}};
+  body.queued = {"arch-0123456789abcdef"};
+  const json written = to_json(body);
+  EXPECT_EQ(to_json(parse_design_step_body(written)), written);
+  json both = written;
+  both["fits"][1]["nmse"] = 0.1;
+  EXPECT_THROW(parse_design_step_body(both), InputError);
+  json neither = written;
+  neither["fits"][0]["nmse"] = nullptr;
+  EXPECT_THROW(parse_design_step_body(neither), InputError);
+  json unknown = written;
+  unknown["fits"][0]["r2"] = 0.9;
+  EXPECT_THROW(parse_design_step_body(unknown), InputError);
 }
 
 }  // namespace
