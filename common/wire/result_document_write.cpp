@@ -192,6 +192,20 @@ json eval_run_json(const EvalRun& run, const char* kind) {
   return out;
 }
 
+// What every measurement document ends with: how it was measured, the
+// power, and the points.
+void put_measured(json& out, const MeasurementBody& measurement, const PowerInfoBody& power,
+                  const std::vector<ProfilePoint>& points) {
+  out["method"] = settings_json(measurement.method);
+  out["rounds"] = rounds_json(measurement.rounds);
+  out["power"] = power_info_json(power);
+  out["points_planned"] = or_null(measurement.points_planned);
+  out["interrupted"] = measurement.interrupted;
+  json list = json::array();
+  for (const ProfilePoint& point : points) list.push_back(point_json(point));
+  out["points"] = std::move(list);
+}
+
 }  // namespace
 
 HdpBody hdp_body_of(const std::vector<HdpCounts>& per_block) {
@@ -236,14 +250,7 @@ json to_json(const MeasurementDocument& d) {
     out["hdp_shares"] = nullptr;
   }
   out["methods"] = or_null(d.methods);
-  out["method"] = settings_json(d.measurement.method);
-  out["rounds"] = rounds_json(d.measurement.rounds);
-  out["power"] = power_info_json(d.power);
-  out["points_planned"] = or_null(d.measurement.points_planned);
-  out["interrupted"] = d.measurement.interrupted;
-  json points = json::array();
-  for (const ProfilePoint& point : d.points) points.push_back(point_json(point));
-  out["points"] = std::move(points);
+  put_measured(out, d.measurement, d.power, d.points);
   return out;
 }
 
@@ -255,14 +262,7 @@ json to_json(const ArchitectureDocument& d) {
   out["architecture_id"] = d.architecture_id;
   out["parameters"] = d.parameters;
   out["flops_per_input"] = d.flops_per_input;
-  out["method"] = settings_json(d.measurement.method);
-  out["rounds"] = rounds_json(d.measurement.rounds);
-  out["power"] = power_info_json(d.power);
-  out["points_planned"] = or_null(d.measurement.points_planned);
-  out["interrupted"] = d.measurement.interrupted;
-  json points = json::array();
-  for (const ProfilePoint& point : d.points) points.push_back(point_json(point));
-  out["points"] = std::move(points);
+  put_measured(out, d.measurement, d.power, d.points);
   return out;
 }
 
