@@ -68,7 +68,10 @@ Table minima_table(const ReportData& data) {
               {"device", "batch", "lowest", "architecture", "layers", "parameters (M)",
                "ms per input", "J per input", "peak W", "measured"},
               {}};
-  for (const auto& [group, rows] : by_device_and_batch(data)) {
+  // Named, not bound: Clang 14 (the fuzz build) cannot capture structured bindings.
+  for (const auto& entry : by_device_and_batch(data)) {
+    const Group& group = entry.first;
+    const std::vector<const ArchitectureRow*>& rows = entry.second;
     const auto add = [&](const char* what, const ArchitectureRow* row, std::size_t with_value) {
       if (row == nullptr) {
         table.rows.push_back({group.first, std::to_string(group.second), what, "", "", "", "", "",
