@@ -16,7 +16,9 @@
 #include "common/wire/protocol.h"
 #include "common/wire/result_document.h"
 #include "common/wire/strict_json.h"
+#include "coordinator/service/design_sweep.h"
 #include "coordinator/service/sweep_plan.h"
+#include "coordinator/store/design_steps.h"
 #include "coordinator/store/result_bodies.h"
 #include "coordinator/store/result_checks.h"
 #include "coordinator/store/result_ingest.h"
@@ -48,7 +50,7 @@ void round_trip_as(Body (*parse)(const json&), const json& value) {
     return;
   }
   const int64_t version = [&] {
-    if constexpr (std::is_base_of_v<protocol::MeasurementDocument, Body>) {
+    if constexpr (requires { body->measurement.schema_version; }) {
       return body->measurement.schema_version;
     } else {
       return body->schema_version;
@@ -64,6 +66,7 @@ void try_round_trip(const json& value) {
   round_trip_as(&protocol::parse_latency_body, value);
   round_trip_as(&protocol::parse_eval_body, value);
   round_trip_as(&protocol::parse_accuracy_curve_body, value);
+  round_trip_as(&protocol::parse_architecture_body, value);
 }
 
 // The job specs a result is checked against: one per agent job kind.
@@ -79,6 +82,12 @@ const std::vector<std::pair<std::string, std::string>>& job_specs() {
       {"latency",
        R"({"model": "fmnist-vit", "batches": [1], "methods": ["none", "hdp:blocks=0.5"]})"},
       {"accuracy_curve", R"({"model": "fmnist-vit", "tokens": "2:197:5", "limit": 1000})"},
+      // The architecture of seeds/json_bodies/architecture_result.json.
+      {"architecture", R"({"architecture": {"input": "tokens", "sequence_length": 16,
+        "vocabulary": 100, "layers": [
+          {"hidden": 32, "heads": 4, "operation": "sa_wma", "feed_forward": [64]},
+          {"hidden": 48, "heads": 4, "operation": "l_dct", "feed_forward": [32, 96]}]},
+        "batches": [1, 2]})"},
   };
   return specs;
 }
@@ -111,6 +120,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   refused_or_read([&] { protocol::parse_failure_request(value); });
   refused_or_read([&] { protocol::to_json(protocol::parse_profile_job_spec(value)); });
   refused_or_read([&] { protocol::to_json(protocol::parse_eval_job_spec(value)); });
+  refused_or_read([&] { protocol::to_json(protocol::parse_architecture_job_spec(value)); });
+  refused_or_read([&] { coordinator::to_json(coordinator::parse_design_step_spec(value)); });
+  refused_or_read([&] { store::to_json(store::parse_design_step_body(value)); });
   refused_or_read([&] { protocol::parse_error_body(text); });
   refused_or_read([&] {
     coordinator::plan_sweep(coordinator::parse_sweep_spec(value), fleet(), /*max_jobs=*/500);
