@@ -8,7 +8,8 @@
 -- The steps of a profile's L(n), found by the coordinator when the result is
 -- stored, with the same rules as the report and the schedule (analysis/
 -- latency_steps.h) on the paired curve. Results stored before this migration
--- have none here (the report still finds theirs).
+-- get theirs from their stored bodies in code, in this migration's
+-- transaction (store.cpp, backfill_latency_steps).
 CREATE TABLE latency_steps (
   id                 INTEGER PRIMARY KEY,
   result_id          INTEGER NOT NULL REFERENCES results (id),

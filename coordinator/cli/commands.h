@@ -1,5 +1,9 @@
 #pragma once
+#include <cstdio>
+
 #include <CLI/CLI.hpp>
+
+#include "coordinator/store/migrations.h"
 
 namespace tailsweep::cli {
 
@@ -12,5 +16,9 @@ void register_sweep_commands(CLI::App& app);  // sweep create|status|wait|cancel
 void register_report_command(CLI::App& app);
 void register_compare_command(CLI::App& app);
 void register_design_commands(CLI::App& app);  // design sample|check
+
+// What `db migrate` and `serve` say of the steps migration 010 found for the
+// profiles stored before it (the count on `out`, unreadable bodies on stderr).
+void print_step_backfill(const store::StepBackfill& backfill, std::FILE* out);
 
 }  // namespace tailsweep::cli

@@ -1,5 +1,6 @@
 // tailsweep db migrate: creates the results database or brings its schema up
 // to this binary's version. tailsweep db backup: an online, checked copy.
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -25,6 +26,7 @@ void run_db_migrate(const DbMigrateOptions& options) {
     fmt::print("{}: schema version {} -> {}\n", options.database_path, report.from_version,
                report.to_version);
   }
+  print_step_backfill(report.step_backfill, stdout);
 }
 
 struct DbBackupOptions {
@@ -42,6 +44,21 @@ void run_db_backup(const DbBackupOptions& options) {
 }
 
 }  // namespace
+
+// Migration 010 finds the steps of profiles stored before it (step_view).
+void print_step_backfill(const store::StepBackfill& backfill, std::FILE* out) {
+  if (backfill.profiles > 0) {
+    fmt::print(out,
+               "found the steps of {} profiles stored before schema 10: {} steps in step_view\n",
+               backfill.profiles, backfill.steps);
+  }
+  if (backfill.unreadable > 0) {
+    fmt::print(stderr,
+               "warning: {} stored profiles could not be read again and have no rows in "
+               "step_view (the report still finds their steps); the first: {}\n",
+               backfill.unreadable, backfill.first_error);
+  }
+}
 
 void register_db_command(CLI::App& app) {
   CLI::App* db = app.add_subcommand("db", "Manage the results database");

@@ -121,6 +121,7 @@ void run_serve(const ServeOptions& options) {
                  : fmt::format(", migrated from v{}", migration.from_version),
              server_options.max_connections, open_files.soft,
              open_files.raised ? ", raised to the hard limit" : "");
+  print_step_backfill(migration.step_backfill, stderr);
   server.run_until_signal();
   fmt::print(stderr, "tailsweep: stopped\n");
 }

@@ -33,7 +33,8 @@ int binary_schema_version() {
   return migrations.empty() ? 0 : migrations.back().number;
 }
 
-MigrationReport apply_migrations(Database& db, std::span<const Migration> migrations) {
+MigrationReport apply_migrations(Database& db, std::span<const Migration> migrations,
+                                 const AfterMigration& after) {
   check_numbering(migrations);
   const int known_version = static_cast<int>(migrations.size());
   MigrationReport report;
@@ -54,6 +55,7 @@ MigrationReport apply_migrations(Database& db, std::span<const Migration> migrat
       throw std::runtime_error(
           fmt::format("migration {} failed: {}", migration.name, error.what()));
     }
+    if (after) after(db, migration.number, report);
     db.execute_script(fmt::format("PRAGMA user_version = {}", migration.number));
     transaction.commit();
     report.to_version = migration.number;

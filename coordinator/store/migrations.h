@@ -3,7 +3,10 @@
 // build time so that it works from any folder, and their application:
 // in numeric order, each in its own transaction, with PRAGMA user_version
 // recording the last one applied.
+#include <cstdint>
+#include <functional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "coordinator/store/sqlite.h"
@@ -23,15 +26,31 @@ std::span<const Migration> embedded_migrations();
 // The schema version this binary writes: the number of its last migration.
 int binary_schema_version();
 
+// What migration 010 found again for the profiles stored before it: their
+// curves' steps (latency_steps), from the stored bodies.
+struct StepBackfill {
+  int64_t profiles = 0;    // profiles read again
+  int64_t steps = 0;       // steps stored for them
+  int64_t unreadable = 0;  // bodies this binary's reader refused: left without steps
+  std::string first_error;
+};
+
 struct MigrationReport {
   int from_version = 0;
   int to_version = 0;
+  StepBackfill step_backfill;
 };
+
+// Work in code that a migration needs (rows computed from stored results):
+// called with each migration's number after its SQL, inside its transaction,
+// so that the data and the version commit together.
+using AfterMigration = std::function<void(Database&, int number, MigrationReport&)>;
 
 // Applies the migrations numbered above the database's user_version. A
 // database newer than the last migration given is refused (InputError naming
 // both versions) and left untouched. Migrations must be numbered 1, 2, 3...
-MigrationReport apply_migrations(Database& db, std::span<const Migration> migrations);
+MigrationReport apply_migrations(Database& db, std::span<const Migration> migrations,
+                                 const AfterMigration& after = {});
 inline MigrationReport apply_migrations(Database& db) {
   return apply_migrations(db, embedded_migrations());
 }

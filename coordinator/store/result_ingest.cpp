@@ -1,7 +1,9 @@
 #include "coordinator/store/result_ingest.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <string>
 #include <vector>
 
 #include <fmt/core.h>
@@ -120,36 +122,6 @@ void insert_measurement(Database& db, const ResultTarget& target, const Measurem
         .bind(5, round.load_average)
         .bind(6, round.steal_fraction);
     statement->execute();
-  }
-}
-
-// The steps of each batch's curve, found on the paired curve with the rules
-// the report and the schedule use, so that step_view agrees with both.
-void insert_latency_steps(Database& db, const ResultTarget& target, const ProfileBody& body) {
-  std::set<int64_t> batches;
-  for (const ProfilePoint& point : body.points) batches.insert(point.batch);
-  for (const int64_t batch : batches) {
-    for (const schedule::LatencyStep& step :
-         schedule::find_latency_steps(paired_latency_curve(body, batch))) {
-      auto statement = db.cached(
-          "INSERT INTO latency_steps (result_id, job_id, device_id, model, mode, batch, "
-          "tokens_below, tokens_above, below_ms, above_ms, height_ms, height_fraction, "
-          "saved_from_full_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-      statement->bind(1, target.result_id)
-          .bind(2, target.job_id)
-          .bind(3, target.device_id)
-          .bind(4, body.model)
-          .bind(5, body.mode)
-          .bind(6, batch)
-          .bind(7, step.tokens_below)
-          .bind(8, step.tokens_above)
-          .bind(9, step.below_ms)
-          .bind(10, step.above_ms)
-          .bind(11, step.height_ms)
-          .bind(12, step.height_fraction)
-          .bind(13, step.saved_from_full_ms);
-      statement->execute();
-    }
   }
 }
 
@@ -355,6 +327,40 @@ void insert_architecture(Database& db, const ResultTarget& target,
 
 }  // namespace
 
+// The steps of each batch's curve, found on the paired curve with the rules
+// the report and the schedule use, so that step_view agrees with both.
+std::size_t insert_latency_steps(Database& db, const ResultTarget& target,
+                                 const ProfileBody& body) {
+  std::size_t stored = 0;
+  std::set<int64_t> batches;
+  for (const ProfilePoint& point : body.points) batches.insert(point.batch);
+  for (const int64_t batch : batches) {
+    for (const schedule::LatencyStep& step :
+         schedule::find_latency_steps(paired_latency_curve(body, batch))) {
+      auto statement = db.cached(
+          "INSERT INTO latency_steps (result_id, job_id, device_id, model, mode, batch, "
+          "tokens_below, tokens_above, below_ms, above_ms, height_ms, height_fraction, "
+          "saved_from_full_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      statement->bind(1, target.result_id)
+          .bind(2, target.job_id)
+          .bind(3, target.device_id)
+          .bind(4, body.model)
+          .bind(5, body.mode)
+          .bind(6, batch)
+          .bind(7, step.tokens_below)
+          .bind(8, step.tokens_above)
+          .bind(9, step.below_ms)
+          .bind(10, step.above_ms)
+          .bind(11, step.height_ms)
+          .bind(12, step.height_fraction)
+          .bind(13, step.saved_from_full_ms);
+      statement->execute();
+      ++stored;
+    }
+  }
+  return stored;
+}
+
 bool is_agent_result_kind(std::string_view kind) {
   return kind == "profile" || kind == "latency" || kind == "eval" || kind == "accuracy_curve" ||
          kind == "architecture";
@@ -391,6 +397,42 @@ void insert_result_rows(Database& db, const ResultTarget& target, const AgentRes
     insert_accuracy_curve(db, target, *curve);
   } else {
     insert_architecture(db, target, std::get<ArchitectureDocument>(body));
+  }
+}
+
+// Profiles stored before migration 010 have no latency_steps rows: their
+// bodies are read again with this binary's reader. A body it refuses (a
+// document an older agent wrote differently) is left without steps and
+// counted; the report still finds its steps from curve_points.
+void backfill_latency_steps(Database& db, StepBackfill& backfill) {
+  auto profiles = db.prepare(
+      "SELECT r.id, r.job_id, coalesce(r.device_id, j.device_id), r.body FROM results r "
+      "JOIN jobs j ON j.id = r.job_id WHERE j.kind = 'profile' AND NOT EXISTS "
+      "(SELECT 1 FROM latency_steps s WHERE s.result_id = r.id) ORDER BY r.id");
+  while (profiles.step()) {
+    const ResultTarget target{profiles.column_int64(0), profiles.column_int64(1),
+                              profiles.column_is_null(2) ? 0 : profiles.column_int64(2)};
+    std::optional<ProfileBody> body;
+    std::string error;
+    if (target.device_id == 0) {
+      error = "its result and job name no device";
+    } else {
+      try {
+        body = parse_profile_body(nlohmann::json::parse(profiles.column_text(3)));
+      } catch (const InputError& refused) {
+        error = refused.what();
+      } catch (const nlohmann::json::exception& malformed) {
+        error = malformed.what();
+      }
+    }
+    if (!body) {
+      if (backfill.unreadable++ == 0) {
+        backfill.first_error = fmt::format("result {}: {}", target.result_id, error);
+      }
+      continue;
+    }
+    ++backfill.profiles;
+    backfill.steps += static_cast<int64_t>(insert_latency_steps(db, target, *body));
   }
 }
 

@@ -17,6 +17,9 @@
 namespace tailsweep::store {
 namespace {
 
+// schema/010_composable_views.sql: it creates latency_steps.
+constexpr int kLatencyStepsMigration = 10;
+
 void require_json(std::string_view text, std::string_view what) { parse_strict_json(text, what); }
 
 void validate_registration(const AgentRegistration& registration) {
@@ -108,7 +111,14 @@ Store Store::open(const std::string& path) {
 
 MigrationReport Store::migrate(const std::string& path) {
   Database db(path, OpenOptions{.read_only = false, .create = true});
-  return apply_migrations(db);
+  // Migration 010 added latency_steps; the profiles stored before it get
+  // theirs in the same transaction.
+  return apply_migrations(db, embedded_migrations(),
+                          [](Database& migrated, int number, MigrationReport& report) {
+                            if (number == kLatencyStepsMigration) {
+                              backfill_latency_steps(migrated, report.step_backfill);
+                            }
+                          });
 }
 
 // ---- agents and devices ----

@@ -12,6 +12,7 @@
 #include "../../support/temp_dir.h"
 #include "common/util/errors.h"
 #include "coordinator/store/store.h"
+#include "results_fixture.h"
 
 namespace tailsweep::store {
 namespace {
@@ -160,7 +161,61 @@ TEST_F(MigrationsTest, AVersionNineDatabaseWithResultsIsMigratedWithNothingLost)
             1);
   EXPECT_EQ(count(db, "SELECT count(*) FROM accuracy_table"), 2);
   EXPECT_EQ(count(db, "SELECT count(*) FROM job_overview"), 4);
-  EXPECT_EQ(count(db, "SELECT count(*) FROM step_view"), 0);  // not found again for old results
+  // Their bodies ('{}') are not profiles this binary reads: no steps, counted.
+  EXPECT_EQ(count(db, "SELECT count(*) FROM step_view"), 0);
+  EXPECT_EQ(report.step_backfill.profiles, 0);
+  EXPECT_EQ(report.step_backfill.unreadable, 1);
+  EXPECT_THAT(report.step_backfill.first_error, HasSubstr("result 1:"));
+}
+
+// Migration 010 finds the steps of the profiles stored before it, from their
+// bodies, in its own transaction; a later migrate finds nothing more to do.
+TEST_F(MigrationsTest, ProfilesStoredBeforeVersionTenGetTheirStepsFromTheirBodies) {
+  {
+    Database db = open();
+    apply_migrations(db, embedded_migrations().first(9));
+    db.execute_script(R"sql(
+      INSERT INTO devices (id, name, kind, simulated, first_seen, last_seen)
+        VALUES (1, 'cpu-1', 'cpu', 0, 1, 1);
+      INSERT INTO sweeps (id, name, spec, state, created_at, finished_at)
+        VALUES (1, 'old', '{}', 'done', 1, 2);
+      INSERT INTO jobs (id, sweep_id, kind, runner, device_id, spec, state, created_at, updated_at)
+        VALUES (1, 1, 'profile', 'agent', 1, '{"model": "deit-tiny", "batches": [1]}', 'done', 1, 2),
+               (2, 1, 'profile', 'agent', 1, '{"model": "deit-tiny", "batches": [1]}', 'done', 1, 2);
+    )sql");
+    auto insert = db.prepare(
+        "INSERT INTO results (id, job_id, device_id, received_at, body, body_sha256) "
+        "VALUES (?, ?, 1, 2, ?, printf('%064d', 0))");
+    insert.bind(1, 1).bind(2, 1).bind(3, staircase_profile_body(96, 104, 100).dump());
+    insert.execute();
+    auto broken = db.prepare(
+        "INSERT INTO results (id, job_id, device_id, received_at, body, body_sha256) "
+        "VALUES (2, 2, 1, 2, '{\"model\": 7}', printf('%064d', 0))");
+    broken.execute();
+  }
+  const MigrationReport report = Store::migrate(path());
+  EXPECT_EQ(report.step_backfill.profiles, 1);
+  EXPECT_EQ(report.step_backfill.steps, 1);
+  EXPECT_EQ(report.step_backfill.unreadable, 1);
+  EXPECT_THAT(report.step_backfill.first_error, HasSubstr("result 2:"));
+  {
+    Database db = open();
+    auto step = db.prepare(
+        "SELECT sweep_id, device, model, batch, tokens_below, tokens_above FROM step_view");
+    ASSERT_TRUE(step.step());
+    EXPECT_EQ(step.column_int64(0), 1);
+    EXPECT_EQ(step.column_text(1), "cpu-1");
+    EXPECT_EQ(step.column_text(2), "deit-tiny");
+    EXPECT_EQ(step.column_int64(3), 1);
+    EXPECT_EQ(step.column_int64(4), 100);
+    EXPECT_EQ(step.column_int64(5), 101);
+    EXPECT_FALSE(step.step());
+  }
+  const MigrationReport again = Store::migrate(path());
+  EXPECT_EQ(again.step_backfill.profiles, 0);
+  EXPECT_EQ(again.step_backfill.unreadable, 0);
+  Database db = open();
+  EXPECT_EQ(count(db, "SELECT count(*) FROM latency_steps"), 1);
 }
 
 TEST_F(MigrationsTest, ARepeatedRunChangesNothing) {
