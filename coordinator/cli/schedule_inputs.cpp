@@ -19,6 +19,13 @@
 namespace tailsweep::cli {
 namespace {
 
+// The report's latency-*.csv (docs/report.md): measured medians, and since
+// it carries them, the paired curve's.
+constexpr const char* kReportLatencyHeader =
+    "tokens,median_ms,median_ci95_low_ms,median_ci95_high_ms";
+constexpr const char* kReportPairedLatencyColumns =
+    "paired_ms,paired_ci95_low_ms,paired_ci95_high_ms";
+
 std::string read_text(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw InputError(fmt::format("cannot read {}", path));
@@ -151,23 +158,28 @@ LatencyInput read_latency_file(const std::string& path, std::optional<int64_t> b
                     "of the database); a CSV holds one curve",
                     path));
   }
-  const CsvTable table = read_csv(
-      path, text, {"tokens,latency_ms", "tokens,median_ms,median_ci95_low_ms,median_ci95_high_ms"});
-  const bool report = table.columns.size() == 4;
+  const CsvTable table =
+      read_csv(path, text,
+               {"tokens,latency_ms", kReportLatencyHeader,
+                std::string(kReportLatencyHeader) + "," + kReportPairedLatencyColumns});
+  const bool report = table.columns.size() > 2;
+  const bool paired = table.columns.size() == 7;
+  // The report's CSV from before it carried the paired curve holds only the
+  // measured medians; the coordinator's schedule (and --db, and a profile
+  // JSON here) use the paired curve, which cancels drift between rounds.
   LatencyInput input;
-  // The report's CSV holds the measured medians; the coordinator's schedule
-  // (and --db, and a profile JSON here) use the paired curve, which cancels
-  // drift between rounds: on a drifting machine the two can differ.
   input.source = fmt::format("{} ({})", path,
-                             report ? "the report's CSV: measured medians, not the paired curve "
-                                      "the coordinator's schedule uses"
-                                    : "CSV");
+                             paired   ? "the report's CSV: the paired curve"
+                             : report ? "the report's CSV: measured medians, not the paired curve "
+                                        "the coordinator's schedule uses"
+                                      : "CSV");
+  const std::string prefix = paired ? "paired" : "median";
   for (std::size_t row = 0; row < table.rows.size(); ++row) {
-    const double median = required(table, row, report ? "median_ms" : "latency_ms", path);
+    const double median = required(table, row, report ? prefix + "_ms" : "latency_ms", path);
     schedule::LatencyPoint point{tokens_of(table, row, path), median, median, median};
     if (report) {
-      point.ci_low_ms = table.rows[row].at("median_ci95_low_ms").value_or(median);
-      point.ci_high_ms = table.rows[row].at("median_ci95_high_ms").value_or(median);
+      point.ci_low_ms = table.rows[row].at(prefix + "_ci95_low_ms").value_or(median);
+      point.ci_high_ms = table.rows[row].at(prefix + "_ci95_high_ms").value_or(median);
     }
     input.points.push_back(point);
   }

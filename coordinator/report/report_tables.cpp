@@ -362,11 +362,19 @@ Table latency_curve_table(const LatencyCurve& curve) {
       fmt::format("latency-{}-{}-b{}", file_slug(curve.device.name), file_slug(curve.model),
                   curve.batch),
       fmt::format("L(n): {} on {}, batch {}", curve.model, device_label(curve.device), curve.batch),
-      {"tokens", "median_ms", "median_ci95_low_ms", "median_ci95_high_ms"},
+      {"tokens", "median_ms", "median_ci95_low_ms", "median_ci95_high_ms", "paired_ms",
+       "paired_ci95_low_ms", "paired_ci95_high_ms"},
       {}};
-  for (const LatencyPointRow& point : curve.points) {
+  // Measured medians, then the curve the steps and schedules are read from
+  // (the paired curve, in the same order), so that `tailsweep schedule pomt
+  // --latency` on this file finds what the report found.
+  for (std::size_t i = 0; i < curve.points.size(); ++i) {
+    const LatencyPointRow& point = curve.points[i];
+    const schedule::LatencyPoint& paired = curve.paired.at(i);
     table.rows.push_back({std::to_string(point.tokens), csv_number(point.median_ms),
-                          csv_number(point.ci95_low_ms), csv_number(point.ci95_high_ms)});
+                          csv_number(point.ci95_low_ms), csv_number(point.ci95_high_ms),
+                          csv_number(paired.median_ms), csv_number(paired.ci_low_ms),
+                          csv_number(paired.ci_high_ms)});
   }
   return table;
 }

@@ -78,7 +78,9 @@ TEST(ScheduleCommand, BadFilesGetOneLineAndExitTwo) {
   auto result = run_command(base + (dir / "l.csv").string());
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("expected one of: tokens,latency_ms | "
-                                    "tokens,median_ms,median_ci95_low_ms,median_ci95_high_ms"));
+                                    "tokens,median_ms,median_ci95_low_ms,median_ci95_high_ms | "
+                                    "tokens,median_ms,median_ci95_low_ms,median_ci95_high_ms,"
+                                    "paired_ms,paired_ci95_low_ms,paired_ci95_high_ms"));
   std::ofstream(dir / "l.csv") << "tokens,latency_ms\n100,5\n";
   result = run_command(base + (dir / "l.csv").string());
   EXPECT_EQ(result.exit_code, 2);
@@ -142,6 +144,46 @@ TEST(ScheduleCommand, ReadsTheReportsCsvsAndSaysWhereTheGridsDoNotLineUp) {
   const auto past = run_command(base + " --tokens-total 135");
   EXPECT_EQ(past.exit_code, 2);
   EXPECT_THAT(past.err, HasSubstr("the curves reach 141 tokens, past N = 135 (from the option)"));
+}
+
+// The report's CSV carries the paired curve beside the measured medians:
+// the schedule reads the paired one, as the report's own schedule did. Here
+// the medians (a drifting machine) rise smoothly and show no step; the paired
+// curve has one after 128.
+TEST(ScheduleCommand, ReadsThePairedCurveOfTheReportsLatencyCsv) {
+  const testing::TempDir dir("tailsweep-schedule");
+  std::ofstream latency(dir / "latency.csv");
+  std::ofstream accuracy(dir / "accuracy.csv");
+  latency << "tokens,median_ms,median_ci95_low_ms,median_ci95_high_ms,paired_ms,"
+             "paired_ci95_low_ms,paired_ci95_high_ms\n";
+  accuracy << "tokens,top1\n";
+  for (int n = 120; n <= 140; ++n) {
+    const double drifting = 10 + 0.2 * (n - 120);
+    const double paired = (n <= 128 ? 10 : 14) + 0.01 * n;
+    latency << n << "," << drifting << "," << drifting - 1 << "," << drifting + 1 << "," << paired
+            << "," << paired - 0.05 << "," << paired + 0.05 << "\n";
+    accuracy << n << "," << n / 140.0 << "\n";
+  }
+  latency.close();
+  accuracy.close();
+  const auto result = run_command(std::string(TAILSWEEP_BIN) + " schedule pomt --latency " +
+                                  (dir / "latency.csv").string() + " --accuracy " +
+                                  (dir / "accuracy.csv").string());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto out = json::parse(result.out);
+  EXPECT_THAT(out["latency_source"].get<std::string>(), HasSubstr("the paired curve"));
+  ASSERT_EQ(out["steps"].size(), 1u);
+  EXPECT_EQ(out["steps"][0]["tokens_below"], 128);
+  EXPECT_EQ(out["n_star"], 128);
+  // A paired cell left empty is an error naming the line, not a silent median.
+  std::ofstream(dir / "latency.csv")
+      << "tokens,median_ms,median_ci95_low_ms,median_ci95_high_ms,paired_ms,paired_ci95_low_ms,"
+         "paired_ci95_high_ms\n120,10,9,11,,,\n";
+  const auto empty = run_command(std::string(TAILSWEEP_BIN) + " schedule pomt --latency " +
+                                 (dir / "latency.csv").string() + " --accuracy " +
+                                 (dir / "accuracy.csv").string());
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_THAT(empty.err, HasSubstr("latency.csv:2: paired_ms is empty"));
 }
 
 // A staircase of 96..104 tokens with its step after 100, and A(n) = n/104:

@@ -303,7 +303,8 @@ TEST_F(ReportDatabaseTest, WritesEveryFormatWithTheNumbers) {
   EXPECT_EQ(report["clustering_latency"][0]["ratio"], 1.05);
   EXPECT_EQ(report["provenance"]["state"], "done");
   EXPECT_THAT(read_text(out_dir() / "latency-orin-nano-deit-tiny-b1.csv"),
-              HasSubstr("tokens,median_ms,median_ci95_low_ms,median_ci95_high_ms\r\n120,10,"));
+              HasSubstr("tokens,median_ms,median_ci95_low_ms,median_ci95_high_ms,paired_ms,"
+                        "paired_ci95_low_ms,paired_ci95_high_ms\r\n120,10,"));
   const std::string svg = read_text(out_dir() / "latency-orin-nano-deit-tiny-b1.svg");
   EXPECT_THAT(svg, HasSubstr("orin-nano (simulated)"));
   EXPECT_THAT(svg, HasSubstr("+11.0 ms"));
