@@ -121,7 +121,15 @@ MeasurementOutcome measure_in_rounds(PointSampler& sampler, const MeasurementPla
       result.sample_round.insert(result.sample_round.end(), slice.samples_ms.size(), round);
       sampled[i] += slice.sampled;
       if (i == plan.sentinel) sentinel_slices.push_back(result.round_medians.back().median_ms);
-      if (reference[i]) continue;
+    }
+    // Whether a point is done is decided once the round is whole: the
+    // reference slice that closes a point's bracket comes after it, and a
+    // ratio judged before it (on the opening slice alone) is not the ratio
+    // the document reports. A stalled closing slice once left a point
+    // flagged reached_precision with a CI of [0.17, 0.85] around 0.85.
+    for (const std::size_t i : visits) {
+      if (outcome.interrupted || reference[i] || !active[i]) continue;
+      PointResult& result = outcome.points[i];
       const std::optional<std::size_t>& to = plan.reference_of[i];
       result.stop = to ? paired_stop(result.round_medians, outcome.points[*to].round_medians,
                                      sampled[i], rule)

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -123,6 +124,50 @@ TEST(MeasureInRounds, TheReferenceBracketsThePointsInEveryRound) {
   EXPECT_GT(visits, outcome.points.size());
   EXPECT_EQ(machine.warm_ups_, outcome.points.size());
   EXPECT_EQ(machine.warmed_after_sampling_, 0u);
+}
+
+// A machine that stalls (100 ms samples) during one stretch of the
+// reference, method 0: stretches counted from the first, a new one starting
+// wherever the method changes (so a round's closing reference slice and the
+// next round's opening one are one stretch).
+class StallingMachine final : public PointSampler {
+ public:
+  explicit StallingMachine(std::size_t stalled_slice) : stalled_slice_(stalled_slice) {}
+  double sample(const ProfilePoint& point) override {
+    if (last_method_ && *last_method_ != point.method) ++slice_;
+    last_method_ = point.method;
+    if (point.method == 0) return slice_ == stalled_slice_ ? 100.0 : 10.0;
+    return point.method == 1 ? 8.0 : 12.0;
+  }
+  void warm_up(const ProfilePoint&, Seconds) override {}
+
+ private:
+  std::size_t stalled_slice_;
+  std::size_t slice_ = 0;
+  std::optional<int> last_method_;
+};
+
+// A point is done only on the ratio the document reports: when the slice
+// that closes its bracket stalls in the round it would have stopped in
+// (each round: reference, point, point, reference; the sixth round's
+// closing reference is stretch 3 x 5 + 3), its ratio for that round is far
+// off, and it goes on until the interval it reports is within the precision.
+TEST(MeasureInRounds, APointStopsOnlyOnceItsBracketIsClosed) {
+  StallingMachine machine(3 * 5 + 3);
+  const double precision = 0.01;
+  const MeasurementOutcome outcome =
+      measure_in_rounds(machine, three_methods(), rule(precision, 30), nullptr);
+  for (const std::size_t i : {0u, 2u}) {
+    const PointResult& point = outcome.points[i];
+    ASSERT_TRUE(point.ratio) << i;
+    EXPECT_EQ(point.stop, StopReason::kPrecisionReached) << i;
+    EXPECT_GT(point.ratio->rounds, 6u) << i;  // not stopped on the stalled round
+    ASSERT_TRUE(point.ratio->ci95_low && point.ratio->ci95_high) << i;
+    // What reached_precision promises, on the reported interval.
+    EXPECT_LE(point.ratio->median - *point.ratio->ci95_low, precision * point.ratio->median) << i;
+    EXPECT_LE(*point.ratio->ci95_high - point.ratio->median, precision * point.ratio->median) << i;
+    EXPECT_DOUBLE_EQ(point.ratio->median, i == 0 ? 0.8 : 1.2) << i;
+  }
 }
 
 TEST(MeasureInRounds, AnUnpairedPlanStopsEachPointOnItsOwnInterval) {
