@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "coordinator/report/cost_tables.h"
 #include "coordinator/report/hdp_report.h"
 #include "coordinator/report/report_formats.h"
 #include "coordinator/report/report_tables.h"
@@ -282,6 +283,34 @@ json design_space_json(const ReportData& data) {
   return {{"architectures", architectures}, {"surrogate_fits", fits}};
 }
 
+json cost_json(const std::vector<CostRow>& rows) {
+  json array = json::array();
+  for (const CostRow& row : rows) {
+    array.push_back({{"model", row.model},
+                     {"method", row.method},
+                     {"tokens_per_block", row.tokens_per_block},
+                     {"mean_tokens_per_block", row.mean_tokens_per_block},
+                     {"gflops_per_image", row.gflops_per_image},
+                     {"gflops_change_percent", row.gflops_change_percent}});
+  }
+  return array;
+}
+
+json throughput_json(const std::vector<ThroughputRow>& rows) {
+  json array = json::array();
+  for (const ThroughputRow& row : rows) {
+    array.push_back({{"device", device_json(row.device)},
+                     {"model", row.model},
+                     {"batch", row.batch},
+                     {"method", row.method},
+                     {"images_per_s", row.images_per_s},
+                     {"ratio_to_none", or_null(row.ratio_to_none)},
+                     {"ratio_ci95_low", or_null(row.ratio_ci95_low)},
+                     {"ratio_ci95_high", or_null(row.ratio_ci95_high)}});
+  }
+  return array;
+}
+
 }  // namespace
 
 json report_json(const ReportData& data) {
@@ -296,6 +325,8 @@ json report_json(const ReportData& data) {
           {"measurements", measurements_json(data.measurements)},
           {"latency_curves", latency_curves_json(data.latency_curves)},
           {"accuracy_curves", accuracy_curves_json(data.accuracy_curves)},
+          {"cost", cost_json(cost_rows(data))},
+          {"throughput", throughput_json(throughput_rows(data))},
           {"design_space", design_space_json(data)}};
 }
 

@@ -519,11 +519,11 @@ Table clustering_latency_table(const std::vector<ClusteringLatencyRow>& rows) {
 std::vector<Table> report_tables(const ReportData& data) {
   std::vector<Table> tables = paper_tables(data);
   if (!data.matched.empty()) tables.push_back(matched_table(data));
-  if (!data.method_latencies.empty()) tables.push_back(throughput_table(data));
+  if (!data.method_latencies.empty()) tables.push_back(throughput_table(throughput_rows(data)));
   tables.push_back(schedule_table(data.schedules, data.method_latencies));
   tables.push_back(accuracy_table(accuracy_rows(data.evaluations), data.method_latencies));
   if (!data.evaluations.empty() || !data.method_latencies.empty()) {
-    tables.push_back(cost_table(data));
+    tables.push_back(cost_table(cost_rows(data)));
   }
   if (!data.measurements.empty()) tables.push_back(measurement_table(data.measurements));
   if (!data.clustering.empty()) tables.push_back(clustering_table(data.clustering));

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "common/model/model_config.h"
+#include "coordinator/report/report_json.h"
 
 namespace tailsweep::report {
 namespace {
@@ -48,7 +49,7 @@ TEST(CostTable, TokensAndGflopsOfEachMethodAgainstNone) {
                            timed("cpu", 1, "topk:1", 5.9)};  // a candidate, not evaluated
   data.evaluations = {evaluated("pomt:123"),
                       evaluated("magic:3")};  // a method this build cannot parse
-  const Table table = cost_table(data);
+  const Table table = cost_table(cost_rows(data));
   ASSERT_EQ(table.rows.size(), 2u);
   // fmnist-vit: 6 blocks, 197 tokens; POMT at layer 3 leaves 74 in blocks 4-6.
   const VitConfig config = parse_model_spec("fmnist-vit");
@@ -70,7 +71,7 @@ TEST(ThroughputTable, TheLargestBatchPerDeviceOnThePairedScale) {
                            timed("nano", 1, "none", 10),       timed("nano", 1, "topk:8", 9, 0.5),
                            timed("nano", 1, "topk:30", 7, 0.4)};  // a candidate, not evaluated
   data.evaluations = {evaluated("topk:8")};
-  const Table table = throughput_table(data);
+  const Table table = throughput_table(throughput_rows(data));
   ASSERT_EQ(table.rows.size(), 4u);
   // The CPU at batch 4: none 4000/20 = 200 images/s; topk:8 on the paired
   // scale 0.8 x 20 = 16 ms, 250 images/s, +25% (1/0.8), CI [1/0.82, 1/0.79].
@@ -83,6 +84,20 @@ TEST(ThroughputTable, TheLargestBatchPerDeviceOnThePairedScale) {
   // The simulated Nano at its only batch, after the real CPU.
   EXPECT_EQ(table.rows[2][0], "nano (simulated)");
   EXPECT_EQ(table.rows[3][4], "200");  // 0.5 x 10 ms = 5 ms
+
+  // report.json carries the same rows as numbers, and the work per method.
+  const nlohmann::json json = report_json(data);
+  ASSERT_EQ(json["throughput"].size(), 4u);
+  EXPECT_EQ(json["throughput"][0]["device"]["name"], "cpu");
+  EXPECT_TRUE(json["throughput"][0]["ratio_to_none"].is_null());
+  EXPECT_NEAR(json["throughput"][1]["ratio_to_none"].get<double>(), 1.25, 1e-12);
+  EXPECT_NEAR(json["throughput"][1]["ratio_ci95_low"].get<double>(), 1 / 0.82, 1e-12);
+  EXPECT_NEAR(json["throughput"][1]["images_per_s"].get<double>(), 250, 1e-9);
+  EXPECT_EQ(json["throughput"][2]["device"]["simulated"], true);
+  ASSERT_EQ(json["cost"].size(), 2u);
+  EXPECT_EQ(json["cost"][1]["method"], "topk:8");
+  EXPECT_EQ(json["cost"][1]["tokens_per_block"].size(), 6u);
+  EXPECT_EQ(json["cost"][0]["gflops_change_percent"], 0.0);
 }
 
 }  // namespace
