@@ -4,44 +4,67 @@
 
 namespace tailsweep::coordinator {
 
-std::optional<std::string> CommitHealth::failed(std::string_view cause, std::string_view hint,
-                                                std::size_t operations, double now_s) {
-  ++failed_batches_;
-  failed_operations_ += operations;
-  ++unreported_batches_;
-  const std::string what =
-      fmt::format("{}{}{}", cause, hint.empty() ? "" : ": ", hint);
-  if (!failing_since_s_) {
-    failing_since_s_ = now_s;
-    last_line_s_ = now_s;
-    unreported_batches_ = 0;
-    return fmt::format(
-        "tailsweep: the database {} could not commit a write batch of {} ({}); nothing of it is "
-        "stored, agents keep their results and retry",
-        db_path_, operations, what);
-  }
-  if (now_s - last_line_s_ < interval_s_) return std::nullopt;
-  const std::string line = fmt::format(
-      "tailsweep: the database {} still cannot commit: {} more batches failed in {:.0f} s "
-      "({} batches, {} writes since the first, {:.0f} s ago; {})",
-      db_path_, unreported_batches_, now_s - last_line_s_, failed_batches_, failed_operations_,
-      now_s - *failing_since_s_, what);
+std::string CommitHealth::said(double now_s, std::string line) {
   last_line_s_ = now_s;
   unreported_batches_ = 0;
+  unreported_commits_ = 0;
   return line;
 }
 
+std::optional<std::string> CommitHealth::failed(std::string_view cause, std::string_view hint,
+                                                std::size_t operations, double now_s) {
+  const std::string what = fmt::format("{}{}{}", cause, hint.empty() ? "" : ": ", hint);
+  if (state_ == State::kHealthy && line_due(now_s)) {
+    // A new episode.
+    state_ = State::kFailing;
+    episode_start_s_ = now_s;
+    flapping_ = false;
+    failed_batches_ = 1;
+    failed_operations_ = operations;
+    commits_between_ = 0;
+    return said(now_s, fmt::format("tailsweep: the database {} could not commit a write batch "
+                                   "of {} ({}); nothing of it is stored, agents keep their "
+                                   "results and retry",
+                                   db_path_, operations, what));
+  }
+  // Within an interval of the recovery said last: the same episode, flapping.
+  if (state_ == State::kHealthy) flapping_ = true;
+  state_ = State::kFailing;
+  ++failed_batches_;
+  failed_operations_ += operations;
+  ++unreported_batches_;
+  if (!line_due(now_s)) return std::nullopt;
+  const std::string between = unreported_commits_ > 0
+                                  ? fmt::format(", {} committed between", unreported_commits_)
+                                  : std::string();
+  return said(now_s,
+              fmt::format("tailsweep: the database {} still cannot commit: {} more batches failed "
+                          "in {:.0f} s{} ({} batches, {} writes since the first, {:.0f} s ago; {})",
+                          db_path_, unreported_batches_, now_s - *last_line_s_, between,
+                          failed_batches_, failed_operations_, now_s - episode_start_s_, what));
+}
+
 std::optional<std::string> CommitHealth::committed(double now_s) {
-  if (!failing_since_s_) return std::nullopt;
-  const std::string line = fmt::format(
-      "tailsweep: the database {} commits again, after {:.0f} s in which {} batches ({} writes) "
-      "failed",
-      db_path_, now_s - *failing_since_s_, failed_batches_, failed_operations_);
-  failing_since_s_.reset();
-  failed_batches_ = 0;
-  failed_operations_ = 0;
-  unreported_batches_ = 0;
-  return line;
+  if (state_ == State::kHealthy) return std::nullopt;
+  if (flapping_) {
+    ++commits_between_;
+    ++unreported_commits_;
+  }
+  // An episode's first recovery is said at once; while it flaps, at most
+  // one line per interval, so the recovery may wait for a later commit.
+  if (flapping_ && !line_due(now_s)) {
+    state_ = State::kRecoveryUnsaid;
+    return std::nullopt;
+  }
+  state_ = State::kHealthy;
+  const std::string turns =
+      flapping_ ? fmt::format(", failing and committing in turn ({} commits got through)",
+                              commits_between_)
+                : std::string();
+  return said(now_s, fmt::format("tailsweep: the database {} commits again, after {:.0f} s in "
+                                 "which {} batches ({} writes) failed{}",
+                                 db_path_, now_s - episode_start_s_, failed_batches_,
+                                 failed_operations_, turns));
 }
 
 }  // namespace tailsweep::coordinator

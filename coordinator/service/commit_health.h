@@ -3,8 +3,15 @@
 // an I/O error): the first failure at once, naming the database and the
 // cause; then at most one line per interval with how many failed since; and
 // one line when a commit succeeds again. Without it a full disk showed as
-// dozens of "internal error" lines and no word when it was over. Pure (the
-// caller passes the time), so its rules are unit-tested.
+// dozens of "internal error" lines and no word when it was over.
+//
+// A disk that is nearly full takes small writes now and then: commits then
+// fail and succeed in turn, and a line per turn alternated "could not
+// commit" and "commits again". So a failure within the interval after a
+// recovery was said continues the episode silently (it flaps), and while it
+// flaps every line, the recovery too, waits for the interval and counts the
+// commits that got through. Pure (the caller passes the time), so its rules
+// are unit-tested.
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -22,19 +29,30 @@ class CommitHealth {
   // Returns the line to log, if one is due.
   std::optional<std::string> failed(std::string_view cause, std::string_view hint,
                                     std::size_t operations, double now_s);
-  // A batch was committed: the line saying commits work again, once.
+  // A batch was committed: the line saying commits work again, when due.
   std::optional<std::string> committed(double now_s);
 
-  bool failing() const { return failing_since_s_.has_value(); }
+  bool failing() const { return state_ == State::kFailing; }
 
  private:
+  enum class State { kHealthy, kFailing, kRecoveryUnsaid };
+  bool line_due(double now_s) const {
+    return !last_line_s_ || now_s - *last_line_s_ >= interval_s_;
+  }
+  std::string said(double now_s, std::string line);
+
   std::string db_path_;
   double interval_s_;
-  std::optional<double> failing_since_s_;
-  double last_line_s_ = 0;
-  std::size_t failed_batches_ = 0;       // since the failures began
-  std::size_t failed_operations_ = 0;    // since the failures began
-  std::size_t unreported_batches_ = 0;   // since the last line
+  State state_ = State::kHealthy;
+  std::optional<double> last_line_s_;
+  // The episode: from its first failure to the recovery said last.
+  double episode_start_s_ = 0;
+  bool flapping_ = false;               // failures resumed within an interval of a recovery
+  std::size_t failed_batches_ = 0;      // in the episode
+  std::size_t failed_operations_ = 0;   // in the episode
+  std::size_t commits_between_ = 0;     // in the episode, while it flapped
+  std::size_t unreported_batches_ = 0;  // since the last line
+  std::size_t unreported_commits_ = 0;  // since the last line
 };
 
 }  // namespace tailsweep::coordinator

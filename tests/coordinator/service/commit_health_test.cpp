@@ -45,5 +45,39 @@ TEST(CommitHealth, SaysTheFirstFailureAtOnceThenAtMostOncePerIntervalThenTheReco
   EXPECT_THAT(*again, HasSubstr("could not commit a write batch of 1 (disk I/O error)"));
 }
 
+// A nearly full disk takes small writes now and then: commits fail and
+// succeed in turn. The first recovery is said at once; failures within the
+// interval after it continue the episode, and from then on one line per
+// interval at most, the recovery included, with the commits that got through.
+TEST(CommitHealth, AFlappingDiskIsSummarisedOncePerIntervalNotOneLinePerTurn) {
+  CommitHealth health("/data/fleet.db", 10.0);
+  const std::string full = "database or disk is full";
+  ASSERT_TRUE(health.failed(full, "", 2, 100.0));
+  const auto back = health.committed(101.0);
+  ASSERT_TRUE(back);
+  EXPECT_THAT(*back, HasSubstr("commits again, after 1 s in which 1 batches (2 writes) failed"));
+  EXPECT_FALSE(health.failed(full, "", 1, 102.0));  // flapping: no new episode line
+  EXPECT_TRUE(health.failing());
+  EXPECT_FALSE(health.committed(103.0));  // too soon to say it again
+  EXPECT_FALSE(health.failing());
+  EXPECT_FALSE(health.failed(full, "", 1, 104.0));
+  EXPECT_FALSE(health.committed(105.0));
+  EXPECT_FALSE(health.committed(106.0));
+  const auto still = health.failed(full, "", 1, 111.5);
+  ASSERT_TRUE(still);
+  EXPECT_THAT(*still, HasSubstr("still cannot commit: 3 more batches failed in 10 s, 3 committed "
+                                "between (4 batches, 5 writes since the first, 12 s ago;"));
+  EXPECT_FALSE(health.committed(112.0));
+  const auto over = health.committed(121.5);
+  ASSERT_TRUE(over);
+  EXPECT_THAT(*over, HasSubstr("commits again, after 22 s in which 4 batches (5 writes) failed, "
+                               "failing and committing in turn (5 commits got through)"));
+  EXPECT_FALSE(health.committed(122.0));
+  // Later than an interval after that: a new episode, said at once.
+  const auto fresh = health.failed("disk I/O error", "", 1, 140.0);
+  ASSERT_TRUE(fresh);
+  EXPECT_THAT(*fresh, HasSubstr("could not commit a write batch of 1 (disk I/O error)"));
+}
+
 }  // namespace
 }  // namespace tailsweep::coordinator
