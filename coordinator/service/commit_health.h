@@ -8,10 +8,12 @@
 // A disk that is nearly full takes small writes now and then: commits then
 // fail and succeed in turn, and a line per turn alternated "could not
 // commit" and "commits again". So a failure within the interval after a
-// recovery was said continues the episode silently (it flaps), and while it
-// flaps every line, the recovery too, waits for the interval and counts the
-// commits that got through. Pure (the caller passes the time), so its rules
-// are unit-tested.
+// recovery was said continues the episode silently (it flaps); from then on
+// a failure line comes at most once per interval, and a recovery is said at
+// once after a failure line (so the log never ends on a failure that is
+// over) and otherwise waits for the interval. The lines count the commits
+// that got through. Pure (the caller passes the time), so its rules are
+// unit-tested.
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -39,12 +41,14 @@ class CommitHealth {
   bool line_due(double now_s) const {
     return !last_line_s_ || now_s - *last_line_s_ >= interval_s_;
   }
-  std::string said(double now_s, std::string line);
+  std::string said(double now_s, bool failure, std::string line);
 
   std::string db_path_;
   double interval_s_;
   State state_ = State::kHealthy;
   std::optional<double> last_line_s_;
+  bool last_line_failure_ = false;  // the line said last was a failure line
+  bool episode_open_ = false;       // from a first failure until an interval without one
   // The episode: from its first failure to the recovery said last.
   double episode_start_s_ = 0;
   bool flapping_ = false;               // failures resumed within an interval of a recovery

@@ -47,8 +47,10 @@ TEST(CommitHealth, SaysTheFirstFailureAtOnceThenAtMostOncePerIntervalThenTheReco
 
 // A nearly full disk takes small writes now and then: commits fail and
 // succeed in turn. The first recovery is said at once; failures within the
-// interval after it continue the episode, and from then on one line per
-// interval at most, the recovery included, with the commits that got through.
+// interval after it continue the episode, a failure line comes at most once
+// per interval, and a recovery is said at once after a failure line (never
+// leaving a failure that is over as the last word), counting the commits
+// that got through.
 TEST(CommitHealth, AFlappingDiskIsSummarisedOncePerIntervalNotOneLinePerTurn) {
   CommitHealth health("/data/fleet.db", 10.0);
   const std::string full = "database or disk is full";
@@ -58,7 +60,7 @@ TEST(CommitHealth, AFlappingDiskIsSummarisedOncePerIntervalNotOneLinePerTurn) {
   EXPECT_THAT(*back, HasSubstr("commits again, after 1 s in which 1 batches (2 writes) failed"));
   EXPECT_FALSE(health.failed(full, "", 1, 102.0));  // flapping: no new episode line
   EXPECT_TRUE(health.failing());
-  EXPECT_FALSE(health.committed(103.0));  // too soon to say it again
+  EXPECT_FALSE(health.committed(103.0));  // the last line said it works: not again so soon
   EXPECT_FALSE(health.failing());
   EXPECT_FALSE(health.failed(full, "", 1, 104.0));
   EXPECT_FALSE(health.committed(105.0));
@@ -67,16 +69,21 @@ TEST(CommitHealth, AFlappingDiskIsSummarisedOncePerIntervalNotOneLinePerTurn) {
   ASSERT_TRUE(still);
   EXPECT_THAT(*still, HasSubstr("still cannot commit: 3 more batches failed in 10 s, 3 committed "
                                 "between (4 batches, 5 writes since the first, 12 s ago;"));
-  EXPECT_FALSE(health.committed(112.0));
-  const auto over = health.committed(121.5);
+  // After a failure line, the recovery is said at once.
+  const auto over = health.committed(112.0);
   ASSERT_TRUE(over);
-  EXPECT_THAT(*over, HasSubstr("commits again, after 22 s in which 4 batches (5 writes) failed, "
+  EXPECT_THAT(*over, HasSubstr("commits again, after 12 s in which 4 batches (5 writes) failed, "
                                "failing and committing in turn (5 commits got through)"));
-  EXPECT_FALSE(health.committed(122.0));
+  EXPECT_FALSE(health.committed(113.0));
+  EXPECT_FALSE(health.committed(130.0));
   // Later than an interval after that: a new episode, said at once.
   const auto fresh = health.failed("disk I/O error", "", 1, 140.0);
   ASSERT_TRUE(fresh);
   EXPECT_THAT(*fresh, HasSubstr("could not commit a write batch of 1 (disk I/O error)"));
+  const auto fresh_back = health.committed(141.0);
+  ASSERT_TRUE(fresh_back);
+  EXPECT_THAT(*fresh_back, HasSubstr("after 1 s in which 1 batches (1 writes) failed"));
+  EXPECT_THAT(*fresh_back, ::testing::Not(HasSubstr("in turn")));
 }
 
 }  // namespace
