@@ -55,7 +55,14 @@ MigrationReport apply_migrations(Database& db, std::span<const Migration> migrat
       throw std::runtime_error(
           fmt::format("migration {} failed: {}", migration.name, error.what()));
     }
-    if (after) after(db, migration.number, report);
+    if (after) {
+      try {
+        after(db, migration.number, report);
+      } catch (const SqliteError& error) {
+        throw std::runtime_error(
+            fmt::format("migration {} failed: {}", migration.name, error.what()));
+      }
+    }
     db.execute_script(fmt::format("PRAGMA user_version = {}", migration.number));
     transaction.commit();
     report.to_version = migration.number;

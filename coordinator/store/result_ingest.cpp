@@ -125,6 +125,51 @@ void insert_measurement(Database& db, const ResultTarget& target, const Measurem
   }
 }
 
+struct BatchStep {
+  int64_t batch = 0;
+  schedule::LatencyStep step;
+};
+
+// The steps of each batch's curve, found on the paired curve with the rules
+// the report and the schedule use, so that step_view agrees with both.
+// InputError for a curve they refuse (two points at one count).
+std::vector<BatchStep> latency_steps_of(const ProfileBody& body) {
+  std::set<int64_t> batches;
+  for (const ProfilePoint& point : body.points) batches.insert(point.batch);
+  std::vector<BatchStep> steps;
+  for (const int64_t batch : batches) {
+    for (const schedule::LatencyStep& step :
+         schedule::find_latency_steps(paired_latency_curve(body, batch))) {
+      steps.push_back({batch, step});
+    }
+  }
+  return steps;
+}
+
+void insert_steps(Database& db, const ResultTarget& target, const ProfileBody& body,
+                  const std::vector<BatchStep>& steps) {
+  for (const auto& [batch, step] : steps) {
+    auto statement = db.cached(
+        "INSERT INTO latency_steps (result_id, job_id, device_id, model, mode, batch, "
+        "tokens_below, tokens_above, below_ms, above_ms, height_ms, height_fraction, "
+        "saved_from_full_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    statement->bind(1, target.result_id)
+        .bind(2, target.job_id)
+        .bind(3, target.device_id)
+        .bind(4, body.model)
+        .bind(5, body.mode)
+        .bind(6, batch)
+        .bind(7, step.tokens_below)
+        .bind(8, step.tokens_above)
+        .bind(9, step.below_ms)
+        .bind(10, step.above_ms)
+        .bind(11, step.height_ms)
+        .bind(12, step.height_fraction)
+        .bind(13, step.saved_from_full_ms);
+    statement->execute();
+  }
+}
+
 void insert_profile(Database& db, const ResultTarget& target, const ProfileBody& body) {
   insert_measurement(db, target, body.measurement);
   for (const ProfilePoint& point : body.points) {
@@ -147,7 +192,7 @@ void insert_profile(Database& db, const ResultTarget& target, const ProfileBody&
     insert_power(db, row_id, body, point);
     update_rounds_columns(db, "curve_points", row_id, point);
   }
-  insert_latency_steps(db, target, body);
+  insert_steps(db, target, body, latency_steps_of(body));
 }
 
 // K, the kernel and the weight bytes of the model a latency point ran on
@@ -327,40 +372,6 @@ void insert_architecture(Database& db, const ResultTarget& target,
 
 }  // namespace
 
-// The steps of each batch's curve, found on the paired curve with the rules
-// the report and the schedule use, so that step_view agrees with both.
-std::size_t insert_latency_steps(Database& db, const ResultTarget& target,
-                                 const ProfileBody& body) {
-  std::size_t stored = 0;
-  std::set<int64_t> batches;
-  for (const ProfilePoint& point : body.points) batches.insert(point.batch);
-  for (const int64_t batch : batches) {
-    for (const schedule::LatencyStep& step :
-         schedule::find_latency_steps(paired_latency_curve(body, batch))) {
-      auto statement = db.cached(
-          "INSERT INTO latency_steps (result_id, job_id, device_id, model, mode, batch, "
-          "tokens_below, tokens_above, below_ms, above_ms, height_ms, height_fraction, "
-          "saved_from_full_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-      statement->bind(1, target.result_id)
-          .bind(2, target.job_id)
-          .bind(3, target.device_id)
-          .bind(4, body.model)
-          .bind(5, body.mode)
-          .bind(6, batch)
-          .bind(7, step.tokens_below)
-          .bind(8, step.tokens_above)
-          .bind(9, step.below_ms)
-          .bind(10, step.above_ms)
-          .bind(11, step.height_ms)
-          .bind(12, step.height_fraction)
-          .bind(13, step.saved_from_full_ms);
-      statement->execute();
-      ++stored;
-    }
-  }
-  return stored;
-}
-
 bool is_agent_result_kind(std::string_view kind) {
   return kind == "profile" || kind == "latency" || kind == "eval" || kind == "accuracy_curve" ||
          kind == "architecture";
@@ -413,15 +424,21 @@ void backfill_latency_steps(Database& db, StepBackfill& backfill) {
     const ResultTarget target{profiles.column_int64(0), profiles.column_int64(1),
                               profiles.column_is_null(2) ? 0 : profiles.column_int64(2)};
     std::optional<ProfileBody> body;
+    std::vector<BatchStep> steps;
     std::string error;
     if (target.device_id == 0) {
       error = "its result and job name no device";
     } else {
+      // Reading and the steps are pure: what they refuse is counted; a
+      // database error propagates and rolls the migration back.
       try {
         body = parse_profile_body(nlohmann::json::parse(profiles.column_text(3)));
+        steps = latency_steps_of(*body);
       } catch (const InputError& refused) {
+        body.reset();
         error = refused.what();
       } catch (const nlohmann::json::exception& malformed) {
+        body.reset();
         error = malformed.what();
       }
     }
@@ -432,7 +449,8 @@ void backfill_latency_steps(Database& db, StepBackfill& backfill) {
       continue;
     }
     ++backfill.profiles;
-    backfill.steps += static_cast<int64_t>(insert_latency_steps(db, target, *body));
+    backfill.steps += static_cast<int64_t>(steps.size());
+    insert_steps(db, target, *body, steps);
   }
 }
 

@@ -3,7 +3,6 @@
 // and power, a latency job's into method_latency, an eval into evaluations,
 // an accuracy curve into accuracy_points, an architecture into architectures
 // and architecture_measurements. Runs inside the caller's transaction.
-#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -46,9 +45,6 @@ struct ResultTarget {
 };
 
 void insert_result_rows(Database& db, const ResultTarget& target, const AgentResultBody& body);
-
-// Stores the steps of each batch's curve (latency_steps); returns how many.
-std::size_t insert_latency_steps(Database& db, const ResultTarget& target, const ProfileBody& body);
 
 // Finds the steps of every stored profile that has none, from its stored
 // body (migration 010's code step); counts what it read and what it could not.

@@ -181,23 +181,30 @@ TEST_F(MigrationsTest, ProfilesStoredBeforeVersionTenGetTheirStepsFromTheirBodie
         VALUES (1, 'old', '{}', 'done', 1, 2);
       INSERT INTO jobs (id, sweep_id, kind, runner, device_id, spec, state, created_at, updated_at)
         VALUES (1, 1, 'profile', 'agent', 1, '{"model": "deit-tiny", "batches": [1]}', 'done', 1, 2),
-               (2, 1, 'profile', 'agent', 1, '{"model": "deit-tiny", "batches": [1]}', 'done', 1, 2);
+               (2, 1, 'profile', 'agent', 1, '{"model": "deit-tiny", "batches": [1]}', 'done', 1, 2),
+               (3, 1, 'profile', 'agent', 1, '{"model": "deit-tiny", "batches": [1]}', 'done', 1, 2);
     )sql");
+    // One profile as stored, one whose curve the step rules refuse (two
+    // points at one count: stored before results were checked for it), one
+    // that is not a profile document at all.
+    nlohmann::json twice = staircase_profile_body(96, 104, 100);
+    twice["points"].push_back(twice["points"][0]);
     auto insert = db.prepare(
         "INSERT INTO results (id, job_id, device_id, received_at, body, body_sha256) "
-        "VALUES (?, ?, 1, 2, ?, printf('%064d', 0))");
-    insert.bind(1, 1).bind(2, 1).bind(3, staircase_profile_body(96, 104, 100).dump());
-    insert.execute();
-    auto broken = db.prepare(
-        "INSERT INTO results (id, job_id, device_id, received_at, body, body_sha256) "
-        "VALUES (2, 2, 1, 2, '{\"model\": 7}', printf('%064d', 0))");
-    broken.execute();
+        "VALUES (?1, ?1, 1, 2, ?2, printf('%064d', 0))");
+    for (const auto& [id, body] :
+         {std::pair{1, staircase_profile_body(96, 104, 100).dump()}, std::pair{2, twice.dump()},
+          std::pair{3, std::string(R"({"model": 7})")}}) {
+      insert.reset();
+      insert.bind(1, id).bind(2, body);
+      insert.execute();
+    }
   }
   const MigrationReport report = Store::migrate(path());
   EXPECT_EQ(report.step_backfill.profiles, 1);
   EXPECT_EQ(report.step_backfill.steps, 1);
-  EXPECT_EQ(report.step_backfill.unreadable, 1);
-  EXPECT_THAT(report.step_backfill.first_error, HasSubstr("result 2:"));
+  EXPECT_EQ(report.step_backfill.unreadable, 2);
+  EXPECT_THAT(report.step_backfill.first_error, HasSubstr("result 2: two latency points"));
   {
     Database db = open();
     auto step = db.prepare(
