@@ -152,9 +152,9 @@ std::vector<ThroughputRow> throughput_rows(const ReportData& data) {
       const auto inverse = [](const std::optional<double>& value) -> std::optional<double> {
         return value && *value > 0 ? std::optional(1 / *value) : std::nullopt;
       };
-      out.ratio_to_none = inverse(row->ratio);
-      out.ratio_ci95_low = inverse(row->ratio_ci95_high);
-      out.ratio_ci95_high = inverse(row->ratio_ci95_low);
+      out.speedup_vs_none = inverse(row->ratio);
+      out.speedup_ci95_low = inverse(row->ratio_ci95_high);
+      out.speedup_ci95_high = inverse(row->ratio_ci95_low);
     }
     rows.push_back(std::move(out));
   }
@@ -178,13 +178,13 @@ Table throughput_table(const std::vector<ThroughputRow>& rows) {
     table.rows.push_back(
         {device_label(row.device), row.model, std::to_string(row.batch), row.method,
          significant_text(row.images_per_s, 3),
-         row.ratio_to_none
-             ? ratio_change_text(*row.ratio_to_none, row.ratio_ci95_low, row.ratio_ci95_high)
+         row.speedup_vs_none
+             ? ratio_change_text(*row.speedup_vs_none, row.speedup_ci95_low, row.speedup_ci95_high)
              : std::string()});
     table.csv->rows.push_back(
         {row.device.name, row.device.simulated ? "1" : "0", row.model, std::to_string(row.batch),
-         row.method, csv_number(row.images_per_s), csv_number(percent(row.ratio_to_none)),
-         csv_number(percent(row.ratio_ci95_low)), csv_number(percent(row.ratio_ci95_high))});
+         row.method, csv_number(row.images_per_s), csv_number(percent(row.speedup_vs_none)),
+         csv_number(percent(row.speedup_ci95_low)), csv_number(percent(row.speedup_ci95_high))});
   }
   return table;
 }

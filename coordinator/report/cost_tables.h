@@ -40,9 +40,9 @@ struct ThroughputRow {
   int64_t batch = 1;
   std::string method;
   double images_per_s = 0;
-  // images/s over none's: the paired latency ratio's inverse, with its CI;
-  // null for none itself, or without a paired ratio.
-  std::optional<double> ratio_to_none, ratio_ci95_low, ratio_ci95_high;
+  // images/s over none's (the speedup): the paired latency ratio's inverse,
+  // with its CI; null for none itself, or without a paired ratio.
+  std::optional<double> speedup_vs_none, speedup_ci95_low, speedup_ci95_high;
 };
 std::vector<ThroughputRow> throughput_rows(const ReportData& data);
 Table throughput_table(const std::vector<ThroughputRow>& rows);

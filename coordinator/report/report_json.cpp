@@ -304,9 +304,9 @@ json throughput_json(const std::vector<ThroughputRow>& rows) {
                      {"batch", row.batch},
                      {"method", row.method},
                      {"images_per_s", row.images_per_s},
-                     {"ratio_to_none", or_null(row.ratio_to_none)},
-                     {"ratio_ci95_low", or_null(row.ratio_ci95_low)},
-                     {"ratio_ci95_high", or_null(row.ratio_ci95_high)}});
+                     {"speedup_vs_none", or_null(row.speedup_vs_none)},
+                     {"speedup_ci95_low", or_null(row.speedup_ci95_low)},
+                     {"speedup_ci95_high", or_null(row.speedup_ci95_high)}});
   }
   return array;
 }
