@@ -4,6 +4,7 @@
 #include <iterator>
 #include <map>
 #include <set>
+#include <span>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -12,6 +13,7 @@
 #include "common/util/parse.h"
 #include "common/wire/result_document.h"
 #include "common/wire/strict_json.h"
+#include "coordinator/report/report_tables.h"
 #include "coordinator/store/curve_reads.h"
 #include "coordinator/store/migrations.h"
 #include "coordinator/store/sqlite.h"
@@ -19,12 +21,11 @@
 namespace tailsweep::cli {
 namespace {
 
-// The report's latency-*.csv (docs/report.md): measured medians, and since
-// it carries them, the paired curve's.
-constexpr const char* kReportLatencyHeader =
-    "tokens,median_ms,median_ci95_low_ms,median_ci95_high_ms";
-constexpr const char* kReportPairedLatencyColumns =
-    "paired_ms,paired_ci95_low_ms,paired_ci95_high_ms";
+// The report's latency-*.csv header (docs/report.md) over its first
+// `columns` columns: 4 in reports from before it carried the paired curve.
+std::string report_latency_header(std::size_t columns) {
+  return fmt::format("{}", fmt::join(std::span(report::kLatencyCurveColumns).first(columns), ","));
+}
 
 std::string read_text(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
@@ -158,12 +159,11 @@ LatencyInput read_latency_file(const std::string& path, std::optional<int64_t> b
                     "of the database); a CSV holds one curve",
                     path));
   }
-  const CsvTable table =
-      read_csv(path, text,
-               {"tokens,latency_ms", kReportLatencyHeader,
-                std::string(kReportLatencyHeader) + "," + kReportPairedLatencyColumns});
+  const CsvTable table = read_csv(path, text,
+                                  {"tokens,latency_ms", report_latency_header(4),
+                                   report_latency_header(report::kLatencyCurveColumns.size())});
   const bool report = table.columns.size() > 2;
-  const bool paired = table.columns.size() == 7;
+  const bool paired = table.columns.size() == report::kLatencyCurveColumns.size();
   // The report's CSV from before it carried the paired curve holds only the
   // measured medians; the coordinator's schedule (and --db, and a profile
   // JSON here) use the paired curve, which cancels drift between rounds.

@@ -362,8 +362,7 @@ Table latency_curve_table(const LatencyCurve& curve) {
       fmt::format("latency-{}-{}-b{}", file_slug(curve.device.name), file_slug(curve.model),
                   curve.batch),
       fmt::format("L(n): {} on {}, batch {}", curve.model, device_label(curve.device), curve.batch),
-      {"tokens", "median_ms", "median_ci95_low_ms", "median_ci95_high_ms", "paired_ms",
-       "paired_ci95_low_ms", "paired_ci95_high_ms"},
+      {kLatencyCurveColumns.begin(), kLatencyCurveColumns.end()},
       {}};
   // Measured medians, then the curve the steps and schedules are read from
   // (the paired curve, in the same order), so that `tailsweep schedule pomt

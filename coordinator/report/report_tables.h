@@ -1,6 +1,7 @@
 #pragma once
 // The report's tables as plain rows of text, built by pure functions from
 // ReportData; report_formats.h renders them as Markdown, CSV and LaTeX.
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -96,6 +97,12 @@ Table measurement_table(const std::vector<MeasurementRow>& rows);
 // Weight clustering in the paper's form: per model, dataset and K, top-1 and
 // its change against the dense baseline, and the tensor bytes.
 Table clustering_table(const std::vector<ClusteringRow>& rows);
+// L(n) as measured, then on its reference's scale (the curve steps and
+// schedules are read from): `tailsweep schedule pomt --latency` reads these
+// columns back, so they are defined here once.
+inline constexpr std::array<std::string_view, 7> kLatencyCurveColumns = {
+    "tokens",    "median_ms",          "median_ci95_low_ms", "median_ci95_high_ms",
+    "paired_ms", "paired_ci95_low_ms", "paired_ci95_high_ms"};
 Table latency_curve_table(const LatencyCurve& curve);
 Table accuracy_curve_table(const AccuracyCurve& curve);
 
