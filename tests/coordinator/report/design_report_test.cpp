@@ -35,12 +35,24 @@ ReportData design_data() {
       row("arch-cccccccccccccccc", 12, 1.5, 9e6, 25),  // beaten by a in all three
       row("arch-dddddddddddddddd", 8, 3.0, 2e6, 40),   // fewest parameters
   };
-  data.surrogate_fits = {
-      {{"cpu", false}, "uncertainty", "energy", 1, 4, 0.02, false, std::nullopt},
-      {{"cpu", false}, "uncertainty", "latency", 1, 4, 0.01, false, std::nullopt},
-      {{"cpu", false}, "uncertainty", "peak_power", 1, 0, std::nullopt, false, "no RAPL"},
-      {{"cpu", false}, "uncertainty", "peak_power", 2, 0, std::nullopt, false, "no RAPL"},
+  // One at a time: GCC 12 warns (maybe-uninitialized, falsely) on an
+  // initializer list of these aggregates.
+  const auto fit = [&data](std::string target, int64_t step, int64_t samples,
+                           std::optional<double> nmse, std::optional<std::string> null_reason) {
+    SurrogateFitRow row;
+    row.device = {"cpu", false};
+    row.selection = "uncertainty";
+    row.target = std::move(target);
+    row.step = step;
+    row.samples = samples;
+    row.nmse = nmse;
+    row.null_reason = std::move(null_reason);
+    data.surrogate_fits.push_back(std::move(row));
   };
+  fit("energy", 1, 4, 0.02, std::nullopt);
+  fit("latency", 1, 4, 0.01, std::nullopt);
+  fit("peak_power", 1, 0, std::nullopt, "no RAPL");
+  fit("peak_power", 2, 0, std::nullopt, "no RAPL");
   return data;
 }
 
